@@ -1,0 +1,3 @@
+"""Latent Explorer: explore the latent spaces of generative models trained on MNIST."""
+
+__version__ = "0.1.0"

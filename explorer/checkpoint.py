@@ -1,0 +1,232 @@
+"""Checkpoints: one .safetensors file holding the weights, what the data looks like in latent
+space, and metadata (JSON in the header) saying what the model is and what it saw.
+
+Loading never unpickles anything. The header is checked byte by byte before any tensor is read,
+the metadata and every tensor's shape are checked against the model the metadata describes, and
+only then is a new model built; a bad file raises ExplorerError and touches no existing state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from explorer import __version__
+from explorer.config import KIND_NAMES, ModelConfig
+from explorer.errors import ExplorerError
+from explorer.files import atomic_write
+from explorer.latent import LatentStats
+from explorer.models import Classifier, build_model
+
+FORMAT = "latent-explorer-checkpoint"
+FORMAT_VERSION = "1"
+SUFFIX = ".safetensors"
+PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".bin")
+MAX_HEADER = 1 << 20  # ours are a few KiB; anything near this is not one of ours
+MAX_FILE = 1 << 30
+WEIGHT_DTYPES = {"float32": ("F32", torch.float32), "float16": ("F16", torch.float16), "bfloat16": ("BF16", torch.bfloat16)}
+_ITEMSIZE = {"F32": 4, "F16": 2, "BF16": 2}
+_STATS = ("mean", "components", "variance", "bounds")
+
+
+@dataclass
+class Checkpoint:
+    model: torch.nn.Module  # a LatentModel, or the Classifier
+    meta: dict
+    stats: LatentStats | None = None
+    path: Path | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.meta["kind"]
+
+    @property
+    def name(self) -> str:
+        return self.path.stem if self.path else "untitled"
+
+    def describe(self) -> str:
+        """One line for lists: kind, latent size, data, loss."""
+        m = self.meta
+        parts = [ModelConfig.from_dict(m["model"]).describe() if "model" in m else KIND_NAMES.get(m["kind"], m["kind"])]
+        parts.append(f"{m.get('dataset', '?')}, {m.get('train_images', 0):,} images, {m.get('epochs', 0)} epochs")
+        loss = m.get("final_losses", {}).get("loss")
+        if loss is not None:
+            parts.append(f"loss {loss:.4g}")
+        return " · ".join(parts)
+
+
+def save(path: str | os.PathLike, model: torch.nn.Module, meta: dict | None = None,
+         stats: LatentStats | None = None, weights_dtype: str = "float32") -> Path:
+    """Write model + stats + metadata atomically; `meta` adds training facts (dataset, epochs, ...)."""
+    from safetensors.torch import save as to_bytes
+
+    if weights_dtype not in WEIGHT_DTYPES:
+        raise ExplorerError(f"weights dtype must be one of {', '.join(WEIGHT_DTYPES)}, got {weights_dtype!r}")
+    info = dict(meta or {})
+    info.update(
+        app_version=__version__,
+        kind=model.kind,
+        weights_dtype=weights_dtype,
+        created=info.get("created") or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    )
+    if model.kind != "classifier":
+        info["model"] = model.config.to_dict()
+        if model.kind == "gan":
+            info["has_inversion_encoder"] = model.has_encoder
+    dtype = WEIGHT_DTYPES[weights_dtype][1]
+    tensors = {f"model.{k}": v.detach().to("cpu", dtype).contiguous() for k, v in model.state_dict().items()}
+    if stats is not None:
+        for name in _STATS:
+            tensors[f"stats.{name}"] = torch.as_tensor(np.asarray(getattr(stats, name)), dtype=torch.float32)
+    header = {"format": FORMAT, "format_version": FORMAT_VERSION, "explorer": json.dumps(info, sort_keys=True)}
+    return atomic_write(path, lambda f: f.write(to_bytes(tensors, metadata=header)), (SUFFIX,))
+
+
+def load(path: str | os.PathLike) -> Checkpoint:
+    """Read and fully validate a checkpoint; raise ExplorerError naming the file and the problem."""
+    path = Path(path).expanduser()
+    where = str(path)
+    if path.suffix.lower() in PICKLE_SUFFIXES:
+        raise ExplorerError(f"{where}: refused: {path.suffix} files are Python pickles, and unpickling a file can "
+                            f"run any code; only .safetensors checkpoints are opened")
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise ExplorerError(f"{where}: not a file")
+        if size > MAX_FILE:
+            raise ExplorerError(f"{where}: {size:,} bytes is far larger than any checkpoint")
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ExplorerError(f"{where}: cannot read ({e.strerror or e})") from None
+    header, metadata = _parse_header(raw, where)
+    meta = _parse_metadata(metadata, where)
+    model = _build(meta, where)
+    weights_code = WEIGHT_DTYPES[meta["weights_dtype"]][0]
+    expected = {f"model.{k}": tuple(v.shape) for k, v in model.state_dict().items()}
+    found = {k for k in header if k.startswith("model.")}
+    _require(not (missing := sorted(set(expected) - found)), where, f"missing tensors for this {meta['kind']}: "
+             f"{', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}")
+    _require(not (extra := sorted(set(header) - set(expected) - {f"stats.{s}" for s in _STATS})), where,
+             f"unexpected tensors {', '.join(extra[:3])}{' ...' if len(extra) > 3 else ''}")
+    for name, shape in expected.items():
+        got = tuple(header[name]["shape"])
+        _require(got == shape, where, f"tensor {name} has shape {list(got)}, but this model needs {list(shape)}")
+        _require(header[name]["dtype"] == weights_code, where,
+                 f"tensor {name} is {header[name]['dtype']}, but the metadata says {meta['weights_dtype']}")
+    has_stats = [f"stats.{s}" in header for s in _STATS]
+    _require(all(has_stats) or not any(has_stats), where, "latent statistics are incomplete")
+    if any(has_stats):
+        d = getattr(model, "latent_dim", 0)
+        for name, shape in zip(_STATS, ((d,), (d, d), (d,), (4,))):
+            info = header[f"stats.{name}"]
+            _require(tuple(info["shape"]) == shape and info["dtype"] == "F32", where,
+                     f"tensor stats.{name} should be F32 {list(shape)}, got {info['dtype']} {info['shape']}")
+
+    from safetensors.torch import load as from_bytes
+
+    try:
+        tensors = from_bytes(raw)
+    except Exception as e:  # noqa: BLE001 - the header passed our checks; report whatever the reader found
+        raise ExplorerError(f"{where}: not a readable safetensors file ({e})") from None
+    for name, t in tensors.items():
+        _require(bool(torch.isfinite(t).all()), where, f"tensor {name} holds NaN or infinite values")
+    model.load_state_dict({k[len("model."):]: t.float() for k, t in tensors.items() if k.startswith("model.")})
+    model.eval()
+    stats = None
+    if any(has_stats):
+        stats = LatentStats(*(tensors[f"stats.{s}"].double().numpy() for s in _STATS))
+        _require(stats.bounds[0] < stats.bounds[1] and stats.bounds[2] < stats.bounds[3], where,
+                 "stats.bounds must be xmin < xmax, ymin < ymax")
+    return Checkpoint(model, meta, stats, path)
+
+
+def _parse_header(raw: bytes, where: str) -> tuple[dict, dict]:
+    if raw[:1] == b"\x80" and raw[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        raise ExplorerError(f"{where}: refused: the file is a Python pickle, and unpickling can run any code; "
+                            f"only .safetensors checkpoints are opened")
+    if raw[:4] == b"PK\x03\x04":
+        raise ExplorerError(f"{where}: refused: the file is a zip archive (a torch.save pickle checkpoint?); "
+                            f"only .safetensors checkpoints are opened")
+    _require(len(raw) >= 8, where, f"too short to be a safetensors file ({len(raw)} bytes)")
+    (n,) = struct.unpack("<Q", raw[:8])
+    _require(8 + n <= len(raw), where, f"header length {n:,} runs past the end of the file ({len(raw):,} bytes); "
+                                       f"the file is truncated or not safetensors")
+    _require(n <= MAX_HEADER, where, f"header length {n:,} bytes is not plausible; not a checkpoint of ours")
+    try:
+        header = json.loads(raw[8 : 8 + n])
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ExplorerError(f"{where}: header is not valid JSON ({e}); not a safetensors file") from None
+    _require(isinstance(header, dict), where, "header is not a JSON object")
+    metadata = header.pop("__metadata__", None)
+    _require(isinstance(metadata, dict), where, "no metadata: this is not a Latent Explorer checkpoint")
+    spans = []
+    for name, info in header.items():
+        ok = (
+            isinstance(info, dict)
+            and info.get("dtype") in _ITEMSIZE
+            and isinstance(info.get("shape"), list)
+            and all(isinstance(s, int) and s >= 0 for s in info["shape"])
+            and isinstance(info.get("data_offsets"), list)
+            and len(info["data_offsets"]) == 2
+            and all(isinstance(o, int) for o in info["data_offsets"])
+        )
+        _require(ok, where, f"tensor {name!r}: bad entry (dtype must be F32, F16 or BF16, with shape and offsets)")
+        begin, end = info["data_offsets"]
+        nbytes = math.prod(info["shape"]) * _ITEMSIZE[info["dtype"]]
+        _require(0 <= begin <= end and end - begin == nbytes, where,
+                 f"tensor {name!r}: offsets {begin}..{end} do not fit its {info['dtype']} shape {info['shape']}")
+        spans.append((begin, end, name))
+    body = len(raw) - 8 - n
+    position = 0
+    for begin, end, name in sorted(spans):
+        _require(begin == position, where, f"tensor {name!r}: data does not follow the previous tensor "
+                                           f"(overlap or gap at byte {begin})")
+        position = end
+    _require(position <= body, where, f"tensor data runs past the end of the file; the file is truncated")
+    _require(position == body, where, f"{body - position:,} unexpected bytes after the tensor data")
+    return header, metadata
+
+
+def _parse_metadata(metadata: dict, where: str) -> dict:
+    _require(metadata.get("format") == FORMAT, where, "metadata does not name the latent-explorer format")
+    version = metadata.get("format_version")
+    _require(version == FORMAT_VERSION, where,
+             f"checkpoint format version {version!r} is not one this app reads ({FORMAT_VERSION}); "
+             f"a newer Latent Explorer may open it")
+    try:
+        meta = json.loads(metadata.get("explorer", ""))
+    except json.JSONDecodeError:
+        raise ExplorerError(f"{where}: metadata is not valid JSON") from None
+    _require(isinstance(meta, dict), where, "metadata is not a JSON object")
+    _require(meta.get("weights_dtype") in WEIGHT_DTYPES, where, f"metadata: unknown weights dtype {meta.get('weights_dtype')!r}")
+    kind = meta.get("kind")
+    _require(kind in KIND_NAMES or kind == "classifier", where, f"metadata: unknown model kind {kind!r}")
+    if kind != "classifier":
+        _require(isinstance(meta.get("model"), dict) and meta["model"].get("kind") == kind, where,
+                 "metadata: the model description is missing or does not match its kind")
+    return meta
+
+
+def _build(meta: dict, where: str) -> torch.nn.Module:
+    if meta["kind"] == "classifier":
+        return Classifier()
+    try:
+        config = ModelConfig.from_dict(meta["model"])
+    except (ExplorerError, TypeError) as e:
+        raise ExplorerError(f"{where}: metadata describes no valid model ({e})") from None
+    if config.kind == "gan" and meta.get("has_inversion_encoder") is not None:
+        _require(meta["has_inversion_encoder"] == config.inversion, where, "metadata disagrees about the inversion encoder")
+    return build_model(config)
+
+
+def _require(ok: bool, where: str, problem: str) -> None:
+    if not ok:
+        raise ExplorerError(f"{where}: {problem}")

@@ -1,0 +1,65 @@
+"""What defines a model and a training run; a checkpoint records both."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from explorer.errors import ExplorerError
+
+MODEL_KINDS = ("ae", "vae", "cvae", "gan")
+ARCHS = ("mlp", "conv")
+KIND_NAMES = {"ae": "Autoencoder", "vae": "VAE", "cvae": "Conditional VAE", "gan": "GAN"}
+MAX_LATENT_DIM = 512
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    kind: str = "vae"
+    arch: str = "mlp"
+    latent_dim: int = 2
+    beta: float = 1.0  # weight of the KL term (VAE, CVAE)
+    inversion: bool = True  # GAN: also fit an encoder images -> z on generated pairs
+    num_classes: int = 10  # CVAE: labels the decoder is conditioned on
+
+    def __post_init__(self):
+        if self.kind not in MODEL_KINDS:
+            raise ExplorerError(f"unknown model kind {self.kind!r}; choose one of {', '.join(MODEL_KINDS)}")
+        if self.arch not in ARCHS:
+            raise ExplorerError(f"unknown architecture {self.arch!r}; choose one of {', '.join(ARCHS)}")
+        if not isinstance(self.latent_dim, int) or not 2 <= self.latent_dim <= MAX_LATENT_DIM:
+            raise ExplorerError(f"latent dimension must be an integer from 2 to {MAX_LATENT_DIM}, got {self.latent_dim!r}")
+        if not (self.beta >= 0 and self.beta < float("inf")):
+            raise ExplorerError(f"beta must be a finite number >= 0, got {self.beta!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+    def describe(self) -> str:
+        return f"{KIND_NAMES[self.kind]} ({self.arch.upper()}, {self.latent_dim}-d latent)"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 10
+    batch_size: int | None = None  # None: the model kind's default (see training.DEFAULTS)
+    lr: float | None = None
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda
+    dataset: str = "mnist"
+    amp: bool = True  # bf16 autocast on CUDA; ignored on the CPU
+    compile: bool = False
+
+    def __post_init__(self):
+        if not isinstance(self.epochs, int) or self.epochs < 1:
+            raise ExplorerError(f"epochs must be a positive integer, got {self.epochs!r}")
+        if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size < 1):
+            raise ExplorerError(f"batch size must be a positive integer, got {self.batch_size!r}")
+        if self.lr is not None and not (0 < self.lr < float("inf")):
+            raise ExplorerError(f"learning rate must be a positive number, got {self.lr!r}")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ExplorerError(f"device must be auto, cpu or cuda, got {self.device!r}")

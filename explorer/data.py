@@ -1,0 +1,211 @@
+"""MNIST-like datasets as resident uint8 tensors.
+
+Files live in a torchvision root (`ROOT/MNIST/raw/train-images-idx3-ubyte[.gz]`, ...), so a folder
+torchvision made works here and the other way round. They are read with a strict IDX parser so a
+truncated or foreign file gives a message that names it, and downloaded from torchvision's mirrors
+(checksums checked) only when missing and allowed.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import os
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from explorer.errors import ExplorerError
+
+# name -> torchvision class name (also its folder under the root)
+DATASETS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "kmnist": "KMNIST"}
+SPLITS = ("train", "test")
+# as torchvision names them; here so that listing them does not import torchvision (slow to start)
+CLASSES = {
+    "mnist": tuple(str(d) for d in range(10)),
+    "fashion-mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+    "kmnist": ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"),
+}
+_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+_IMAGES_MAGIC, _LABELS_MAGIC = 0x00000803, 0x00000801
+
+# progress(done_bytes, total_bytes or None, file name)
+DownloadProgress = Callable[[int, "int | None", str], None]
+
+
+@dataclass(frozen=True)
+class Split:
+    """One split of a dataset: images (N, 28, 28) uint8 and labels (N,) int64, both contiguous."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    dataset: str
+    split: str
+    classes: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def default_root() -> Path:
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "latent-explorer" / "data"
+
+
+def data_root(data_dir: str | os.PathLike | None = None) -> Path:
+    """--data-dir, else $EXPLORER_DATA_DIR, else the user's cache folder."""
+    chosen = data_dir or os.environ.get("EXPLORER_DATA_DIR")
+    return Path(chosen).expanduser() if chosen else default_root()
+
+
+def downloads_allowed() -> bool:
+    return os.environ.get("EXPLORER_NO_DOWNLOAD", "") in ("", "0")
+
+
+def classes(dataset: str) -> tuple[str, ...]:
+    _class_name(dataset)  # validates the name
+    return CLASSES[dataset]
+
+
+def load_split(
+    dataset: str = "mnist",
+    split: str = "test",
+    data_dir: str | os.PathLike | None = None,
+    download: bool | None = None,
+    progress: DownloadProgress | None = None,
+) -> Split:
+    """Load a split once per process; later calls return the same tensors."""
+    if split not in SPLITS:
+        raise ExplorerError(f"unknown split {split!r}; choose train or test")
+    folder = data_root(data_dir).resolve() / _class_name(dataset) / "raw"
+    names = _FILES[split]
+    if any(_find(folder, n) is None for n in names):
+        if not (downloads_allowed() if download is None else download):
+            missing = ", ".join(n for n in names if _find(folder, n) is None)
+            raise ExplorerError(
+                f"{dataset} {split} data not found: looked for {missing} (or .gz) in {folder}; "
+                f"point --data-dir or EXPLORER_DATA_DIR at a torchvision root that holds "
+                f"{_class_name(dataset)}/raw/, or allow downloads (unset EXPLORER_NO_DOWNLOAD)"
+            )
+        download_split(dataset, split, folder.parent.parent, progress)
+    return _read_split(dataset, split, folder)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_split(dataset: str, split: str, folder: Path) -> Split:
+    paths = [_find(folder, n) for n in _FILES[split]]
+    images = read_idx(paths[0], _IMAGES_MAGIC)
+    labels = read_idx(paths[1], _LABELS_MAGIC)
+    if images.shape[1:] != (28, 28):
+        raise ExplorerError(f"{paths[0]}: images are {images.shape[1]}x{images.shape[2]}, expected 28x28")
+    if len(images) != len(labels):
+        raise ExplorerError(
+            f"{paths[0].parent}: {len(images)} images but {len(labels)} labels; "
+            f"the files do not belong together, replace them"
+        )
+    if len(labels) and labels.max() >= 10:
+        raise ExplorerError(f"{paths[1]}: labels must be 0-9, found {int(labels.max())}")
+    return Split(
+        images=torch.from_numpy(images),
+        labels=torch.from_numpy(labels.astype(np.int64)),
+        dataset=dataset,
+        split=split,
+        classes=classes(dataset),
+    )
+
+
+def read_idx(path: Path, magic: int) -> np.ndarray:
+    """Parse an IDX file (optionally gzipped); refuse anything that is not exactly one."""
+    try:
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        raise ExplorerError(f"{path}: cannot read ({e}); delete it so it can be fetched again") from None
+    ndim = magic & 0xFF
+    header = 4 + 4 * ndim
+    if len(raw) < header or int.from_bytes(raw[:4], "big") != magic:
+        found = raw[:4].hex() if len(raw) >= 4 else "nothing"
+        raise ExplorerError(
+            f"{path}: not an IDX {'image' if ndim == 3 else 'label'} file (magic {found}, "
+            f"expected {magic:08x}); replace it with the dataset's original file"
+        )
+    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    expected = header + int(np.prod(dims))
+    if len(raw) != expected:
+        raise ExplorerError(
+            f"{path}: header says {dims[0]} items ({expected} bytes) but the file has {len(raw)} bytes; "
+            f"it is truncated or corrupt, replace it"
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims).copy()
+
+
+def download_split(dataset: str, split: str, root: Path, progress: DownloadProgress | None = None) -> None:
+    """Fetch the split's two files from torchvision's mirrors into ROOT/<Class>/raw, checking md5."""
+    import torchvision.datasets as tvd
+    from torchvision.datasets.utils import check_integrity
+
+    cls = getattr(tvd, _class_name(dataset))
+    folder = root / cls.__name__ / "raw"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ExplorerError(f"cannot create {folder} for the download ({e}); choose another --data-dir") from None
+    resources = {name: md5 for name, md5 in cls.resources}
+    for base in _FILES[split]:
+        name, target = base + ".gz", folder / (base + ".gz")
+        if check_integrity(str(target), resources[name]):
+            continue
+        errors = []
+        for mirror in cls.mirrors:
+            try:
+                _fetch(mirror + name, target, progress)
+            except OSError as e:
+                errors.append(f"{mirror}: {e}")
+                continue
+            if check_integrity(str(target), resources[name]):
+                break
+            errors.append(f"{mirror}: checksum mismatch")
+            target.unlink(missing_ok=True)
+        else:
+            raise ExplorerError(
+                f"could not download {name} for {dataset} ({'; '.join(errors)}); "
+                f"without a network, point --data-dir or EXPLORER_DATA_DIR at a folder holding "
+                f"{cls.__name__}/raw/{name}"
+            )
+
+
+def _fetch(url: str, target: Path, progress: DownloadProgress | None) -> None:
+    partial = target.with_name(target.name + ".part")
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response, open(partial, "wb") as out:
+            total = response.length
+            done = 0
+            while chunk := response.read(1 << 16):
+                out.write(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done, total, target.name)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _find(folder: Path, name: str) -> Path | None:
+    for candidate in (folder / name, folder / (name + ".gz")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _class_name(dataset: str) -> str:
+    try:
+        return DATASETS[dataset]
+    except KeyError:
+        raise ExplorerError(f"unknown dataset {dataset!r}; choose one of {', '.join(DATASETS)}") from None

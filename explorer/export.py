@@ -1,0 +1,77 @@
+"""Decoded grids and strips as images, written atomically as PNG or GIF."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+
+from explorer import latent
+from explorer.errors import ExplorerError
+from explorer.files import atomic_write
+
+MAX_SCALE = 16
+
+
+def tile(images: np.ndarray, cols: int) -> np.ndarray:
+    """(N, h, w) uint8 -> one (rows*h, cols*w) image, row by row; blank where N runs out."""
+    n, h, w = images.shape
+    rows = -(-n // cols)
+    canvas = np.zeros((rows * h, cols * w), dtype=np.uint8)
+    for k, img in enumerate(images):
+        r, c = divmod(k, cols)
+        canvas[r * h : (r + 1) * h, c * w : (c + 1) * w] = img
+    return canvas
+
+
+def grid_image(model, plane: latent.Plane, n: int, bounds, label: int | None = None) -> np.ndarray:
+    """The lecture's picture: n x n decodes over `bounds` on the plane, row 0 = largest y."""
+    images = latent.decode(model, plane.to_latent(latent.grid_coords(n, bounds)), label)
+    return tile(images, n)
+
+
+def path_frames(model, plane: latent.Plane, waypoints, steps: int, spherical=False, label=None) -> np.ndarray:
+    """(steps, 28, 28) decodes evenly spaced along a path of map points."""
+    return latent.decode(model, latent.path_codes(plane, waypoints, steps, spherical), label)
+
+
+def upscale(image: np.ndarray, scale: int) -> np.ndarray:
+    """Nearest-neighbour enlargement, so pixels stay crisp on a slide."""
+    if not isinstance(scale, (int, np.integer)) or not 1 <= scale <= MAX_SCALE:
+        raise ExplorerError(f"scale must be a whole number from 1 to {MAX_SCALE}, got {scale!r}")
+    return np.kron(image, np.ones((scale, scale), dtype=np.uint8)) if scale > 1 else image
+
+
+def save_png(path: str | os.PathLike, image: np.ndarray, scale: int = 1) -> Path:
+    from PIL import Image
+
+    img = Image.fromarray(np.ascontiguousarray(upscale(image, scale)))
+    return atomic_write(path, lambda f: img.save(f, format="PNG"), (".png",))
+
+
+def save_gif(path: str | os.PathLike, frames: np.ndarray, scale: int = 1, fps: float = 10.0,
+             bounce: bool = True) -> Path:
+    """An animation that loops; with `bounce` it plays forward then back, so the morph never jumps."""
+    from PIL import Image
+
+    if len(frames) == 0:
+        raise ExplorerError("nothing to animate: the path has no frames")
+    order = list(frames) + (list(frames[-2:0:-1]) if bounce else [])
+    images = [Image.fromarray(np.ascontiguousarray(upscale(f, scale))) for f in order]
+    duration = max(int(1000 / fps), 20)
+
+    def write(f):
+        buf = io.BytesIO()  # Pillow writes GIFs in several passes; build in memory, then one write
+        images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=duration, loop=0)
+        f.write(buf.getvalue())
+
+    return atomic_write(path, write, (".gif",))
+
+
+def save_strip(path: str | os.PathLike, frames: np.ndarray, scale: int = 1, fps: float = 10.0) -> Path:
+    """A path's decodes as a PNG strip (one row) or a GIF animation, by the file's suffix."""
+    if Path(path).suffix.lower() == ".gif":
+        return save_gif(path, frames, scale, fps)
+    return save_png(path, tile(frames, len(frames)), scale)

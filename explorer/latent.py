@@ -1,0 +1,225 @@
+"""Latent-space maths: embedding, the 2-d map plane, interpolation, grids, decoding to pixels.
+
+The map is a plane in latent space. For a 2-d latent it is the latent space itself (as in the
+lecture); for d > 2 it is the plane through the mean of the test embeddings spanned by two of their
+principal axes, and every map point (u, v) stands for the full code origin + u * a1 + v * a2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from explorer.errors import ExplorerError
+
+MAX_GRID = 64  # n x n decoded grid
+MAX_STEPS = 256  # decodes along a path
+EMBED_BATCH = 4096
+
+
+@dataclass(frozen=True)
+class Plane:
+    origin: np.ndarray  # (d,)
+    axes: np.ndarray  # (2, d), orthonormal rows
+
+    def to_latent(self, uv: np.ndarray) -> np.ndarray:
+        uv = np.asarray(uv, dtype=np.float64).reshape(-1, 2)
+        return (self.origin + uv @ self.axes).astype(np.float32)
+
+    def project(self, z: np.ndarray) -> np.ndarray:
+        return ((np.asarray(z, dtype=np.float64) - self.origin) @ self.axes.T).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class LatentStats:
+    """What a checkpoint records about where the data lies in its latent space."""
+
+    mean: np.ndarray  # (d,)
+    components: np.ndarray  # (d, d), principal axes as rows, by decreasing variance
+    variance: np.ndarray  # (d,)
+    bounds: np.ndarray  # (4,) xmin, xmax, ymin, ymax of the data on the default plane
+
+    @property
+    def latent_dim(self) -> int:
+        return len(self.mean)
+
+    def plane(self, i: int = 0, j: int = 1) -> Plane:
+        """The map plane for principal axes i and j; a 2-d latent is shown as it is."""
+        d = self.latent_dim
+        if not (0 <= i < d and 0 <= j < d and i != j):
+            raise ExplorerError(f"axes must be two different numbers from 1 to {d}, got {i + 1} and {j + 1}")
+        if d == 2:
+            return Plane(np.zeros(2), np.eye(2)[[i, j]])
+        return Plane(self.mean.astype(np.float64), self.components[[i, j]].astype(np.float64))
+
+    def explained(self, i: int = 0, j: int = 1) -> float:
+        """Share of the embeddings' variance the plane (i, j) shows."""
+        total = float(self.variance.sum())
+        return float(self.variance[[i, j]].sum() / total) if total > 0 else 0.0
+
+
+def stats_from_embeddings(z: np.ndarray) -> LatentStats:
+    z = np.asarray(z, dtype=np.float64)
+    if z.ndim != 2 or len(z) < 2:
+        raise ExplorerError("need at least two embeddings to find the data's principal axes")
+    mean = z.mean(axis=0)
+    variance, vectors = np.linalg.eigh(np.cov(z - mean, rowvar=False))
+    order = np.argsort(variance)[::-1]
+    variance, components = np.clip(variance[order], 0, None), vectors[:, order].T
+    # a fixed sign per axis, so the same model always gives the same map
+    signs = np.sign(components[np.arange(len(components)), np.abs(components).argmax(axis=1)])
+    components = components * signs[:, None]
+    stats = LatentStats(mean, components, variance, np.zeros(4))
+    uv = stats.plane().project(z)
+    lo, hi = np.percentile(uv, 0.5, axis=0), np.percentile(uv, 99.5, axis=0)
+    pad = 0.05 * (hi - lo) + 1e-3
+    bounds = np.array([lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1]])
+    return LatentStats(mean, components, variance, bounds)
+
+
+def prior_stats(latent_dim: int, spread: float = 3.0) -> LatentStats:
+    """For a GAN: its latent space is N(0, I), so the map is two coordinate axes through 0."""
+    return LatentStats(
+        np.zeros(latent_dim), np.eye(latent_dim), np.ones(latent_dim), np.array([-spread, spread, -spread, spread])
+    )
+
+
+def to_input(images: torch.Tensor | np.ndarray, device=None) -> torch.Tensor:
+    """uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [0, 1], the models' input."""
+    images = torch.as_tensor(images)
+    return images.to(device).unsqueeze(1).float().div_(255)
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def embed(model, images: torch.Tensor, labels: torch.Tensor | None = None) -> np.ndarray:
+    """Codes (N, d) float32 of uint8 images (the VAE's mean; the GAN's inversion encoder)."""
+    if not model.has_encoder:
+        raise ExplorerError("this model has no encoder, so real images cannot be placed on its map")
+    device = model_device(model)
+    out = np.empty((len(images), model.latent_dim), dtype=np.float32)
+    with torch.inference_mode():
+        for s in range(0, len(images), EMBED_BATCH):
+            y = None if labels is None else labels[s : s + EMBED_BATCH].to(device)
+            out[s : s + EMBED_BATCH] = model.encode(to_input(images[s : s + EMBED_BATCH], device), y).float().cpu().numpy()
+    return out
+
+
+def check_codes(z, latent_dim: int) -> np.ndarray:
+    z = np.asarray(z, dtype=np.float32)
+    if z.ndim == 1:
+        z = z[None]
+    if z.ndim != 2 or z.shape[1] != latent_dim:
+        raise ExplorerError(f"latent codes must have {latent_dim} values each, got shape {tuple(z.shape)}")
+    if not np.isfinite(z).all():
+        raise ExplorerError("latent codes must be finite numbers (no NaN or infinity)")
+    return z
+
+
+def decode(model, z, labels=None) -> np.ndarray:
+    """uint8 images (N, 28, 28) for codes (N, d); conditional models need one label per code (or one for all)."""
+    z = check_codes(z, model.latent_dim)
+    device = model_device(model)
+    if labels is not None:
+        labels = torch.as_tensor(np.broadcast_to(np.asarray(labels, dtype=np.int64), (len(z),)).copy())
+    elif model.conditional:
+        raise ExplorerError("this model decodes with a label; choose which digit to draw")
+    out = np.empty((len(z), 28, 28), dtype=np.uint8)
+    with torch.inference_mode():
+        for s in range(0, len(z), EMBED_BATCH):
+            y = None if labels is None else labels[s : s + EMBED_BATCH].to(device)
+            x = model.decode(torch.from_numpy(z[s : s + EMBED_BATCH]).to(device), y)
+            out[s : s + EMBED_BATCH] = x.float().mul(255).round_().clamp_(0, 255).to(torch.uint8).cpu().numpy()[:, 0]
+    return out
+
+
+def check_count(n: int, largest: int, what: str) -> int:
+    if not isinstance(n, (int, np.integer)) or not 1 <= n <= largest:
+        raise ExplorerError(f"{what} must be a whole number from 1 to {largest}, got {n!r}")
+    return int(n)
+
+
+def check_bounds(bounds) -> tuple[float, float, float, float]:
+    xmin, xmax, ymin, ymax = (float(b) for b in bounds)
+    if not all(np.isfinite([xmin, xmax, ymin, ymax])):
+        raise ExplorerError("the range must be finite numbers")
+    if xmin >= xmax or ymin >= ymax:
+        raise ExplorerError(f"the range needs xmin < xmax and ymin < ymax, got {xmin:g} {xmax:g} {ymin:g} {ymax:g}")
+    return xmin, xmax, ymin, ymax
+
+
+def grid_coords(n: int, bounds) -> np.ndarray:
+    """(n*n, 2) map points of an n x n grid, row by row, row 0 at the top (largest y)."""
+    n = check_count(n, MAX_GRID, "grid size")
+    xmin, xmax, ymin, ymax = check_bounds(bounds)
+    if n == 1:
+        return np.array([[(xmin + xmax) / 2, (ymin + ymax) / 2]])
+    xs, ys = np.linspace(xmin, xmax, n), np.linspace(ymax, ymin, n)
+    gx, gy = np.meshgrid(xs, ys)
+    return np.stack([gx.ravel(), gy.ravel()], axis=1)
+
+
+def lerp(a, b, n: int) -> np.ndarray:
+    return _along(np.array([[0.0], [1.0]]), np.stack([a, b]), n, _lerp_at)
+
+
+def slerp(a, b, n: int) -> np.ndarray:
+    """Spherical interpolation about the origin: keeps the norm typical of samples from N(0, I)."""
+    return _along(np.array([[0.0], [1.0]]), np.stack([a, b]), n, _slerp_at)
+
+
+def resample_polyline(points, n: int) -> np.ndarray:
+    """n points evenly spaced by arc length along the polyline through `points` (k, dims)."""
+    return _along(points, points, n, _lerp_at)
+
+
+def path_codes(plane: Plane, waypoints, n: int, spherical: bool = False) -> np.ndarray:
+    """Codes (n, d) along a path through map points, evenly spaced by length on the map: straight
+    segments on the plane, or with `spherical`, slerp between the full codes of each segment's ends."""
+    waypoints = np.asarray(waypoints, dtype=np.float64).reshape(-1, 2)
+    codes = plane.to_latent(waypoints).astype(np.float64)
+    return _along(waypoints, codes, n, _slerp_at if spherical else _lerp_at).astype(np.float32)
+
+
+def _along(measure, values, n: int, at) -> np.ndarray:
+    """n samples of `values` (k, q) interpolated with `at`, spaced by the arc length of `measure` (k, p)."""
+    measure, values = np.asarray(measure, dtype=np.float64), np.asarray(values, dtype=np.float64)
+    n = check_count(n, MAX_STEPS, "steps")
+    if len(values) == 0:
+        raise ExplorerError("a path needs at least one point")
+    seg = np.linalg.norm(np.diff(measure, axis=0), axis=1)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    if len(values) == 1 or cum[-1] == 0:
+        return np.repeat(values[:1], n, axis=0)
+    out = np.empty((n, values.shape[1]))
+    for k, s in enumerate(np.linspace(0.0, cum[-1], n) if n > 1 else [0.0]):
+        i = min(int(np.searchsorted(cum, s, side="right")) - 1, len(seg) - 1)
+        out[k] = at(values[i], values[i + 1], (s - cum[i]) / seg[i] if seg[i] else 0.0)
+    out[0] = values[0]  # exact endpoints, whatever the rounding
+    if n > 1:
+        out[-1] = values[-1]
+    return out
+
+
+def _lerp_at(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    return a + t * (b - a)
+
+
+def _slerp_at(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    omega = np.arccos(np.clip(np.dot(a / na, b / nb), -1.0, 1.0)) if na and nb else 0.0
+    if omega < 1e-6 or np.pi - omega < 1e-6:  # (anti)parallel or at the origin: no unique great circle
+        return _lerp_at(a, b, t)
+    return (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
+
+
+def infer_stats(model, images: torch.Tensor | None = None, labels: torch.Tensor | None = None) -> LatentStats:
+    """Where the data lies: from the embeddings of `images` (the test split), or, for a GAN or
+    when there is nothing to embed, from the prior N(0, I)."""
+    if model.kind == "gan" or not model.has_encoder or images is None:
+        return prior_stats(model.latent_dim)
+    return stats_from_embeddings(embed(model, images, labels))

@@ -1,0 +1,132 @@
+"""How good a model is, on the test split: the figures `explorer evaluate` prints."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from explorer import latent
+from explorer.data import Split
+
+BATCH = 2000
+
+
+@torch.no_grad()
+def reconstruction(model, split: Split) -> dict[str, float]:
+    """Mean pixel MSE and Bernoulli NLL (BCE summed over pixels, nats/image) of encode -> decode."""
+    mse = bce = 0.0
+    for x, y in _batches(model, split):
+        xh = model.decode(model.encode(x, y), y).float().clamp(1e-6, 1 - 1e-6)
+        mse += F.mse_loss(xh, x, reduction="sum").item()
+        bce += F.binary_cross_entropy(xh, x, reduction="sum").item()
+    n = len(split)
+    return {"recon_mse": mse / (n * 784), "recon_bce": bce / n}
+
+
+@torch.no_grad()
+def elbo(model, split: Split, samples: int = 1, seed: int = 0) -> dict[str, float]:
+    """Test ELBO in nats per image under a Bernoulli likelihood on grey values (as Keras' VAE
+    example): E_q[log p(x|z)] - KL(q(z|x) || N(0, I)), E_q by `samples` draws (seeded)."""
+    gen = torch.Generator(device=latent.model_device(model)).manual_seed(seed)
+    rec = kl = 0.0
+    for x, y in _batches(model, split):
+        mu, logvar = model.encode_stats(x, y)
+        kl += (0.5 * (logvar.exp() + mu.pow(2) - 1 - logvar)).sum().item()
+        for _ in range(samples):
+            eps = torch.randn(mu.shape, generator=gen, device=mu.device)
+            logits = model.decoder(mu + torch.exp(0.5 * logvar) * eps, model._cond(y))
+            rec += F.binary_cross_entropy_with_logits(logits, x, reduction="sum").item() / samples
+    n = len(split)
+    return {"elbo": -(rec + kl) / n, "elbo_recon": rec / n, "elbo_kl": kl / n}
+
+
+def knn_accuracy(train_z: np.ndarray, train_y: np.ndarray, test_z: np.ndarray, test_y: np.ndarray, k: int = 5) -> float:
+    """Share of test codes whose k nearest train codes vote for the right label."""
+    train = torch.from_numpy(np.ascontiguousarray(train_z, dtype=np.float32))
+    train_labels = torch.as_tensor(np.asarray(train_y), dtype=torch.long)
+    correct = 0
+    for s in range(0, len(test_z), BATCH):
+        q = torch.from_numpy(np.ascontiguousarray(test_z[s : s + BATCH], dtype=np.float32))
+        nearest = torch.cdist(q, train).topk(k, largest=False).indices
+        votes = F.one_hot(train_labels[nearest], 10).sum(dim=1)
+        correct += (votes.argmax(dim=1) == torch.as_tensor(np.asarray(test_y[s : s + BATCH]))).sum().item()
+    return correct / len(test_z)
+
+
+@torch.no_grad()
+def confidence(classifier, images: np.ndarray) -> np.ndarray:
+    """The classifier's top softmax probability for each uint8 image (N, 28, 28)."""
+    out = []
+    for s in range(0, len(images), BATCH):
+        x = latent.to_input(images[s : s + BATCH], latent.model_device(classifier))
+        out.append(classifier(x).softmax(dim=1).amax(dim=1).float().cpu().numpy())
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
+
+
+def decodability(model, classifier, plane: latent.Plane, bounds, n: int = 12, threshold: float = 0.9,
+                 label: int | None = None) -> float:
+    """Share of the n x n grid over `bounds` whose decodes the classifier names with confidence >= threshold."""
+    images = latent.decode(model, plane.to_latent(latent.grid_coords(n, bounds)), label)
+    return float((confidence(classifier, images) >= threshold).mean())
+
+
+@torch.no_grad()
+def features(classifier, images: np.ndarray) -> np.ndarray:
+    out = []
+    for s in range(0, len(images), BATCH):
+        x = latent.to_input(images[s : s + BATCH], latent.model_device(classifier))
+        out.append(classifier.features(x).double().cpu().numpy())
+    return np.concatenate(out)
+
+
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """|mu_a - mu_b|^2 + tr(Sa + Sb - 2 (Sa Sb)^1/2) between Gaussians fitted to two feature sets."""
+    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
+    sa, sb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    # tr((Sa Sb)^1/2) = sum of sqrt of eigenvalues of Sa^1/2 Sb Sa^1/2 (symmetric, so eigh is stable)
+    w, v = np.linalg.eigh(sa)
+    root_a = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    cross = np.sqrt(np.clip(np.linalg.eigvalsh(root_a @ sb @ root_a), 0, None)).sum()
+    return float(np.sum((mu_a - mu_b) ** 2) + np.trace(sa) + np.trace(sb) - 2 * cross)
+
+
+def evaluate(ckpt, test: Split, train: Split | None = None, classifier=None, samples: int = 10_000,
+             seed: int = 0) -> dict:
+    """Every figure that applies to this checkpoint's model."""
+    model, stats = ckpt.model, ckpt.stats
+    result: dict = {"model": ckpt.name, "kind": model.kind, "latent_dim": model.latent_dim,
+                    "test_images": len(test)}
+    if model.has_encoder:
+        result.update(reconstruction(model, test))
+        if model.kind in ("vae", "cvae"):
+            result.update(elbo(model, test, seed=seed))
+            result["likelihood"] = "Bernoulli on grey values (binary cross-entropy), nats per image"
+        if train is not None:
+            result["knn5_accuracy"] = knn_accuracy(
+                latent.embed(model, train.images, train.labels), train.labels.numpy(),
+                latent.embed(model, test.images, test.labels), test.labels.numpy(),
+            )
+    if classifier is not None and stats is not None:
+        plane = stats.plane()
+        if model.conditional:  # average over the ten labels the decoder can be given
+            shares = [decodability(model, classifier, plane, stats.bounds, label=c) for c in range(10)]
+            result["decodability"] = float(np.mean(shares))
+        else:
+            result["decodability"] = decodability(model, classifier, plane, stats.bounds)
+        result["decodability_grid"] = {"n": 12, "bounds": [round(float(b), 4) for b in stats.bounds], "threshold": 0.9}
+        if model.kind == "gan":
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                z = torch.randn(samples, model.latent_dim).numpy()
+            fake = features(classifier, latent.decode(model, z))
+            result["frechet_distance"] = frechet_distance(fake, features(classifier, test.images.numpy()))
+    return result
+
+
+def _batches(model, split: Split):
+    device = latent.model_device(model)
+    for s in range(0, len(split), BATCH):
+        x = latent.to_input(split.images[s : s + BATCH], device)
+        y = split.labels[s : s + BATCH].to(device) if model.conditional else None
+        yield x, y

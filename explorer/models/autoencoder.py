@@ -1,0 +1,27 @@
+"""The lecture's autoencoder: x -> z -> x_hat, trained on pixel MSE, no labels."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from explorer.config import ModelConfig
+from explorer.models.base import LatentModel
+from explorer.models.layers import Decoder, Encoder
+
+
+class Autoencoder(LatentModel):
+    def __init__(self, config: ModelConfig):
+        super().__init__(config)
+        self.encoder = Encoder(config.arch, config.latent_dim)
+        self.decoder = Decoder(config.arch, config.latent_dim)
+
+    def encode(self, x, labels=None):
+        return self.encoder(x)
+
+    def decode(self, z, labels=None):
+        return torch.sigmoid(self.decoder(z))
+
+    def losses(self, x, labels=None):
+        recon = F.mse_loss(self.decode(self.encode(x)), x)
+        return {"loss": recon, "recon": recon}

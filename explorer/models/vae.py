@@ -1,0 +1,58 @@
+"""Variational autoencoder, and its conditional variant whose encoder and decoder also see the label.
+
+Loss per image, in nats: Bernoulli reconstruction (binary cross-entropy summed over pixels, on
+grey values) + beta * KL(q(z|x) || N(0, I)), with KL = 1/2 sum(sigma^2 + mu^2 - 1 - log sigma^2).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from explorer.config import ModelConfig
+from explorer.models.base import LatentModel
+from explorer.models.layers import Decoder, Encoder
+
+
+class VAE(LatentModel):
+    def __init__(self, config: ModelConfig):
+        super().__init__(config)
+        cond = config.num_classes if self.conditional else 0
+        self.encoder = Encoder(config.arch, 2 * config.latent_dim, cond)
+        self.decoder = Decoder(config.arch, config.latent_dim, cond)
+
+    def _cond(self, labels: torch.Tensor | None) -> torch.Tensor | None:
+        if not self.conditional:
+            return None
+        if labels is None:
+            raise ValueError("a conditional VAE needs the labels to encode or decode")
+        return F.one_hot(labels.long(), self.config.num_classes).float()
+
+    def encode_stats(self, x, labels=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mu, log sigma^2) of q(z|x); log-variance clamped so exp() cannot overflow."""
+        mu, logvar = self.encoder(x, self._cond(labels)).chunk(2, dim=1)
+        return mu, logvar.clamp(-30.0, 20.0)
+
+    def encode(self, x, labels=None):
+        return self.encode_stats(x, labels)[0]
+
+    def decode(self, z, labels=None):
+        return torch.sigmoid(self.decoder(z, self._cond(labels)))
+
+    def sample_posterior(self, x, labels=None) -> torch.Tensor:
+        """One draw z = mu + sigma * eps from q(z|x) (the reparameterisation trick)."""
+        mu, logvar = self.encode_stats(x, labels)
+        return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+
+    def losses(self, x, labels=None):
+        mu, logvar = self.encode_stats(x, labels)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        logits = self.decoder(z, self._cond(labels))
+        n = x.shape[0]
+        recon = F.binary_cross_entropy_with_logits(logits.float(), x.float(), reduction="sum") / n
+        kl = 0.5 * (logvar.exp() + mu.pow(2) - 1.0 - logvar).float().sum() / n
+        return {"loss": recon + self.config.beta * kl, "recon": recon, "kl": kl}
+
+
+class ConditionalVAE(VAE):
+    conditional = True

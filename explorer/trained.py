@@ -1,0 +1,47 @@
+"""The checkpoints shipped in `trained/`, and their recorded SHA-256 sums."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+DEFAULT_MODEL = "vae-2d-mlp"
+CLASSIFIER = "mnist-classifier"
+SUMS_FILE = "SHA256SUMS"
+
+
+def trained_dir() -> Path:
+    return Path(os.environ.get("EXPLORER_TRAINED_DIR") or Path(__file__).resolve().parent.parent / "trained")
+
+
+def shipped() -> list[Path]:
+    """The latent models shipped (not the classifier), default first."""
+    files = sorted(p for p in trained_dir().glob("*.safetensors") if p.stem != CLASSIFIER)
+    return sorted(files, key=lambda p: p.stem != DEFAULT_MODEL)
+
+
+def default_checkpoint() -> Path | None:
+    path = trained_dir() / f"{DEFAULT_MODEL}.safetensors"
+    return path if path.is_file() else None
+
+
+def classifier_path() -> Path | None:
+    path = trained_dir() / f"{CLASSIFIER}.safetensors"
+    return path if path.is_file() else None
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def recorded_sums() -> dict[str, str]:
+    """File name -> SHA-256 from trained/SHA256SUMS (the `sha256sum` format)."""
+    sums = {}
+    path = trained_dir() / SUMS_FILE
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            if line.strip():
+                digest, name = line.split(maxsplit=1)
+                sums[name.lstrip("*")] = digest
+    return sums

@@ -1,0 +1,219 @@
+"""One training loop for every model kind, free of Qt.
+
+The dataset stays resident on the device as one float tensor and is shuffled by an index
+permutation each epoch: no DataLoader, no per-sample work. Progress goes out through a callback,
+a cancel flag is checked between steps, and the weights of the last complete epoch are kept
+whenever a run is cancelled or its loss stops being finite.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+from torch import nn
+
+from explorer.config import TrainConfig
+from explorer.errors import ExplorerError
+
+# Default (batch size, learning rate) per model kind; `explorer bench` measured these (README).
+DEFAULTS = {"ae": (256, 2e-3), "vae": (256, 2e-3), "cvae": (256, 2e-3), "gan": (128, 2e-4), "classifier": (256, 2e-3)}
+MIN_CUDA_BATCH = 16  # below this, an out-of-memory GPU gives way to the CPU
+
+
+@dataclass
+class Progress:
+    """One report: after a step (`epoch_done` False) or after a whole epoch (mean losses)."""
+
+    epoch: int  # 1-based epoch this report belongs to
+    epochs: int
+    step: int  # steps done in this epoch
+    steps: int
+    losses: dict[str, float]
+    seconds: float  # since training started
+    epoch_done: bool = False
+    note: str = ""  # something the user should read (a fallback, a retry)
+
+    @property
+    def fraction(self) -> float:
+        return ((self.epoch - 1) + self.step / max(self.steps, 1)) / self.epochs
+
+    @property
+    def eta_seconds(self) -> float | None:
+        f = self.fraction
+        return self.seconds * (1 - f) / f if f > 0 else None
+
+
+@dataclass
+class TrainResult:
+    status: str  # "finished" | "cancelled" | "diverged"
+    epochs_done: int
+    history: list[dict[str, float]] = field(default_factory=list)  # mean losses per complete epoch
+    message: str = ""
+    seconds: float = 0.0
+    batch_size: int = 0
+    device: str = "cpu"
+
+    @property
+    def final_losses(self) -> dict[str, float]:
+        return self.history[-1] if self.history else {}
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ExplorerError("--device cuda was asked for but no CUDA GPU is available; use --device cpu or auto")
+    if name not in ("cpu", "cuda"):
+        raise ExplorerError(f"device must be auto, cpu or cuda, got {name!r}")
+    return torch.device(name)
+
+
+def defaults_for(kind: str, config: TrainConfig) -> tuple[int, float]:
+    batch, lr = DEFAULTS[kind]
+    return config.batch_size or batch, config.lr or lr
+
+
+def train(
+    model: nn.Module,
+    images: torch.Tensor,
+    config: TrainConfig,
+    labels: torch.Tensor | None = None,
+    callback: Callable[[Progress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> TrainResult:
+    """Train `model` in place on uint8 `images` (N, 28, 28); return how it ended.
+
+    Whatever the ending, the model holds the weights of its last complete epoch (or its initial
+    weights if none completed).
+    """
+    if len(images) == 0:
+        raise ExplorerError("there are no training images")
+    kind = model.kind
+    batch, lr = defaults_for(kind, config)
+    device = resolve_device(config.device)
+    report = callback or (lambda p: None)
+    stop = should_stop or (lambda: False)
+    start = time.perf_counter()
+    torch.manual_seed(config.seed)
+    order = torch.Generator().manual_seed(config.seed)
+    history: list[dict[str, float]] = []
+    good = _snapshot(model)
+    epoch = 1
+
+    def result(status: str, message: str = "") -> TrainResult:
+        model.load_state_dict(good)
+        model.eval()
+        return TrainResult(status, len(history), history, message, time.perf_counter() - start, batch, device.type)
+
+    while True:  # one pass per device/batch setting; an out-of-memory error restarts the epoch smaller
+        n = len(images)
+        steps = max(n // batch, 1)  # drop the ragged last batch: a new permutation each epoch covers it
+        try:
+            model.to(device).train()
+            data = images.to(device).unsqueeze(1).float().div_(255)
+            targets = labels.to(device) if labels is not None else None
+            step_fn = _make_step(model, kind, lr, device, config)
+            for epoch in range(epoch, config.epochs + 1):
+                perm = torch.randperm(n, generator=order).to(device)
+                sums: dict[str, torch.Tensor] = {}
+                for step in range(steps):
+                    if stop():
+                        return result("cancelled", f"cancelled during epoch {epoch}; kept epoch {len(history)}")
+                    idx = perm[step * batch : (step + 1) * batch]
+                    terms = step_fn(data[idx], None if targets is None else targets[idx])
+                    for k, v in terms.items():
+                        sums[k] = sums[k] + v if k in sums else v
+                    if device.type == "cpu" or step + 1 == steps:  # on a GPU, syncing every step costs speed
+                        losses = {k: float(v) for k, v in terms.items()}
+                        if not all(map(math.isfinite, losses.values())):
+                            bad = ", ".join(f"{k}={v}" for k, v in losses.items() if not math.isfinite(v))
+                            return result(
+                                "diverged",
+                                f"training stopped: loss became non-finite ({bad}) in epoch {epoch}, step {step + 1}; "
+                                f"kept the weights of epoch {len(history)}; try a lower learning rate",
+                            )
+                        report(Progress(epoch, config.epochs, step + 1, steps, losses, time.perf_counter() - start))
+                means = {k: float(v) / steps for k, v in sums.items()}
+                if not all(map(math.isfinite, means.values())):
+                    return result("diverged", f"training stopped: loss became non-finite in epoch {epoch}; "
+                                              f"kept the weights of epoch {len(history)}; try a lower learning rate")
+                history.append(means)
+                good = _snapshot(model)
+                report(Progress(epoch, config.epochs, steps, steps, means, time.perf_counter() - start, epoch_done=True))
+            return result("finished")
+        except torch.cuda.OutOfMemoryError:
+            model.load_state_dict(good)
+            data = targets = step_fn = None  # free the GPU copies before retrying
+            torch.cuda.empty_cache()
+            if batch // 2 >= MIN_CUDA_BATCH:
+                batch //= 2
+                note = f"GPU out of memory; retrying epoch {epoch} with batch size {batch}"
+            else:
+                device = torch.device("cpu")
+                note = f"GPU out of memory even at a small batch; continuing epoch {epoch} on the CPU"
+            report(Progress(epoch, config.epochs, 0, steps, {}, time.perf_counter() - start, note=note))
+
+
+def _snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def _make_step(model: nn.Module, kind: str, lr: float, device: torch.device, config: TrainConfig):
+    """A function (x, labels) -> dict of detached loss terms that does one optimisation step."""
+    amp = (
+        torch.autocast("cuda", dtype=torch.bfloat16)
+        if device.type == "cuda" and config.amp
+        else contextlib.nullcontext()
+    )
+    fused = {"fused": True} if device.type == "cuda" else {}
+    if config.compile:
+        for child in model.children():
+            child.compile()
+
+    if kind == "gan":
+        betas = (0.5, 0.999)
+        opt_g = torch.optim.Adam(model.generator.parameters(), lr=lr, betas=betas, **fused)
+        opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=lr, betas=betas, **fused)
+        opt_e = torch.optim.Adam(model.inverter.parameters(), lr=5 * lr, **fused) if model.inverter else None
+
+        def gan_step(x, labels):
+            terms = {}
+            for name, opt, loss_fn in (
+                ("d", opt_d, lambda: model.discriminator_loss(x)),
+                ("g", opt_g, lambda: model.generator_loss(len(x), x.device)),
+                ("inv", opt_e, lambda: model.inversion_loss(len(x), x.device)),
+            ):
+                if opt is None:
+                    continue
+                with amp:
+                    loss = loss_fn()
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                terms[name] = loss.detach()
+            return terms
+
+        return gan_step
+
+    opt = torch.optim.Adam(model.parameters(), lr=lr, **fused)
+
+    def step(x, labels):
+        with amp:
+            terms = model.losses(x, labels)
+        opt.zero_grad(set_to_none=True)
+        terms["loss"].backward()
+        opt.step()
+        return {k: v.detach() for k, v in terms.items()}
+
+    return step
+
+
+def copy_model(model: nn.Module) -> nn.Module:
+    """An independent copy (on the CPU) for a reader on another thread while training continues."""
+    return copy.deepcopy(model).cpu().eval()

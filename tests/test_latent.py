@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+import torch
+
+from explorer import latent
+from explorer.config import ModelConfig
+from explorer.errors import ExplorerError
+from explorer.models import build_model
+
+
+def test_grid_rows_run_top_down_from_the_largest_y():
+    pts = latent.grid_coords(12, [-5, 10, -10, 5])  # the lecture's grid
+    assert pts.shape == (144, 2)
+    assert tuple(pts[0]) == (-5, 5) and tuple(pts[11]) == (10, 5) and tuple(pts[-1]) == (10, -10)
+
+
+def test_two_d_plane_is_the_latent_space_itself():
+    stats = latent.stats_from_embeddings(np.random.default_rng(0).normal(size=(500, 2)) + [3, -1])
+    plane = stats.plane()
+    uv = np.array([[1.5, -2.0]])
+    assert np.allclose(plane.to_latent(uv), uv) and np.allclose(plane.project(uv), uv)
+
+
+def test_high_d_plane_goes_through_the_mean_along_the_main_axes():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(4000, 6)) * [5, 0.1, 3, 0.1, 0.1, 0.1] + 2.0
+    stats = latent.stats_from_embeddings(z)
+    plane = stats.plane()
+    assert np.allclose(plane.to_latent([[0, 0]])[0], z.mean(axis=0), atol=1e-5)
+    assert abs(plane.axes[0, 0]) > 0.99 and abs(plane.axes[1, 2]) > 0.99  # the two widest axes, in order
+    uv = np.array([[0.3, -1.2], [4.0, 2.0]])
+    assert np.allclose(plane.project(plane.to_latent(uv)), uv, atol=1e-5)  # every map point is on the plane
+    assert stats.explained() > 0.95
+    other = stats.plane(2, 3)
+    assert not np.allclose(other.axes, plane.axes)
+    with pytest.raises(ExplorerError):
+        stats.plane(0, 0)
+
+
+def test_interpolation_endpoints_are_exact_and_spacing_even():
+    a, b = np.array([0.1, 0.2, 0.3]), np.array([-1.0, 2.0, 0.5])
+    for path in (latent.lerp(a, b, 7), latent.slerp(a, b, 7)):
+        assert np.array_equal(path[0], a) and np.array_equal(path[-1], b)
+    steps = np.linalg.norm(np.diff(latent.lerp(a, b, 7), axis=0), axis=1)
+    assert np.allclose(steps, steps[0])
+
+
+def test_slerp_keeps_the_norm_between_equal_norm_ends():
+    a, b = np.array([3.0, 0.0, 0.0]), np.array([0.0, 0.0, 3.0])
+    assert np.allclose(np.linalg.norm(latent.slerp(a, b, 9), axis=1), 3.0)
+    assert np.linalg.norm(latent.lerp(a, b, 9)[4]) < 2.2  # lerp cuts through the middle
+
+
+def test_polyline_resampling_follows_the_corners():
+    pts = latent.resample_polyline([[0, 0], [2, 0], [2, 2]], 5)
+    assert np.allclose(pts, [[0, 0], [1, 0], [2, 0], [2, 1], [2, 2]])
+
+
+def test_decode_gives_uint8_images_and_rejects_bad_codes():
+    model = build_model(ModelConfig(kind="ae"), seed=0).eval()
+    images = latent.decode(model, np.array([[0.0, 0.0], [1e6, -1e6]]))
+    assert images.shape == (2, 28, 28) and images.dtype == np.uint8
+    expected = (model.decode(torch.zeros(1, 2))[0, 0] * 255).round().to(torch.uint8).numpy()
+    assert np.array_equal(images[0], expected)
+    with pytest.raises(ExplorerError, match="finite"):
+        latent.decode(model, np.array([[np.nan, 0.0]]))
+    with pytest.raises(ExplorerError, match="2 values"):
+        latent.decode(model, np.zeros((1, 3)))
+
+
+def test_conditional_model_needs_a_label_to_decode():
+    model = build_model(ModelConfig(kind="cvae"), seed=0).eval()
+    with pytest.raises(ExplorerError, match="label"):
+        latent.decode(model, np.zeros((1, 2)))
+    assert latent.decode(model, np.zeros((3, 2)), 4).shape == (3, 28, 28)
+
+
+def test_embed_matches_the_models_encoder(tiny_images):
+    images, labels = tiny_images
+    model = build_model(ModelConfig(kind="vae", latent_dim=3), seed=0).eval()
+    z = latent.embed(model, images, labels)
+    with torch.no_grad():
+        expected = model.encode(images.unsqueeze(1).float() / 255)
+    assert z.shape == (64, 3) and np.allclose(z, expected.numpy(), atol=1e-6)
+
+
+def test_sizes_beyond_the_limits_are_refused():
+    with pytest.raises(ExplorerError, match="from 1 to"):
+        latent.grid_coords(latent.MAX_GRID + 1, [0, 1, 0, 1])
+    with pytest.raises(ExplorerError, match="from 1 to"):
+        latent.lerp([0, 0], [1, 1], 0)
+    with pytest.raises(ExplorerError, match="xmin < xmax"):
+        latent.grid_coords(3, [1, 0, 0, 1])

@@ -1,0 +1,37 @@
+import numpy as np
+import pytest
+import torch
+
+from explorer import metrics
+from explorer.config import ModelConfig
+from explorer.data import Split
+from explorer.models import build_model
+
+
+def test_knn_accuracy_on_separated_clusters():
+    rng = np.random.default_rng(0)
+    centres = np.array([[0, 0], [10, 0], [0, 10]])
+    y_train, y_test = rng.integers(0, 3, 300), rng.integers(0, 3, 100)
+    z_train, z_test = centres[y_train] + rng.normal(size=(300, 2)), centres[y_test] + rng.normal(size=(100, 2))
+    assert metrics.knn_accuracy(z_train, y_train, z_test, y_test) == 1.0
+    assert metrics.knn_accuracy(z_train, y_train, z_test, (y_test + 1) % 3) == 0.0
+
+
+def test_frechet_distance_is_zero_for_the_same_set_and_grows_with_a_shift():
+    a = np.random.default_rng(0).normal(size=(2000, 4))
+    assert metrics.frechet_distance(a, a) == pytest.approx(0, abs=1e-6)
+    assert metrics.frechet_distance(a, a + 1.0) == pytest.approx(4.0, rel=0.01)
+
+
+def test_reconstruction_and_elbo_agree_with_the_training_loss(tiny_images):
+    images, labels = tiny_images
+    split = Split(images, labels, "mnist", "test", tuple("0123456789"))
+    model = build_model(ModelConfig(kind="vae"), seed=0).eval()
+    out = metrics.elbo(model, split, samples=64)
+    x = images.unsqueeze(1).float() / 255
+    with torch.no_grad():
+        torch.manual_seed(0)
+        expected = np.mean([model.losses(x)["loss"].item() for _ in range(64)])
+    assert -out["elbo"] == pytest.approx(expected, rel=0.01)
+    rec = metrics.reconstruction(model, split)
+    assert 0 < rec["recon_mse"] < 1 and rec["recon_bce"] > 0

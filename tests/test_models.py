@@ -1,0 +1,75 @@
+import pytest
+import torch
+
+from explorer.config import ModelConfig
+from explorer.errors import ExplorerError
+from explorer.models import build_model
+
+KINDS = ["ae", "vae", "cvae", "gan"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("arch", ["mlp", "conv"])
+@pytest.mark.parametrize("latent_dim", [2, 5, 10, 16])
+def test_common_interface_shapes_and_ranges(kind, arch, latent_dim):
+    model = build_model(ModelConfig(kind=kind, arch=arch, latent_dim=latent_dim), seed=0).eval()
+    x = torch.rand(3, 1, 28, 28)
+    labels = torch.tensor([0, 4, 9])
+    z = model.encode(x, labels)
+    assert z.shape == (3, latent_dim)
+    images = model.decode(torch.randn(3, latent_dim) * 10, labels)
+    assert images.shape == (3, 1, 28, 28)
+    assert 0 <= images.min() and images.max() <= 1
+
+
+@pytest.mark.parametrize("kind", ["vae", "cvae"])
+def test_vae_gives_mean_and_log_variance_and_encodes_the_mean(kind):
+    model = build_model(ModelConfig(kind=kind, latent_dim=5), seed=0).eval()
+    x, y = torch.rand(4, 1, 28, 28), torch.arange(4)
+    mu, logvar = model.encode_stats(x, y)
+    assert mu.shape == logvar.shape == (4, 5)
+    assert torch.equal(model.encode(x, y), mu)
+
+
+def test_vae_loss_terms_match_the_lecture_formula():
+    model = build_model(ModelConfig(kind="vae", beta=0.5), seed=0)
+    x = torch.rand(8, 1, 28, 28)
+    torch.manual_seed(1)
+    terms = model.losses(x)
+    mu, logvar = model.encode_stats(x)
+    kl = 0.5 * (logvar.exp() + mu**2 - 1 - logvar).sum() / 8
+    assert torch.allclose(terms["kl"], kl)
+    assert torch.allclose(terms["loss"], terms["recon"] + 0.5 * terms["kl"])
+
+
+def test_conditional_decoder_uses_the_label():
+    model = build_model(ModelConfig(kind="cvae"), seed=0).eval()
+    z = torch.zeros(1, 2)
+    assert not torch.equal(model.decode(z, torch.tensor([1])), model.decode(z, torch.tensor([7])))
+    with pytest.raises(ValueError, match="needs the labels"):
+        model.decode(z)
+
+
+def test_gan_parts_and_optional_inversion_encoder():
+    gan = build_model(ModelConfig(kind="gan"), seed=0)
+    assert gan.has_encoder and gan.inverter is not None
+    plain = build_model(ModelConfig(kind="gan", inversion=False), seed=0)
+    assert not plain.has_encoder
+    with pytest.raises(ValueError, match="no inversion encoder"):
+        plain.encode(torch.rand(1, 1, 28, 28))
+
+
+def test_same_seed_same_weights():
+    a = build_model(ModelConfig(kind="vae"), seed=3)
+    b = build_model(ModelConfig(kind="vae"), seed=3)
+    c = build_model(ModelConfig(kind="vae"), seed=4)
+    sa, sb, sc = a.state_dict(), b.state_dict(), c.state_dict()
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert not all(torch.equal(sa[k], sc[k]) for k in sa)
+
+
+@pytest.mark.parametrize("bad", [dict(kind="diffusion"), dict(arch="resnet"), dict(latent_dim=1),
+                                 dict(latent_dim=0), dict(beta=-1.0), dict(beta=float("nan"))])
+def test_invalid_configs_are_refused(bad):
+    with pytest.raises(ExplorerError):
+        ModelConfig(**bad)
