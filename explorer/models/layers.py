@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-MLP_WIDTHS = (512, 256)
+MLP_WIDTHS = (256, 128)  # half the time of (512, 256) for ~3 nats of ELBO (2-d VAE, 10 epochs)
 CONV_CHANNELS = (32, 64)
 CONV_HIDDEN = 64  # the dense layer between conv features and the code
 
