@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import math
 import os
+import pickletools
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,14 +150,15 @@ def load(path: str | os.PathLike) -> Checkpoint:
 
 
 def _parse_header(raw: bytes, where: str) -> tuple[dict, dict]:
-    if raw[:1] == b"\x80" and raw[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-        raise ExplorerError(f"{where}: refused: the file is a Python pickle, and unpickling can run any code; "
-                            f"only .safetensors checkpoints are opened")
-    if raw[:4] == b"PK\x03\x04":
-        raise ExplorerError(f"{where}: refused: the file is a zip archive (a torch.save pickle checkpoint?); "
-                            f"only .safetensors checkpoints are opened")
+    n = struct.unpack("<Q", raw[:8])[0] if len(raw) >= 8 else 0
+    if not (len(raw) > 8 and 8 + n <= len(raw) and raw[8:9] == b"{"):  # not shaped like safetensors
+        if raw[:4] == b"PK\x03\x04":
+            raise ExplorerError(f"{where}: refused: the file is a zip archive (a torch.save pickle checkpoint?); "
+                                f"only .safetensors checkpoints are opened")
+        if _is_pickle(raw):
+            raise ExplorerError(f"{where}: refused: the file is a Python pickle, and unpickling can run any code; "
+                                f"only .safetensors checkpoints are opened")
     _require(len(raw) >= 8, where, f"too short to be a safetensors file ({len(raw)} bytes)")
-    (n,) = struct.unpack("<Q", raw[:8])
     _require(8 + n <= len(raw), where, f"header length {n:,} runs past the end of the file ({len(raw):,} bytes); "
                                        f"the file is truncated or not safetensors")
     _require(n <= MAX_HEADER, where, f"header length {n:,} bytes is not plausible; not a checkpoint of ours")
@@ -193,6 +195,15 @@ def _parse_header(raw: bytes, where: str) -> tuple[dict, dict]:
     _require(position <= body, where, f"tensor data runs past the end of the file; the file is truncated")
     _require(position == body, where, f"{body - position:,} unexpected bytes after the tensor data")
     return header, metadata
+
+
+def _is_pickle(raw: bytes) -> bool:
+    """Whether the bytes parse as a pickle's opcodes up to STOP. pickletools only reads the
+    opcodes; it never imports or builds anything, so this is safe on hostile input."""
+    try:
+        return any(op.name == "STOP" for op, _, _ in pickletools.genops(raw[: 1 << 20]))
+    except Exception:  # noqa: BLE001 - any parse failure means "not a pickle"
+        return False
 
 
 def _parse_metadata(metadata: dict, where: str) -> dict:
