@@ -1,7 +1,9 @@
 """GAN: generator G maps noise z ~ N(0, I) to images, discriminator D tells real from generated.
 
-Trained with the non-saturating form of the minimax loss. An optional inversion encoder E is fitted
-on generated pairs (z, G(z)) so that real images can be placed on the generator's latent map.
+Trained with the non-saturating form of the minimax loss, with the usual stabilisers (BatchNorm in
+G, dropout in D, real labels smoothed to 0.9): with a 2-d latent, plain G and D collapse to one
+digit within a few epochs. An optional inversion encoder E is fitted on generated pairs (z, G(z))
+so that real images can be placed on the generator's latent map.
 """
 
 from __future__ import annotations
@@ -12,14 +14,49 @@ from torch import nn
 
 from explorer.config import ModelConfig
 from explorer.models.base import LatentModel
-from explorer.models.layers import Decoder, Encoder
+from explorer.models.layers import Encoder
+
+
+REAL_LABEL = 0.9  # one-sided label smoothing: keeps D from becoming certain and starving G of gradient
+
+
+def generator(arch: str, latent_dim: int) -> nn.Module:
+    """z -> (N, 1, 28, 28) logits."""
+    if arch == "mlp":
+        return nn.Sequential(
+            nn.Linear(latent_dim, 128), nn.LeakyReLU(0.2),
+            nn.Linear(128, 256), nn.BatchNorm1d(256), nn.LeakyReLU(0.2),
+            nn.Linear(256, 512), nn.BatchNorm1d(512), nn.LeakyReLU(0.2),
+            nn.Linear(512, 28 * 28), nn.Unflatten(1, (1, 28, 28)),
+        )
+    return nn.Sequential(
+        nn.Linear(latent_dim, 64 * 7 * 7), nn.BatchNorm1d(64 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (64, 7, 7)),
+        nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
+        nn.ConvTranspose2d(32, 1, 4, stride=2, padding=1),
+    )
+
+
+def discriminator(arch: str) -> nn.Module:
+    """(N, 1, 28, 28) images -> (N, 1) logits of 'real'."""
+    if arch == "mlp":
+        return nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(28 * 28, 512), nn.LeakyReLU(0.2), nn.Dropout(0.3),
+            nn.Linear(512, 256), nn.LeakyReLU(0.2), nn.Dropout(0.3),
+            nn.Linear(256, 1),
+        )
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 4, stride=2, padding=1), nn.LeakyReLU(0.2), nn.Dropout(0.3),
+        nn.Conv2d(32, 64, 4, stride=2, padding=1), nn.LeakyReLU(0.2), nn.Dropout(0.3),
+        nn.Flatten(), nn.Linear(64 * 7 * 7, 1),
+    )
 
 
 class GAN(LatentModel):
     def __init__(self, config: ModelConfig):
         super().__init__(config)
-        self.generator = Decoder(config.arch, config.latent_dim)
-        self.discriminator = Encoder(config.arch, 1, act=lambda: nn.LeakyReLU(0.2))
+        self.generator = generator(config.arch, config.latent_dim)
+        self.discriminator = discriminator(config.arch)
         self.inverter = Encoder(config.arch, config.latent_dim) if config.inversion else None
 
     @property
@@ -40,7 +77,7 @@ class GAN(LatentModel):
     def discriminator_loss(self, real: torch.Tensor) -> torch.Tensor:
         fake = self.decode(self.noise(len(real), real.device)).detach()
         real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)
-        return F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits)) + \
+        return F.binary_cross_entropy_with_logits(real_logits, torch.full_like(real_logits, REAL_LABEL)) + \
             F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
 
     def generator_loss(self, n: int, device) -> torch.Tensor:
