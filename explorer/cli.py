@@ -64,7 +64,7 @@ def _non_negative(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from explorer.config import ARCHS, MAX_LATENT_DIM, MODEL_KINDS
+    from explorer.config import ARCHS, MAX_LATENT_DIM, MODEL_KINDS, TrainConfig
     from explorer.data import DATASETS
     from explorer.latent import MAX_GRID, MAX_STEPS
 
@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", choices=(*MODEL_KINDS, "classifier"), default="vae")
     p.add_argument("--arch", choices=ARCHS, default="mlp")
     p.add_argument("--latent-dim", type=_int_from(2, MAX_LATENT_DIM), default=2)
-    p.add_argument("--epochs", type=_int_from(1), default=10)
+    p.add_argument("--epochs", type=_int_from(1), default=TrainConfig.epochs)
     p.add_argument("--batch-size", type=_int_from(1), help="default: per model kind (AE/VAE 256, GAN 128)")
     p.add_argument("--lr", type=_positive, help="learning rate (default: per model kind)")
     p.add_argument("--beta", type=_non_negative, default=1.0, help="weight of the VAE's KL term (default 1)")
@@ -190,7 +190,7 @@ def cmd_train(args) -> int:
     from explorer.data import load_split
     from explorer.files import check_target
     from explorer.models import Classifier, build_model
-    from explorer.training import defaults_for, train
+    from explorer.training import train
 
     out = check_target(args.out, (checkpoint.SUFFIX,))  # fail before training, not after
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
@@ -236,7 +236,7 @@ def cmd_train(args) -> int:
         "train_images_sha256": hashlib.sha256(train_split.images.numpy().tobytes()).hexdigest(),
         "epochs": result.epochs_done,
         "batch_size": result.batch_size,
-        "lr": defaults_for(model.kind, config)[1],
+        "lr": result.lr,
         "seed": args.seed,
         "device": result.device,
         "train_seconds": round(result.seconds, 1),

@@ -45,13 +45,13 @@ class ModelConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 10
+    epochs: int = 12  # the learning-rate schedule spans them (see training.DECAY)
     batch_size: int | None = None  # None: the model kind's default (see training.DEFAULTS)
     lr: float | None = None
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
     dataset: str = "mnist"
-    amp: bool = True  # bf16 autocast on CUDA; ignored on the CPU
+    amp: bool = True  # bf16 autocast on CUDA, and for AE/VAE on CPUs with native bf16 (training.use_bf16)
     compile: bool = False
 
     def __post_init__(self):

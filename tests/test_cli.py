@@ -6,6 +6,7 @@ from PIL import Image
 
 from explorer import checkpoint
 from explorer.cli import main
+from explorer.training import DEFAULTS
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +21,7 @@ def test_train_records_what_the_model_saw(trained_vae, small_root):
     meta = checkpoint.load(trained_vae).meta
     assert meta["dataset"] == "mnist" and meta["train_images"] == 512 and meta["epochs"] == 2
     assert meta["seed"] == 1 and meta["status"] == "finished" and set(meta["final_losses"]) == {"loss", "recon", "kl"}
+    assert meta["lr"] == DEFAULTS["vae"][1] and meta["batch_size"] == 64
     assert len(meta["train_images_sha256"]) == 64
 
 

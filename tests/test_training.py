@@ -6,7 +6,7 @@ import torch
 from explorer.config import ModelConfig, TrainConfig
 from explorer.errors import ExplorerError
 from explorer.models import build_model
-from explorer.training import resolve_device, train
+from explorer.training import CONV_MAX_LR, DEFAULTS, resolve_device, train
 
 
 def weights(model):
@@ -108,3 +108,15 @@ def test_cuda_request_without_a_gpu_is_a_clear_error(monkeypatch):
     assert resolve_device("auto").type == "cpu"
     with pytest.raises(ExplorerError, match="no CUDA GPU"):
         resolve_device("cuda")
+
+
+def test_conv_nets_train_at_a_capped_rate_and_the_rate_used_is_reported(tiny_images):
+    """The conv VAE collapses to the mean image at the MLP's rate; an explicit rate always wins."""
+    images, _ = tiny_images
+    config = TrainConfig(epochs=1, batch_size=16)
+    mlp = train(build_model(ModelConfig(kind="vae"), seed=0), images, config)
+    conv = train(build_model(ModelConfig(kind="vae", arch="conv"), seed=0), images, config)
+    assert mlp.lr == DEFAULTS["vae"][1] and conv.lr == CONV_MAX_LR < mlp.lr
+    chosen = train(build_model(ModelConfig(kind="vae", arch="conv"), seed=0), images,
+                   TrainConfig(epochs=1, batch_size=16, lr=5e-2))
+    assert chosen.lr == 5e-2
