@@ -1,0 +1,122 @@
+"""`explorer bench` measures, and its figures are never asserted here: these tests check that the
+comparisons are fair (same model, reproducible tutorial loop) and that the table and JSON hold
+what the README and its users read."""
+
+import json
+
+import pytest
+import torch
+
+from explorer import bench
+from explorer.cli import main
+from explorer.config import ModelConfig, TrainConfig
+from explorer.models import build_model
+
+ROW_KEYS = {"key", "figure", "unit", "ours", "reference", "ratio", "target", "passed", "ours_note",
+            "reference_note", "note", "extra"}
+
+
+def weights(model):
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def test_tutorial_loop_trains_the_same_model_from_the_same_start(small_root):
+    ours = build_model(ModelConfig(kind="vae"), seed=0)
+    loop = bench.tutorial_loop("vae", small_root, epochs=1)
+    model = next(loop)
+    assert type(model) is type(ours) and model.config == ours.config
+    assert weights(model).keys() == weights(ours).keys()
+    assert any(not torch.equal(a, b) for a, b in zip(weights(model).values(), weights(ours).values()))
+
+
+def test_tutorial_loop_is_reproducible_when_interleaved_with_other_work(small_root):
+    alone = next(bench.tutorial_loop("vae", small_root, epochs=1, limit=256))
+    torch.manual_seed(123)
+    loop = bench.tutorial_loop("vae", small_root, epochs=1, limit=256)
+    torch.randn(1000)  # another run drawing from the global generator meanwhile
+    interleaved = next(loop)
+    assert all(torch.equal(a, b) for a, b in zip(weights(alone).values(), weights(interleaved).values()))
+
+
+def test_training_part_stops_ours_at_the_tutorials_loss(small_root):
+    settings = bench.Settings(data_dir=str(small_root), tutorial_epochs=2, log=lambda s: None)
+    rows = {r.key: r for r in bench.part_train(settings)}
+    for kind in ("ae", "vae"):
+        epoch, reach, loss = (rows[f"train.{kind}.{k}"] for k in ("epoch_seconds", "time_to_loss", "test_loss"))
+        assert epoch.ours > 0 and epoch.reference > 0 and epoch.ratio == pytest.approx(epoch.reference / epoch.ours)
+        ours = loss.extra["ours_per_epoch"]
+        assert len(epoch.extra["tutorial"]) == 2 and len(epoch.extra["ours"]) == len(ours)
+        if reach.ours is None:  # not within the default epochs: no ratio, a missed target
+            assert len(ours) == TrainConfig().epochs and min(ours) > loss.reference
+            assert "not reached" in reach.ours_note and reach.ratio is None and reach.passed is False
+        else:  # timed to the first epoch at or below the tutorial's loss; stopped once that loss was known
+            first = next(i for i, v in enumerate(ours) if v <= loss.reference)
+            assert loss.ours == ours[first] and reach.ours_note == f"({first + 1} epochs)"
+            assert reach.ours == pytest.approx(sum(epoch.extra["ours"][: first + 1]))
+            assert len(ours) == max(first + 1, settings.tutorial_epochs)
+            assert reach.ratio == pytest.approx(reach.reference / reach.ours) and reach.passed == (reach.ratio >= 5)
+
+
+def test_gpu_part_says_why_it_did_not_measure(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    (row,) = bench.part_gpu(bench.Settings())
+    assert row.ours is None and "no GPU" in row.ours_note
+
+
+def test_startup_part_skips_without_a_gui(monkeypatch, tmp_path):
+    monkeypatch.setattr(bench, "GUI_APP", tmp_path / "missing" / "app.py")
+    (row,) = bench.part_startup(bench.Settings())
+    assert row.ours is None and "no GUI" in row.ours_note
+
+
+def test_floor_counts_every_linear_weight():
+    vae = build_model(ModelConfig(kind="vae", latent_dim=2))
+    # encoder 784-256-128-(2x2), decoder 2-128-256-784
+    assert bench.matmul_params(vae) == 784 * 256 + 256 * 128 + 128 * 4 + 2 * 128 + 128 * 256 + 256 * 784
+
+
+@pytest.fixture(scope="module")
+def shipped_dir(small_root, tmp_path_factory):
+    """A trained/ folder with one small VAE and a classifier, as `explorer bench` finds them."""
+    folder = tmp_path_factory.mktemp("trained")
+    for argv in (["--model", "vae", "--epochs", "1", "--out", str(folder / "vae-2d-mlp.safetensors")],
+                 ["--model", "classifier", "--epochs", "1", "--out", str(folder / "mnist-classifier.safetensors")]):
+        assert main(["train", "--data-dir", str(small_root), "--batch-size", "64", *argv]) == 0
+    return folder
+
+
+def test_json_report_has_the_documented_keys(shipped_dir, small_root, monkeypatch, capsys):
+    monkeypatch.setenv("EXPLORER_TRAINED_DIR", str(shipped_dir))
+    assert main(["bench", "--json", "--quick", "--only", "decode", "quality", "gpu",
+                 "--data-dir", str(small_root)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {"cpu", "cores", "torch_threads", "torch", "gpu", "load_average_before"} <= set(report["machine"])
+    assert report["command"].startswith("python -m explorer bench --quick --only")
+    assert list(report["parts"]) == ["decode", "quality", "gpu"]
+    rows = {r["key"]: r for part in report["parts"].values() for r in part["rows"]}
+    assert all(set(r) == ROW_KEYS for r in rows.values())
+    one = rows["decode.vae-2d-mlp.one_p99"]
+    assert 0 < one["extra"]["ours_p50"] <= one["ours"] and one["extra"]["calls"] == 200
+    assert rows["decode.vae-2d-mlp.grid_p99"]["ratio"] > 0
+    elbo = rows["quality.vae-2d-mlp.elbo"]
+    assert elbo["ours"] == pytest.approx(-elbo["extra"]["elbo"]) and elbo["reference"] == bench.KERAS_VAE["loss"]
+    assert 0 <= rows["quality.vae-2d-mlp.decodability"]["ours"] <= 1
+    assert 0 <= rows["quality.vae-2d-mlp.knn5"]["ours"] <= 1
+
+
+def test_markdown_table_shows_each_row_beside_its_reference():
+    report = {"machine": bench.machine() | {"load_average_after": 0.5}, "seconds": 3.0, "command": "explorer bench",
+              "parts": {"x": {"title": "Title", "rows": [
+                  bench.asdict(bench.Row("x.a", "AE: time", "s", 0.5, 5.0, 10.0, "≥ 5× faster", True, "(3 epochs)",
+                                         note="how it was measured")),
+                  bench.asdict(bench.Row("x.b", "GPU", "s", ours_note="not measured: no GPU")),
+              ]}}}
+    text = bench.markdown(report)
+    assert "| AE: time [1] | 0.5 s (3 epochs) | 5 s | 10.0× | ≥ 5× faster | yes |" in text
+    assert "| GPU | not measured: no GPU | — |  |  |  |" in text
+    assert "[1] how it was measured" in text and "Command: `explorer bench`" in text
+
+
+def test_unknown_part_is_a_one_line_error(capsys):
+    assert main(["bench", "--only", "nonsense"]) == 2
+    assert "unknown bench part nonsense" in capsys.readouterr().err
