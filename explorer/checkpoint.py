@@ -98,8 +98,9 @@ def save(path: str | os.PathLike, model: torch.nn.Module, meta: dict | None = No
     return atomic_write(path, lambda f: f.write(to_bytes(tensors, metadata=header)), (SUFFIX,))
 
 
-def load(path: str | os.PathLike) -> Checkpoint:
-    """Read and fully validate a checkpoint; raise ExplorerError naming the file and the problem."""
+def load(path: str | os.PathLike, expect: str | None = None) -> Checkpoint:
+    """Read and fully validate a checkpoint; raise ExplorerError naming the file and the problem.
+    `expect` "latent" refuses the digit classifier, "classifier" refuses anything else."""
     path = Path(path).expanduser()
     where = str(path)
     if path.suffix.lower() in PICKLE_SUFFIXES:
@@ -116,6 +117,10 @@ def load(path: str | os.PathLike) -> Checkpoint:
         raise ExplorerError(f"{where}: cannot read ({getattr(e, 'strerror', None) or e})") from None
     header, metadata = _parse_header(raw, where)
     meta = _parse_metadata(metadata, where)
+    if expect is not None and (meta["kind"] == "classifier") != (expect == "classifier"):
+        is_a = "the digit classifier" if meta["kind"] == "classifier" else f"a {KIND_NAMES[meta['kind']]}"
+        raise ExplorerError(f"{where}: this is {is_a}, not "
+                            f"{'a digit classifier' if expect == 'classifier' else 'a latent model (AE, VAE or GAN)'}")
     model = _build(meta, where)
     weights_code = WEIGHT_DTYPES[meta["weights_dtype"]][0]
     expected = {f"model.{k}": tuple(v.shape) for k, v in model.state_dict().items()}

@@ -10,7 +10,7 @@ import numpy as np
 
 from explorer import latent
 from explorer.errors import ExplorerError
-from explorer.files import atomic_write
+from explorer.files import atomic_write, check_target
 
 MAX_SCALE = 16
 MAX_PIXELS = 1 << 26  # 8192 x 8192: a 64 x 64 grid at scale 4, a 256-frame strip at scale 16
@@ -82,6 +82,6 @@ def save_gif(path: str | os.PathLike, frames: np.ndarray, scale: int = 1, fps: f
 
 def save_strip(path: str | os.PathLike, frames: np.ndarray, scale: int = 1, fps: float = 10.0) -> Path:
     """A path's decodes as a PNG strip (one row) or a GIF animation, by the file's suffix."""
-    if Path(path).suffix.lower() == ".gif":
+    if check_target(path, (".png", ".gif")).suffix.lower() == ".gif":
         return save_gif(path, frames, scale, fps)
     return save_png(path, tile(frames, len(frames)), scale)
