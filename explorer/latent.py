@@ -256,3 +256,26 @@ def infer_stats(model, images: torch.Tensor | None = None, labels: torch.Tensor 
     if model.kind == "gan" or not model.has_encoder or images is None:
         return prior_stats(model.latent_dim)
     return stats_from_embeddings(embed(model, images, labels))
+
+
+def nearest(codes: np.ndarray, query, k: int = 5) -> np.ndarray:
+    """Indices of the k codes nearest to `query` (d,), closest first."""
+    codes = np.asarray(codes, dtype=np.float32)
+    k = min(int(k), len(codes))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    dist = np.sum((codes - np.asarray(query, dtype=np.float32)) ** 2, axis=1)
+    idx = np.argpartition(dist, k - 1)[:k]
+    return idx[np.argsort(dist[idx], kind="stable")]
+
+
+def direction(codes_from: np.ndarray, codes_to: np.ndarray) -> np.ndarray:
+    """The attribute vector mean(to) - mean(from): adding it moves a code from one group towards the other."""
+    if len(codes_from) == 0 or len(codes_to) == 0:
+        raise ExplorerError("both groups need at least one point")
+    return (np.mean(codes_to, axis=0) - np.mean(codes_from, axis=0)).astype(np.float32)
+
+
+def walk(start, vector, amounts) -> np.ndarray:
+    """Codes start + a * vector for each a in `amounts` (the attribute slider's strip)."""
+    return (np.asarray(start, dtype=np.float64) + np.outer(amounts, vector)).astype(np.float32)
