@@ -66,24 +66,26 @@ class Path:
     def from_json(cls, text: str, where: str = "path") -> "Path":
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as e:
+        except (json.JSONDecodeError, RecursionError) as e:
             raise ExplorerError(f"{where}: not valid JSON ({e})") from None
         if not isinstance(data, dict) or data.get("format") != PATH_FORMAT:
             raise ExplorerError(f"{where}: not a Latent Explorer path file")
         if data.get("version") != 1:
             raise ExplorerError(f"{where}: path format version {data.get('version')!r} is not one this app reads (1)")
+        flags = {name: data.get(name, False) for name in ("smooth", "spherical")}
+        if not all(isinstance(v, bool) for v in flags.values()):
+            raise ExplorerError(f"{where}: malformed path (smooth and spherical must be true or false)")
         try:
             return cls(
                 waypoints=[tuple(p) for p in data["waypoints"]],
-                steps=int(data.get("steps", 10)),
-                smooth=bool(data.get("smooth", False)),
-                spherical=bool(data.get("spherical", False)),
+                steps=data.get("steps", 10),  # check_count refuses anything but a whole number in range
+                **flags,
                 axes=tuple(data.get("axes", (0, 1))),
                 model=str(data.get("model", "")),
             )
         except ExplorerError as e:
             raise ExplorerError(f"{where}: {e}") from None
-        except (KeyError, TypeError, ValueError) as e:
+        except (KeyError, TypeError, ValueError, OverflowError) as e:  # OverflowError: int(Infinity)
             raise ExplorerError(f"{where}: malformed path ({e})") from None
 
 
@@ -96,7 +98,7 @@ def load(path: str | os.PathLike) -> Path:
     path = FilePath(path).expanduser()
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
+    except (OSError, ValueError) as e:  # ValueError: not UTF-8, or a NUL in the name
         raise ExplorerError(f"{path}: cannot read ({getattr(e, 'strerror', None) or e})") from None
     return Path.from_json(text, str(path))
 

@@ -49,13 +49,26 @@ def test_json_round_trip(tmp_path):
     ('{"format": "latent-explorer-path", "version": 1}', "malformed"),
     ('{"format": "latent-explorer-path", "version": 1, "waypoints": [[0, "x"]]}', "malformed"),
     ('{"format": "latent-explorer-path", "version": 1, "waypoints": [[0, 1]], "steps": 0}', "steps"),
+    ('{"format": "latent-explorer-path", "version": 1, "waypoints": [[0, 1]], "steps": 3.7}', "steps"),
+    ('{"format": "latent-explorer-path", "version": 1, "waypoints": [[0, 1]], "steps": Infinity}', "steps"),
+    ('{"format": "latent-explorer-path", "version": 1, "waypoints": [[0, 1]], "axes": [Infinity, 1]}', "malformed"),
+    ('{"format": "latent-explorer-path", "version": 1, "waypoints": [[0, 1]], "smooth": "false"}', "true or false"),
+    ('{"format": "latent-explorer-path", "version": 1, "waypoints": [[0, 1e999]]}', "finite"),
+    ('{"format": "latent-explorer-path", "version": 1, "waypoints": [[0, 1, 2]]}', "malformed"),
+    ('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}", "not valid JSON"),
+    ("\udcff\udcfe", "cannot read"),
 ])
 def test_bad_path_files_are_refused_with_the_reason(tmp_path, text, problem):
     file = tmp_path / "bad.json"
-    file.write_text(text)
+    file.write_bytes(text.encode("utf-8", "surrogateescape"))  # the last case: bytes that are not UTF-8
     with pytest.raises(ExplorerError, match=problem) as e:
         paths.load(file)
     assert str(file) in str(e.value)
+
+
+def test_an_unreadable_name_is_refused(tmp_path):
+    with pytest.raises(ExplorerError, match="cannot read"):
+        paths.load(tmp_path / "nul\0byte.json")
 
 
 def test_non_finite_waypoints_are_refused():
