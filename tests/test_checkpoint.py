@@ -1,4 +1,6 @@
+import errno
 import json
+import os
 import pickle
 import re
 import struct
@@ -305,15 +307,40 @@ def test_unreadable_paths_are_named(tmp_path, held, target):
     assert str(tmp_path) in str(e.value)
 
 
-def test_save_failure_leaves_the_existing_file_intact(saved, monkeypatch):
+def no_space(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def read_only(*args, **kwargs):
+    raise OSError(errno.EROFS, "Read-only file system")
+
+
+def denied(*args, **kwargs):
+    raise PermissionError(errno.EACCES, "Permission denied")
+
+
+@pytest.mark.parametrize("failure, cause", [
+    (("safetensors.torch.save", no_space), "No space left on device"),  # the serialiser, before any byte
+    (("os.fsync", no_space), "No space left on device"),  # after the bytes, while flushing them
+    (("os.open", read_only), "Read-only file system"),
+    (("os.replace", denied), "Permission denied"),
+], ids=["serialiser", "flush", "read-only folder", "rename"])
+def test_a_failed_save_leaves_the_existing_file_intact(saved, monkeypatch, failure, cause):
     path, model, stats = saved
     before = path.read_bytes()
+    monkeypatch.setattr(*failure)
+    with pytest.raises(ExplorerError) as e:
+        checkpoint.save(path, model, stats=stats)
+    monkeypatch.undo()
+    assert str(e.value) == f"could not write {path}: {cause}"
+    assert path.read_bytes() == before and [p.name for p in path.parent.iterdir()] == [path.name]
 
-    def broken(tensors, metadata=None):
-        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("safetensors.torch.save", broken)
-    with pytest.raises(ExplorerError, match="No space left"):
-        checkpoint.save(path, model)
-    assert path.read_bytes() == before
-    assert [p.name for p in path.parent.iterdir()] == [path.name]
+@pytest.mark.parametrize("name, problem", [("missing/m.safetensors", "does not exist"),
+                                           ("folder.safetensors", "it is a folder"),
+                                           ("m.pt", "must end in .safetensors")])
+def test_a_save_to_an_impossible_target_says_why(tmp_path, name, problem):
+    (tmp_path / "folder.safetensors").mkdir()
+    with pytest.raises(ExplorerError, match=problem) as e:
+        checkpoint.save(tmp_path / name, build_model(ModelConfig(kind="ae"), seed=0))
+    assert str(tmp_path / name) in str(e.value) and sorted(os.listdir(tmp_path)) == ["folder.safetensors"]
