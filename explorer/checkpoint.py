@@ -118,9 +118,9 @@ def load(path: str | os.PathLike, expect: str | None = None) -> Checkpoint:
     header, metadata = _parse_header(raw, where)
     meta = _parse_metadata(metadata, where)
     if expect is not None and (meta["kind"] == "classifier") != (expect == "classifier"):
-        is_a = "the digit classifier" if meta["kind"] == "classifier" else f"a {KIND_NAMES[meta['kind']]}"
-        raise ExplorerError(f"{where}: this is {is_a}, not "
-                            f"{'a digit classifier' if expect == 'classifier' else 'a latent model (AE, VAE or GAN)'}")
+        found = "the digit classifier" if meta["kind"] == "classifier" else f"a {KIND_NAMES[meta['kind']]}"
+        wanted = "a digit classifier" if expect == "classifier" else "a latent model (AE, VAE or GAN)"
+        raise ExplorerError(f"{where}: this is {found}, not {wanted}")
     model = _build(meta, where)
     weights_code = WEIGHT_DTYPES[meta["weights_dtype"]][0]
     expected = {f"model.{k}": tuple(v.shape) for k, v in model.state_dict().items()}
