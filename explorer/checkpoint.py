@@ -94,6 +94,12 @@ def save(path: str | os.PathLike, model: torch.nn.Module, meta: dict | None = No
     if stats is not None:
         for name in _STATS:
             tensors[f"stats.{name}"] = torch.as_tensor(np.asarray(getattr(stats, name)), dtype=torch.float32)
+    for name, t in tensors.items():  # load() refuses such a file: never write one
+        if not bool(torch.isfinite(t).all()):
+            source = model.state_dict()[name[len("model."):]] if name.startswith("model.") else t
+            problem = ("holds NaN or infinite values" if not bool(torch.isfinite(source).all()) else
+                       f"has values too large for {weights_dtype}; save it as float32")
+            raise ExplorerError(f"cannot write {path}: tensor {name} {problem}")
     header = {"format": FORMAT, "format_version": FORMAT_VERSION, "explorer": json.dumps(info, sort_keys=True)}
     return atomic_write(path, lambda f: f.write(to_bytes(tensors, metadata=header)), (SUFFIX,))
 

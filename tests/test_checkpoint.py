@@ -344,3 +344,17 @@ def test_a_save_to_an_impossible_target_says_why(tmp_path, name, problem):
     with pytest.raises(ExplorerError, match=problem) as e:
         checkpoint.save(tmp_path / name, build_model(ModelConfig(kind="ae"), seed=0))
     assert str(tmp_path / name) in str(e.value) and sorted(os.listdir(tmp_path)) == ["folder.safetensors"]
+
+
+@pytest.mark.parametrize("value, dtype, says", [(float("nan"), "float32", "holds NaN or infinite values"),
+                                                (1e6, "float16", "has values too large for float16; save it as")])
+def test_weights_that_would_not_load_are_not_saved(tmp_path, value, dtype, says):
+    """A NaN, or a weight beyond float16's range (65504) stored as float16, makes a file load() refuses."""
+    model = build_model(ModelConfig(kind="ae"), seed=0)
+    with torch.no_grad():
+        model.decoder.net[0].bias[0] = value
+    with pytest.raises(ExplorerError, match=f"cannot write .*decoder.net.0.bias {says}"):
+        checkpoint.save(tmp_path / "m.safetensors", model, weights_dtype=dtype)
+    assert os.listdir(tmp_path) == []
+    if dtype != "float32":
+        assert checkpoint.load(checkpoint.save(tmp_path / "m.safetensors", model)).model.decoder.net[0].bias[0] == value
