@@ -114,6 +114,11 @@ def test_a_damaged_file_is_named_with_what_to_do(tmp_path, damage):
     assert message.startswith(f"{path}: ") and re.search(says, message) and advice in message, message
 
 
+def test_a_data_folder_name_the_system_cannot_look_up_is_missing_data(tmp_path):
+    with pytest.raises(ExplorerError, match="mnist test data not found.*--data-dir"):
+        load_split("mnist", "test", tmp_path / ("x" * 300))  # longer than a file name may be
+
+
 def test_count_mismatch_between_images_and_labels(tmp_path):
     root, _, _ = make_root(tmp_path)
     write_idx(root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte", np.zeros(3), 0x801)
