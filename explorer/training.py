@@ -148,8 +148,9 @@ def train(
             model.to(device).train()
             data = images.to(device).unsqueeze(1).float().div_(255)
             targets = labels.to(device) if labels is not None else None
-            step_fn, optimizers = _make_step(model, kind, lr, device, config)
-            scheduled = [] if kind == "gan" else optimizers
+            optimizers = _optimizers(model, kind, lr, device)
+            step_fn = _make_step(model, kind, optimizers, device, config)
+            scheduled = [] if kind == "gan" else list(optimizers.values())
             for epoch in range(epoch, config.epochs + 1):
                 perm = torch.randperm(n, generator=order).to(device)
                 sums: dict[str, torch.Tensor] = {}
@@ -181,61 +182,73 @@ def train(
                 report(Progress(epoch, config.epochs, steps, steps, means, time.perf_counter() - start, epoch_done=True))
             return result("finished")
         except torch.cuda.OutOfMemoryError:
-            model.load_state_dict(good)
-            data = targets = step_fn = None  # free the GPU copies before retrying
+            pass  # handled below, where the failed step's tensors (held by the traceback) are already freed
+        model.load_state_dict(good)
+        model.eval()  # as every ending leaves it, should nothing smaller be left to try
+        data = targets = step_fn = optimizers = scheduled = None  # free the device copies before retrying
+        if device.type == "cuda":
             torch.cuda.empty_cache()
-            if batch // 2 >= MIN_CUDA_BATCH:
-                batch //= 2
-                note = f"GPU out of memory; retrying epoch {epoch} with batch size {batch}"
-            else:
-                device = torch.device("cpu")
-                note = f"GPU out of memory even at a small batch; continuing epoch {epoch} on the CPU"
-            report(Progress(epoch, config.epochs, 0, steps, {}, time.perf_counter() - start, note=note))
+        batch, device, note = _smaller_load(batch, device, epoch, defaults_for(kind, config)[0])
+        report(Progress(epoch, config.epochs, 0, steps, {}, time.perf_counter() - start, note=note))
+
+
+def _smaller_load(batch: int, device: torch.device, epoch: int, full_batch: int) -> tuple[int, torch.device, str]:
+    """After running out of memory: half the batch, then the CPU (which has room for the full batch)."""
+    if batch // 2 >= MIN_CUDA_BATCH:
+        return batch // 2, device, f"out of memory; retrying epoch {epoch} with batch size {batch // 2}"
+    if device.type != "cpu":
+        return full_batch, torch.device("cpu"), (f"GPU out of memory even at batch size {batch}; "
+                                                 f"continuing epoch {epoch} on the CPU")
+    raise ExplorerError(f"out of memory even at batch size {batch} on the CPU; close other programs and try again")
 
 
 def _snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-def _make_step(model: nn.Module, kind: str, lr: float, device: torch.device, config: TrainConfig):
-    """A function (x, labels) -> dict of detached loss terms that does one optimisation step, and
-    the optimizers it steps."""
+def _optimizers(model: nn.Module, kind: str, lr: float, device: torch.device) -> dict[str, torch.optim.Optimizer]:
+    """Adam for each loss the step minimises, by the name of that loss."""
+    fused = {"fused": True}  # one kernel for the whole update instead of a dozen per tensor
+    if kind == "gan":
+        betas = (0.5, 0.999)
+        opts = {"d": torch.optim.Adam(model.discriminator.parameters(), lr=lr, betas=betas, **fused),
+                "g": torch.optim.Adam(model.generator.parameters(), lr=lr, betas=betas, **fused)}
+        if model.inverter is not None:
+            opts["inv"] = torch.optim.Adam(model.inverter.parameters(), lr=5 * lr, **fused)
+        return opts
+    return {"loss": torch.optim.Adam(model.parameters(), lr=lr, betas=BETAS, **fused)}
+
+
+def _make_step(model: nn.Module, kind: str, optimizers: dict, device: torch.device, config: TrainConfig):
+    """A function (x, labels) -> dict of detached loss terms that does one optimisation step."""
     amp = (
         torch.autocast(device.type, dtype=torch.bfloat16)
         if config.amp and use_bf16(kind, device)
         else contextlib.nullcontext()
     )
-    fused = {"fused": True}  # one kernel for the whole update instead of a dozen per tensor
     if config.compile:
         for child in model.children():
             child.compile()
 
     if kind == "gan":
-        betas = (0.5, 0.999)
-        opt_g = torch.optim.Adam(model.generator.parameters(), lr=lr, betas=betas, **fused)
-        opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=lr, betas=betas, **fused)
-        opt_e = torch.optim.Adam(model.inverter.parameters(), lr=5 * lr, **fused) if model.inverter else None
+        losses = {"d": lambda x: model.discriminator_loss(x),
+                  "g": lambda x: model.generator_loss(len(x), x.device),
+                  "inv": lambda x: model.inversion_loss(len(x), x.device)}
 
         def gan_step(x, labels):
             terms = {}
-            for name, opt, loss_fn in (
-                ("d", opt_d, lambda: model.discriminator_loss(x)),
-                ("g", opt_g, lambda: model.generator_loss(len(x), x.device)),
-                ("inv", opt_e, lambda: model.inversion_loss(len(x), x.device)),
-            ):
-                if opt is None:
-                    continue
+            for name, opt in optimizers.items():
                 with amp:
-                    loss = loss_fn()
+                    loss = losses[name](x)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
                 terms[name] = loss.detach()
             return terms
 
-        return gan_step, [o for o in (opt_g, opt_d, opt_e) if o is not None]
+        return gan_step
 
-    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=BETAS, **fused)
+    opt = optimizers["loss"]
 
     def step(x, labels):
         with amp:
@@ -245,7 +258,7 @@ def _make_step(model: nn.Module, kind: str, lr: float, device: torch.device, con
         opt.step()
         return {k: v.detach() for k, v in terms.items()}
 
-    return step, [opt]
+    return step
 
 
 def copy_model(model: nn.Module) -> nn.Module:

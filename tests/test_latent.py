@@ -91,3 +91,19 @@ def test_sizes_beyond_the_limits_are_refused():
         latent.lerp([0, 0], [1, 1], 0)
     with pytest.raises(ExplorerError, match="xmin < xmax"):
         latent.grid_coords(3, [1, 0, 0, 1])
+
+
+def test_nearest_returns_the_closest_first():
+    codes = np.array([[0, 0], [5, 5], [1, 0], [0, 2]], dtype=np.float32)
+    assert latent.nearest(codes, [0.1, 0], k=3).tolist() == [0, 2, 3]
+    assert len(latent.nearest(codes, [0, 0], k=10)) == 4
+
+
+def test_attribute_direction_moves_one_group_mean_onto_the_other():
+    a, b = np.array([[0, 0], [2, 0]]), np.array([[1, 3], [1, 5]])
+    d = latent.direction(a, b)
+    assert np.allclose(d, [0, 4])
+    strip = latent.walk(a.mean(axis=0), d, [0, 0.5, 1])
+    assert np.allclose(strip[-1], b.mean(axis=0)) and np.allclose(strip[1], [1, 2])
+    with pytest.raises(ExplorerError, match="both groups"):
+        latent.direction(a[:0], b)
