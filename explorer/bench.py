@@ -17,6 +17,7 @@ import os
 import platform
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -26,9 +27,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from explorer import checkpoint, export, latent, metrics, trained
 from explorer.config import ModelConfig, TrainConfig
-from explorer.data import Split, load_split
+from explorer.data import Split, data_root, load_split
 from explorer.errors import ExplorerError
+from explorer.models import build_model
+from explorer.training import train, use_bf16
 
 TUTORIAL = "DataLoader(torchvision MNIST, ToTensor, batch 128, shuffle), Adam lr 1e-3"
 STARTUP_ENV = "EXPLORER_EXIT_WHEN_SHOWN"  # the GUI prints STARTUP_LINE and quits once its window is shown
@@ -57,7 +61,6 @@ class Row:
 class Settings:
     data_dir: str | None = None
     quick: bool = False
-    train_images: int | None = None  # None: the whole offline train split
     tutorial_epochs: int = 20
     decode_calls: int = 1000
     grid_calls: int = 50
@@ -65,6 +68,7 @@ class Settings:
     startup_runs: int = 3
     gpu_images: int = 60_000
     gpu_epochs: int = 20
+    gpu_peak_n: int = 8192  # matrix size for the measured matmul peak
     models: list[Path] | None = None  # None: the shipped checkpoints
     classifier: Path | None = None  # None: the shipped classifier
     log: Callable[[str], None] = field(default=lambda s: print(f"bench: {s}", file=sys.stderr, flush=True))
@@ -190,15 +194,15 @@ def markdown(report: dict) -> str:
                 r["target"],
                 {True: "yes", False: "**no**", None: ""}[r["passed"]],
             ]) + " |")
-        lines += [""] + [f"[{i}] {n}" for i, n in enumerate(notes, 1)] if notes else []
+        lines += [""] + [f"- [{i}] {n}" for i, n in enumerate(notes, 1)] if notes else []
     return "\n".join(lines)
 
 
 def _cell(value, unit: str, note: str) -> str:
     if value is None:
         return note or "—"
-    text = {"s": f"{value:.3g} s", "ms": f"{value:.3g} ms", "MiB": f"{value:.0f} MiB", "share": f"{value:.1%}",
-            "mse": f"{value:.5f}", "nats": f"{value:.2f}"}.get(unit, f"{value:.4g}")
+    text = {"s": f"{value:.3g} s", "ms": f"{value:.3g} ms", "x": f"{value:.3g}×", "MiB": f"{value:.0f} MiB",
+            "share": f"{value:.1%}", "mse": f"{value:.5f}", "nats": f"{value:.2f}"}.get(unit, f"{value:.4g}")
     return f"{text} {note}".strip()
 
 
@@ -215,13 +219,14 @@ def _split(s: Settings, name: str) -> Split:
     return load_split("mnist", name, s.data_dir, download=False)  # a benchmark never downloads
 
 
-def tutorial_loop(kind: str, root, epochs: int, limit: int | None = None, seed: int = 0):
+def tutorial_loop(kind: str, root, epochs: int, images: int | None = None, seed: int = 0, device=None):
     """The loop a tutorial writes: torchvision dataset + ToTensor + DataLoader(batch 128, shuffle),
     Adam(lr=1e-3), the same model and loss as ours. Yields the model after each epoch.
 
-    Its random numbers (shuffling, the VAE's sampling) come from a state of its own, so interleaving
-    its epochs with another run changes neither."""
-    from torch.utils.data import DataLoader, Subset
+    `images` takes the first n images of the train split, repeating it if n is larger. Its random
+    numbers (shuffling, the VAE's sampling) come from a state of its own, so interleaving its
+    epochs with another run changes neither."""
+    from torch.utils.data import ConcatDataset, DataLoader, Subset
     from torchvision import datasets, transforms
 
     try:
@@ -229,9 +234,9 @@ def tutorial_loop(kind: str, root, epochs: int, limit: int | None = None, seed: 
     except RuntimeError as e:  # torchvision needs the uncompressed files its own download leaves
         raise ExplorerError(f"torchvision cannot read MNIST under {root} ({e}); the tutorial loop needs "
                             f"MNIST/raw/train-images-idx3-ubyte and friends uncompressed") from None
-    if limit is not None and limit < len(dataset):
-        dataset = Subset(dataset, range(limit))
-    model = _build(kind, seed)
+    if images is not None and images != len(dataset):
+        dataset = Subset(ConcatDataset([dataset] * -(-images // len(dataset))), range(images))
+    model = _build(kind, seed).to(device)
     loader = DataLoader(dataset, batch_size=128, shuffle=True)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     with torch.random.fork_rng(devices=[]):
@@ -242,7 +247,7 @@ def tutorial_loop(kind: str, root, epochs: int, limit: int | None = None, seed: 
             torch.set_rng_state(rng)
             model.train()
             for x, _labels in loader:
-                loss = model.losses(x)["loss"]
+                loss = model.losses(x.to(device))["loss"]
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -251,16 +256,12 @@ def tutorial_loop(kind: str, root, epochs: int, limit: int | None = None, seed: 
 
 
 def _build(kind: str, seed: int = 0):
-    from explorer.models import build_model
-
     return build_model(ModelConfig(kind=kind), seed=seed)
 
 
 def held_out_loss(model, kind: str, test) -> float:
     """The loss the model trains on, over the test split: AE pixel MSE, VAE negative ELBO per image
     (one posterior draw per image from a fixed seed)."""
-    from explorer import metrics
-
     was_training = model.training
     model.eval()
     try:
@@ -277,30 +278,18 @@ LOSS_NAME = {"ae": "pixel MSE", "vae": "negative ELBO, nats/image"}
 
 @part("train", "Training on the CPU: the engine's defaults vs a tutorial loop")
 def part_train(s: Settings) -> list[Row]:
-    from explorer.data import data_root
-
-    train_split = _split(s, "train")
-    test = _split(s, "test")
-    n = min(s.train_images or len(train_split), len(train_split))
-    train_split = Split(train_split.images[:n], train_split.labels[:n], "mnist", "train", train_split.classes)
-    classifier = _classifier(s)
-    rows = []
-    for kind in ("ae", "vae"):
-        rows += compare_training(kind, train_split, test, data_root(s.data_dir), classifier, s)
-    return rows
+    train_split, test, classifier = _split(s, "train"), _split(s, "test"), _classifier(s)
+    return [row for kind in ("ae", "vae")
+            for row in compare_training(kind, train_split, test, data_root(s.data_dir), classifier, s)]
 
 
 def _classifier(s: Settings):
-    from explorer import checkpoint, trained
-
     path = s.classifier or trained.classifier_path()
     return checkpoint.load(path).model.eval() if path else None
 
 
 def code_quality(model, train: Split, test: Split, classifier) -> dict[str, float]:
     """5-NN accuracy of the test codes, and decodability of the 12x12 grid over the data's range."""
-    from explorer import latent, metrics
-
     model.eval()
     test_z = latent.embed(model, test.images)
     out = {"knn5": metrics.knn_accuracy(latent.embed(model, train.images), train.labels.numpy(), test_z,
@@ -315,12 +304,10 @@ def compare_training(kind: str, train_split: Split, test: Split, root, classifie
     """Our engine with its default configuration, stopped once its test loss is at or below the
     tutorial loop's final one, and the tutorial loop; one tutorial epoch runs after each of ours so
     that both see the same machine load. Test evaluation is outside both clocks."""
-    from explorer.training import train, use_bf16
-
     name = kind.upper()
     images = train_split.images
     config = TrainConfig()  # the defaults, epochs included: the learning-rate schedule spans them
-    tutorial = tutorial_loop(kind, root, s.tutorial_epochs, limit=len(images))
+    tutorial = tutorial_loop(kind, root, s.tutorial_epochs, images=len(images))
     tut_seconds: list[float] = []
     tut_model = [None]
     goal: list[float | None] = [None]  # the tutorial's final test loss, once its epochs are done
@@ -357,19 +344,21 @@ def compare_training(kind: str, train_split: Split, test: Split, root, classifie
     ours_total = sum(our_seconds[: reached + 1]) if reached is not None else None
     speedup = tut_total / ours_total if ours_total else None
     ours_epoch, tut_epoch = float(np.median(our_seconds)), float(np.median(tut_seconds))
+    target = ("≥ 5× faster", check(speedup, ">=", 5.0) if speedup else False) if s.tutorial_epochs == 20 else \
+        ("≥ 5× (20 epochs)", None)  # the issue's target is for the tutorial's 20 epochs
     bf16 = ", bf16 autocast" if config.amp and use_bf16(kind, torch.device(result.device)) else ""
     how = (f"{name}: {len(images):,} train images. Ours: train() with its defaults ({config.epochs} epochs, batch "
            f"{result.batch_size}, peak lr {result.lr:g}, {result.device}{bf16}), test loss after each epoch, stopped "
            f"once at or below the tutorial's. Tutorial: {TUTORIAL}, {s.tutorial_epochs} epochs, one run after each "
            f"of ours. Both train build_model(ModelConfig('{kind}'), seed=0) on its own loss; times exclude test "
            f"evaluation.")
-    ours_q, tut_q = code_quality(model, train_split, test, classifier), code_quality(tut_model[0], train_split, test,
-                                                                                     classifier)
+    ours_q = code_quality(model, train_split, test, classifier)
+    tut_q = code_quality(tut_model[0], train_split, test, classifier)
     return [
         Row(f"train.{kind}.epoch_seconds", f"{name}: time per epoch (median)", "s", ours_epoch, tut_epoch,
             tut_epoch / ours_epoch, note=how, extra={"ours": our_seconds, "tutorial": tut_seconds}),
         Row(f"train.{kind}.time_to_loss", f"{name}: time to the tutorial's {s.tutorial_epochs}-epoch test loss",
-            "s", ours_total, tut_total, speedup, "≥ 5× faster", check(speedup, ">=", 5.0) if speedup else False,
+            "s", ours_total, tut_total, speedup, *target,
             f"({reached + 1} epochs)" if reached is not None else f"not reached in {len(our_losses)} epochs",
             f"({s.tutorial_epochs} epochs)"),
         Row(f"train.{kind}.test_loss", f"{name}: test loss there ({LOSS_NAME[kind]})", LOSS_UNIT[kind],
@@ -388,45 +377,63 @@ def compare_training(kind: str, train_split: Split, test: Split, root, classifie
 
 @part("gpu", "Training on a GPU: 20 epochs of full-size MNIST")
 def part_gpu(s: Settings) -> list[Row]:
-    key, figure = "gpu.vae.epochs_seconds", f"VAE: {s.gpu_epochs} epochs of {s.gpu_images:,} images"
     if not torch.cuda.is_available():
-        return [Row(key, figure, "s", target="≈ 1 s", ours_note="not measured: no GPU")]
-    from explorer.training import train
+        return [Row("gpu.vae.epochs_seconds", f"VAE: {s.gpu_epochs} epochs of {s.gpu_images:,} images", "s",
+                    target="≈ 1 s", ours_note="not measured: no GPU")]
+    return gpu_rows(torch.device("cuda"), s)
 
-    device = torch.device("cuda")
-    train_split = _split(s, "train")
-    test = _split(s, "test")
+
+def gpu_rows(device: torch.device, s: Settings) -> list[Row]:
+    """Our engine's defaults for gpu_epochs over gpu_images (the train split repeated as needed),
+    against one epoch of the tutorial loop on the same device, and against the arithmetic floor."""
+    train_split, test = _split(s, "train"), _split(s, "test")
     images = train_split.images.repeat(-(-s.gpu_images // len(train_split)), 1, 1)[: s.gpu_images]
-    replicated = (f"the offline train split's {len(train_split):,} images repeated to {s.gpu_images:,}"
-                  if len(train_split) < s.gpu_images else f"{s.gpu_images:,} train images")
-    peak = matmul_peak(device)
+    data = (f"the offline train split's {len(train_split):,} images repeated to {s.gpu_images:,}"
+            if len(train_split) < s.gpu_images else f"{s.gpu_images:,} train images")
+    peak = matmul_peak(device, s.gpu_peak_n)
     rows = []
     for kind in ("ae", "vae"):
-        warm = _build(kind)  # first use of cuBLAS and the allocator, outside the clock
-        train(warm, images[:4096], TrainConfig(epochs=1, device="cuda"))
-        model = _build(kind)
-        torch.cuda.synchronize()
-        t = time.perf_counter()
-        result = train(model, images, TrainConfig(epochs=s.gpu_epochs, device="cuda"))
-        torch.cuda.synchronize()
-        seconds = time.perf_counter() - t
-        samples = (len(images) // result.batch_size) * result.batch_size * s.gpu_epochs
-        floor = 6 * matmul_params(model) * samples / peak
         name = kind.upper()
+        train(_build(kind), images[:4096], TrainConfig(epochs=1, device=device.type))  # warm-up, not timed
+        model = _build(kind)
+        _sync(device)
+        t = time.perf_counter()
+        result = train(model, images, TrainConfig(epochs=s.gpu_epochs, device=device.type))
+        _sync(device)
+        seconds = time.perf_counter() - t
+        tutorial = tutorial_loop(kind, data_root(s.data_dir), 1, images=s.gpu_images, device=device)
+        t = time.perf_counter()
+        next(tutorial)
+        _sync(device)
+        tut_seconds = (time.perf_counter() - t) * s.gpu_epochs
+        samples = len(images) // result.batch_size * result.batch_size * s.gpu_epochs
+        weights = matmul_params(model)
+        floor = 6 * weights * samples / peak
         rows += [
             Row(f"gpu.{kind}.epochs_seconds", f"{name}: {s.gpu_epochs} epochs of {s.gpu_images:,} images", "s",
-                seconds, target="≈ 1 s", passed=check(seconds, "<=", 1.25),
-                note=f"{name} on {torch.cuda.get_device_name(0)}: {replicated}; engine defaults (batch "
-                     f"{result.batch_size}, bf16 autocast); one warm-up epoch on 4,096 images first, not timed."),
-            Row(f"gpu.{kind}.floor_ratio", f"{name}: time ÷ arithmetic floor", "x", seconds / floor,
-                extra={"floor_seconds": floor, "peak_flops": peak, "matmul_params": matmul_params(model)},
-                note=f"floor = 6 × {matmul_params(model):,} matmul weights × {samples:,} samples ÷ "
-                     f"{peak / 1e12:.0f} TFLOP/s, the peak measured here for a bf16 8192² matmul; 6 × weights "
-                     f"(2 forward, 4 backward) per sample is the usual approximation and ignores elementwise work."),
-            Row(f"gpu.{kind}.test_loss", f"{name}: test loss ({LOSS_NAME[kind]}) after", LOSS_UNIT[kind],
+                seconds, tut_seconds, tut_seconds / seconds, "≈ 1 s", check(seconds, "<=", 1.25),
+                reference_note=f"(1 epoch × {s.gpu_epochs})",
+                note=f"{name} on {_device_name(device)}: {data}; our defaults (batch {result.batch_size}, peak lr "
+                     f"{result.lr:g}, bf16 autocast) after a one-epoch warm-up on 4,096 images; the tutorial loop "
+                     f"({TUTORIAL}, batches moved to the GPU) timed for one epoch after ours, times {s.gpu_epochs}."),
+            Row(f"gpu.{kind}.floor_ratio", f"{name}: our time ÷ the arithmetic floor", "x", seconds / floor,
+                extra={"floor_seconds": floor, "peak_flops": peak, "matmul_weights": weights, "samples": samples},
+                note=f"floor = 6 × {weights:,} matmul weights × {samples:,} samples ÷ {peak / 1e12:.3g} TFLOP/s, "
+                     f"the best of ten bf16 {s.gpu_peak_n}² matmuls measured here; 6 FLOPs per weight and sample "
+                     f"(2 forward, 4 backward) is the usual approximation and leaves out elementwise work."),
+            Row(f"gpu.{kind}.test_loss", f"{name}: test loss after ({LOSS_NAME[kind]})", LOSS_UNIT[kind],
                 held_out_loss(model.cpu(), kind, test)),
         ]
     return rows
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _device_name(device: torch.device) -> str:
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else machine()["cpu"]
 
 
 def matmul_params(model: nn.Module) -> int:
@@ -439,10 +446,10 @@ def matmul_peak(device: torch.device, n: int = 8192, repeats: int = 10) -> float
     b = torch.randn(n, n, device=device, dtype=torch.bfloat16)
     best = math.inf
     for i in range(repeats + 2):
-        torch.cuda.synchronize()
+        _sync(device)
         t = time.perf_counter()
         a @ b
-        torch.cuda.synchronize()
+        _sync(device)
         if i >= 2:
             best = min(best, time.perf_counter() - t)
     return 2 * n**3 / best
@@ -452,8 +459,6 @@ def matmul_peak(device: torch.device, n: int = 8192, repeats: int = 10) -> float
 
 
 def _checkpoints(s: Settings) -> list[Path]:
-    from explorer import trained
-
     return list(s.models) if s.models is not None else trained.shipped()
 
 
@@ -465,8 +470,6 @@ def percentiles(seconds: list[float]) -> tuple[float, float]:
 
 @part("decode", "Decoding on the CPU: one point, and a 30×30 grid")
 def part_decode(s: Settings) -> list[Row]:
-    from explorer import checkpoint, export, latent
-
     paths = _checkpoints(s)
     if not paths:
         return [Row("decode.none", "decode latency", "ms", note="not measured: no checkpoints in trained/")]
@@ -537,8 +540,6 @@ def _time_calls(fn: Callable[[int], object], calls: int, warmup: int = 5) -> lis
 
 @part("quality", "Quality on the test split (`explorer evaluate`), every shipped model")
 def part_quality(s: Settings) -> list[Row]:
-    from explorer import checkpoint, latent, metrics, trained
-
     paths = _checkpoints(s)
     if not paths:
         return [Row("quality.none", "quality", "", note="not measured: no checkpoints in trained/")]
@@ -588,12 +589,17 @@ def quality_rows(name: str, r: dict, meta: dict) -> list[Row]:
 
 
 def keras_comparison(r: dict, meta: dict) -> str:
-    return (f"keras.io's 2-d VAE example ends at loss {KERAS_VAE['loss']} = BCE {KERAS_VAE['recon']} + KL "
-            f"{KERAS_VAE['kl']} after 30 epochs (batch 128) of all 70,000 images: a training loss, averaged over "
-            f"the last epoch, with the test images among those it trained on, from a conv net. Ours is measured on "
-            f"the 10,000 held-out test images, which the model ({meta.get('train_images', 0):,} train images, "
-            f"{meta.get('epochs', '?')} epochs, 784-256-128 MLP) never saw; same likelihood (Bernoulli on grey "
-            f"values, BCE summed over pixels) and the same KL, so the figures are directly comparable in kind.")
+    gap = KERAS_VAE["loss"] + r["elbo"]
+    return (f"keras.io's 2-d VAE example (conv encoder and decoder, 134k weights) ends its 30th epoch (batch 128) over "
+            f"all 70,000 MNIST images at loss {KERAS_VAE['loss']} = BCE {KERAS_VAE['recon']} + KL {KERAS_VAE['kl']}: "
+            f"a training figure, averaged over the epoch while the weights still move, with the 10,000 test images "
+            f"among those it trained on. Ours is the ELBO on those 10,000 test images, which it never saw (784-256-128 "
+            f"MLP, 469k weights, {meta.get('train_images', 0):,} train images, {meta.get('epochs', '?')} epochs, one "
+            f"seeded posterior draw per image). Both are the Bernoulli likelihood on grey values (binary cross-"
+            f"entropy summed over the 784 pixels) plus the analytic KL, in nats per image, so they measure the same "
+            f"thing. Ours is {abs(gap):.1f} nats {'lower (better)' if gap > 0 else 'higher (worse)'} on unseen "
+            f"images, with a third of the data: its MLP has 3.5x the weights, and its KL ({r['elbo_kl']:.2f} nats) "
+            f"is close to Keras' ({KERAS_VAE['kl']}), so the difference is in reconstruction.")
 
 
 # ---------------------------------------------------------------------------------------- start-up
@@ -611,25 +617,13 @@ def part_startup(s: Settings) -> list[Row]:
         env["EXPLORER_DATA_DIR"] = str(s.data_dir)
     seconds, peaks = [], []
     for _ in range(s.startup_runs):
-        t = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "explorer", "gui"], env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, text=True, cwd=Path(__file__).parent.parent)
-        shown = None
-        try:
-            for line in proc.stdout:
-                if line.strip() == STARTUP_LINE:
-                    shown = time.perf_counter() - t
-                    peaks.append(_peak_rss_mib(proc.pid))
-                    break
-            proc.wait(timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        shown, peak = _time_until_shown([sys.executable, "-m", "explorer", "gui"], env)
         if shown is None:
             return [Row(key, "process start to window shown", "s", target="≤ 3 s",
-                        ours_note=f"not measured: the GUI did not print {STARTUP_LINE!r} when {STARTUP_ENV}=1")]
+                        ours_note=f"not measured: the GUI did not print {STARTUP_LINE!r} within 60 s "
+                                  f"when {STARTUP_ENV}=1")]
         seconds.append(shown)
+        peaks.append(peak)
     median = float(np.median(seconds))
     peak = max((p for p in peaks if p is not None), default=None)
     return [
@@ -639,6 +633,30 @@ def part_startup(s: Settings) -> list[Row]:
                  f"QT_QPA_PLATFORM={env['QT_QPA_PLATFORM']}, until the window reports itself shown."),
         Row("startup.peak_mib", "peak memory (resident) at that moment", "MiB", peak),
     ]
+
+
+def _time_until_shown(command: list[str], env: dict, timeout: float = 60) -> tuple[float | None, float | None]:
+    """Seconds from starting `command` to its STARTUP_LINE, and its peak resident MiB by then."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            cwd=Path(__file__).parent.parent)
+    found: dict[str, float | None] = {}
+
+    def read():
+        for line in proc.stdout:
+            if line.strip() == STARTUP_LINE and not found:
+                found["seconds"] = time.perf_counter() - start
+                found["mib"] = _peak_rss_mib(proc.pid)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    reader.join(timeout=5)
+    return found.get("seconds"), found.get("mib")
 
 
 def _peak_rss_mib(pid: int) -> float | None:
