@@ -216,7 +216,12 @@ def check(value: float | None, op: str, bound: float) -> bool | None:
 
 
 def _split(s: Settings, name: str) -> Split:
-    return load_split("mnist", name, s.data_dir, download=False)  # a benchmark never downloads
+    try:
+        return load_split("mnist", name, s.data_dir, download=False)  # a benchmark never downloads
+    except ExplorerError:
+        raise ExplorerError(f"explorer bench needs MNIST already on disk and never downloads it; no {name} split "
+                            f"under {data_root(s.data_dir) / 'MNIST' / 'raw'}: point --data-dir or "
+                            f"EXPLORER_DATA_DIR at a torchvision root (`explorer train` downloads one)") from None
 
 
 def tutorial_loop(kind: str, root, epochs: int, images: int | None = None, seed: int = 0, device=None):

@@ -146,3 +146,11 @@ def test_markdown_table_shows_each_row_beside_its_reference():
 def test_unknown_part_is_a_one_line_error(capsys):
     assert main(["bench", "--only", "nonsense"]) == 2
     assert "unknown bench part nonsense" in capsys.readouterr().err
+
+
+def test_missing_data_is_an_error_and_never_a_download(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("EXPLORER_NO_DOWNLOAD", raising=False)  # even where downloads are allowed
+    assert main(["bench", "--only", "train", "--data-dir", str(tmp_path)]) == 2
+    (error,) = [line for line in capsys.readouterr().err.splitlines() if line.startswith("explorer: error:")]
+    assert "never downloads" in error and str(tmp_path) in error
+    assert not any(tmp_path.iterdir())
