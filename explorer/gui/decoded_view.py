@@ -44,7 +44,6 @@ class PixelImage(QLabel):
 class DecodedView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.title = QLabel("<b>Decoded</b>")
         self.decoded = PixelImage(224)
         self.where = QLabel("Click or drag on the map to decode a point")
         self.where.setWordWrap(True)
@@ -55,7 +54,7 @@ class DecodedView(QWidget):
         self.nearest_caption = QLabel("")
         self.nearest_caption.setWordWrap(True)
         layout = QVBoxLayout(self)
-        for w, stretch in ((self.title, 0), (self.decoded, 3), (self.where, 0), (self.nearest_title, 0),
+        for w, stretch in ((self.decoded, 3), (self.where, 0), (self.nearest_title, 0),
                            (self.nearest, 1), (self.nearest_caption, 0)):
             layout.addWidget(w, stretch)
 

@@ -76,6 +76,7 @@ class Filmstrip(QWidget):
         self.strip = Strip()
         self.strip.clicked.connect(self.show_frame)
         self.caption = QLabel("Draw a path on the map: L for a straight line, F for freehand")
+        self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # never resize the map
         self.steps = QSpinBox()
         self.steps.setRange(2, MAX_STEPS)
         self.steps.setValue(DEFAULT_STEPS)

@@ -68,9 +68,9 @@ class LatentMap(pg.PlotWidget):
         super().__init__(parent, viewBox=self.view)
         self.setMenuEnabled(False)
         self.hideButtons()
-        self.showGrid(x=True, y=True, alpha=0.15)
-        self.setLabel("bottom", "z₁")
-        self.setLabel("left", "z₂")
+        self._axis_labels = None
+        self.set_axis_labels("z₁", "z₂")
+        self._prior = None
         self.tool = "explore"
         self._freehand: list[QPointF] = []
         self._hovered = -1
@@ -102,8 +102,10 @@ class LatentMap(pg.PlotWidget):
 
     # --- what the owner shows -------------------------------------------------------------------
     def set_axis_labels(self, horizontal: str, vertical: str) -> None:
-        self.setLabel("bottom", horizontal)
-        self.setLabel("left", vertical)
+        if self._axis_labels != (horizontal, vertical):  # a new label re-lays out the plot: only on change
+            self._axis_labels = (horizontal, vertical)
+            self.setLabel("bottom", horizontal)
+            self.setLabel("left", vertical)
 
     def set_points(self, uv: np.ndarray | None, labels: np.ndarray | None) -> None:
         if uv is None:
@@ -144,6 +146,10 @@ class LatentMap(pg.PlotWidget):
 
     def set_prior(self, centre: np.ndarray, circles: list[tuple[float, float]]) -> None:
         """Dashed circles where N(0, I) has the density it has at radius r (1, 2, 3 sigma)."""
+        key = (tuple(np.round(centre, 9)), tuple(circles))
+        if key == self._prior:
+            return
+        self._prior = key
         for item in list(self.prior.childItems()):
             item.setParentItem(None)
             self.scene().removeItem(item)
@@ -160,7 +166,7 @@ class LatentMap(pg.PlotWidget):
         {"points": self.cloud, "manifold": self.background, "prior": self.prior}[layer].setVisible(visible)
 
     def show_range(self, bounds) -> None:
-        xmin, xmax, ymin, ymax = bounds
+        xmin, xmax, ymin, ymax = (float(b) for b in bounds)  # numpy float32 overflows pyqtgraph's limit checks
         self.view.setRange(xRange=(xmin, xmax), yRange=(ymin, ymax), padding=0.02)
 
     def visible_bounds(self) -> tuple[float, float, float, float]:
@@ -183,6 +189,9 @@ class LatentMap(pg.PlotWidget):
     def hide_inset(self) -> None:
         self.inset.hide()
 
+    def stop_timers(self) -> None:
+        self._settle.stop()
+
     # --- mouse -----------------------------------------------------------------------------------
     def _clicked(self, pos: QPointF) -> None:
         self.decode_requested.emit(pos.x(), pos.y())
@@ -199,7 +208,8 @@ class LatentMap(pg.PlotWidget):
                 self._freehand = [start]
             last = self._freehand[-1]
             px, py = self._pixel()
-            if finished or np.hypot((pos.x() - last.x()) / px, (pos.y() - last.y()) / py) >= FREEHAND_STEP_PX:
+            moved = np.hypot((pos.x() - last.x()) / px, (pos.y() - last.y()) / py)
+            if moved >= FREEHAND_STEP_PX or (finished and moved > 0):  # the end point always counts
                 self._freehand.append(pos)
             points = self._freehand
         self.path_changed.emit(np.array([[p.x(), p.y()] for p in points]), finished)

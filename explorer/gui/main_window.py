@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self._trained_count = 0
         self._fit_each_epoch = True
         self._latest = {}  # worker name -> latest request id
+        self._decode_floor = 0  # decodes up to this id were for an earlier model
 
         self.map_panel = MapPanel()
         self.map = self.map_panel.map
@@ -91,9 +92,11 @@ class MainWindow(QMainWindow):
         self.model_list = ModelList()
         self.train_dialog = TrainDialog(data_dir, self)
         self.setCentralWidget(self.map_panel)
-        self._dock("Models", self.model_list, Qt.LeftDockWidgetArea)
-        self._dock("Decoded", self.decoded_view, Qt.RightDockWidgetArea)
-        self._dock("Interpolation path", self.filmstrip, Qt.BottomDockWidgetArea)
+        docks = [self._dock("Models", self.model_list, Qt.LeftDockWidgetArea),
+                 self._dock("Decoded", self.decoded_view, Qt.RightDockWidgetArea)]
+        strip = self._dock("Interpolation path", self.filmstrip, Qt.BottomDockWidgetArea)
+        self.resizeDocks(docks, [280, 300], Qt.Horizontal)
+        self.resizeDocks([strip], [190], Qt.Vertical)
 
         self.decoder = self._worker(jobs.decode, True, "decode", self._decoded)
         self.manifold = self._worker(jobs.manifold, True, "manifold", self._manifold_ready)
@@ -282,6 +285,7 @@ class MainWindow(QMainWindow):
     def show_session(self, session: Session, key: str | None) -> None:
         """Make `session` the current model: map, plane, layers, decoded view."""
         self.session, self.key = session, key
+        self._decode_floor = self._latest.get("decode", 0)
         self.model_list.mark_current(key)
         self.axes = (0, 1)
         self.plane = session.stats.plane(*self.axes)
@@ -404,8 +408,8 @@ class MainWindow(QMainWindow):
 
     def _decoded(self, r: int, result: jobs.Decoded) -> None:
         req = result.request
-        if self.session is None or req.model is not self.session.model:
-            return  # decoded for a model no longer shown
+        if self.session is None or r <= self._decode_floor:
+            return  # asked for before another model was opened
         self.shown_decode = result
         where = self._where(req.uv)
         if self.session.model.latent_dim > 2:
@@ -717,7 +721,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         """Stop every thread before the window goes: a running QThread destroyed aborts the process."""
         self.filmstrip.stop()
-        self.map._settle.stop()
+        self.map.stop_timers()
+        self.statusBar().clearMessage()  # a timed message runs a timer
         self.train_dialog.shutdown()
         self.train_dialog.close()
         for worker in self.workers():

@@ -97,6 +97,8 @@ class MapPanel(QWidget):
 
     def set_dimensions(self, latent_dim: int, axes: tuple[int, int]) -> None:
         """Offer the principal-axis pairs of a latent_dim > 2 space; a 2-d space is shown as it is."""
+        if (self.axis_u.count(), self.axis_u.currentIndex(), self.axis_v.currentIndex()) == (latent_dim, *axes):
+            return
         self.axes_box.setVisible(latent_dim > 2)
         for combo, chosen in ((self.axis_u, axes[0]), (self.axis_v, axes[1])):
             combo.blockSignals(True)

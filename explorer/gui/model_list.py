@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
 
 from explorer.checkpoint import Checkpoint
-from explorer.config import KIND_NAMES
 
 COLUMNS = ("Model", "Kind", "Latent", "Dataset", "Loss")
 
@@ -15,7 +14,7 @@ COLUMNS = ("Model", "Kind", "Latent", "Dataset", "Loss")
 def row(ckpt: Checkpoint, name: str) -> list[str]:
     m = ckpt.meta
     loss = m.get("final_losses", {}).get("loss")
-    return [name, KIND_NAMES.get(ckpt.kind, ckpt.kind), f"{ckpt.model.latent_dim}-d", m.get("dataset", "?"),
+    return [name, ckpt.kind.upper(), f"{ckpt.model.latent_dim}-d", m.get("dataset", "?"),
             f"{loss:.4g}" if loss is not None else "–"]
 
 
@@ -33,6 +32,9 @@ class ModelList(QTreeWidget):
         self.itemActivated.connect(lambda item, column: self.chosen.emit(item.data(0, Qt.UserRole)))
         self._items: dict[str, QTreeWidgetItem] = {}
 
+    def sizeHint(self) -> QSize:
+        return QSize(280, 300)  # fixed: rows arriving must not resize the dock (and the map beside it)
+
     def put(self, key: str, ckpt: Checkpoint, name: str) -> None:
         """Add a model, or update its row."""
         item = self._items.get(key)
@@ -44,8 +46,9 @@ class ModelList(QTreeWidget):
         for column, text in enumerate(row(ckpt, name)):
             item.setText(column, text)
         item.setToolTip(0, f"{ckpt.describe()}\n{ckpt.path or 'not saved yet'}")
-        for column in range(1, len(COLUMNS)):
-            self.resizeColumnToContents(column)
+        if self.columnWidth(0) < self.sizeHintForColumn(0):  # only widen (a training run renames its row often)
+            for column in range(len(COLUMNS)):
+                self.resizeColumnToContents(column)
 
     def keys(self) -> list[str]:
         return list(self._items)

@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox,
-                               QVBoxLayout)
+                               QVBoxLayout, QWidget)
 
 from explorer.config import ARCHS, KIND_NAMES, MAX_LATENT_DIM, ModelConfig, TrainConfig
 from explorer.data import DATASETS
@@ -20,7 +20,7 @@ from explorer.models import build_model
 from explorer.training import DEFAULTS
 
 CURVE_COLOURS = ("#8ab4f8", "#f28b82", "#81c995", "#fdd663")
-CURVE_INTERVAL = 0.1  # s between loss-plot redraws
+CURVE_INTERVAL = 0.25  # s between loss-plot redraws (each one re-renders the axes)
 
 
 def detected_device() -> str:
@@ -128,14 +128,18 @@ class TrainDialog(QDialog):
         right.addWidget(self.progress)
         right.addWidget(self.status)
         right.addWidget(self.plot, 1)
+        form_box = QWidget()
+        form_box.setLayout(form)
+        form_box.setMaximumWidth(420)
         body = QHBoxLayout()
-        body.addLayout(form)
+        body.addWidget(form_box)
         body.addLayout(right, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(body, 1)
         layout.addWidget(buttons)
         self._set_running(False)
         self.save.setEnabled(False)
+        self.resize(960, 500)
 
     # --- reading the form -----------------------------------------------------------------------
     def configs(self) -> tuple[ModelConfig, TrainConfig]:
@@ -177,6 +181,8 @@ class TrainDialog(QDialog):
             return False
         self.plot.clear()
         self.plot.addLegend(offset=(-10, 10))
+        self.plot.setXRange(0, run_config.epochs, padding=0.02)  # fixed: the x axis is not redrawn as data grows
+        self.plot.enableAutoRange(x=False, y=True)
         self.curves, self.points = {}, {}
         self.save.setEnabled(False)
         self.progress.setValue(0)

@@ -136,9 +136,14 @@ class TrainWorker(QThread):
         self._cancel.set()
 
     def run(self) -> None:
+        import torch
+
         from explorer.data import load_split
         from explorer.training import run_meta, train
 
+        # Leave a core to the window: CPU ops on every core (and their spinning threads) starve the UI
+        # thread on a small machine. The setting is this thread's own (OpenMP), decoding is unaffected.
+        torch.set_num_threads(max(1, torch.get_num_threads() - 1))
         try:
             train_split = load_split(self.config.dataset, "train", self.data_dir)
             try:

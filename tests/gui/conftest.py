@@ -4,7 +4,7 @@ worker thread running or a timer active (napari does the same)."""
 from __future__ import annotations
 
 import pytest
-import torch
+import shiboken6
 from PySide6.QtCore import QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication
 
@@ -31,7 +31,7 @@ def no_leaks(qapp):
     from explorer.gui import workers
 
     yield
-    running = [t.objectName() for t in list(workers.THREADS) if t.isRunning()]
+    running = [t.objectName() for t in list(workers.THREADS) if shiboken6.isValid(t) and t.isRunning()]
     assert not running, f"worker threads still running: {running}"
     assert QThreadPool.globalInstance().activeThreadCount() == 0, "thread-pool jobs still running"
     active = [t for w in QApplication.topLevelWidgets() for t in w.findChildren(QTimer) if t.isActive()]

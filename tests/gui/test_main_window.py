@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPoint, Qt
 
-from explorer import latent
+from explorer import export, latent
 
 from .helpers import at, decodes_of, expected_decode, map_point, pixel_of
 
@@ -80,3 +80,186 @@ def test_legend_hides_and_solos_digits_without_rebuilding_points(open_window, qt
     u, v = window.plane.project(window.points.codes[k])
     assert window.map.cloud.point_at(window.map.view.mapSceneToView(
         window.map.mapToScene(pixel_of(window, u, v))), window.map._pixel(), radius_px=0.5) == -1
+
+
+def drag(qtbot, widget, points, settle=None):
+    """Press at points[0], move through the rest, release at the last; settle() between moves."""
+    qtbot.mousePress(widget, Qt.LeftButton, pos=points[0])
+    for p in points[1:]:
+        qtbot.mouseMove(widget, p)
+        if settle:
+            settle()
+    qtbot.mouseRelease(widget, Qt.LeftButton, pos=points[-1])
+
+
+def test_line_tool_draws_a_path_and_the_strip_shows_its_decodes(open_window, qtbot):
+    window = open_window()
+    window.activateWindow()
+    qtbot.keyClick(window.map, Qt.Key_L)
+    assert window.map.tool == "line"
+    a, b = pixel_of(window, *at(window, 0.2, 0.3)), pixel_of(window, *at(window, 0.8, 0.7))
+    drag(qtbot, window.map.viewport(), [a, (a + b) / 2, b])
+    end = map_point(window, b)
+    qtbot.waitUntil(lambda: window.path_result is not None and np.allclose(
+        window.path_result.request.waypoints[-1], end, atol=1e-6), timeout=5000)
+    waypoints = window.path_result.request.waypoints
+    assert len(waypoints) == 2 and np.allclose(waypoints[0], map_point(window, a), atol=1e-6)
+    expected = export.path_frames(window.session.model, window.plane, waypoints, 10)
+    assert np.array_equal(window.filmstrip.frames, expected)
+
+    with qtbot.waitSignal(window.path_decoded, timeout=5000):
+        window.filmstrip.steps.setValue(7)
+    assert np.array_equal(window.filmstrip.frames, export.path_frames(window.session.model, window.plane, waypoints, 7))
+
+
+def test_freehand_tool_follows_the_pointer(open_window, qtbot):
+    window = open_window()
+    window.set_tool("freehand")
+    pixels = [pixel_of(window, *at(window, 0.2 + 0.1 * k, 0.5 + 0.2 * (-1) ** k)) for k in range(6)]
+    drag(qtbot, window.map.viewport(), pixels)
+    qtbot.waitUntil(lambda: window.path_result is not None and len(window.path_result.request.waypoints) == 6,
+                    timeout=5000)
+    waypoints = window.path_result.request.waypoints
+    assert np.allclose(waypoints, [map_point(window, p) for p in pixels], atol=1e-6)
+    assert np.array_equal(window.filmstrip.frames,
+                          export.path_frames(window.session.model, window.plane, waypoints, 10))
+
+
+def test_playing_the_path_steps_through_its_frames_in_the_decoded_view(open_window, qtbot):
+    window = open_window()
+    window.set_path(np.array([at(window, 0.2, 0.2), at(window, 0.8, 0.8)]))
+    qtbot.waitUntil(lambda: window.path_result is not None, timeout=5000)
+    frames = window.path_result.frames
+    shown = []
+    window.decoded.connect(lambda d: shown.append(d.image))
+    window.play_action.trigger()
+    qtbot.waitUntil(lambda: len(shown) >= 4, timeout=5000)
+    window.play_action.trigger()
+    assert not window.filmstrip._timer.isActive()
+    assert all(any(np.array_equal(image, f) for f in frames) for image in shown)
+    assert not np.array_equal(shown[0], shown[3])
+
+
+def test_a_model_with_more_than_two_dimensions_is_shown_on_a_principal_plane(open_window, qtbot, gui_models):
+    window = open_window(gui_models / "vae-3d-mlp.safetensors")
+    note = window.map_panel.note.text()
+    assert "principal axes 1 and 2" in note and "of their variance" in note and "3-d code" in note
+    assert window.map_panel.axes_box.isVisibleTo(window)
+    with qtbot.waitSignal(window.decoded, timeout=5000) as blocker:
+        qtbot.mouseClick(window.map.viewport(), Qt.LeftButton, pos=pixel_of(window, *at(window, 0.6, 0.4)))
+    req = blocker.args[0].request
+    assert req.z.shape == (1, 3)
+    assert np.allclose(window.plane.to_latent(req.uv), req.z)  # the code decoded is the one on the plane
+    assert np.array_equal(blocker.args[0].image, expected_decode(window, *req.uv))
+
+    window.map_panel.axis_v.setCurrentIndex(2)
+    window.map_panel.axis_v.activated.emit(2)
+    assert window.axes == (0, 2)
+    assert np.allclose(window.plane.axes, window.session.stats.components[[0, 2]])
+    assert np.allclose(window.map.cloud._xy, window.plane.project(window.points.codes), atol=1e-5)
+    assert "principal axes 1 and 3" in window.map_panel.note.text()
+
+
+def test_a_gan_without_inversion_encoder_shows_its_decoded_plane_only(open_window, qtbot, gui_models):
+    window = open_window(gui_models / "gan-2d-mlp.safetensors", wait=False)
+    with qtbot.waitSignals([window.session_changed, window.background_rendered], timeout=20_000):
+        pass
+    assert len(window.map.cloud) == 0
+    assert "no inversion encoder" in window.map_panel.note.text()
+    assert window.manifold_action.isChecked()
+    assert window.map.background.image.shape == (20 * 28, 20 * 28)
+    with qtbot.waitSignal(window.decoded, timeout=5000) as blocker:
+        qtbot.mouseClick(window.map.viewport(), Qt.LeftButton, pos=pixel_of(window, *at(window, 0.5, 0.5)))
+    assert np.array_equal(blocker.args[0].image, expected_decode(window, *blocker.args[0].request.uv))
+
+
+def test_a_conditional_model_decodes_the_digit_picked(open_window, qtbot, gui_models):
+    window = open_window(gui_models / "cvae-2d-mlp.safetensors")
+    assert window.label_widget.isVisible()
+    u, v = at(window, 0.5, 0.5)
+    with qtbot.waitSignal(window.decoded, timeout=5000):
+        window.decode_at(u, v)
+    with qtbot.waitSignal(window.decoded, timeout=5000) as blocker:
+        window.label_combo.setCurrentIndex(7)
+    assert blocker.args[0].request.label == 7
+    z = window.plane.to_latent([u, v])
+    assert np.array_equal(window.decoded_view.decoded.image, latent.decode(window.session.model, z, 7)[0])
+
+
+def test_an_autoencoder_has_no_prior_to_show(open_window, gui_models):
+    window = open_window(gui_models / "ae-2d-mlp.safetensors")
+    assert not window.prior_action.isEnabled() and not window.label_widget.isVisible()
+
+
+def test_the_prior_layer_draws_the_one_two_three_sigma_circles(open_window):
+    window = open_window()
+    window.prior_action.setChecked(True)
+    assert window.map.prior.isVisible()
+    curves = [c for c in window.map.prior.childItems() if hasattr(c, "getData")]
+    radii = sorted(float(np.hypot(*c.getData()).max()) for c in curves)  # a 2-d plane through 0
+    assert np.allclose(radii, [1, 2, 3], atol=1e-3)
+
+
+def test_picking_a_model_from_the_list_makes_it_current(open_window, qtbot, gui_models):
+    window = open_window()
+    key = str(gui_models / "ae-2d-mlp.safetensors")
+    with qtbot.waitSignal(window.session_changed, timeout=20_000):
+        window.model_list.chosen.emit(key)
+    assert window.session.name == "ae-2d-mlp" and window.key == key
+    first = window.session
+    window.model_list.chosen.emit(str(gui_models / "vae-2d-mlp.safetensors"))  # opened before: no reload
+    assert window.session.name == "vae-2d-mlp"
+    window.model_list.chosen.emit(key)
+    assert window.session is first
+
+
+def test_a_bad_checkpoint_shows_a_message_and_keeps_the_current_model(open_window, qtbot, tmp_path):
+    window = open_window()
+    before = window.session
+    window.decode_at(*at(window, 0.5, 0.5))
+    qtbot.waitUntil(lambda: window.shown_decode is not None, timeout=5000)
+    for name, data in (("broken.safetensors", b"\x10\x00\x00\x00\x00\x00\x00\x00{not json"),
+                       ("model.pt", b"\x80\x04K\x01.")):
+        bad = tmp_path / name
+        bad.write_bytes(data)
+        with qtbot.waitSignal(window.message_shown, timeout=10_000) as blocker:
+            window.open_path(str(bad))
+        title, text = blocker.args
+        assert title == "Cannot open the model" and str(bad) in text and "Traceback" not in text
+        assert window.session is before and window.shown_decode is not None
+    assert "refused" in text and "pickle" in text
+
+
+def test_drag_soak_keeps_at_most_one_decode_waiting_and_ends_on_the_last_position(open_window, qtbot):
+    """5,000 pointer moves in one burst (no event processing between them): the decoder never holds
+    more than one waiting request, nothing fails, and the image shown at the end is the decode of
+    the last position."""
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    window = open_window()
+    viewport = window.map.viewport()
+    errors = []
+    window.message_shown.connect(lambda title, text: errors.append(text))
+    xmin, xmax, ymin, ymax = 0.1, 0.9, 0.1, 0.9
+    rng = np.random.default_rng(0)
+    pixels = [pixel_of(window, *at(window, *rng.uniform(xmin, xmax, 2))) for _ in range(5000)]
+
+    def send(kind, pixel, button, buttons):
+        QApplication.sendEvent(viewport, QMouseEvent(kind, QPointF(pixel), QPointF(viewport.mapToGlobal(pixel)),
+                                                     button, buttons, Qt.NoModifier))
+
+    send(QEvent.MouseButtonPress, pixels[0], Qt.LeftButton, Qt.LeftButton)
+    most_waiting = 0
+    for p in pixels[1:]:
+        send(QEvent.MouseMove, p, Qt.NoButton, Qt.LeftButton)
+        most_waiting = max(most_waiting, window.decoder.pending())
+    last = map_point(window, pixels[-1])
+    qtbot.waitUntil(lambda: window.shown_decode is not None and np.allclose(
+        window.shown_decode.request.uv, last, atol=1e-9), timeout=10_000)
+    send(QEvent.MouseButtonRelease, pixels[-1], Qt.LeftButton, Qt.NoButton)
+    assert most_waiting <= 1
+    assert window.decoder.runs < 5000  # the burst was coalesced, not queued
+    assert not errors
+    assert np.array_equal(window.decoded_view.decoded.image, expected_decode(window, *last))

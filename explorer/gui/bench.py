@@ -1,0 +1,103 @@
+"""How fast the window is on this machine: `python -m explorer.gui.bench [--points N] [--json]`.
+
+Measures the map with N points (default 70,000, all of MNIST): setting them, one frame while
+panning, hiding a digit, a hover hit-test; and a decode from request to image on screen. Renders
+offscreen unless a display is set; the raster work measured is the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+
+import torch  # noqa: F401 - before the QApplication
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def timed(fn, repeat: int) -> float:
+    """Median milliseconds of fn() over `repeat` runs."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(1000 * (time.perf_counter() - start))
+    return statistics.median(times)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m explorer.gui.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--points", type=int, default=70_000)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+
+    import numpy as np
+    from PySide6.QtCore import QEventLoop, QPointF
+    from PySide6.QtWidgets import QApplication
+
+    from explorer.config import ModelConfig
+    from explorer.gui.app import application
+    from explorer.gui.jobs import DecodeRequest, decode
+    from explorer.gui.latent_map import LatentMap
+    from explorer.gui.workers import Worker
+    from explorer.models import build_model
+
+    app = application()
+    plot = LatentMap()
+    plot.resize(900, 700)
+    plot.show()
+    app.processEvents()
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, args.points)
+    uv = rng.normal(size=(args.points, 2)) + np.stack([np.cos(labels), np.sin(labels)], axis=1) * 2
+    plot.show_range((-5, 5, -5, 5))
+    viewport = plot.viewport()
+    results = {"points": args.points, "cpu threads": torch.get_num_threads(), "platform": app.platformName()}
+    results["set points (ms)"] = timed(lambda: plot.set_points(uv, labels), args.repeat)
+    steps = iter(range(10**9))
+
+    def pan_frame():
+        plot.view.translateBy(x=0.05 * (1 if next(steps) % 40 < 20 else -1))
+        viewport.repaint()
+    results["pan frame (ms)"] = timed(pan_frame, args.repeat * 3)
+    shown = np.ones(10, dtype=bool)
+
+    def toggle_digit():
+        shown[3] = not shown[3]
+        plot.set_shown_labels(shown)
+        viewport.repaint()
+    results["hide a digit + frame (ms)"] = timed(toggle_digit, args.repeat)
+    plot.set_shown_labels(np.zeros(10, dtype=bool))
+    results["pan frame, points hidden (ms)"] = timed(pan_frame, args.repeat * 3)
+    plot.set_shown_labels(np.ones(10, dtype=bool))
+    results["hover hit-test (ms)"] = timed(lambda: plot.cloud.point_at(QPointF(0.3, 0.2), plot._pixel()), args.repeat)
+
+    model = build_model(ModelConfig(kind="vae"), seed=0).eval()
+    worker = Worker(decode, True, "bench decode")
+    got, latency = [], []
+    worker.done.connect(lambda r, result: got.append(r))
+    for _ in range(args.repeat):
+        z = rng.normal(size=(1, 2)).astype(np.float32)
+        start = time.perf_counter()
+        request = worker.submit(DecodeRequest(model, z, (0.0, 0.0), None, None))
+        while request not in got:  # the image is back on the UI thread
+            app.processEvents(QEventLoop.WaitForMoreEvents)
+        latency.append(1000 * (time.perf_counter() - start))
+    worker.stop()
+    results["decode request to image (ms)"] = statistics.median(latency)
+    plot.close()
+    QApplication.processEvents()
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        for k, v in results.items():
+            print(f"{k:30s} {v:.1f}" if isinstance(v, float) else f"{k:30s} {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
