@@ -69,3 +69,16 @@ def test_bad_targets_are_refused(tmp_path, name, problem):
         problem = "is a folder"
     with pytest.raises(ExplorerError, match=problem):
         export.save_png(target, np.zeros((28, 28), np.uint8))
+
+
+def test_codes_export_as_csv_rows_and_npz_arrays(tmp_path):
+    z = np.array([[0.5, -1.25, 2.0], [1.0, 0.0, -3.5]], dtype=np.float32)
+    uv = np.array([[0.1, 0.2], [0.3, 0.4]])
+    export.save_codes(tmp_path / "c.csv", z, np.array([7, 2]), uv, np.array(["test", "train"]))
+    lines = (tmp_path / "c.csv").read_text().splitlines()
+    assert lines == ["split,label,u,v,z1,z2,z3", "test,7,0.1,0.2,0.5,-1.25,2", "train,2,0.3,0.4,1,0,-3.5"]
+    export.save_codes(tmp_path / "c.npz", z, np.array([7, 2]), uv, np.array(["test", "train"]))
+    with np.load(tmp_path / "c.npz") as f:
+        assert np.array_equal(f["z"], z) and list(f["split"]) == ["test", "train"] and f["uv"].shape == (2, 2)
+    with pytest.raises(ExplorerError, match=r"\.csv or \.npz"):
+        export.save_codes(tmp_path / "c.txt", z, np.array([7, 2]), uv, np.array(["test", "train"]))

@@ -91,3 +91,31 @@ def test_sizes_beyond_the_limits_are_refused():
         latent.lerp([0, 0], [1, 1], 0)
     with pytest.raises(ExplorerError, match="xmin < xmax"):
         latent.grid_coords(3, [1, 0, 0, 1])
+
+
+def test_prior_circles_on_a_plane_through_the_origin_have_the_full_radii():
+    centre, circles = latent.prior_stats(5).plane(0, 3).prior_circles()
+    assert np.allclose(centre, 0) and circles == [(1.0, 1.0), (2.0, 2.0), (3.0, 3.0)]
+
+
+def test_prior_circles_shrink_on_a_plane_away_from_the_origin():
+    # the plane z = (u, v, 2): distance 2 from the origin, so |z| = 3 cuts a circle of radius sqrt(5)
+    plane = latent.Plane(np.array([0.5, -0.5, 2.0]), np.eye(3)[:2])
+    centre, circles = plane.prior_circles()
+    assert np.allclose(centre, [-0.5, 0.5])
+    assert [r for r, _ in circles] == [3.0] and np.isclose(circles[0][1], np.sqrt(5))
+    assert np.allclose(np.linalg.norm(plane.to_latent(centre + [circles[0][1], 0])), 3.0, atol=1e-5)
+
+
+def test_nearest_code_and_its_distance():
+    codes = np.array([[0.0, 0.0], [3.0, 4.0], [1.0, 1.0]], dtype=np.float32)
+    assert latent.nearest(codes, np.array([2.9, 4.2])) == (1, pytest.approx(np.hypot(0.1, 0.2), abs=1e-6))
+    with pytest.raises(ExplorerError):
+        latent.nearest(np.zeros((0, 2)), np.zeros(2))
+
+
+def test_bounds_frame_the_bulk_of_the_points_not_the_outliers():
+    rng = np.random.default_rng(0)
+    uv = np.concatenate([rng.uniform(-1, 1, size=(10_000, 2)), [[50.0, -50.0]]])
+    xmin, xmax, ymin, ymax = latent.bounds_of(uv)
+    assert -1.2 < xmin < -0.9 and 0.9 < xmax < 1.2 and -1.2 < ymin < -0.9 and 0.9 < ymax < 1.2

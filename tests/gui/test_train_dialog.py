@@ -157,7 +157,7 @@ def test_the_ui_thread_stays_on_time_and_clicks_still_decode_while_training(open
     dialog = window.train_dialog
     window.train_action.trigger()  # the dialog is open, its loss curves redrawing
     qtbot.waitExposed(dialog)
-    configure(dialog, epochs=6)
+    configure(dialog, epochs=30)  # a few seconds: long enough to click while it runs
     clock, gaps = QElapsedTimer(), []
     timer = QTimer()
     timer.setInterval(10)
