@@ -33,9 +33,16 @@ SUFFIX = ".safetensors"
 PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".bin")
 MAX_HEADER = 1 << 20  # ours are a few KiB; anything near this is not one of ours
 MAX_FILE = 1 << 30
+PICKLE_OPS = 10_000  # opcodes that parse in a row: no other kind of file gets this far as a pickle
 WEIGHT_DTYPES = {"float32": ("F32", torch.float32), "float16": ("F16", torch.float16), "bfloat16": ("BF16", torch.bfloat16)}
 _ITEMSIZE = {"F32": 4, "F16": 2, "BF16": 2}
 _STATS = ("mean", "components", "variance", "bounds")
+_META_FIELDS = {
+    **dict.fromkeys(("dataset", "app_version", "created", "status", "device"), lambda v: isinstance(v, str)),
+    **dict.fromkeys(("train_images", "epochs", "seed", "batch_size"), lambda v: _is_int(v) and v >= 0),
+    "final_losses": lambda v: isinstance(v, dict) and all(
+        isinstance(x, (int, float)) and not isinstance(x, bool) for x in v.values()),
+}
 
 
 @dataclass
@@ -87,12 +94,19 @@ def save(path: str | os.PathLike, model: torch.nn.Module, meta: dict | None = No
     if stats is not None:
         for name in _STATS:
             tensors[f"stats.{name}"] = torch.as_tensor(np.asarray(getattr(stats, name)), dtype=torch.float32)
+    for name, t in tensors.items():  # load() refuses such a file: never write one
+        if not bool(torch.isfinite(t).all()):
+            source = model.state_dict()[name[len("model."):]] if name.startswith("model.") else t
+            problem = ("holds NaN or infinite values" if not bool(torch.isfinite(source).all()) else
+                       f"has values too large for {weights_dtype}; save it as float32")
+            raise ExplorerError(f"cannot write {path}: tensor {name} {problem}")
     header = {"format": FORMAT, "format_version": FORMAT_VERSION, "explorer": json.dumps(info, sort_keys=True)}
     return atomic_write(path, lambda f: f.write(to_bytes(tensors, metadata=header)), (SUFFIX,))
 
 
-def load(path: str | os.PathLike) -> Checkpoint:
-    """Read and fully validate a checkpoint; raise ExplorerError naming the file and the problem."""
+def load(path: str | os.PathLike, expect: str | None = None) -> Checkpoint:
+    """Read and fully validate a checkpoint; raise ExplorerError naming the file and the problem.
+    `expect` "latent" refuses the digit classifier, "classifier" refuses anything else."""
     path = Path(path).expanduser()
     where = str(path)
     if path.suffix.lower() in PICKLE_SUFFIXES:
@@ -105,10 +119,14 @@ def load(path: str | os.PathLike) -> Checkpoint:
         if size > MAX_FILE:
             raise ExplorerError(f"{where}: {size:,} bytes is far larger than any checkpoint")
         raw = path.read_bytes()
-    except OSError as e:
-        raise ExplorerError(f"{where}: cannot read ({e.strerror or e})") from None
+    except (OSError, ValueError) as e:  # ValueError: a NUL byte in the name
+        raise ExplorerError(f"{where}: cannot read ({getattr(e, 'strerror', None) or e})") from None
     header, metadata = _parse_header(raw, where)
     meta = _parse_metadata(metadata, where)
+    if expect is not None and (meta["kind"] == "classifier") != (expect == "classifier"):
+        found = "the digit classifier" if meta["kind"] == "classifier" else f"a {KIND_NAMES[meta['kind']]}"
+        wanted = "a digit classifier" if expect == "classifier" else "a latent model (AE, VAE or GAN)"
+        raise ExplorerError(f"{where}: this is {found}, not {wanted}")
     model = _build(meta, where)
     weights_code = WEIGHT_DTYPES[meta["weights_dtype"]][0]
     expected = {f"model.{k}": tuple(v.shape) for k, v in model.state_dict().items()}
@@ -166,6 +184,8 @@ def _parse_header(raw: bytes, where: str) -> tuple[dict, dict]:
         header = json.loads(raw[8 : 8 + n])
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ExplorerError(f"{where}: header is not valid JSON ({e}); not a safetensors file") from None
+    except RecursionError:
+        raise ExplorerError(f"{where}: header nests too deeply to be a safetensors header") from None
     _require(isinstance(header, dict), where, "header is not a JSON object")
     metadata = header.pop("__metadata__", None)
     _require(isinstance(metadata, dict), where, "no metadata: this is not a Latent Explorer checkpoint")
@@ -173,12 +193,12 @@ def _parse_header(raw: bytes, where: str) -> tuple[dict, dict]:
     for name, info in header.items():
         ok = (
             isinstance(info, dict)
-            and info.get("dtype") in _ITEMSIZE
+            and isinstance(info.get("dtype"), str) and info["dtype"] in _ITEMSIZE
             and isinstance(info.get("shape"), list)
-            and all(isinstance(s, int) and s >= 0 for s in info["shape"])
+            and all(_is_int(s) and s >= 0 for s in info["shape"])
             and isinstance(info.get("data_offsets"), list)
             and len(info["data_offsets"]) == 2
-            and all(isinstance(o, int) for o in info["data_offsets"])
+            and all(_is_int(o) for o in info["data_offsets"])
         )
         _require(ok, where, f"tensor {name!r}: bad entry (dtype must be F32, F16 or BF16, with shape and offsets)")
         begin, end = info["data_offsets"]
@@ -198,44 +218,63 @@ def _parse_header(raw: bytes, where: str) -> tuple[dict, dict]:
 
 
 def _is_pickle(raw: bytes) -> bool:
-    """Whether the bytes parse as a pickle's opcodes up to STOP. pickletools only reads the
-    opcodes; it never imports or builds anything, so this is safe on hostile input."""
+    """Whether the bytes parse as a pickle's opcodes up to STOP, or for PICKLE_OPS opcodes (a big
+    pickle). pickletools only reads the opcodes; it never imports or builds anything, so this is
+    safe on hostile input."""
     try:
-        return any(op.name == "STOP" for op, _, _ in pickletools.genops(raw[: 1 << 20]))
+        for count, (op, _, _) in enumerate(pickletools.genops(raw)):
+            if op.name == "STOP" or count >= PICKLE_OPS:
+                return True
     except Exception:  # noqa: BLE001 - any parse failure means "not a pickle"
-        return False
+        pass
+    return False
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
 
 
 def _parse_metadata(metadata: dict, where: str) -> dict:
     _require(metadata.get("format") == FORMAT, where, "metadata does not name the latent-explorer format")
     version = metadata.get("format_version")
+    _require(version is not None, where, "metadata has no format version; the file is damaged or not ours")
     _require(version == FORMAT_VERSION, where,
              f"checkpoint format version {version!r} is not one this app reads ({FORMAT_VERSION}); "
              f"a newer Latent Explorer may open it")
+    text = metadata.get("explorer")
+    _require(isinstance(text, str), where, "metadata: the model description is missing")
     try:
-        meta = json.loads(metadata.get("explorer", ""))
-    except json.JSONDecodeError:
+        meta = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
         raise ExplorerError(f"{where}: metadata is not valid JSON") from None
     _require(isinstance(meta, dict), where, "metadata is not a JSON object")
-    _require(meta.get("weights_dtype") in WEIGHT_DTYPES, where, f"metadata: unknown weights dtype {meta.get('weights_dtype')!r}")
-    kind = meta.get("kind")
-    _require(kind in KIND_NAMES or kind == "classifier", where, f"metadata: unknown model kind {kind!r}")
+    dtype, kind = meta.get("weights_dtype"), meta.get("kind")
+    _require(isinstance(dtype, str) and dtype in WEIGHT_DTYPES, where, f"metadata: unknown weights dtype {dtype!r}")
+    _require(isinstance(kind, str) and (kind in KIND_NAMES or kind == "classifier"), where,
+             f"metadata: unknown model kind {kind!r}")
     if kind != "classifier":
         _require(isinstance(meta.get("model"), dict) and meta["model"].get("kind") == kind, where,
                  "metadata: the model description is missing or does not match its kind")
+    for key, wanted in _META_FIELDS.items():  # what describe() and the app show must be what it seems
+        if key in meta:
+            _require(wanted(meta[key]), where, f"metadata: {key} has the wrong type ({meta[key]!r})")
     return meta
 
 
 def _build(meta: dict, where: str) -> torch.nn.Module:
-    if meta["kind"] == "classifier":
-        return Classifier()
-    try:
-        config = ModelConfig.from_dict(meta["model"])
-    except (ExplorerError, TypeError) as e:
-        raise ExplorerError(f"{where}: metadata describes no valid model ({e})") from None
-    if config.kind == "gan" and meta.get("has_inversion_encoder") is not None:
-        _require(meta["has_inversion_encoder"] == config.inversion, where, "metadata disagrees about the inversion encoder")
-    return build_model(config)
+    """A new model of the kind described. Its random initial weights are about to be replaced, so
+    it is built on a forked random stream: opening a file leaves the caller's random state alone."""
+    with torch.random.fork_rng(devices=[]):
+        if meta["kind"] == "classifier":
+            return Classifier()
+        try:
+            config = ModelConfig.from_dict(meta["model"])
+        except (ExplorerError, TypeError) as e:
+            raise ExplorerError(f"{where}: metadata describes no valid model ({e})") from None
+        if config.kind == "gan" and meta.get("has_inversion_encoder") is not None:
+            _require(meta["has_inversion_encoder"] == config.inversion, where,
+                     "metadata disagrees about the inversion encoder")
+        return build_model(config)
 
 
 def _require(ok: bool, where: str, problem: str) -> None:

@@ -109,11 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="FILE.safetensors")
     p.set_defaults(run=cmd_train)
 
-    p = sub.add_parser("embed", help="write the latent codes of a split to .npz (arrays z and labels)")
+    p = sub.add_parser("embed", help="write the latent codes of a split to .npz (arrays z and labels) or .csv "
+                                     "(columns z1..zd, label)")
     ckpt_arg(p)
     p.add_argument("--split", choices=("train", "test"), default="test")
     data_args(p)
-    p.add_argument("--out", required=True, metavar="FILE.npz")
+    p.add_argument("--out", required=True, metavar="FILE.npz|FILE.csv")
     p.set_defaults(run=cmd_embed)
 
     p = sub.add_parser(
@@ -189,9 +190,10 @@ def cmd_train(args) -> int:
     from explorer.data import load_split
     from explorer.files import check_target
     from explorer.models import Classifier, build_model
-    from explorer.training import run_meta, train
+    from explorer.training import resolve_device, run_meta, train
 
     out = check_target(args.out, (checkpoint.SUFFIX,))  # fail before training, not after
+    resolve_device(args.device)
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                          device=args.device, dataset=args.dataset, compile=args.compile)
     if args.model == "classifier":
@@ -231,22 +233,43 @@ def cmd_train(args) -> int:
     meta = run_meta(model.kind, train_split.images, args.dataset, config, result)
     if args.model == "classifier":
         meta["test_accuracy"] = _accuracy(model, test_split)
-    path = checkpoint.save(out, model, meta, stats, weights_dtype=args.weights_dtype)
+    path = _save_or_rescue(out, lambda to: checkpoint.save(to, model, meta, stats, weights_dtype=args.weights_dtype))
     print(f"saved {path} ({result.status}, {result.epochs_done} epochs, {result.seconds:.1f} s)", file=sys.stderr)
     return 0 if result.status == "finished" else 1
+
+
+def _save_or_rescue(out: Path, save) -> Path:
+    """save(out); if that fails after a long run, save to the temp folder instead so nothing is lost."""
+    import tempfile
+
+    try:
+        return save(out)
+    except ExplorerError as e:
+        rescue = Path(tempfile.gettempdir()) / f"{out.stem}-{time.strftime('%Y%m%d-%H%M%S')}{out.suffix}"
+        try:
+            save(rescue)
+        except ExplorerError:
+            raise e from None
+        raise ExplorerError(f"{e}; the trained model was saved to {rescue} instead") from None
 
 
 def cmd_embed(args) -> int:
     import numpy as np
 
     from explorer import latent
-    from explorer.files import atomic_write
+    from explorer.files import atomic_write, check_target
 
+    out = check_target(args.out, (".npz", ".csv"))  # fail before the work, not after
     ckpt, split = _open(args, args.split)
     z = latent.embed(ckpt.model, split.images, split.labels)
     buf = io.BytesIO()
-    np.savez(buf, z=z, labels=split.labels.numpy())
-    atomic_write(args.out, lambda f: f.write(buf.getvalue()), (".npz",))
+    if out.suffix.lower() == ".csv":
+        names = ",".join([*(f"z{i + 1}" for i in range(z.shape[1])), "label"])
+        table = np.column_stack([z, split.labels.numpy()])
+        np.savetxt(buf, table, fmt=["%.9g"] * z.shape[1] + ["%d"], delimiter=",", header=names, comments="")
+    else:
+        np.savez(buf, z=z, labels=split.labels.numpy())
+    atomic_write(out, lambda f: f.write(buf.getvalue()), (".npz", ".csv"))
     print(f"wrote {len(z):,} codes of {z.shape[1]} dimensions to {args.out}", file=sys.stderr)
     return 0
 
@@ -278,12 +301,12 @@ def cmd_evaluate(args) -> int:
     from explorer import checkpoint, metrics, trained
     from explorer.data import load_split
 
-    ckpt = checkpoint.load(args.checkpoint)
+    ckpt = checkpoint.load(args.checkpoint, expect="latent")
     dataset = ckpt.meta.get("dataset", "mnist")
+    classifier_file = args.classifier or (trained.classifier_path() if dataset == "mnist" else None)
+    classifier = checkpoint.load(classifier_file, expect="classifier").model if classifier_file else None
     test = load_split(dataset, "test", args.data_dir)
     train = load_split(dataset, "train", args.data_dir) if ckpt.model.has_encoder else None
-    classifier_file = args.classifier or (trained.classifier_path() if dataset == "mnist" else None)
-    classifier = checkpoint.load(classifier_file).model if classifier_file else None
     if ckpt.stats is None:
         from explorer.latent import infer_stats
 
@@ -303,7 +326,7 @@ def _open(args, split_name: str = "test"):
     from explorer import checkpoint
     from explorer.data import load_split
 
-    ckpt = checkpoint.load(args.checkpoint)
+    ckpt = checkpoint.load(args.checkpoint, expect="latent")
     split = load_split(ckpt.meta.get("dataset", "mnist"), split_name, args.data_dir)
     if not ckpt.model.has_encoder:
         raise ExplorerError(f"{args.checkpoint}: this model has no encoder, so it cannot embed images")
@@ -315,7 +338,7 @@ def _open_with_stats(args):
     from explorer import checkpoint, latent
     from explorer.data import load_split
 
-    ckpt = checkpoint.load(args.checkpoint)
+    ckpt = checkpoint.load(args.checkpoint, expect="latent")
     if ckpt.stats is None:
         needs_data = ckpt.model.has_encoder and ckpt.model.kind != "gan"
         test = load_split(ckpt.meta.get("dataset", "mnist"), "test", args.data_dir) if needs_data else None

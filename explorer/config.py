@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import asdict, dataclass, fields
 
 from explorer.errors import ExplorerError
@@ -10,6 +11,7 @@ MODEL_KINDS = ("ae", "vae", "cvae", "gan")
 ARCHS = ("mlp", "conv")
 KIND_NAMES = {"ae": "Autoencoder", "vae": "VAE", "cvae": "Conditional VAE", "gan": "GAN"}
 MAX_LATENT_DIM = 512
+MAX_CLASSES = 1000  # a checkpoint's metadata could otherwise ask for a model of any size
 
 
 @dataclass(frozen=True)
@@ -28,8 +30,12 @@ class ModelConfig:
             raise ExplorerError(f"unknown architecture {self.arch!r}; choose one of {', '.join(ARCHS)}")
         if not isinstance(self.latent_dim, int) or not 2 <= self.latent_dim <= MAX_LATENT_DIM:
             raise ExplorerError(f"latent dimension must be an integer from 2 to {MAX_LATENT_DIM}, got {self.latent_dim!r}")
-        if not (self.beta >= 0 and self.beta < float("inf")):
+        if not isinstance(self.beta, numbers.Real) or not 0 <= self.beta < float("inf"):
             raise ExplorerError(f"beta must be a finite number >= 0, got {self.beta!r}")
+        if not isinstance(self.inversion, bool):
+            raise ExplorerError(f"inversion must be true or false, got {self.inversion!r}")
+        if type(self.num_classes) is not int or not 2 <= self.num_classes <= MAX_CLASSES:
+            raise ExplorerError(f"classes must be an integer from 2 to {MAX_CLASSES}, got {self.num_classes!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)

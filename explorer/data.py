@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import functools
 import gzip
+import math
 import os
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -126,8 +128,9 @@ def read_idx(path: Path, magic: int) -> np.ndarray:
     """Parse an IDX file (optionally gzipped); refuse anything that is not exactly one."""
     try:
         raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as e:
-        raise ExplorerError(f"{path}: cannot read ({e}); delete it so it can be fetched again") from None
+    except (OSError, EOFError, zlib.error) as e:  # BadGzipFile is an OSError; a corrupt body is a zlib.error
+        raise ExplorerError(f"{path}: cannot read ({e}); replace it with the dataset's original file, "
+                            f"or delete it so it is downloaded again") from None
     ndim = magic & 0xFF
     header = 4 + 4 * ndim
     if len(raw) < header or int.from_bytes(raw[:4], "big") != magic:
@@ -137,7 +140,7 @@ def read_idx(path: Path, magic: int) -> np.ndarray:
             f"expected {magic:08x}); replace it with the dataset's original file"
         )
     dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
-    expected = header + int(np.prod(dims))
+    expected = header + math.prod(dims)  # exact: np.prod of four-byte sizes can overflow
     if len(raw) != expected:
         raise ExplorerError(
             f"{path}: header says {dims[0]} items ({expected} bytes) but the file has {len(raw)} bytes; "
@@ -166,7 +169,7 @@ def download_split(dataset: str, split: str, root: Path, progress: DownloadProgr
         for mirror in cls.mirrors:
             try:
                 _fetch(mirror + name, target, progress)
-            except OSError as e:
+            except Exception as e:  # noqa: BLE001 - OSError, an HTTP protocol error, a cut connection: try the next
                 errors.append(f"{mirror}: {e}")
                 continue
             if check_integrity(str(target), resources[name]):
@@ -199,8 +202,11 @@ def _fetch(url: str, target: Path, progress: DownloadProgress | None) -> None:
 
 def _find(folder: Path, name: str) -> Path | None:
     for candidate in (folder / name, folder / (name + ".gz")):
-        if candidate.is_file():
-            return candidate
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError:  # e.g. a --data-dir name too long to look up: the same as not there
+            pass
     return None
 
 

@@ -10,9 +10,13 @@ import numpy as np
 
 from explorer import latent
 from explorer.errors import ExplorerError
-from explorer.files import atomic_write
+from explorer.files import atomic_write, check_target
 
 MAX_SCALE = 16
+MAX_PIXELS = 1 << 26  # 8192 x 8192: a 64 x 64 grid at scale 4, a 256-frame strip at scale 16
+# GIF frame delays are whole hundredths of a second (at most 655 s), and viewers slow down anything
+# faster than 50 frames a second
+MIN_FPS, MAX_FPS = 0.1, 50.0
 
 
 def tile(images: np.ndarray, cols: int) -> np.ndarray:
@@ -41,6 +45,10 @@ def upscale(image: np.ndarray, scale: int) -> np.ndarray:
     """Nearest-neighbour enlargement, so pixels stay crisp on a slide."""
     if not isinstance(scale, (int, np.integer)) or not 1 <= scale <= MAX_SCALE:
         raise ExplorerError(f"scale must be a whole number from 1 to {MAX_SCALE}, got {scale!r}")
+    height, width = image.shape[0] * scale, image.shape[1] * scale
+    if height * width > MAX_PIXELS:
+        raise ExplorerError(f"a {width} x {height} image is too large to write (at most {MAX_PIXELS:,} pixels); "
+                            f"choose a smaller scale or fewer cells")
     return np.kron(image, np.ones((scale, scale), dtype=np.uint8)) if scale > 1 else image
 
 
@@ -58,9 +66,11 @@ def save_gif(path: str | os.PathLike, frames: np.ndarray, scale: int = 1, fps: f
 
     if len(frames) == 0:
         raise ExplorerError("nothing to animate: the path has no frames")
+    if not MIN_FPS <= fps <= MAX_FPS:
+        raise ExplorerError(f"frames per second must be from {MIN_FPS:g} to {MAX_FPS:g}, got {fps:g}")
     order = list(frames) + (list(frames[-2:0:-1]) if bounce else [])
     images = [Image.fromarray(np.ascontiguousarray(upscale(f, scale))) for f in order]
-    duration = max(int(1000 / fps), 20)
+    duration = round(1000 / fps)
 
     def write(f):
         buf = io.BytesIO()  # Pillow writes GIFs in several passes; build in memory, then one write
@@ -72,7 +82,7 @@ def save_gif(path: str | os.PathLike, frames: np.ndarray, scale: int = 1, fps: f
 
 def save_strip(path: str | os.PathLike, frames: np.ndarray, scale: int = 1, fps: float = 10.0) -> Path:
     """A path's decodes as a PNG strip (one row) or a GIF animation, by the file's suffix."""
-    if Path(path).suffix.lower() == ".gif":
+    if check_target(path, (".png", ".gif")).suffix.lower() == ".gif":
         return save_gif(path, frames, scale, fps)
     return save_png(path, tile(frames, len(frames)), scale)
 

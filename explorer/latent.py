@@ -16,6 +16,10 @@ from explorer.errors import ExplorerError
 
 MAX_GRID = 64  # n x n decoded grid
 MAX_STEPS = 256  # decodes along a path
+# Codes further out are decoded at this distance, in the same direction: the pictures stopped
+# changing long before (the decoders are piecewise linear until the sigmoid), and near float32's
+# largest value (3e38) the decoders' arithmetic overflows to NaN.
+MAX_CODE_NORM = 1e6
 EMBED_BATCH = 4096
 
 
@@ -123,7 +127,8 @@ def embed(model, images: torch.Tensor, labels: torch.Tensor | None = None) -> np
 
 
 def check_codes(z, latent_dim: int) -> np.ndarray:
-    z = np.asarray(z, dtype=np.float32)
+    """Codes as float64 (N, d), or a clear error for the wrong shape or a value that is not finite."""
+    z = np.asarray(z, dtype=np.float64)
     if z.ndim == 1:
         z = z[None]
     if z.ndim != 2 or z.shape[1] != latent_dim:
@@ -133,34 +138,43 @@ def check_codes(z, latent_dim: int) -> np.ndarray:
     return z
 
 
-def decode(model, z, labels=None) -> np.ndarray:
-    """uint8 images (N, 28, 28) for codes (N, d); conditional models need one label per code (or one for all)."""
-    z = check_codes(z, model.latent_dim)
+def limit_norm(z: np.ndarray, limit: float = MAX_CODE_NORM) -> np.ndarray:
+    """Finite codes (N, d), each further than `limit` from the origin moved in to `limit` along its direction."""
+    peak = np.abs(z).max(axis=1, keepdims=True)
+    unit = np.divide(z, peak, out=np.zeros_like(z), where=peak > 0)  # scaled first: squares of 1e200 overflow
+    size = np.linalg.norm(unit, axis=1, keepdims=True)
+    with np.errstate(over="ignore"):  # inf > limit is the right answer
+        far = peak * size > limit
+    return np.where(far, unit / np.where(size > 0, size, 1) * limit, z)
+
+
+def decode_float(model, z, labels=None) -> np.ndarray:
+    """float32 images (N, 1, 28, 28) in [0, 1] for codes (N, d); any finite code decodes.
+    Conditional models need one label per code (or one for all)."""
+    z = limit_norm(check_codes(z, model.latent_dim)).astype(np.float32)
     device = model_device(model)
     if labels is not None:
         labels = torch.as_tensor(np.broadcast_to(np.asarray(labels, dtype=np.int64), (len(z),)).copy())
     elif model.conditional:
         raise ExplorerError("this model decodes with a label; choose which digit to draw")
-    out = np.empty((len(z), 28, 28), dtype=np.uint8)
+    x = np.empty((len(z), 1, 28, 28), dtype=np.float32)
     with torch.inference_mode():
         for s in range(0, len(z), EMBED_BATCH):
             y = None if labels is None else labels[s : s + EMBED_BATCH].to(device)
-            x = model.decode(torch.from_numpy(z[s : s + EMBED_BATCH]).to(device), y)
-            out[s : s + EMBED_BATCH] = x.float().mul(255).round_().clamp_(0, 255).to(torch.uint8).cpu().numpy()[:, 0]
-    return out
+            x[s : s + EMBED_BATCH] = model.decode(torch.from_numpy(z[s : s + EMBED_BATCH]).to(device), y).float().cpu()
+    if not np.isfinite(x).all():
+        raise ExplorerError("the model decoded these codes to pixels that are not numbers; its weights may be damaged")
+    return x
 
 
-def nearest(codes: np.ndarray, z: np.ndarray) -> tuple[int, float]:
-    """Index of the code (N, d) nearest to z (d,) and its Euclidean distance."""
-    if len(codes) == 0:
-        raise ExplorerError("there are no codes to search")
-    d2 = np.square(np.asarray(codes, dtype=np.float32) - np.asarray(z, dtype=np.float32).reshape(1, -1)).sum(axis=1)
-    i = int(np.argmin(d2))
-    return i, float(np.sqrt(d2[i]))
+def decode(model, z, labels=None) -> np.ndarray:
+    """uint8 images (N, 28, 28) for codes (N, d); see decode_float."""
+    x = decode_float(model, z, labels)[:, 0]
+    return np.rint(np.multiply(x, 255, out=x)).clip(0, 255).astype(np.uint8)
 
 
 def check_count(n: int, largest: int, what: str) -> int:
-    if not isinstance(n, (int, np.integer)) or not 1 <= n <= largest:
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or not 1 <= n <= largest:
         raise ExplorerError(f"{what} must be a whole number from 1 to {largest}, got {n!r}")
     return int(n)
 
@@ -202,7 +216,7 @@ def resample_polyline(points, n: int) -> np.ndarray:
 def path_codes(plane: Plane, waypoints, n: int, spherical: bool = False) -> np.ndarray:
     """Codes (n, d) along a path through map points, evenly spaced by length on the map: straight
     segments on the plane, or with `spherical`, slerp between the full codes of each segment's ends."""
-    waypoints = np.asarray(waypoints, dtype=np.float64).reshape(-1, 2)
+    waypoints = _finite_points(np.asarray(waypoints, dtype=np.float64).reshape(-1, 2))
     codes = plane.to_latent(waypoints).astype(np.float64)
     return _along(waypoints, codes, n, _slerp_at if spherical else _lerp_at).astype(np.float32)
 
@@ -213,8 +227,12 @@ def _along(measure, values, n: int, at) -> np.ndarray:
     n = check_count(n, MAX_STEPS, "steps")
     if len(values) == 0:
         raise ExplorerError("a path needs at least one point")
+    _finite_points(measure)
+    _finite_points(values)
     seg = np.linalg.norm(np.diff(measure, axis=0), axis=1)
     cum = np.concatenate([[0.0], np.cumsum(seg)])
+    if not np.isfinite(cum[-1]):
+        raise ExplorerError("the path is too long to measure; keep its points within about 1e150")
     if len(values) == 1 or cum[-1] == 0:
         return np.repeat(values[:1], n, axis=0)
     out = np.empty((n, values.shape[1]))
@@ -225,6 +243,12 @@ def _along(measure, values, n: int, at) -> np.ndarray:
     if n > 1:
         out[-1] = values[-1]
     return out
+
+
+def _finite_points(points: np.ndarray) -> np.ndarray:
+    if not np.isfinite(points).all():
+        raise ExplorerError("path points must be finite numbers (no NaN or infinity)")
+    return points
 
 
 def _lerp_at(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
@@ -245,3 +269,26 @@ def infer_stats(model, images: torch.Tensor | None = None, labels: torch.Tensor 
     if model.kind == "gan" or not model.has_encoder or images is None:
         return prior_stats(model.latent_dim)
     return stats_from_embeddings(embed(model, images, labels))
+
+
+def nearest(codes: np.ndarray, query, k: int = 5) -> np.ndarray:
+    """Indices of the k codes nearest to `query` (d,), closest first."""
+    codes = np.asarray(codes, dtype=np.float32)
+    k = min(int(k), len(codes))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    dist = np.sum((codes - np.asarray(query, dtype=np.float32)) ** 2, axis=1)
+    idx = np.argpartition(dist, k - 1)[:k]
+    return idx[np.argsort(dist[idx], kind="stable")]
+
+
+def direction(codes_from: np.ndarray, codes_to: np.ndarray) -> np.ndarray:
+    """The attribute vector mean(to) - mean(from): adding it moves a code from one group towards the other."""
+    if len(codes_from) == 0 or len(codes_to) == 0:
+        raise ExplorerError("both groups need at least one point")
+    return (np.mean(codes_to, axis=0) - np.mean(codes_from, axis=0)).astype(np.float32)
+
+
+def walk(start, vector, amounts) -> np.ndarray:
+    """Codes start + a * vector for each a in `amounts` (the attribute slider's strip)."""
+    return (np.asarray(start, dtype=np.float64) + np.outer(amounts, vector)).astype(np.float32)

@@ -45,3 +45,21 @@ def recorded_sums() -> dict[str, str]:
                 digest, name = line.split(maxsplit=1)
                 sums[name.lstrip("*")] = digest
     return sums
+
+
+def check_sums() -> list[str]:
+    """What is wrong with the shipped files, one line each: a checkpoint SHA256SUMS does not list, a
+    listed file that is missing, or one whose SHA-256 differs from the recorded one. Empty if none."""
+    folder = trained_dir()
+    if not (folder / SUMS_FILE).is_file():
+        return [f"{folder / SUMS_FILE} is missing"]
+    recorded = recorded_sums()
+    problems = [f"{folder / name}: not listed in {SUMS_FILE}"
+                for name in sorted({p.name for p in folder.glob("*.safetensors")} - set(recorded))]
+    for name, digest in sorted(recorded.items()):
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"{path}: listed in {SUMS_FILE} but missing")
+        elif sha256(path) != digest:
+            problems.append(f"{path}: SHA-256 differs from the one recorded in {SUMS_FILE}: altered or damaged")
+    return problems

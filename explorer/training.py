@@ -149,16 +149,24 @@ def train(
                 report(Progress(epoch, config.epochs, steps, steps, means, time.perf_counter() - start, epoch_done=True))
             return result("finished")
         except torch.cuda.OutOfMemoryError:
-            model.load_state_dict(good)
-            data = targets = step_fn = None  # free the GPU copies before retrying
+            pass  # handled below, where the failed step's tensors (held by the traceback) are already freed
+        model.load_state_dict(good)
+        model.eval()  # as every ending leaves it, should nothing smaller be left to try
+        data = targets = step_fn = None  # free the device copies before retrying
+        if device.type == "cuda":
             torch.cuda.empty_cache()
-            if batch // 2 >= MIN_CUDA_BATCH:
-                batch //= 2
-                note = f"GPU out of memory; retrying epoch {epoch} with batch size {batch}"
-            else:
-                device = torch.device("cpu")
-                note = f"GPU out of memory even at a small batch; continuing epoch {epoch} on the CPU"
-            report(Progress(epoch, config.epochs, 0, steps, {}, time.perf_counter() - start, note=note))
+        batch, device, note = _smaller_load(batch, device, epoch, defaults_for(kind, config)[0])
+        report(Progress(epoch, config.epochs, 0, steps, {}, time.perf_counter() - start, note=note))
+
+
+def _smaller_load(batch: int, device: torch.device, epoch: int, full_batch: int) -> tuple[int, torch.device, str]:
+    """After running out of memory: half the batch, then the CPU (which has room for the full batch)."""
+    if batch // 2 >= MIN_CUDA_BATCH:
+        return batch // 2, device, f"out of memory; retrying epoch {epoch} with batch size {batch // 2}"
+    if device.type != "cpu":
+        return full_batch, torch.device("cpu"), (f"GPU out of memory even at batch size {batch}; "
+                                                 f"continuing epoch {epoch} on the CPU")
+    raise ExplorerError(f"out of memory even at batch size {batch} on the CPU; close other programs and try again")
 
 
 def _snapshot(model: nn.Module) -> dict[str, torch.Tensor]:

@@ -1,5 +1,8 @@
+import errno
 import json
+import os
 import pickle
+import re
 import struct
 
 import numpy as np
@@ -12,13 +15,22 @@ from explorer.errors import ExplorerError
 from explorer.models import Classifier, build_model
 
 
-@pytest.fixture
-def saved(tmp_path):
+@pytest.fixture(scope="module")
+def original(tmp_path_factory):
     model = build_model(ModelConfig(kind="vae", latent_dim=3), seed=0)
     stats = latent.stats_from_embeddings(np.random.default_rng(0).normal(size=(100, 3)))
-    path = checkpoint.save(tmp_path / "m.safetensors", model, {"dataset": "mnist", "train_images": 64, "epochs": 2,
-                                                                "final_losses": {"loss": 150.0}}, stats)
+    path = checkpoint.save(tmp_path_factory.mktemp("ckpt") / "m.safetensors", model,
+                           {"dataset": "mnist", "train_images": 64, "epochs": 2, "final_losses": {"loss": 150.0}},
+                           stats)
     return path, model, stats
+
+
+@pytest.fixture
+def saved(original, tmp_path):
+    """A fresh copy of a saved 3-d VAE for a test to read or damage."""
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(original[0].read_bytes())
+    return path, *original[1:]
 
 
 def test_round_trip_keeps_weights_stats_and_metadata(saved):
@@ -57,137 +69,292 @@ def test_classifier_round_trip(tmp_path):
     assert isinstance(ckpt.model, Classifier)
 
 
-@pytest.mark.parametrize("suffix", [".pt", ".pth", ".ckpt"])
-def test_pickle_extensions_are_refused_before_reading(tmp_path, suffix):
-    path = tmp_path / f"model{suffix}"
-    torch.save({"w": torch.zeros(1)}, path)
-    with pytest.raises(ExplorerError, match="pickle"):
-        checkpoint.load(path)
+class Payload:
+    """Unpickling this creates `sentinel`: proof that a file was (or was not) unpickled."""
+
+    def __init__(self, sentinel):
+        self.sentinel = str(sentinel)
+
+    def __reduce__(self):
+        return (open, (self.sentinel, "w"))
 
 
-def test_pickle_bytes_under_any_name_are_refused_and_never_run(tmp_path):
+def weights_of(ckpt):
+    return {k: v.clone() for k, v in ckpt.model.state_dict().items()}
+
+
+@pytest.fixture(scope="module")
+def opened(original):
+    return checkpoint.load(original[0])
+
+
+@pytest.fixture
+def held(opened):
+    """A checkpoint the app has open; a failed load of another file must leave it exactly as it was."""
+    before = weights_of(opened), dict(opened.meta), torch.random.get_rng_state()
+    yield opened
+    after = weights_of(opened), opened.meta, torch.random.get_rng_state()
+    assert all(torch.equal(before[0][k], after[0][k]) for k in before[0]) and before[1] == after[1]
+    assert torch.equal(before[2], after[2]), "a load must not move the caller's random stream"
+
+
+def test_the_payload_really_runs_when_unpickled(tmp_path):
+    """Guards the tests below: they would pass vacuously if the payload did nothing."""
+    pickle.loads(pickle.dumps(Payload(tmp_path / "ran")))
+    assert (tmp_path / "ran").exists()
+
+
+def pickle_files():
+    big = lambda s: pickle.dumps([Payload(s), b"\0" * (3 << 20)], protocol=4)  # noqa: E731 - STOP after 3 MiB
+    cases = {f"model{suffix}": lambda s: pickle.dumps(Payload(s)) for suffix in
+             (".pt", ".pth", ".ckpt", ".PT", ".pkl", ".bin")}
+    cases |= {f"protocol{p}.safetensors": (lambda p: lambda s: pickle.dumps(Payload(s), protocol=p))(p)
+              for p in range(pickle.HIGHEST_PROTOCOL + 1)}
+    cases |= {"no-suffix": lambda s: pickle.dumps(Payload(s)), "big.safetensors": big}
+    return cases
+
+
+@pytest.mark.parametrize("name", pickle_files())
+def test_pickles_are_refused_by_name_or_content_and_never_run(tmp_path, held, name):
     sentinel = tmp_path / "pwned"
+    path = tmp_path / name
+    path.write_bytes(pickle_files()[name](sentinel))
+    with pytest.raises(ExplorerError, match="refused.*pickle.*only .safetensors") as e:
+        checkpoint.load(path)
+    assert str(path) in str(e.value)
+    assert not sentinel.exists()
 
-    class Payload:
-        def __reduce__(self):
-            return (open, (str(sentinel), "w"))
 
-    path = tmp_path / "innocent.safetensors"
-    path.write_bytes(pickle.dumps(Payload()))
-    with pytest.raises(ExplorerError, match="pickle"):
+@pytest.mark.parametrize("zip_format", [True, False], ids=["zip", "legacy"])
+def test_torch_save_files_are_refused_under_any_name(tmp_path, held, zip_format):
+    sentinel = tmp_path / "pwned"
+    path = tmp_path / "model.safetensors"
+    torch.save({"w": torch.zeros(1), "payload": Payload(sentinel)}, path, _use_new_zipfile_serialization=zip_format)
+    with pytest.raises(ExplorerError, match="refused.*(zip archive|pickle)"):
         checkpoint.load(path)
     assert not sentinel.exists()
 
 
-def test_torch_zip_format_is_refused(tmp_path):
-    path = tmp_path / "model.safetensors"
-    torch.save({"w": torch.zeros(1)}, path)
-    with pytest.raises(ExplorerError, match="zip"):
-        checkpoint.load(path)
+def header_of(raw):
+    (n,) = struct.unpack("<Q", raw[:8])
+    return n, json.loads(raw[8 : 8 + n])
 
 
 def rewrite(path, mutate_header=None, body=None, extra=b""):
+    """Edit the JSON header (and optionally the body) of a saved file, byte for byte otherwise."""
     raw = path.read_bytes()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + n])
+    n, header = header_of(raw)
     if mutate_header:
         mutate_header(header)
     text = json.dumps(header).encode()
     path.write_bytes(struct.pack("<Q", len(text)) + text + (raw[8 + n :] if body is None else body) + extra)
 
 
-def test_truncated_file(saved):
-    path = saved[0]
-    path.write_bytes(path.read_bytes()[:-10])
-    with pytest.raises(ExplorerError, match="truncated"):
-        checkpoint.load(path)
-
-
-def test_header_length_past_the_end(saved):
-    path = saved[0]
-    raw = path.read_bytes()
-    path.write_bytes(struct.pack("<Q", len(raw)) + raw[8:])
-    with pytest.raises(ExplorerError, match="past the end"):
-        checkpoint.load(path)
-
-
-def test_huge_header(saved):
-    path = saved[0]
-    padded = b"{" + b" " * (2 << 20) + b"}"  # a 2 MiB header that really is there
-    path.write_bytes(struct.pack("<Q", len(padded)) + padded)
-    with pytest.raises(ExplorerError, match="not plausible"):
-        checkpoint.load(path)
-
-
-def test_trailing_bytes(saved):
-    rewrite(saved[0], extra=b"\0" * 16)
-    with pytest.raises(ExplorerError, match="unexpected bytes"):
-        checkpoint.load(saved[0])
-
-
-def test_overlapping_offsets(saved):
-    def overlap(h):
-        names = sorted((k for k in h if k != "__metadata__"), key=lambda k: h[k]["data_offsets"][0])
-        first = h[names[1]]
-        first["data_offsets"] = [x - 4 for x in first["data_offsets"]]
-
-    rewrite(saved[0], overlap)
-    with pytest.raises(ExplorerError, match="overlap or gap"):
-        checkpoint.load(saved[0])
-
-
-def test_wrong_dtype(saved):
-    def to_int(h):
-        h["model.encoder.head.0.bias"]["dtype"] = "I32"
-
-    rewrite(saved[0], to_int)
-    with pytest.raises(ExplorerError, match="F32, F16 or BF16"):
-        checkpoint.load(saved[0])
-
-
-def test_unknown_format_version(saved):
-    rewrite(saved[0], lambda h: h["__metadata__"].update(format_version="99"))
-    with pytest.raises(ExplorerError, match="version '99'"):
-        checkpoint.load(saved[0])
-
-
-def test_missing_metadata(saved):
-    rewrite(saved[0], lambda h: h.pop("__metadata__"))
-    with pytest.raises(ExplorerError, match="no metadata"):
-        checkpoint.load(saved[0])
-
-
-def test_tensors_of_the_wrong_shape_for_the_stated_model(saved, tmp_path):
-    """A 3-d VAE's weights with metadata claiming a 2-d latent."""
-    def claim_2d(h):
+def edit_meta(**changes):
+    """A header edit that changes fields of our metadata (the 'explorer' JSON); None deletes one."""
+    def mutate(h):
         meta = json.loads(h["__metadata__"]["explorer"])
-        meta["model"]["latent_dim"] = 2
+        for key, value in changes.items():
+            if value is None:
+                meta.pop(key, None)
+            elif isinstance(value, dict) and isinstance(meta.get(key), dict):
+                meta[key] = {**meta[key], **value}
+            else:
+                meta[key] = value
         h["__metadata__"]["explorer"] = json.dumps(meta)
-
-    rewrite(saved[0], claim_2d)
-    with pytest.raises(ExplorerError, match="shape") as e:
-        checkpoint.load(saved[0])
-    assert str(saved[0]) in str(e.value)
+    return mutate
 
 
-def test_nan_weights_are_refused(tmp_path):
-    model = build_model(ModelConfig(kind="ae"), seed=0)
-    with torch.no_grad():
-        model.decoder.net[0].bias[0] = float("nan")
-    path = checkpoint.save(tmp_path / "nan.safetensors", model)
-    with pytest.raises(ExplorerError, match="NaN"):
+def by_offset(h):
+    return sorted((k for k in h if k != "__metadata__"), key=lambda k: h[k]["data_offsets"][0])
+
+
+def shift(which, by):
+    def mutate(h):
+        entry = h[by_offset(h)[which]]
+        entry["data_offsets"] = [x + by for x in entry["data_offsets"]]
+    return mutate
+
+
+def set_entry(name, **changes):
+    return lambda h: h[name].update(changes)
+
+
+def grow_last(h):
+    """The last tensor claims twice its bytes, consistently with its shape: its data runs past the end."""
+    entry = h[by_offset(h)[-1]]
+    entry["shape"] = [entry["shape"][0] * 2, *entry["shape"][1:]]
+    begin, end = entry["data_offsets"]
+    entry["data_offsets"] = [begin, begin + 2 * (end - begin)]
+
+
+def resave(path, mutate_tensors, meta_changes=None):
+    """Rewrite the file through safetensors with changed tensors: well-formed, but wrong for its model."""
+    from safetensors.torch import load, save
+
+    raw = path.read_bytes()
+    metadata = header_of(raw)[1]["__metadata__"]
+    tensors = load(raw)
+    mutate_tensors(tensors)
+    path.write_bytes(save(tensors, metadata=metadata))
+
+
+def set_tensor(name, value):
+    return lambda t: t.__setitem__(name, value)
+
+
+def nan_in(name):
+    def mutate(t):
+        t[name] = t[name].clone()
+        t[name].view(-1)[0] = float("nan")
+    return mutate
+
+
+W = "model.encoder.head.0.bias"  # a (256,) float32 tensor of the 3-d VAE
+
+# name -> (how to damage the saved 3-d VAE, what the message must say)
+MALFORMED = {
+    "empty file": (lambda p: p.write_bytes(b""), "too short"),
+    "five bytes": (lambda p: p.write_bytes(b"\x10\0\0\0\0"), "too short"),
+    "truncated data": (lambda p: p.write_bytes(p.read_bytes()[:-10]), "truncated"),
+    "truncated header": (lambda p: p.write_bytes(p.read_bytes()[:200]), "runs past the end of the file"),
+    "header length past the end": (lambda p: p.write_bytes(struct.pack("<Q", p.stat().st_size) + p.read_bytes()[8:]),
+                                   "runs past the end of the file"),
+    "header length 2**64-1": (lambda p: p.write_bytes(b"\xff" * 8 + p.read_bytes()[8:]), "runs past the end"),
+    "huge header": (lambda p: p.write_bytes(struct.pack("<Q", 2 << 20) + b"{" + b" " * ((2 << 20) - 2) + b"}"),
+                    "not plausible"),
+    "header not JSON": (lambda p: p.write_bytes(struct.pack("<Q", 6) + b"{nope}"), "not valid JSON"),
+    "header nested deeply": (lambda p: p.write_bytes(struct.pack("<Q", 200_008) + b'{"a":' + b"[" * 100_000
+                                                     + b"]" * 100_000 + b"}  "), "nests too deeply"),
+    "header a list": (lambda p: p.write_bytes(struct.pack("<Q", 2) + b"[]"), "not safetensors|not a JSON object"),
+    "offsets overlap": (lambda p: rewrite(p, shift(1, -4)), "overlap or gap"),
+    "offsets leave a gap": (lambda p: rewrite(p, shift(-1, 4), extra=b"\0" * 4), "overlap or gap"),
+    "offsets end beyond the data": (lambda p: rewrite(p, grow_last), "runs past the end of the file"),
+    "offsets begin > end": (lambda p: rewrite(p, lambda h: h[W].update(data_offsets=h[W]["data_offsets"][::-1])),
+                            "do not fit"),
+    "offsets negative": (lambda p: rewrite(p, lambda h: h[W].update(data_offsets=[-4, 1020])), "do not fit"),
+    "offsets of the wrong length": (lambda p: rewrite(p, lambda h: h[W].update(data_offsets=[0, 500, 1024])),
+                                    "bad entry"),
+    "offsets not numbers": (lambda p: rewrite(p, lambda h: h[W].update(data_offsets=["0", "1024"])), "bad entry"),
+    "size does not match the shape": (lambda p: rewrite(p, set_entry(W, shape=[255])), "do not fit"),
+    "shape of booleans": (lambda p: rewrite(p, set_entry(W, shape=[True, 256])), "bad entry"),
+    "dtype int32": (lambda p: rewrite(p, set_entry(W, dtype="I32")), "F32, F16 or BF16"),
+    "dtype not a string": (lambda p: rewrite(p, set_entry(W, dtype=["F32"])), "F32, F16 or BF16"),
+    "dtype other than the metadata says": (lambda p: rewrite(p, edit_meta(weights_dtype="float16")),
+                                           "is F32, but the metadata says float16"),
+    "trailing bytes": (lambda p: rewrite(p, extra=b"\0" * 16), "16 unexpected bytes"),
+    "metadata missing": (lambda p: rewrite(p, lambda h: h.pop("__metadata__")), "no metadata"),
+    "metadata of another format": (lambda p: rewrite(p, lambda h: h["__metadata__"].update(format="diffusers")),
+                                   "does not name the latent-explorer format"),
+    "format version missing": (lambda p: rewrite(p, lambda h: h["__metadata__"].pop("format_version")),
+                               "no format version"),
+    "format version unknown": (lambda p: rewrite(p, lambda h: h["__metadata__"].update(format_version="99")),
+                               "version '99' is not one this app reads"),
+    "model description missing": (lambda p: rewrite(p, lambda h: h["__metadata__"].pop("explorer")),
+                                  "model description is missing"),
+    "model description not a string": (lambda p: rewrite(p, lambda h: h["__metadata__"].update(explorer={"a": 1})),
+                                       "model description is missing"),
+    "model description not JSON": (lambda p: rewrite(p, lambda h: h["__metadata__"].update(explorer="{")),
+                                   "not valid JSON"),
+    "model kind unknown": (lambda p: rewrite(p, edit_meta(kind="diffusion")), "unknown model kind 'diffusion'"),
+    "model kind not a string": (lambda p: rewrite(p, edit_meta(kind=["vae"])), "unknown model kind"),
+    "weights dtype unknown": (lambda p: rewrite(p, edit_meta(weights_dtype="int8")), "unknown weights dtype"),
+    "model of another kind": (lambda p: rewrite(p, edit_meta(model={"kind": "ae"})), "does not match its kind"),
+    "latent size absurd": (lambda p: rewrite(p, edit_meta(model={"latent_dim": 10**9})), "describes no valid model"),
+    "class count absurd": (lambda p: rewrite(p, edit_meta(model={"num_classes": 10**12})), "describes no valid model"),
+    "epochs not a number": (lambda p: rewrite(p, edit_meta(epochs="lots")), "epochs has the wrong type"),
+    "losses not numbers": (lambda p: rewrite(p, edit_meta(final_losses={"loss": "low"})),
+                           "final_losses has the wrong type"),
+    "tensors for another latent size": (lambda p: rewrite(p, edit_meta(model={"latent_dim": 2})),
+                                        r"has shape \[6, 128\], but this model needs \[4, 128\]"),
+    "a tensor missing": (lambda p: resave(p, lambda t: t.pop("model.decoder.net.4.bias")), "missing tensors"),
+    "an unknown tensor": (lambda p: resave(p, set_tensor("model.extra", torch.zeros(2))), "unexpected tensors"),
+    "a NaN weight": (lambda p: resave(p, nan_in(W)), f"{W} holds NaN"),
+    "an infinite statistic": (lambda p: resave(p, lambda t: t["stats.bounds"].fill_(float("inf"))), "infinite"),
+    "statistics incomplete": (lambda p: resave(p, lambda t: t.pop("stats.variance")), "statistics are incomplete"),
+    "statistics of the wrong size": (lambda p: resave(p, set_tensor("stats.mean", torch.zeros(2))),
+                                     r"stats.mean should be F32 \[3\]"),
+    "bounds inverted": (lambda p: resave(p, set_tensor("stats.bounds", torch.tensor([1.0, 0.0, 0.0, 1.0]))),
+                        "xmin < xmax"),
+}
+
+
+@pytest.mark.parametrize("damage", MALFORMED)
+def test_a_malformed_file_gets_one_clear_error_and_changes_nothing(saved, held, damage):
+    path = saved[0]
+    MALFORMED[damage][0](path)
+    with pytest.raises(ExplorerError) as e:
+        checkpoint.load(path)
+    message = str(e.value)
+    assert message.startswith(f"{path}: ") and "\n" not in message
+    assert re.search(MALFORMED[damage][1], message), message
+
+
+def test_mismatched_dtype_is_caught_when_the_sizes_agree(tmp_path):
+    """float16 weights whose metadata claims float32: each entry is self-consistent, the file is not."""
+    path = checkpoint.save(tmp_path / "h.safetensors", build_model(ModelConfig(kind="ae"), seed=0),
+                           weights_dtype="float16")
+    rewrite(path, edit_meta(weights_dtype="float32"))
+    with pytest.raises(ExplorerError, match="is F16, but the metadata says float32"):
         checkpoint.load(path)
 
 
-def test_save_failure_leaves_the_existing_file_intact(saved, monkeypatch):
+@pytest.mark.parametrize("target", ["missing.safetensors", "a-folder.safetensors", "nul\0byte.safetensors"])
+def test_unreadable_paths_are_named(tmp_path, held, target):
+    (tmp_path / "a-folder.safetensors").mkdir()
+    with pytest.raises(ExplorerError, match="cannot read|not a file") as e:
+        checkpoint.load(tmp_path / target)
+    assert str(tmp_path) in str(e.value)
+
+
+def no_space(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def read_only(*args, **kwargs):
+    raise OSError(errno.EROFS, "Read-only file system")
+
+
+def denied(*args, **kwargs):
+    raise PermissionError(errno.EACCES, "Permission denied")
+
+
+@pytest.mark.parametrize("failure, cause", [
+    (("safetensors.torch.save", no_space), "No space left on device"),  # the serialiser, before any byte
+    (("os.fsync", no_space), "No space left on device"),  # after the bytes, while flushing them
+    (("os.open", read_only), "Read-only file system"),
+    (("os.replace", denied), "Permission denied"),
+], ids=["serialiser", "flush", "read-only folder", "rename"])
+def test_a_failed_save_leaves_the_existing_file_intact(saved, monkeypatch, failure, cause):
     path, model, stats = saved
     before = path.read_bytes()
+    monkeypatch.setattr(*failure)
+    with pytest.raises(ExplorerError) as e:
+        checkpoint.save(path, model, stats=stats)
+    monkeypatch.undo()
+    assert str(e.value) == f"could not write {path}: {cause}"
+    assert path.read_bytes() == before and [p.name for p in path.parent.iterdir()] == [path.name]
 
-    def broken(tensors, metadata=None):
-        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("safetensors.torch.save", broken)
-    with pytest.raises(ExplorerError, match="No space left"):
-        checkpoint.save(path, model)
-    assert path.read_bytes() == before
-    assert [p.name for p in path.parent.iterdir()] == [path.name]
+@pytest.mark.parametrize("name, problem", [("missing/m.safetensors", "does not exist"),
+                                           ("folder.safetensors", "it is a folder"),
+                                           ("m.pt", "must end in .safetensors")])
+def test_a_save_to_an_impossible_target_says_why(tmp_path, name, problem):
+    (tmp_path / "folder.safetensors").mkdir()
+    with pytest.raises(ExplorerError, match=problem) as e:
+        checkpoint.save(tmp_path / name, build_model(ModelConfig(kind="ae"), seed=0))
+    assert str(tmp_path / name) in str(e.value) and sorted(os.listdir(tmp_path)) == ["folder.safetensors"]
+
+
+@pytest.mark.parametrize("value, dtype, says", [(float("nan"), "float32", "holds NaN or infinite values"),
+                                                (1e6, "float16", "has values too large for float16; save it as")])
+def test_weights_that_would_not_load_are_not_saved(tmp_path, value, dtype, says):
+    """A NaN, or a weight beyond float16's range (65504) stored as float16, makes a file load() refuses."""
+    model = build_model(ModelConfig(kind="ae"), seed=0)
+    with torch.no_grad():
+        model.decoder.net[0].bias[0] = value
+    with pytest.raises(ExplorerError, match=f"cannot write .*decoder.net.0.bias {says}"):
+        checkpoint.save(tmp_path / "m.safetensors", model, weights_dtype=dtype)
+    assert os.listdir(tmp_path) == []
+    if dtype != "float32":
+        assert checkpoint.load(checkpoint.save(tmp_path / "m.safetensors", model)).model.decoder.net[0].bias[0] == value

@@ -1,3 +1,4 @@
+import errno
 import os
 
 import numpy as np
@@ -34,26 +35,45 @@ def test_png_and_gif_have_the_expected_sizes(model, tmp_path):
         assert im.size == (28, 28) and im.n_frames == 10  # forward 6, back 4: loops without a jump
 
 
-def test_failed_write_keeps_the_old_file_and_leaves_no_temp(model, tmp_path, monkeypatch):
-    target = tmp_path / "grid.png"
+FRAMES = np.zeros((3, 28, 28), np.uint8)
+WRITERS = {
+    "png": (lambda path: export.save_png(path, np.zeros((28, 28), np.uint8)), ".png"),
+    "gif": (lambda path: export.save_gif(path, FRAMES), ".gif"),
+    "strip as png": (lambda path: export.save_strip(path, FRAMES), ".png"),
+    "strip as gif": (lambda path: export.save_strip(path, FRAMES), ".gif"),
+}
+
+
+def explode_part_way(self, fp, format=None, **kw):
+    fp.write(b"partial")
+    raise OSError(5, "Input/output error")
+
+
+def read_only(*args, **kwargs):
+    raise OSError(errno.EROFS, "Read-only file system")
+
+
+@pytest.mark.parametrize("failure, cause", [((Image.Image, "save", explode_part_way), "Input/output error"),
+                                            (("os.open", read_only), "Read-only file system")],
+                         ids=["encoder fails part-way", "read-only folder"])
+@pytest.mark.parametrize("writer", WRITERS)
+def test_a_failed_export_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypatch, writer, failure, cause):
+    save, suffix = WRITERS[writer]
+    target = tmp_path / f"out{suffix}"
     target.write_bytes(b"old")
-
-    def explode(self, fp, format=None, **kw):
-        fp.write(b"partial")
-        raise OSError(5, "Input/output error")
-
-    monkeypatch.setattr(Image.Image, "save", explode)
+    monkeypatch.setattr(*failure)
     with pytest.raises(ExplorerError) as e:
-        export.save_png(target, np.zeros((28, 28), np.uint8))
-    assert str(target) in str(e.value) and "Input/output error" in str(e.value)
-    assert target.read_bytes() == b"old" and os.listdir(tmp_path) == ["grid.png"]
+        save(target)
+    monkeypatch.undo()
+    assert str(target) in str(e.value) and cause in str(e.value)
+    assert target.read_bytes() == b"old" and os.listdir(tmp_path) == [target.name]
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions (simulated above)")
 def test_read_only_folder(tmp_path):
     tmp_path.chmod(0o500)
     try:
-        with pytest.raises(ExplorerError, match="could not write"):
+        with pytest.raises(ExplorerError, match="could not write.*Permission denied"):
             export.save_png(tmp_path / "x.png", np.zeros((28, 28), np.uint8))
     finally:
         tmp_path.chmod(0o700)
@@ -82,3 +102,35 @@ def test_codes_export_as_csv_rows_and_npz_arrays(tmp_path):
         assert np.array_equal(f["z"], z) and list(f["split"]) == ["test", "train"] and f["uv"].shape == (2, 2)
     with pytest.raises(ExplorerError, match=r"\.csv or \.npz"):
         export.save_codes(tmp_path / "c.txt", z, np.array([7, 2]), uv, np.array(["test", "train"]))
+
+
+@pytest.mark.parametrize("writer", WRITERS)
+@pytest.mark.parametrize("name, problem", [("missing/x", "does not exist"), ("folder", "is a folder"),
+                                           ("x.jpg", "must end in"), ("bad\0name", "null byte")])
+def test_bad_targets_are_refused(tmp_path, writer, name, problem):
+    save, suffix = WRITERS[writer]
+    (tmp_path / f"folder{suffix}").mkdir()
+    target = tmp_path / (name if name.endswith(".jpg") else name + suffix)
+    with pytest.raises(ExplorerError, match=problem) as e:
+        save(target)
+    assert str(tmp_path) in str(e.value) and sorted(os.listdir(tmp_path)) == [f"folder{suffix}"]
+
+
+def test_an_image_too_large_to_write_is_refused_before_it_is_built():
+    with pytest.raises(ExplorerError, match="28672 x 28672 image is too large.*smaller scale"):
+        export.upscale(np.zeros((28 * 64, 28 * 64), np.uint8), export.MAX_SCALE)
+
+
+@pytest.mark.parametrize("fps", [0.001, 0.0, -1.0, 60.0, float("nan")])
+def test_gif_frame_rates_a_viewer_cannot_show_are_refused(tmp_path, fps):
+    with pytest.raises(ExplorerError, match="frames per second must be from 0.1 to 50"):
+        export.save_gif(tmp_path / "a.gif", FRAMES, fps=fps)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("fps, delay", [(0.1, 10_000), (10, 100), (50, 20)])
+def test_gif_frame_delay_follows_the_frame_rate(tmp_path, fps, delay):
+    frames = np.stack([np.full((28, 28), v, np.uint8) for v in (0, 100, 200)])  # distinct: Pillow merges equal
+    export.save_gif(tmp_path / "a.gif", frames, fps=fps)  # frames into one, adding their delays
+    with Image.open(tmp_path / "a.gif") as im:
+        assert im.info["duration"] == delay and im.info["loop"] == 0

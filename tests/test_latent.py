@@ -107,15 +107,24 @@ def test_prior_circles_shrink_on_a_plane_away_from_the_origin():
     assert np.allclose(np.linalg.norm(plane.to_latent(centre + [circles[0][1], 0])), 3.0, atol=1e-5)
 
 
-def test_nearest_code_and_its_distance():
-    codes = np.array([[0.0, 0.0], [3.0, 4.0], [1.0, 1.0]], dtype=np.float32)
-    assert latent.nearest(codes, np.array([2.9, 4.2])) == (1, pytest.approx(np.hypot(0.1, 0.2), abs=1e-6))
-    with pytest.raises(ExplorerError):
-        latent.nearest(np.zeros((0, 2)), np.zeros(2))
-
-
 def test_bounds_frame_the_bulk_of_the_points_not_the_outliers():
     rng = np.random.default_rng(0)
     uv = np.concatenate([rng.uniform(-1, 1, size=(10_000, 2)), [[50.0, -50.0]]])
     xmin, xmax, ymin, ymax = latent.bounds_of(uv)
     assert -1.2 < xmin < -0.9 and 0.9 < xmax < 1.2 and -1.2 < ymin < -0.9 and 0.9 < ymax < 1.2
+
+
+def test_nearest_returns_the_closest_first():
+    codes = np.array([[0, 0], [5, 5], [1, 0], [0, 2]], dtype=np.float32)
+    assert latent.nearest(codes, [0.1, 0], k=3).tolist() == [0, 2, 3]
+    assert len(latent.nearest(codes, [0, 0], k=10)) == 4
+
+
+def test_attribute_direction_moves_one_group_mean_onto_the_other():
+    a, b = np.array([[0, 0], [2, 0]]), np.array([[1, 3], [1, 5]])
+    d = latent.direction(a, b)
+    assert np.allclose(d, [0, 4])
+    strip = latent.walk(a.mean(axis=0), d, [0, 0.5, 1])
+    assert np.allclose(strip[-1], b.mean(axis=0)) and np.allclose(strip[1], [1, 2])
+    with pytest.raises(ExplorerError, match="both groups"):
+        latent.direction(a[:0], b)

@@ -1,8 +1,7 @@
-import math
-
 import pytest
 import torch
 
+from explorer import training
 from explorer.config import ModelConfig, TrainConfig
 from explorer.errors import ExplorerError
 from explorer.models import build_model
@@ -70,37 +69,163 @@ def test_cancel_before_any_epoch_restores_the_initial_weights(tiny_images):
     assert same(weights(model), start)
 
 
-def test_non_finite_loss_stops_and_keeps_the_last_good_weights(tiny_images, monkeypatch):
+@pytest.mark.parametrize("bad, at, where, kept", [(float("nan"), 7, "epoch 2, step 3", 1),
+                                                  (float("inf"), 7, "epoch 2, step 3", 1),
+                                                  (float("nan"), 1, "epoch 1, step 1", 0)])
+def test_non_finite_loss_stops_and_keeps_the_last_good_weights(tiny_images, monkeypatch, bad, at, where, kept):
     images, _ = tiny_images
     model = build_model(ModelConfig(kind="vae"), seed=0)
-    good = {}
+    good = {0: weights(model)}
     real_losses = model.losses
     step = {"n": 0}
 
     def poisoned(x, labels=None):
         step["n"] += 1
         terms = real_losses(x, labels)
-        if step["n"] == 7:  # epoch 2, step 3
-            terms["loss"] = terms["loss"] * float("nan")
+        if step["n"] == at:
+            terms["loss"] = terms["loss"] * bad
         return terms
 
     monkeypatch.setattr(model, "losses", poisoned)
     result = train(model, images, TrainConfig(epochs=4, batch_size=16),
                    callback=lambda p: p.epoch_done and good.setdefault(p.epoch, weights(model)))
-    assert result.status == "diverged" and result.epochs_done == 1
-    assert "non-finite" in result.message and "epoch 2, step 3" in result.message
-    assert same(weights(model), good[1])
-    assert all(math.isfinite(v) for v in model.state_dict()["encoder.head.0.weight"].flatten().tolist())
+    assert result.status == "diverged" and result.epochs_done == kept and step["n"] == at  # stopped at once
+    assert "non-finite" in result.message and where in result.message
+    assert f"kept the weights of epoch {kept}" in result.message
+    assert same(weights(model), good[kept])
+    assert all(torch.isfinite(v).all() for v in model.state_dict().values())
 
 
-def test_seeded_runs_are_identical(tiny_images):
-    images, labels = tiny_images
+@pytest.mark.parametrize("kind", ["vae", "gan"])  # the GAN also draws noise and dropout masks
+def test_seeded_runs_are_identical_and_seeds_matter(tiny_images, kind):
+    images, _ = tiny_images
     runs = []
-    for _ in range(2):
-        model = build_model(ModelConfig(kind="vae"), seed=7)
-        train(model, images, TrainConfig(epochs=2, batch_size=16, seed=7))
+    for seed in (7, 7, 8):
+        model = build_model(ModelConfig(kind=kind), seed=7)  # same start: only the training seed differs
+        train(model, images, TrainConfig(epochs=2, batch_size=16, seed=seed))
         runs.append(weights(model))
-    assert same(*runs)
+    assert same(runs[0], runs[1]) and not same(runs[0], runs[2])
+
+
+def out_of_memory():
+    return torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+
+@pytest.fixture
+def failing_steps(monkeypatch):
+    """install(fails): training steps raise the real CUDA out-of-memory error while fails(x) is true.
+    Returns the batch size of every step tried; install.cleared records calls to torch.cuda.empty_cache."""
+    tried, cleared = [], []
+    real_make_step, real_empty_cache = training._make_step, torch.cuda.empty_cache
+
+    def install(fails):
+        def make_step(*args):
+            step = real_make_step(*args)
+
+            def maybe_fail(x, labels):
+                tried.append(len(x))
+                if fails(x):
+                    raise out_of_memory()
+                return step(x, labels)
+            return maybe_fail
+
+        monkeypatch.setattr(training, "_make_step", make_step)
+        return tried
+
+    def empty_cache():
+        cleared.append(True)
+        real_empty_cache()
+
+    monkeypatch.setattr(torch.cuda, "empty_cache", empty_cache)
+    install.cleared = cleared
+    return install
+
+
+def test_out_of_memory_halves_the_batch_and_finishes(tiny_images, failing_steps):
+    images, _ = tiny_images
+    tried = failing_steps(lambda x: len(x) > 16)
+    model = build_model(ModelConfig(kind="ae"), seed=0)
+    events = []
+    result = train(model, images, TrainConfig(epochs=2, batch_size=64), callback=events.append)
+    assert [e.note for e in events if e.note] == ["out of memory; retrying epoch 1 with batch size 32",
+                                                  "out of memory; retrying epoch 1 with batch size 16"]
+    assert tried == [64, 32] + [16] * 8 and result.batch_size == 16
+    assert result.status == "finished" and result.epochs_done == 2 and result.device == "cpu"
+    assert all(torch.isfinite(v).all() for v in model.state_dict().values())
+    assert failing_steps.cleared == []  # no CUDA in use: its cache is left alone
+
+
+def test_out_of_memory_mid_run_restarts_the_epoch_from_the_last_good_weights(tiny_images, failing_steps):
+    images, _ = tiny_images
+    calls = {"n": 0}
+
+    def fails_once_in_epoch_2(x):
+        calls["n"] += 1
+        return calls["n"] == 4  # epoch 2, step 2 at batch 32
+
+    failing_steps(fails_once_in_epoch_2)
+    model = build_model(ModelConfig(kind="vae"), seed=0)
+    seen = {}
+
+    def callback(p):
+        if p.epoch_done:
+            seen[p.epoch] = weights(model)
+        if p.note:
+            seen["retry"] = (p.note, weights(model))
+
+    result = train(model, images, TrainConfig(epochs=3, batch_size=32), callback=callback)
+    assert result.status == "finished" and result.epochs_done == 3 and len(result.history) == 3
+    assert seen["retry"][0] == "out of memory; retrying epoch 2 with batch size 16"
+    assert same(seen["retry"][1], seen[1])  # the half-done epoch 2 was thrown away
+
+
+def test_out_of_memory_with_nothing_smaller_left_is_an_error_not_a_hang(tiny_images, failing_steps):
+    images, _ = tiny_images
+    tried = failing_steps(lambda x: True)
+    model = build_model(ModelConfig(kind="ae"), seed=0)
+    start = weights(model)
+    with pytest.raises(ExplorerError, match="out of memory even at batch size 16 on the CPU"):
+        train(model, images, TrainConfig(epochs=2, batch_size=64))
+    assert tried == [64, 32, 16] and same(weights(model), start) and not model.training
+
+
+def test_a_gpu_out_of_memory_at_the_smallest_batch_moves_to_the_cpu_at_full_batch():
+    batch, device, note = training._smaller_load(16, torch.device("cuda"), 3, 256)
+    assert (batch, device.type) == (256, "cpu") and "continuing epoch 3 on the CPU" in note
+    assert training._smaller_load(64, torch.device("cuda"), 1, 256)[:2] == (32, torch.device("cuda"))
+
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+def allocate_too_much(x):
+    """Raise a genuine out-of-memory error from the CUDA allocator (asks for 4 PiB)."""
+    torch.empty(1 << 50, device=x.device)
+
+
+@needs_cuda
+def test_real_gpu_out_of_memory_halves_the_batch_and_clears_the_cache(tiny_images, failing_steps):
+    images, _ = tiny_images
+    tried = failing_steps(lambda x: len(x) > 32 and allocate_too_much(x))
+    model = build_model(ModelConfig(kind="ae"), seed=0)
+    events = []
+    result = train(model, images, TrainConfig(epochs=2, batch_size=64, device="cuda"), callback=events.append)
+    assert [e.note for e in events if e.note] == ["out of memory; retrying epoch 1 with batch size 32"]
+    assert tried[0] == 64 and set(tried[1:]) == {32} and result.device == "cuda" and result.status == "finished"
+    assert failing_steps.cleared and all(torch.isfinite(v).all() for v in model.state_dict().values())
+
+
+@needs_cuda
+def test_real_gpu_out_of_memory_at_every_batch_falls_back_to_the_cpu(tiny_images, failing_steps):
+    images, _ = tiny_images
+    failing_steps(lambda x: x.is_cuda and allocate_too_much(x))
+    model = build_model(ModelConfig(kind="ae"), seed=0)
+    events = []
+    result = train(model, images, TrainConfig(epochs=1, batch_size=32, device="cuda"), callback=events.append)
+    assert [e.note for e in events if e.note][-1] == \
+        "GPU out of memory even at batch size 16; continuing epoch 1 on the CPU"
+    assert result.status == "finished" and result.device == "cpu" and result.batch_size == 32
+    assert next(model.parameters()).device.type == "cpu"
 
 
 def test_cuda_request_without_a_gpu_is_a_clear_error(monkeypatch):

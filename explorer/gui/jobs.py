@@ -36,7 +36,8 @@ def decode(req: DecodeRequest, report) -> Decoded:
     near = None
     if req.nearest is not None:
         name, codes = req.nearest
-        near = (name, *latent.nearest(codes, req.z[0]))
+        i = int(latent.nearest(codes, req.z[0], k=1)[0])
+        near = (name, i, float(np.linalg.norm(codes[i] - req.z[0])))
     return Decoded(req, image, near)
 
 

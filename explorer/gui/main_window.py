@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
         self.cursor: tuple[float, float] | None = None
         self.shown_decode: jobs.Decoded | None = None
         self.training_key: str | None = None
+        self._before_training: tuple = (None, None)  # (session, key) shown when the run started
         self._trained_count = 0
         self._fit_each_epoch = True
         self._latest = {}  # worker name -> latest request id
@@ -220,6 +221,7 @@ class MainWindow(QMainWindow):
         self.model_list.chosen.connect(self.choose_model)
         self.train_dialog.epoch_snapshot.connect(self._training_snapshot)
         self.train_dialog.run_ended.connect(self._training_ended)
+        self.train_dialog.nothing_trained.connect(self._training_discarded)
         self.train_dialog.message.connect(self.show_message)
         self.train_dialog.save_requested.connect(self._save_trained)
 
@@ -525,6 +527,7 @@ class MainWindow(QMainWindow):
         if snap.epoch == 0:
             self._trained_count += 1
             self.training_key = f"trained:{self._trained_count}"
+            self._before_training = (self.session, self.key)
         meta = {"kind": model.kind, "model": model.config.to_dict(), "epochs": snap.epoch,
                 "dataset": self.train_dialog.dataset.currentText()}
         if snap.progress is not None:
@@ -558,6 +561,22 @@ class MainWindow(QMainWindow):
         self._run_job((open_session, checkpoint.Checkpoint(model, meta), self.data_dir),
                       lambda session: self._trained_ready(key, title, session), report=False,
                       failure="Cannot place the images with the trained model")
+
+    def _training_discarded(self) -> None:
+        """A run that produced no complete epoch leaves no model behind: back to the one shown before."""
+        key, self.training_key = self.training_key, None
+        if key is None:
+            return
+        self.sessions.pop(key, None)
+        self.model_list.remove(key)
+        session, previous_key = self._before_training
+        if self.key == key:
+            if session is not None:
+                self.show_session(session, previous_key)
+            else:
+                self.session = self.key = None
+                self.map.set_points(None, None)
+                self._show_session_state()
 
     def _trained_ready(self, key: str, title: str, session: Session) -> None:
         session.title = title

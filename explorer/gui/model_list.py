@@ -50,6 +50,11 @@ class ModelList(QTreeWidget):
             for column in range(len(COLUMNS)):
                 self.resizeColumnToContents(column)
 
+    def remove(self, key: str) -> None:
+        item = self._items.pop(key, None)
+        if item is not None:
+            self.takeTopLevelItem(self.indexOfTopLevelItem(item))
+
     def keys(self) -> list[str]:
         return list(self._items)
 

@@ -41,6 +41,7 @@ def format_seconds(s: float | None) -> str:
 class TrainDialog(QDialog):
     epoch_snapshot = Signal(object)  # workers.Snapshot
     run_ended = Signal(object)  # workers.Run with epochs_done >= 1 (finished, cancelled or diverged)
+    nothing_trained = Signal()  # the run failed or ended before its first epoch was complete
     message = Signal(str, str)  # title, text: for the main window's message box
     save_requested = Signal()
 
@@ -252,11 +253,14 @@ class TrainDialog(QDialog):
         if result.epochs_done >= 1:
             self.save.setEnabled(True)
             self.run_ended.emit(run)
+        else:
+            self.nothing_trained.emit()
 
     def _failed(self, message: str) -> None:
         self._finish_worker()
         self.status.setText(f"Training failed: {message}")
         self.message.emit("Training failed", message)
+        self.nothing_trained.emit()
 
     def _finish_worker(self) -> None:
         worker, self.worker = self.worker, None

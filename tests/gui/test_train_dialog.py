@@ -135,11 +135,11 @@ def test_an_error_inside_the_training_worker_reaches_the_user_and_the_app_keeps_
     assert title == "Training failed" and "simulated failure inside training" in text
     qtbot.waitUntil(lambda: not window.train_dialog.running, timeout=5000)
     assert window.train_dialog.start.isEnabled()
-    # the window works as before: decode on the model that was current... or the untrained preview
+    assert window.session.model is model_before  # the untrained preview is gone, the model shown before is back
+    assert window.model_list.topLevelItemCount() == 5
     with qtbot.waitSignal(window.decoded, timeout=5000) as decoded:
         qtbot.mouseClick(window.map.viewport(), Qt.LeftButton, pos=pixel_of(window, *at(window, 0.5, 0.5)))
     assert np.array_equal(decoded.args[0].image, expected_decode(window, *decoded.args[0].request.uv))
-    assert window.session.model is model_before or window.session.ckpt.meta.get("epochs") == 0
 
 
 def test_the_form_rejects_a_bad_learning_rate_with_a_message(open_window, qtbot):
@@ -169,7 +169,8 @@ def test_the_ui_thread_stays_on_time_and_clicks_still_decode_while_training(open
         dialog.start_training()
         clock.start()
         timer.start()
-        qtbot.waitUntil(lambda: window.session.ckpt.meta.get("epochs", 0) >= 1, timeout=30_000)
+        qtbot.waitUntil(lambda: window.key == window.training_key and window.session.ckpt.meta["epochs"] >= 1,
+                        timeout=30_000)  # the map shows the model in training
         assert dialog.running
         pixel = pixel_of(window, *at(window, 0.4, 0.6))
         with qtbot.waitSignal(window.decoded, timeout=5000) as decoded:

@@ -1,0 +1,130 @@
+"""Interpolation paths through waypoints on the map, and their JSON files.
+
+A path is a list of map points plus how to walk it: straight segments between the waypoints or a
+smooth curve through them (centripetal Catmull-Rom, which never overshoots into loops), with the
+codes along it on the map plane; or, `spherical`, slerp between the full codes of consecutive
+waypoints (for d > 2 that arc leaves the plane). Samples are spaced evenly by length on the map.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path as FilePath
+
+import numpy as np
+
+from explorer import latent
+from explorer.errors import ExplorerError
+from explorer.files import atomic_write
+
+PATH_FORMAT = "latent-explorer-path"
+MAX_WAYPOINTS = 64
+CURVE_SAMPLES = 32  # per segment, to measure a curve's length
+
+
+@dataclass
+class Path:
+    waypoints: list[tuple[float, float]] = field(default_factory=list)
+    steps: int = 10
+    smooth: bool = False  # a Catmull-Rom curve through the waypoints instead of straight segments
+    spherical: bool = False  # slerp between consecutive waypoints' codes (then `smooth` does not apply)
+    axes: tuple[int, int] = (0, 1)  # the map plane's principal axes (d > 2)
+    model: str = ""  # the checkpoint it was drawn on, for the user's reference
+
+    def __post_init__(self):
+        self.waypoints = [(float(x), float(y)) for x, y in self.waypoints]
+        self.axes = tuple(int(a) for a in self.axes)
+        if len(self.waypoints) > MAX_WAYPOINTS:
+            raise ExplorerError(f"a path has at most {MAX_WAYPOINTS} waypoints, got {len(self.waypoints)}")
+        if not np.isfinite(np.asarray(self.waypoints, dtype=float)).all():
+            raise ExplorerError("waypoints must be finite numbers")
+        latent.check_count(self.steps, latent.MAX_STEPS, "steps")
+
+    def outline(self) -> np.ndarray:
+        """The path's shape on the map: the waypoints, or the smooth curve through them."""
+        waypoints = np.asarray(self.waypoints, dtype=np.float64).reshape(-1, 2)
+        if self.smooth and not self.spherical and len(waypoints) >= 3:
+            return catmull_rom(waypoints, CURVE_SAMPLES)
+        return waypoints
+
+    def codes(self, plane: latent.Plane, steps: int | None = None) -> np.ndarray:
+        """(steps, d) latent codes evenly spaced along the path."""
+        if not self.waypoints:
+            raise ExplorerError("a path needs at least one point")
+        return latent.path_codes(plane, self.outline(), steps or self.steps, self.spherical)
+
+    def map_points(self, plane: latent.Plane, steps: int | None = None) -> np.ndarray:
+        """Where those codes lie on the map (a slerp arc is drawn as its projection)."""
+        return plane.project(self.codes(plane, steps))
+
+    def to_json(self) -> str:
+        return json.dumps({"format": PATH_FORMAT, "version": 1, **asdict(self)}, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str, where: str = "path") -> "Path":
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, RecursionError) as e:
+            raise ExplorerError(f"{where}: not valid JSON ({e})") from None
+        if not isinstance(data, dict) or data.get("format") != PATH_FORMAT:
+            raise ExplorerError(f"{where}: not a Latent Explorer path file")
+        if data.get("version") != 1:
+            raise ExplorerError(f"{where}: path format version {data.get('version')!r} is not one this app reads (1)")
+        flags = {name: data.get(name, False) for name in ("smooth", "spherical")}
+        if not all(isinstance(v, bool) for v in flags.values()):
+            raise ExplorerError(f"{where}: malformed path (smooth and spherical must be true or false)")
+        try:
+            return cls(
+                waypoints=[tuple(p) for p in data["waypoints"]],
+                steps=data.get("steps", 10),  # check_count refuses anything but a whole number in range
+                **flags,
+                axes=tuple(data.get("axes", (0, 1))),
+                model=str(data.get("model", "")),
+            )
+        except ExplorerError as e:
+            raise ExplorerError(f"{where}: {e}") from None
+        except (KeyError, TypeError, ValueError, OverflowError) as e:  # OverflowError: int(Infinity)
+            raise ExplorerError(f"{where}: malformed path ({e})") from None
+
+
+def save(path: str | os.PathLike, p: Path) -> FilePath:
+    text = p.to_json().encode()
+    return atomic_write(path, lambda f: f.write(text), (".json",))
+
+
+def load(path: str | os.PathLike) -> Path:
+    path = FilePath(path).expanduser()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, ValueError) as e:  # ValueError: not UTF-8, or a NUL in the name
+        raise ExplorerError(f"{path}: cannot read ({getattr(e, 'strerror', None) or e})") from None
+    return Path.from_json(text, str(path))
+
+
+def catmull_rom(points, samples_per_segment: int = CURVE_SAMPLES) -> np.ndarray:
+    """A centripetal Catmull-Rom curve through every point (endpoints included)."""
+    p = np.asarray(points, dtype=np.float64)
+    keep = np.concatenate([[True], np.linalg.norm(np.diff(p, axis=0), axis=1) > 1e-12])
+    p = p[keep]  # repeated points would divide by zero
+    if len(p) < 3:
+        return p
+    ends = np.vstack([2 * p[0] - p[1], p, 2 * p[-1] - p[-2]])  # mirrored phantom ends
+    out = [p[:1]]
+    for i in range(1, len(ends) - 2):
+        p0, p1, p2, p3 = ends[i - 1 : i + 3]
+        t0 = 0.0
+        t1 = t0 + np.linalg.norm(p1 - p0) ** 0.5
+        t2 = t1 + np.linalg.norm(p2 - p1) ** 0.5
+        t3 = t2 + np.linalg.norm(p3 - p2) ** 0.5
+        t = np.linspace(t1, t2, samples_per_segment + 1)[1:, None]
+        a1 = (t1 - t) / (t1 - t0) * p0 + (t - t0) / (t1 - t0) * p1
+        a2 = (t2 - t) / (t2 - t1) * p1 + (t - t1) / (t2 - t1) * p2
+        a3 = (t3 - t) / (t3 - t2) * p2 + (t - t2) / (t3 - t2) * p3
+        b1 = (t2 - t) / (t2 - t0) * a1 + (t - t0) / (t2 - t0) * a2
+        b2 = (t3 - t) / (t3 - t1) * a2 + (t - t1) / (t3 - t1) * a3
+        out.append((t2 - t) / (t2 - t1) * b1 + (t - t1) / (t2 - t1) * b2)
+    curve = np.vstack(out)
+    curve[-1] = p[-1]
+    return curve

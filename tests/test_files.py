@@ -1,0 +1,111 @@
+import errno
+import os
+
+import pytest
+
+from explorer import files
+from explorer.errors import ExplorerError
+
+SUFFIXES = (".bin",)
+
+
+def write_in_two_parts(f):
+    f.write(b"new part one ")
+    f.write(b"and part two")
+
+
+def fail_half_way(f):
+    f.write(b"half of the new")
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def refuse(err, message):
+    def raise_it(*args, **kwargs):
+        raise OSError(err, message)
+    return raise_it
+
+
+# Where a write can fail: in the caller's writer, flushing to disk, creating the temp file (a read-only
+# folder: EACCES for a user, EROFS for a read-only mount), or at the final rename.
+FAILURES = {
+    "writer raises part-way": (None, None, "No space left on device"),
+    "fsync fails after the bytes": ("os.fsync", refuse(errno.EIO, "Input/output error"), "Input/output error"),
+    "read-only folder (EACCES)": ("os.open", refuse(errno.EACCES, "Permission denied"), "Permission denied"),
+    "read-only file system": ("os.open", refuse(errno.EROFS, "Read-only file system"), "Read-only file system"),
+    "rename refused": ("os.replace", refuse(errno.EACCES, "Permission denied"), "Permission denied"),
+}
+
+
+@pytest.mark.parametrize("failure", FAILURES)
+@pytest.mark.parametrize("existing", [True, False], ids=["over an old file", "new file"])
+def test_a_failed_write_leaves_the_target_as_it_was_and_no_temp(tmp_path, monkeypatch, failure, existing):
+    target = tmp_path / "out.bin"
+    if existing:
+        target.write_bytes(b"old contents")
+    patched, replacement, cause = FAILURES[failure]
+    writer = fail_half_way if patched is None else write_in_two_parts
+    if patched:
+        monkeypatch.setattr(patched, replacement)
+    with pytest.raises(ExplorerError) as e:
+        files.atomic_write(target, writer, SUFFIXES)
+    monkeypatch.undo()
+    assert str(target) in str(e.value) and cause in str(e.value)
+    if existing:
+        assert target.read_bytes() == b"old contents"
+    assert sorted(os.listdir(tmp_path)) == (["out.bin"] if existing else [])
+
+
+def test_a_successful_write_replaces_the_file_whole(tmp_path):
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"old contents that are longer than the new")
+    assert files.atomic_write(target, write_in_two_parts, SUFFIXES) == target
+    assert target.read_bytes() == b"new part one and part two" and os.listdir(tmp_path) == ["out.bin"]
+
+
+def test_an_interrupt_mid_write_still_removes_the_temp(tmp_path):
+    def interrupted(f):
+        f.write(b"some")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        files.atomic_write(tmp_path / "out.bin", interrupted, SUFFIXES)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores folder permissions (simulated above)")
+def test_a_really_read_only_folder(tmp_path):
+    (tmp_path / "out.bin").write_bytes(b"old contents")
+    tmp_path.chmod(0o500)
+    try:
+        with pytest.raises(ExplorerError, match="Permission denied") as e:
+            files.atomic_write(tmp_path / "out.bin", write_in_two_parts, SUFFIXES)
+    finally:
+        tmp_path.chmod(0o700)
+    assert str(tmp_path / "out.bin") in str(e.value)
+    assert (tmp_path / "out.bin").read_bytes() == b"old contents" and os.listdir(tmp_path) == ["out.bin"]
+
+
+@pytest.mark.parametrize("name, problem", [
+    ("missing/out.bin", "folder .*missing does not exist"),
+    ("a-file/out.bin", "folder .*a-file is not a folder"),
+    ("a-folder.bin", "it is a folder"),
+    ("out.txt", "must end in .bin"),
+    (".bin", "must end in .bin"),  # a hidden file with no suffix, not an empty name with one
+    ("x" * 300 + ".bin", "File name too long"),
+    ("nul\0byte.bin", "null byte"),
+])
+def test_impossible_targets_are_refused_with_the_path_and_why(tmp_path, name, problem):
+    (tmp_path / "a-file").write_bytes(b"")
+    (tmp_path / "a-folder.bin").mkdir()
+    before = sorted(os.listdir(tmp_path))
+    with pytest.raises(ExplorerError, match=problem) as e:
+        files.atomic_write(tmp_path / name, write_in_two_parts, SUFFIXES)
+    assert str(tmp_path) in str(e.value)
+    assert sorted(os.listdir(tmp_path)) == before
+
+
+def test_the_longest_legal_name_can_be_written(tmp_path):
+    """The temp file's name must fit too, though it adds a prefix and a suffix to the target's."""
+    target = tmp_path / ("é" * 125 + "x.bin")  # 255 bytes in UTF-8, the usual limit
+    files.atomic_write(target, write_in_two_parts, SUFFIXES)
+    assert target.read_bytes() == b"new part one and part two" and os.listdir(tmp_path) == [target.name]

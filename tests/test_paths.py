@@ -1,0 +1,76 @@
+import json
+
+import numpy as np
+import pytest
+
+from explorer import latent, paths
+from explorer.errors import ExplorerError
+
+
+def test_straight_path_codes_lie_on_the_plane_evenly_spaced():
+    stats = latent.stats_from_embeddings(np.random.default_rng(0).normal(size=(500, 5)) * [4, 3, 1, 1, 1])
+    plane = stats.plane()
+    p = paths.Path(waypoints=[(0, 0), (2, 0), (2, 2)], steps=5)
+    codes = p.codes(plane)
+    assert codes.shape == (5, 5)
+    assert np.allclose(plane.project(codes), [[0, 0], [1, 0], [2, 0], [2, 1], [2, 2]], atol=1e-5)
+
+
+def test_smooth_curve_passes_through_every_waypoint():
+    waypoints = [(0, 0), (1, 2), (3, 1), (4, 3)]
+    curve = paths.catmull_rom(waypoints)
+    for w in waypoints:
+        assert np.min(np.linalg.norm(curve - w, axis=1)) < 1e-9
+    assert np.array_equal(curve[0], waypoints[0]) and np.array_equal(curve[-1], waypoints[-1])
+    # smooth: no corner sharper than the polyline's at the waypoints
+    turn = np.diff(np.unwrap(np.arctan2(*np.diff(curve, axis=0).T[::-1])))
+    assert np.abs(turn).max() < 0.5
+
+
+def test_spherical_path_keeps_the_norm_between_equal_norm_waypoints():
+    plane = latent.prior_stats(2).plane()
+    p = paths.Path(waypoints=[(3, 0), (0, 3)], steps=9, spherical=True)
+    assert np.allclose(np.linalg.norm(p.codes(plane), axis=1), 3.0, atol=1e-5)
+    assert np.allclose(p.map_points(plane)[[0, -1]], [(3, 0), (0, 3)])
+
+
+def test_json_round_trip(tmp_path):
+    p = paths.Path(waypoints=[(0.5, -1.0), (2.0, 3.0), (4.0, 0.0)], steps=12, smooth=True, axes=(1, 2), model="vae")
+    file = paths.save(tmp_path / "walk.json", p)
+    again = paths.load(file)
+    assert again == p
+    assert json.loads(file.read_text())["format"] == "latent-explorer-path"
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("{not json", "not valid JSON"),
+    ('{"format": "other"}', "not a Latent Explorer path"),
+    ('{"format": "latent-explorer-path", "version": 7, "waypoints": []}', "version 7"),
+    ('{"format": "latent-explorer-path", "version": 1}', "malformed"),
+    ('{"format": "latent-explorer-path", "version": 1, "waypoints": [[0, "x"]]}', "malformed"),
+    ('{"format": "latent-explorer-path", "version": 1, "waypoints": [[0, 1]], "steps": 0}', "steps"),
+    ('{"format": "latent-explorer-path", "version": 1, "waypoints": [[0, 1]], "steps": 3.7}', "steps"),
+    ('{"format": "latent-explorer-path", "version": 1, "waypoints": [[0, 1]], "steps": Infinity}', "steps"),
+    ('{"format": "latent-explorer-path", "version": 1, "waypoints": [[0, 1]], "axes": [Infinity, 1]}', "malformed"),
+    ('{"format": "latent-explorer-path", "version": 1, "waypoints": [[0, 1]], "smooth": "false"}', "true or false"),
+    ('{"format": "latent-explorer-path", "version": 1, "waypoints": [[0, 1e999]]}', "finite"),
+    ('{"format": "latent-explorer-path", "version": 1, "waypoints": [[0, 1, 2]]}', "malformed"),
+    ('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}", "not valid JSON"),
+    ("\udcff\udcfe", "cannot read"),
+])
+def test_bad_path_files_are_refused_with_the_reason(tmp_path, text, problem):
+    file = tmp_path / "bad.json"
+    file.write_bytes(text.encode("utf-8", "surrogateescape"))  # the last case: bytes that are not UTF-8
+    with pytest.raises(ExplorerError, match=problem) as e:
+        paths.load(file)
+    assert str(file) in str(e.value)
+
+
+def test_an_unreadable_name_is_refused(tmp_path):
+    with pytest.raises(ExplorerError, match="cannot read"):
+        paths.load(tmp_path / "nul\0byte.json")
+
+
+def test_non_finite_waypoints_are_refused():
+    with pytest.raises(ExplorerError, match="finite"):
+        paths.Path(waypoints=[(0, float("inf"))])

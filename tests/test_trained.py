@@ -1,0 +1,52 @@
+"""The shipped checkpoints: each is the file that was recorded, and each opens through the safe loader."""
+
+import hashlib
+
+import pytest
+
+from explorer import checkpoint, trained
+
+
+def test_every_shipped_file_matches_its_recorded_sha256():
+    assert trained.check_sums() == []
+    # the two the app opens by itself must be among them
+    assert {f"{trained.DEFAULT_MODEL}.safetensors", f"{trained.CLASSIFIER}.safetensors"} <= set(trained.recorded_sums())
+
+
+def test_every_shipped_file_loads_through_the_safe_path():
+    names = sorted(trained.recorded_sums())
+    assert names, "SHA256SUMS lists no files"
+    for name in names:
+        path = trained.trained_dir() / name
+        is_classifier = path.stem == trained.CLASSIFIER
+        ckpt = checkpoint.load(path, expect="classifier" if is_classifier else "latent")
+        assert ckpt.meta["dataset"] == "mnist"
+        if not is_classifier:
+            assert ckpt.stats is not None and ckpt.describe().startswith(ckpt.model.config.describe())
+    assert trained.default_checkpoint() == trained.trained_dir() / "vae-2d-mlp.safetensors"
+    assert trained.shipped()[0] == trained.default_checkpoint()
+
+
+@pytest.fixture
+def fake_trained(tmp_path, monkeypatch):
+    """A trained/ folder of two small files with a correct SHA256SUMS."""
+    monkeypatch.setenv("EXPLORER_TRAINED_DIR", str(tmp_path))
+    lines = []
+    for name in ("a.safetensors", "b.safetensors"):
+        (tmp_path / name).write_bytes(name.encode() * 100)
+        lines.append(f"{hashlib.sha256((tmp_path / name).read_bytes()).hexdigest()}  {name}")
+    (tmp_path / trained.SUMS_FILE).write_text("\n".join(lines) + "\n")
+    assert trained.check_sums() == []
+    return tmp_path
+
+
+@pytest.mark.parametrize("change, problem", [
+    (lambda d: (d / "a.safetensors").write_bytes(b"x" + (d / "a.safetensors").read_bytes()[1:]), "a.safetensors: SHA"),
+    (lambda d: (d / "b.safetensors").unlink(), "b.safetensors: listed in SHA256SUMS but missing"),
+    (lambda d: (d / "c.safetensors").write_bytes(b"new"), "c.safetensors: not listed"),
+    (lambda d: (d / trained.SUMS_FILE).unlink(), "SHA256SUMS is missing"),
+])
+def test_the_check_catches_an_altered_missing_or_unlisted_file(fake_trained, change, problem):
+    change(fake_trained)
+    [found] = trained.check_sums()
+    assert problem in found and str(fake_trained) in found
