@@ -88,12 +88,17 @@ def open_model(req: OpenRequest, report):
     return open_session(req.source, req.data_dir, report)
 
 
+def model_key(path) -> str:
+    """How the window names a checkpoint file: its absolute path."""
+    return str(Path(path).expanduser().resolve())
+
+
 def catalog() -> list[tuple[str, object]]:
     """The shipped latent models that load, as (path, Checkpoint); ones that fail are left out."""
     found = []
     for path in trained.shipped():
         try:
-            found.append((str(path), checkpoint.load(path)))
+            found.append((model_key(path), checkpoint.load(path)))
         except Exception:  # noqa: BLE001 - a broken shipped file shows up when the user opens it
             continue
     return found

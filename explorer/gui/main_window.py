@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QLabel, QMai
                                QProgressBar, QWidget)
 
 from explorer import checkpoint, export, latent, trained
-from explorer.config import KIND_NAMES
 from explorer.data import classes
 from explorer.errors import ExplorerError
 from explorer.files import atomic_write
@@ -96,7 +95,7 @@ class MainWindow(QMainWindow):
         docks = [self._dock("Models", self.model_list, Qt.LeftDockWidgetArea),
                  self._dock("Decoded", self.decoded_view, Qt.RightDockWidgetArea)]
         strip = self._dock("Interpolation path", self.filmstrip, Qt.BottomDockWidgetArea)
-        self.resizeDocks(docks, [280, 300], Qt.Horizontal)
+        self.resizeDocks(docks, [300, 300], Qt.Horizontal)
         self.resizeDocks([strip], [190], Qt.Vertical)
 
         self.decoder = self._worker(jobs.decode, True, "decode", self._decoded)
@@ -239,7 +238,8 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: str) -> int:
         self._busy(f"Opening {path}…")
-        return self._submit(self.loader, "load", jobs.OpenRequest(path, self.data_dir), key=path)
+        key = jobs.model_key(path)  # one row per file, however its path was written
+        return self._submit(self.loader, "load", jobs.OpenRequest(path, self.data_dir), key=key)
 
     def choose_model(self, key: str) -> None:
         if key == self.key:
@@ -327,7 +327,7 @@ class MainWindow(QMainWindow):
             return
         self.setWindowTitle(f"Latent Explorer — {s.name}{'' if s.saved else ' (unsaved)'}")
         self.map_panel.set_dimensions(s.model.latent_dim, self.axes)
-        notes = [f"<b>{s.name}</b>: {KIND_NAMES.get(s.model.kind, s.model.kind)}, {s.model.latent_dim}-d latent"]
+        notes = [f"<b>{s.name}</b>: {s.ckpt.describe()}"]
         if s.model.latent_dim > 2:
             i, j = self.axes
             notes.append(f"Map: the plane through the mean of the test embeddings spanned by principal axes "
@@ -338,6 +338,12 @@ class MainWindow(QMainWindow):
                 "; real images placed by its inversion encoder" if s.model.has_encoder else
                 ". This GAN has no inversion encoder, so real images cannot be placed: the background shows "
                 "what it draws"))
+        if s.model.kind == "ae":
+            notes.append("No prior holds this space together: turn on the decoded manifold (B) to see the gaps "
+                         "between the clusters that decode to nothing")
+        if s.model.conditional:
+            notes.append("The decoder also gets the label, so the map holds the style; the digit drawn is the "
+                         "one picked in Decode as")
         if "test" in s.data_errors:
             notes.append("No images could be read (see the message); the background shows the decoded space")
         self.map_panel.note.setText(". ".join(notes) + ".")
@@ -529,7 +535,7 @@ class MainWindow(QMainWindow):
             self.training_key = f"trained:{self._trained_count}"
             self._before_training = (self.session, self.key)
         meta = {"kind": model.kind, "model": model.config.to_dict(), "epochs": snap.epoch,
-                "dataset": self.train_dialog.dataset.currentText()}
+                "dataset": self.train_dialog.dataset.currentText(), "train_images": snap.train_images}
         if snap.progress is not None:
             meta["final_losses"] = snap.progress.losses
         title = f"{model.kind}-{model.latent_dim}d-{model.config.arch}"

@@ -8,13 +8,13 @@ from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
 
 from explorer.checkpoint import Checkpoint
 
-COLUMNS = ("Model", "Kind", "Latent", "Dataset", "Loss")
+COLUMNS = ("Model", "Kind", "Dim", "Data", "Loss")
 
 
 def row(ckpt: Checkpoint, name: str) -> list[str]:
     m = ckpt.meta
     loss = m.get("final_losses", {}).get("loss")
-    return [name, ckpt.kind.upper(), f"{ckpt.model.latent_dim}-d", m.get("dataset", "?"),
+    return [name, ckpt.kind.upper(), str(ckpt.model.latent_dim), m.get("dataset", "?"),
             f"{loss:.4g}" if loss is not None else "–"]
 
 
@@ -29,16 +29,19 @@ class ModelList(QTreeWidget):
         self.setUniformRowHeights(True)
         self.setAlternatingRowColors(True)
         self.setToolTip("Double-click or press Enter to explore a model")
+        self.headerItem().setToolTip(2, "Latent dimensions")
+        self.headerItem().setToolTip(4, "Final training loss (per image; the kinds' losses differ)")
         self.itemActivated.connect(lambda item, column: self.chosen.emit(item.data(0, Qt.UserRole)))
         self._items: dict[str, QTreeWidgetItem] = {}
 
     def sizeHint(self) -> QSize:
-        return QSize(280, 300)  # fixed: rows arriving must not resize the dock (and the map beside it)
+        return QSize(300, 300)  # fixed: rows arriving must not resize the dock (and the map beside it)
 
     def put(self, key: str, ckpt: Checkpoint, name: str) -> None:
         """Add a model, or update its row."""
         item = self._items.get(key)
-        if item is None:
+        new = item is None
+        if new:
             item = QTreeWidgetItem()
             item.setData(0, Qt.UserRole, key)
             self.addTopLevelItem(item)
@@ -46,7 +49,7 @@ class ModelList(QTreeWidget):
         for column, text in enumerate(row(ckpt, name)):
             item.setText(column, text)
         item.setToolTip(0, f"{ckpt.describe()}\n{ckpt.path or 'not saved yet'}")
-        if self.columnWidth(0) < self.sizeHintForColumn(0):  # only widen (a training run renames its row often)
+        if new or self.columnWidth(0) < self.sizeHintForColumn(0):  # a training run renames its row every epoch
             for column in range(len(COLUMNS)):
                 self.resizeColumnToContents(column)
 
@@ -64,5 +67,7 @@ class ModelList(QTreeWidget):
             font.setBold(k == key)
             for column in range(len(COLUMNS)):
                 item.setFont(column, font)
+        for column in range(len(COLUMNS)):  # bold is wider
+            self.resizeColumnToContents(column)
         if key in self._items:
             self.setCurrentItem(self._items[key])

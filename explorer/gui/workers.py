@@ -154,13 +154,13 @@ class TrainWorker(QThread):
 
             def report(p):
                 if p.epoch_done:
-                    self.epoch.emit(snapshot(self.model, p, test_split))
+                    self.epoch.emit(snapshot(self.model, p, test_split, len(train_split)))
                 now = time.monotonic()
                 if p.epoch_done or p.note or now - last[0] >= PROGRESS_INTERVAL:
                     last[0] = now
                     self.step.emit(p)
 
-            self.epoch.emit(snapshot(self.model, None, test_split))
+            self.epoch.emit(snapshot(self.model, None, test_split, len(train_split)))
             result = train(self.model, train_split.images, self.config, labels=train_split.labels,
                            callback=report, should_stop=self._cancel.is_set)
             self.model.cpu()
@@ -190,13 +190,14 @@ class Snapshot:
     codes: np.ndarray | None  # (N, d) test codes
     split: object  # data.Split the codes are of (the test split), or None
     stats: latent.LatentStats
+    train_images: int
 
     @property
     def epoch(self) -> int:
         return self.progress.epoch if self.progress else 0
 
 
-def snapshot(model, progress, test_split) -> Snapshot:
+def snapshot(model, progress, test_split, train_images: int) -> Snapshot:
     from explorer.training import copy_model
 
     copy = copy_model(model)
@@ -206,4 +207,4 @@ def snapshot(model, progress, test_split) -> Snapshot:
         stats = latent.stats_from_embeddings(codes)
     else:
         stats = latent.prior_stats(copy.latent_dim)
-    return Snapshot(copy, progress, codes, test_split, stats)
+    return Snapshot(copy, progress, codes, test_split, stats, train_images)

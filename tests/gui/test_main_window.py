@@ -263,3 +263,37 @@ def test_drag_soak_keeps_at_most_one_decode_waiting_and_ends_on_the_last_positio
     assert window.decoder.runs < 5000  # the burst was coalesced, not queued
     assert not errors
     assert np.array_equal(window.decoded_view.decoded.image, expected_decode(window, *last))
+
+
+def test_the_map_shows_the_split_chosen(open_window, qtbot):
+    window = open_window()
+    window.map_panel.split.setCurrentText("train")
+    assert len(window.map.cloud) == 512
+    window.map_panel.split.setCurrentText("both")
+    assert len(window.map.cloud) == 256 + 512
+    k = 256 + 3  # a training image
+    u, v = window.plane.project(window.points.codes[k])
+    qtbot.mouseMove(window.map.viewport(), pixel_of(window, u, v))
+    qtbot.waitUntil(lambda: window.map.inset.isVisible(), timeout=5000)
+    split, i = window.points.source(window.map._hovered)
+    assert window.map.inset.text.text() == f"{int(split.labels[i])} · {split.split} #{i}"
+
+
+def test_keyboard_shortcuts_reach_their_actions(open_window, qtbot):
+    window = open_window()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    for key, check in ((Qt.Key_F, lambda: window.map.tool == "freehand"),
+                       (Qt.Key_Escape, lambda: window.map.tool == "explore"),
+                       (Qt.Key_B, lambda: window.manifold_action.isChecked()),
+                       (Qt.Key_N, lambda: window.prior_action.isChecked()),
+                       (Qt.Key_D, lambda: not window.points_action.isChecked())):
+        qtbot.keyClick(window.map, key)
+        assert check(), key
+    window.map.view.scaleBy((3, 3))
+    zoomed = window.map.visible_bounds()
+    qtbot.keyClick(window.map, Qt.Key_Home)
+    assert window.map.visible_bounds() != zoomed
+    width = np.subtract(*window.map.visible_bounds()[1::-1])
+    qtbot.keyClick(window.map, Qt.Key_Plus)
+    assert np.subtract(*window.map.visible_bounds()[1::-1]) < width
