@@ -65,6 +65,30 @@ class Session:
     def dataset(self) -> str:
         return self.ckpt.meta.get("dataset", "mnist")
 
+    def map_note(self, axes: tuple[int, int]) -> str:
+        """What the map shows for this model, in a few sentences (rich text)."""
+        model, d = self.model, self.model.latent_dim
+        notes = [f"<b>{self.name}</b>: {self.ckpt.describe()}"]
+        if d > 2:
+            i, j = axes
+            notes.append(f"Map: the plane through the mean of the test embeddings spanned by principal axes "
+                         f"{i + 1} and {j + 1} ({self.stats.explained(i, j):.0%} of their variance); every point is "
+                         f"a full {d}-d code on that plane")
+        if model.kind == "gan":
+            notes.append("Map: the generator's latent plane" + (
+                "; real images placed by its inversion encoder" if model.has_encoder else
+                ". This GAN has no inversion encoder, so real images cannot be placed: the background shows "
+                "what it draws"))
+        if model.kind == "ae":
+            notes.append("No prior holds this space together: turn on the decoded manifold (B) to see the gaps "
+                         "between the clusters that decode to nothing")
+        if model.conditional:
+            notes.append("The decoder also gets the label, so the map holds the style; the digit drawn is the "
+                         "one picked in Decode as")
+        if "test" in self.data_errors:
+            notes.append("No images could be read (see the message); the background shows the decoded space")
+        return ". ".join(notes) + "."
+
     def points(self, choice: str) -> Points | None:
         """The embedded images for "test", "train" or "both"; None when there are none to show."""
         names = [n for n in (("test", "train") if choice == "both" else (choice,)) if n in self.codes]
