@@ -1,8 +1,9 @@
 """How fast the window is on this machine: `python -m explorer.gui.bench [--points N] [--json]`.
 
-Measures the map with N points (default 70,000, all of MNIST): setting them, one frame while
-panning, hiding a digit, a hover hit-test; and a decode from request to image on screen. Renders
-offscreen unless a display is set; the raster work measured is the same.
+Measures start-up (a fresh process until the window shows, and until the default model's map is
+drawn), then the map with N points (default 70,000, all of MNIST): setting them, one frame while
+panning, hiding a digit, a hover hit-test, and a decode from request to result on the UI thread.
+Renders offscreen unless QT_QPA_PLATFORM says otherwise; the raster work is the same.
 """
 
 from __future__ import annotations
@@ -11,11 +12,21 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 
+import numpy as np
 import torch  # noqa: F401 - before the QApplication
+from PySide6.QtCore import QEventLoop, QPointF
+from PySide6.QtWidgets import QApplication
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from explorer.config import ModelConfig
+from explorer.gui.app import application
+from explorer.gui.jobs import DecodeRequest, decode
+from explorer.gui.latent_map import LatentMap
+from explorer.gui.workers import Worker
+from explorer.models import build_model
 
 
 def timed(fn, repeat: int) -> float:
@@ -28,24 +39,43 @@ def timed(fn, repeat: int) -> float:
     return statistics.median(times)
 
 
+# Run in a fresh process: prints "shown" when the window is up and "ready" when the map is drawn.
+STARTUP_CHILD = """
+import explorer.gui.app as app
+from PySide6.QtCore import QTimer
+qapp = app.application()
+def watch():
+    window = next((w for w in qapp.topLevelWidgets() if type(w).__name__ == "MainWindow" and w.isVisible()), None)
+    if window is None:
+        return QTimer.singleShot(1, watch)
+    print("shown", flush=True)
+    window.session_changed.connect(lambda s: (print("ready", flush=True), QTimer.singleShot(0, window.close)))
+QTimer.singleShot(0, watch)
+app.run(None, DATA_DIR)
+"""
+
+
+def startup(data_dir) -> dict[str, float]:
+    """Seconds from launching a fresh process to the window shown, and to the default model's map drawn."""
+    env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+    start = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-c", STARTUP_CHILD.replace("DATA_DIR", repr(data_dir))],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    seen = {line.strip(): time.perf_counter() - start for line in child.stdout}
+    child.wait()
+    return {"start-up: window shown (s)": seen.get("shown", float("nan")),
+            "start-up: map drawn (s)": seen.get("ready", float("nan"))}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m explorer.gui.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=70_000)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--data-dir", help="torchvision root for the start-up run (default: as the app finds it)")
     args = parser.parse_args(argv)
 
-    import numpy as np
-    from PySide6.QtCore import QEventLoop, QPointF
-    from PySide6.QtWidgets import QApplication
-
-    from explorer.config import ModelConfig
-    from explorer.gui.app import application
-    from explorer.gui.jobs import DecodeRequest, decode
-    from explorer.gui.latent_map import LatentMap
-    from explorer.gui.workers import Worker
-    from explorer.models import build_model
-
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before the QApplication exists
     app = application()
     plot = LatentMap()
     plot.resize(900, 700)
@@ -57,6 +87,7 @@ def main(argv=None) -> int:
     plot.show_range((-5, 5, -5, 5))
     viewport = plot.viewport()
     results = {"points": args.points, "cpu threads": torch.get_num_threads(), "platform": app.platformName()}
+    results.update(startup(args.data_dir))
     results["set points (ms)"] = timed(lambda: plot.set_points(uv, labels), args.repeat)
     steps = iter(range(10**9))
 
@@ -88,7 +119,8 @@ def main(argv=None) -> int:
             app.processEvents(QEventLoop.WaitForMoreEvents)
         latency.append(1000 * (time.perf_counter() - start))
     worker.stop()
-    results["decode request to image (ms)"] = statistics.median(latency)
+    results["decode request to result (ms)"] = statistics.median(latency)
+    plot.stop_timers()
     plot.close()
     QApplication.processEvents()
     if args.json:

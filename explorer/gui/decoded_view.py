@@ -9,6 +9,8 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from explorer.gui.latent_map import to_pixmap
 
+HINT = "Click or drag on the map to decode a point"
+
 
 class PixelImage(QLabel):
     """A small grey image scaled by a whole factor to fill the label, nearest neighbour, never blurred."""
@@ -45,7 +47,7 @@ class DecodedView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.decoded = PixelImage(224)
-        self.where = QLabel("Click or drag on the map to decode a point")
+        self.where = QLabel(HINT)
         self.where.setWordWrap(True)
         self.where.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.nearest_title = QLabel("<b>Nearest real image</b>")
@@ -66,7 +68,7 @@ class DecodedView(QWidget):
         self.nearest.set_image(image)
         self.nearest_caption.setText(caption)
 
-    def clear(self, message: str = "Click or drag on the map to decode a point") -> None:
+    def clear(self, message: str = HINT) -> None:
         self.decoded.set_image(None)
         self.nearest.set_image(None)
         self.where.setText(message)

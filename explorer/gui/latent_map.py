@@ -74,6 +74,7 @@ class LatentMap(pg.PlotWidget):
         self.tool = "explore"
         self._freehand: list[QPointF] = []
         self._hovered = -1
+        self._last_pointer = None  # where the pointer last was, in widget pixels (for the inset)
 
         self.background = pg.ImageItem(axisOrder="row-major")
         self.background.setZValue(-10)
@@ -238,7 +239,7 @@ class LatentMap(pg.PlotWidget):
         return px or 1.0, py or 1.0
 
     def _place_inset(self) -> None:
-        p = getattr(self, "_last_pointer", None)
+        p = self._last_pointer
         if p is None:
             return
         x, y = p.x() + 16, p.y() + 16

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from explorer.gui.latent_map import LatentMap
 from explorer.gui.point_cloud import PALETTE
@@ -43,14 +43,7 @@ class Legend(QWidget):
     def shown(self) -> np.ndarray:
         return np.array([b.isChecked() for b in self.buttons])
 
-    def show_all(self) -> None:
-        for b in self.buttons:
-            b.setChecked(True)
-        self.changed.emit(self.shown())
-
     def _clicked(self, k: int) -> None:
-        from PySide6.QtWidgets import QApplication
-
         if QApplication.keyboardModifiers() & Qt.ShiftModifier:
             for j, b in enumerate(self.buttons):
                 b.setChecked(j == k)
@@ -109,7 +102,7 @@ class MapPanel(QWidget):
 
     def _axes_picked(self) -> None:
         i, j = self.axis_u.currentIndex(), self.axis_v.currentIndex()
-        if i == j:  # keep the pair valid: swap the other combo to the axis just left
+        if i == j:  # keep the pair valid: move the other combo off the axis just picked
             other = self.axis_v if self.sender() is self.axis_u else self.axis_u
             other.setCurrentIndex(next(k for k in range(other.count()) if k != i))
             i, j = self.axis_u.currentIndex(), self.axis_v.currentIndex()

@@ -35,10 +35,6 @@ class Points:
         s = int(np.searchsorted(self.offsets, k, side="right")) - 1
         return self.splits[s], k - self.offsets[s]
 
-    def image(self, k: int) -> np.ndarray:
-        split, i = self.source(k)
-        return split.images[i].numpy()
-
     def split_names(self) -> np.ndarray:
         return np.repeat([s.split for s in self.splits], [len(s) for s in self.splits])
 

@@ -6,8 +6,11 @@ redraw the map) and how the run ended. It is not modal: the window stays usable 
 
 from __future__ import annotations
 
+import time
+
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+import torch
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
@@ -24,8 +27,6 @@ CURVE_INTERVAL = 0.25  # s between loss-plot redraws (each one re-renders the ax
 
 
 def detected_device() -> str:
-    import torch
-
     if torch.cuda.is_available():
         return f"CUDA GPU: {torch.cuda.get_device_name(0)}"
     return "CPU only (no CUDA GPU found)"
@@ -214,8 +215,6 @@ class TrainDialog(QDialog):
             self.worker = None
 
     def _on_step(self, p) -> None:
-        import time
-
         if p.note:
             self.status.setText(p.note)
             return

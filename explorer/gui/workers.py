@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
-
+import torch
 from PySide6.QtCore import QThread, Signal
 
-from explorer import latent
+from explorer import latent, training
+from explorer.data import load_split
 from explorer.errors import ExplorerError
 
 log = logging.getLogger(__name__)
@@ -136,15 +137,10 @@ class TrainWorker(QThread):
         self._cancel.set()
 
     def run(self) -> None:
-        import torch
-
-        from explorer.data import load_split
-        from explorer.training import run_meta, train
-
-        # Leave a core to the window: CPU ops on every core (and their spinning threads) starve the UI
-        # thread on a small machine. The setting is this thread's own (OpenMP), decoding is unaffected.
-        torch.set_num_threads(max(1, torch.get_num_threads() - 1))
         try:
+            # Leave a core to the window: CPU ops on every core (and their spinning threads) starve the UI
+            # thread on a small machine. The setting is this thread's own (OpenMP); decoding is unaffected.
+            torch.set_num_threads(max(1, torch.get_num_threads() - 1))
             train_split = load_split(self.config.dataset, "train", self.data_dir)
             try:
                 test_split = load_split(self.config.dataset, "test", self.data_dir)
@@ -161,11 +157,11 @@ class TrainWorker(QThread):
                     self.step.emit(p)
 
             self.epoch.emit(snapshot(self.model, None, test_split, len(train_split)))
-            result = train(self.model, train_split.images, self.config, labels=train_split.labels,
-                           callback=report, should_stop=self._cancel.is_set)
+            result = training.train(self.model, train_split.images, self.config, labels=train_split.labels,
+                                    callback=report, should_stop=self._cancel.is_set)
             self.model.cpu()
-            run = Run(self.model, result, run_meta(self.model.kind, train_split.images, self.config.dataset,
-                                                   self.config, result))
+            meta = training.run_meta(self.model.kind, train_split.images, self.config.dataset, self.config, result)
+            run = Run(self.model, result, meta)
         except Exception as e:  # noqa: BLE001 - reaches the UI as a message, the app keeps working
             self.failed.emit(describe_error(e))
             return
@@ -198,9 +194,7 @@ class Snapshot:
 
 
 def snapshot(model, progress, test_split, train_images: int) -> Snapshot:
-    from explorer.training import copy_model
-
-    copy = copy_model(model)
+    copy = training.copy_model(model)
     has_data = test_split is not None and copy.has_encoder
     codes = latent.embed(copy, test_split.images, test_split.labels) if has_data else None
     if codes is not None and copy.kind != "gan":

@@ -242,9 +242,8 @@ def test_drag_soak_keeps_at_most_one_decode_waiting_and_ends_on_the_last_positio
     viewport = window.map.viewport()
     errors = []
     window.message_shown.connect(lambda title, text: errors.append(text))
-    xmin, xmax, ymin, ymax = 0.1, 0.9, 0.1, 0.9
     rng = np.random.default_rng(0)
-    pixels = [pixel_of(window, *at(window, *rng.uniform(xmin, xmax, 2))) for _ in range(5000)]
+    pixels = [pixel_of(window, *at(window, *rng.uniform(0.1, 0.9, 2))) for _ in range(5000)]
 
     def send(kind, pixel, button, buttons):
         QApplication.sendEvent(viewport, QMouseEvent(kind, QPointF(pixel), QPointF(viewport.mapToGlobal(pixel)),

@@ -16,7 +16,6 @@ def test_both_splits_are_one_list_that_remembers_where_each_point_came_from(gui_
     assert len(both) == 256 + 512 and both.codes.shape == (768, 2)
     split, i = both.source(256 + 10)
     assert split.split == "train" and i == 10
-    assert np.array_equal(both.image(256 + 10), session.splits["train"].images[10].numpy())
     assert list(both.split_names()[[0, 255, 256, 767]]) == ["test", "test", "train", "train"]
     assert np.array_equal(session.points("test").codes, session.codes["test"])
     assert session.nearest_codes()[0] == "train"
