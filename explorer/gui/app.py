@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import sys
@@ -62,8 +63,17 @@ def check_bindings() -> None:
                             f"install an earlier one (pip install 'PySide6-Essentials<6.12') or use Python 3.12+")
 
 
+def check_display() -> None:
+    """On Linux without a display Qt aborts the process; say what to do instead."""
+    if sys.platform.startswith("linux") and not any(os.environ.get(v) for v in
+                                                    ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+        raise ExplorerError("no display to open the window on (DISPLAY is not set): run it on a desktop or "
+                            "over `ssh -X`, or use the command-line tools (explorer --help)")
+
+
 def run(checkpoint: str | None = None, data_dir: str | None = None) -> int:
     """Open the window on `checkpoint` (default: the shipped 2-d VAE); returns the exit code."""
+    check_display()
     check_bindings()
     app = application()
     window = MainWindow(data_dir=data_dir)

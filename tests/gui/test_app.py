@@ -35,3 +35,11 @@ def test_a_bad_checkpoint_on_the_command_line_opens_the_window_with_a_message_an
     window.message_shown.connect(lambda title, text: messages.append(text))
     qtbot.waitUntil(lambda: window.session is not None, timeout=20_000)
     assert str(bad) in messages[0] and window.session.name == "vae-2d-mlp"
+
+
+def test_without_a_display_the_command_says_so_instead_of_aborting():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    done = subprocess.run([sys.executable, "-m", "explorer", "gui"], env=dict(env, PYTHONPATH=str(REPO)),
+                          capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 2
+    assert done.stderr.startswith("explorer: error: no display") and "Traceback" not in done.stderr

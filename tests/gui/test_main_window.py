@@ -296,3 +296,20 @@ def test_keyboard_shortcuts_reach_their_actions(open_window, qtbot):
     width = np.subtract(*window.map.visible_bounds()[1::-1])
     qtbot.keyClick(window.map, Qt.Key_Plus)
     assert np.subtract(*window.map.visible_bounds()[1::-1]) < width
+
+
+def test_spherical_interpolation_is_offered_above_two_dimensions(open_window, qtbot, gui_models):
+    window = open_window()
+    assert not window.filmstrip.interpolation.isEnabled()  # a 2-d model: linear only
+    with qtbot.waitSignal(window.session_changed, timeout=20_000):
+        window.open_path(str(gui_models / "vae-3d-mlp.safetensors"))
+    waypoints = np.array([at(window, 0.2, 0.3), at(window, 0.8, 0.6)])
+    with qtbot.waitSignal(window.path_decoded, timeout=5000):
+        window.set_path(waypoints)
+    with qtbot.waitSignal(window.path_decoded, timeout=5000) as blocker:
+        window.filmstrip.interpolation.setCurrentIndex(1)
+    result = blocker.args[0]
+    assert result.request.spherical
+    assert np.array_equal(result.frames, export.path_frames(window.session.model, window.plane, waypoints, 10,
+                                                            spherical=True))
+    assert np.allclose(result.positions, window.plane.project(result.codes))  # where the arc is seen on the map

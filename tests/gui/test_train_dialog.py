@@ -182,3 +182,15 @@ def test_the_ui_thread_stays_on_time_and_clicks_still_decode_while_training(open
     timer.stop()
     assert len(gaps) > 20
     assert max(gaps) < 100, f"the UI thread stalled for {max(gaps)} ms"
+
+
+def test_training_on_a_dataset_that_is_not_there_says_which_files_are_missing(open_window, qtbot):
+    window = open_window()
+    model_before = window.session.model
+    window.train_dialog.dataset.setCurrentText("fashion-mnist")  # the small root holds MNIST only
+    with qtbot.waitSignal(window.message_shown, timeout=30_000) as blocker:
+        window.train_dialog.start_training()
+    title, text = blocker.args
+    assert title == "Training failed" and "train-images-idx3-ubyte" in text and "FashionMNIST" in text
+    qtbot.waitUntil(lambda: not window.train_dialog.running, timeout=5000)
+    assert window.session.model is model_before
