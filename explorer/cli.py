@@ -6,7 +6,6 @@ Every user error ends as one line on stderr and a non-zero exit, never a traceba
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
 import math
@@ -192,7 +191,7 @@ def cmd_train(args) -> int:
     from explorer.data import load_split
     from explorer.files import check_target
     from explorer.models import Classifier, build_model
-    from explorer.training import resolve_device, train
+    from explorer.training import resolve_device, run_meta, train
 
     out = check_target(args.out, (checkpoint.SUFFIX,))  # fail before training, not after
     resolve_device(args.device)
@@ -232,20 +231,7 @@ def cmd_train(args) -> int:
         raise ExplorerError(f"no epoch completed, nothing saved to {out}")
     model.cpu()
     stats = None if args.model == "classifier" else latent.infer_stats(model, test_split.images, test_split.labels)
-    meta = {
-        "dataset": args.dataset,
-        "train_images": len(train_split),
-        # exactly which images: a user can hash their own files' images to compare
-        "train_images_sha256": hashlib.sha256(train_split.images.numpy().tobytes()).hexdigest(),
-        "epochs": result.epochs_done,
-        "batch_size": result.batch_size,
-        "lr": result.lr,
-        "seed": args.seed,
-        "device": result.device,
-        "train_seconds": round(result.seconds, 1),
-        "status": result.status,
-        "final_losses": result.final_losses,
-    }
+    meta = run_meta(model.kind, train_split.images, args.dataset, config, result)
     if args.model == "classifier":
         meta["test_accuracy"] = _accuracy(model, test_split)
     path = _save_or_rescue(out, lambda to: checkpoint.save(to, model, meta, stats, weights_dtype=args.weights_dtype))

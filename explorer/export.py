@@ -85,3 +85,28 @@ def save_strip(path: str | os.PathLike, frames: np.ndarray, scale: int = 1, fps:
     if check_target(path, (".png", ".gif")).suffix.lower() == ".gif":
         return save_gif(path, frames, scale, fps)
     return save_png(path, tile(frames, len(frames)), scale)
+
+
+def save_codes(path: str | os.PathLike, z: np.ndarray, labels: np.ndarray, uv: np.ndarray,
+               split: np.ndarray) -> Path:
+    """Embeddings as .npz (arrays z, labels, uv, split) or .csv (one row per image: split, label,
+    map u and v, then the full code z1..zd), by the file's suffix."""
+    z = np.asarray(z, dtype=np.float32)
+    if Path(path).suffix.lower() == ".npz":
+        def write(f):
+            buf = io.BytesIO()
+            np.savez(buf, z=z, labels=np.asarray(labels), uv=np.asarray(uv, dtype=np.float32), split=np.asarray(split))
+            f.write(buf.getvalue())
+
+        return atomic_write(path, write, (".npz",))
+    header = ",".join(["split", "label", "u", "v", *(f"z{k + 1}" for k in range(z.shape[1]))])
+    numbers = np.column_stack([uv, z])
+
+    def write_csv(f):
+        text = io.StringIO()
+        text.write(header + "\n")
+        for name, label, row in zip(split, labels, numbers):
+            text.write(f"{name},{int(label)}," + ",".join(f"{v:.6g}" for v in row) + "\n")
+        f.write(text.getvalue().encode())
+
+    return atomic_write(path, write_csv, (".csv", ".npz"))

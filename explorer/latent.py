@@ -35,6 +35,15 @@ class Plane:
     def project(self, z: np.ndarray) -> np.ndarray:
         return ((np.asarray(z, dtype=np.float64) - self.origin) @ self.axes.T).astype(np.float32)
 
+    def prior_circles(self, radii=(1.0, 2.0, 3.0)) -> tuple[np.ndarray, list[tuple[float, float]]]:
+        """Where the prior N(0, I) has the density it has at distance r from 0, on this plane: circles
+        about the plane's point nearest the origin. Returns that centre (u, v) and (r, radius on the
+        plane) for each r the plane reaches (a plane at distance h from 0 cuts the sphere |z| = r in a
+        circle of radius sqrt(r^2 - h^2))."""
+        centre = -(self.origin @ self.axes.T)  # project(0), in float64
+        h2 = max(float(self.origin @ self.origin) - float(centre @ centre), 0.0)
+        return centre, [(r, float(np.sqrt(r * r - h2))) for r in radii if r * r > h2]
+
 
 @dataclass(frozen=True)
 class LatentStats:
@@ -76,11 +85,15 @@ def stats_from_embeddings(z: np.ndarray) -> LatentStats:
     signs = np.sign(components[np.arange(len(components)), np.abs(components).argmax(axis=1)])
     components = components * signs[:, None]
     stats = LatentStats(mean, components, variance, np.zeros(4))
-    uv = stats.plane().project(z)
+    return LatentStats(mean, components, variance, bounds_of(stats.plane().project(z)))
+
+
+def bounds_of(uv: np.ndarray) -> np.ndarray:
+    """xmin, xmax, ymin, ymax framing map points (N, 2): the central 99% of each axis, a little padded,
+    so a few outliers do not shrink the data to a dot."""
     lo, hi = np.percentile(uv, 0.5, axis=0), np.percentile(uv, 99.5, axis=0)
     pad = 0.05 * (hi - lo) + 1e-3
-    bounds = np.array([lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1]])
-    return LatentStats(mean, components, variance, bounds)
+    return np.array([lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1]])
 
 
 def prior_stats(latent_dim: int, spread: float = 3.0) -> LatentStats:

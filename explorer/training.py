@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -260,6 +261,24 @@ def _make_step(model: nn.Module, kind: str, optimizers: dict, device: torch.devi
         return {k: v.detach() for k, v in terms.items()}
 
     return step
+
+
+def run_meta(kind: str, images: torch.Tensor, dataset: str, config: TrainConfig, result: TrainResult) -> dict:
+    """What a checkpoint records about the run that made it (the same from the CLI and the window)."""
+    return {
+        "dataset": dataset,
+        "train_images": len(images),
+        # exactly which images: a user can hash their own files' images to compare
+        "train_images_sha256": hashlib.sha256(images.numpy().tobytes()).hexdigest(),
+        "epochs": result.epochs_done,
+        "batch_size": result.batch_size,
+        "lr": result.lr,
+        "seed": config.seed,
+        "device": result.device,
+        "train_seconds": round(result.seconds, 1),
+        "status": result.status,
+        "final_losses": result.final_losses,
+    }
 
 
 def copy_model(model: nn.Module) -> nn.Module:

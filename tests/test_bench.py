@@ -81,18 +81,18 @@ def test_gpu_rows_count_the_floor_from_the_samples_trained(small_root):
 
 
 def test_startup_part_skips_without_a_gui(monkeypatch, tmp_path):
-    monkeypatch.setattr(bench, "GUI_APP", tmp_path / "missing" / "app.py")
+    monkeypatch.setattr(bench, "GUI_BENCH", tmp_path / "missing" / "bench.py")
     (row,) = bench.part_startup(bench.Settings())
     assert row.ours is None and "no GUI" in row.ours_note
 
 
-def test_startup_is_timed_to_the_line_the_gui_prints_once_shown():
-    shows = f"import time; time.sleep(0.2); print({bench.STARTUP_LINE!r}, flush=True); time.sleep(0.2)"
-    seconds, mib = bench._time_until_shown([sys.executable, "-c", shows], dict(os.environ))
-    assert 0.2 <= seconds < 10 and mib > 1
-    silent = bench._time_until_shown([sys.executable, "-c", "import time; time.sleep(30)"], dict(os.environ),
-                                     timeout=0.5)
-    assert silent == (None, None)
+def test_startup_is_timed_to_each_line_the_gui_prints():
+    script = "import time; time.sleep(0.2); print('shown', flush=True); time.sleep(0.3); print('ready', flush=True)"
+    seen = bench._time_lines([sys.executable, "-c", script], dict(os.environ), ("shown", "ready"))
+    assert 0.2 <= seen["shown"][0] < seen["ready"][0] - 0.25 and seen["ready"][1] > 1
+    silent = bench._time_lines([sys.executable, "-c", "import time; time.sleep(30)"], dict(os.environ),
+                               ("shown",), timeout=0.5)
+    assert silent == {}
 
 
 def test_floor_counts_every_linear_weight():

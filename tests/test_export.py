@@ -109,3 +109,16 @@ def test_gif_frame_delay_follows_the_frame_rate(tmp_path, fps, delay):
     export.save_gif(tmp_path / "a.gif", frames, fps=fps)  # frames into one, adding their delays
     with Image.open(tmp_path / "a.gif") as im:
         assert im.info["duration"] == delay and im.info["loop"] == 0
+
+
+def test_codes_export_as_csv_rows_and_npz_arrays(tmp_path):
+    z = np.array([[0.5, -1.25, 2.0], [1.0, 0.0, -3.5]], dtype=np.float32)
+    uv = np.array([[0.1, 0.2], [0.3, 0.4]])
+    export.save_codes(tmp_path / "c.csv", z, np.array([7, 2]), uv, np.array(["test", "train"]))
+    lines = (tmp_path / "c.csv").read_text().splitlines()
+    assert lines == ["split,label,u,v,z1,z2,z3", "test,7,0.1,0.2,0.5,-1.25,2", "train,2,0.3,0.4,1,0,-3.5"]
+    export.save_codes(tmp_path / "c.npz", z, np.array([7, 2]), uv, np.array(["test", "train"]))
+    with np.load(tmp_path / "c.npz") as f:
+        assert np.array_equal(f["z"], z) and list(f["split"]) == ["test", "train"] and f["uv"].shape == (2, 2)
+    with pytest.raises(ExplorerError, match=r"\.csv or \.npz"):
+        export.save_codes(tmp_path / "c.txt", z, np.array([7, 2]), uv, np.array(["test", "train"]))

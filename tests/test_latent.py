@@ -93,6 +93,27 @@ def test_sizes_beyond_the_limits_are_refused():
         latent.grid_coords(3, [1, 0, 0, 1])
 
 
+def test_prior_circles_on_a_plane_through_the_origin_have_the_full_radii():
+    centre, circles = latent.prior_stats(5).plane(0, 3).prior_circles()
+    assert np.allclose(centre, 0) and circles == [(1.0, 1.0), (2.0, 2.0), (3.0, 3.0)]
+
+
+def test_prior_circles_shrink_on_a_plane_away_from_the_origin():
+    # the plane z = (u, v, 2): distance 2 from the origin, so |z| = 3 cuts a circle of radius sqrt(5)
+    plane = latent.Plane(np.array([0.5, -0.5, 2.0]), np.eye(3)[:2])
+    centre, circles = plane.prior_circles()
+    assert np.allclose(centre, [-0.5, 0.5])
+    assert [r for r, _ in circles] == [3.0] and np.isclose(circles[0][1], np.sqrt(5))
+    assert np.allclose(np.linalg.norm(plane.to_latent(centre + [circles[0][1], 0])), 3.0, atol=1e-5)
+
+
+def test_bounds_frame_the_bulk_of_the_points_not_the_outliers():
+    rng = np.random.default_rng(0)
+    uv = np.concatenate([rng.uniform(-1, 1, size=(10_000, 2)), [[50.0, -50.0]]])
+    xmin, xmax, ymin, ymax = latent.bounds_of(uv)
+    assert -1.2 < xmin < -0.9 and 0.9 < xmax < 1.2 and -1.2 < ymin < -0.9 and 0.9 < ymax < 1.2
+
+
 def test_nearest_returns_the_closest_first():
     codes = np.array([[0, 0], [5, 5], [1, 0], [0, 2]], dtype=np.float32)
     assert latent.nearest(codes, [0.1, 0], k=3).tolist() == [0, 2, 3]

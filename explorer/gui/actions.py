@@ -1,0 +1,117 @@
+"""The window's actions: menus, toolbar and keyboard shortcuts, from one table."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QLabel, QMessageBox
+
+ZOOM_STEP = 0.8
+
+SHORTCUTS = (  # (action attribute, keys, what it does): the menus, the help box and the README's table
+    ("open_action", "Ctrl+O", "Open a checkpoint"),
+    ("save_action", "Ctrl+S", "Save the current model"),
+    ("train_action", "Ctrl+T", "Train a new model"),
+    ("export_grid_action", "Ctrl+E", "Export a decoded grid"),
+    ("export_strip_action", "Ctrl+Shift+E", "Export the filmstrip (PNG or GIF)"),
+    ("export_map_action", "Ctrl+Shift+M", "Export the map as PNG"),
+    ("explore_action", "Esc", "Explore tool: click or drag to decode"),
+    ("line_action", "L", "Path tool: drag a straight line"),
+    ("freehand_action", "F", "Path tool: draw a freehand path"),
+    ("clear_path_action", "Del", "Clear the path"),
+    ("play_action", "Space", "Play or pause the path animation"),
+    ("manifold_action", "B", "Show the decoded manifold behind the points"),
+    ("prior_action", "N", "Show the prior N(0, I) contours"),
+    ("points_action", "D", "Show the data points"),
+    ("reset_action", "Home", "Reset the view to the data"),
+    ("zoom_in_action", "+", "Zoom in"),
+    ("zoom_out_action", "-", "Zoom out"),
+    ("help_action", "F1", "Show the keyboard shortcuts"),
+    ("quit_action", "Ctrl+Q", "Quit"),
+)
+MOUSE = (
+    ("Click, drag", "Decode there (Explore tool) or draw a path (path tools)"),
+    ("Wheel, right drag", "Zoom"),
+    ("Shift+drag, middle drag", "Pan"),
+    ("Hover a point", "Its original image and label"),
+)
+KEYS = {name: keys for name, keys, _ in SHORTCUTS}
+
+
+def install(window) -> None:
+    """Create the window's actions as attributes (window.open_action, ...), its menus and toolbar."""
+
+    def act(name, text, slot, checkable=False, checked=False) -> QAction:
+        action = QAction(text, window)
+        if name in KEYS:
+            action.setShortcut(QKeySequence(KEYS[name]))
+            action.setToolTip(f"{text} ({KEYS[name]})")
+        action.setCheckable(checkable)
+        action.setChecked(checked)
+        if checkable:
+            action.toggled.connect(slot)
+        else:
+            action.triggered.connect(lambda checked=False: slot())
+        window.addAction(action)  # shortcuts work wherever the focus is in the window
+        setattr(window, name, action)
+        return action
+
+    exports, view_box = window.exports, window.map.view
+    file_menu = window.menuBar().addMenu("&File")
+    for item in (act("open_action", "&Open checkpoint…", window.ask_open),
+                 act("save_action", "&Save model as…", window.ask_save),
+                 act("train_action", "&Train new model…", window.show_train_dialog), None,
+                 act("export_grid_action", "Export decoded &grid…", exports.ask_grid),
+                 act("export_strip_action", "Export &filmstrip…", exports.ask_strip),
+                 act("export_map_action", "Export &map image…", exports.ask_map),
+                 act("export_codes_action", "Export &embeddings…", exports.ask_codes), None,
+                 act("quit_action", "&Quit", window.close)):
+        file_menu.addAction(item) if item else file_menu.addSeparator()
+
+    view = window.menuBar().addMenu("&View")
+    for layer, name, text, on in (("points", "points_action", "Data &points", True),
+                                  ("manifold", "manifold_action", "Decoded &manifold", False),
+                                  ("prior", "prior_action", "Prior N(0, I) &contours", False)):
+        view.addAction(act(name, text, lambda shown, layer=layer: window.show_layer(layer, shown), True, on))
+    view.addSeparator()
+    view.addAction(act("reset_action", "&Reset view", window.reset_view))
+    view.addAction(act("zoom_in_action", "Zoom &in", lambda: view_box.scaleBy((ZOOM_STEP, ZOOM_STEP))))
+    view.addAction(act("zoom_out_action", "Zoom &out", lambda: view_box.scaleBy((1 / ZOOM_STEP, 1 / ZOOM_STEP))))
+    window.zoom_in_action.setShortcuts([QKeySequence("+"), QKeySequence("="), QKeySequence.ZoomIn])
+    window.zoom_out_action.setShortcuts([QKeySequence("-"), QKeySequence.ZoomOut])
+    view.addSeparator()
+    for dock in window.findChildren(QDockWidget):
+        view.addAction(dock.toggleViewAction())
+
+    tools = window.menuBar().addMenu("&Tools")
+    group = QActionGroup(window)
+    for name, text, tool in (("explore_action", "&Explore (decode)", "explore"),
+                             ("line_action", "Straight &line path", "line"),
+                             ("freehand_action", "&Freehand path", "freehand")):
+        group.addAction(act(name, text, lambda on, tool=tool: on and window.set_tool(tool), True, tool == "explore"))
+        tools.addAction(getattr(window, name))
+    tools.addSeparator()
+    tools.addAction(act("clear_path_action", "&Clear path", window.clear_path))
+    tools.addAction(act("play_action", "&Play / pause path", window.filmstrip.play.toggle))
+
+    window.menuBar().addMenu("&Help").addAction(act("help_action", "&Keyboard shortcuts",
+                                                    lambda: show_shortcuts(window)))
+
+    toolbar = window.addToolBar("Main")
+    toolbar.setObjectName("main toolbar")
+    toolbar.setMovable(False)
+    for name in ("open_action", "train_action", None, "explore_action", "line_action", "freehand_action", None,
+                 "points_action", "manifold_action", "prior_action", "reset_action", None):
+        toolbar.addAction(getattr(window, name)) if name else toolbar.addSeparator()
+    window.label_text = toolbar.addWidget(QLabel(" Decode as "))
+    window.label_widget = toolbar.addWidget(window.label_combo)
+
+
+def show_shortcuts(window) -> None:
+    rows = [(keys, what) for _, keys, what in SHORTCUTS] + list(MOUSE)
+    table = "".join(f"<tr><td><b>{keys}</b>&nbsp;&nbsp;</td><td>{what}</td></tr>" for keys, what in rows)
+    box = QMessageBox(QMessageBox.Information, "Keyboard shortcuts", f"<table>{table}</table>", QMessageBox.Ok,
+                      window)
+    box.setModal(False)
+    box.setAttribute(Qt.WA_DeleteOnClose)
+    box.show()

@@ -1,0 +1,135 @@
+"""How fast the window is on this machine: `python -m explorer.gui.bench [--points N] [--json]`.
+
+Measures start-up (a fresh process until the window shows, and until the default model's map is
+drawn), then the map with N points (default 70,000, all of MNIST): setting them, one frame while
+panning, hiding a digit, a hover hit-test, and a decode from request to result on the UI thread.
+Renders offscreen unless QT_QPA_PLATFORM says otherwise; the raster work is the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch  # noqa: F401 - before the QApplication
+from PySide6.QtCore import QEventLoop, QPointF
+from PySide6.QtWidgets import QApplication
+
+from explorer.config import ModelConfig
+from explorer.gui.app import application
+from explorer.gui.jobs import DecodeRequest, decode
+from explorer.gui.latent_map import LatentMap
+from explorer.gui.workers import Worker
+from explorer.models import build_model
+
+
+def timed(fn, repeat: int) -> float:
+    """Median milliseconds of fn() over `repeat` runs."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(1000 * (time.perf_counter() - start))
+    return statistics.median(times)
+
+
+# Run in a fresh process: prints "shown" when the window is up and "ready" when the map is drawn.
+STARTUP_CHILD = """
+import explorer.gui.app as app
+from PySide6.QtCore import QTimer
+qapp = app.application()
+def watch():
+    window = next((w for w in qapp.topLevelWidgets() if type(w).__name__ == "MainWindow" and w.isVisible()), None)
+    if window is None:
+        return QTimer.singleShot(1, watch)
+    print("shown", flush=True)
+    window.session_changed.connect(lambda s: (print("ready", flush=True), QTimer.singleShot(0, window.close)))
+QTimer.singleShot(0, watch)
+app.run(None, DATA_DIR)
+"""
+
+
+def startup(data_dir) -> dict[str, float]:
+    """Seconds from launching a fresh process to the window shown, and to the default model's map drawn."""
+    env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+    start = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-c", STARTUP_CHILD.replace("DATA_DIR", repr(data_dir))],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+    seen = {line.strip(): time.perf_counter() - start for line in child.stdout}
+    child.wait()
+    return {"start-up: window shown (s)": seen.get("shown", float("nan")),
+            "start-up: map drawn (s)": seen.get("ready", float("nan"))}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m explorer.gui.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--points", type=int, default=70_000)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--data-dir", help="torchvision root for the start-up run (default: as the app finds it)")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before the QApplication exists
+    app = application()
+    plot = LatentMap()
+    plot.resize(900, 700)
+    plot.show()
+    app.processEvents()
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, args.points)
+    uv = rng.normal(size=(args.points, 2)) + np.stack([np.cos(labels), np.sin(labels)], axis=1) * 2
+    plot.show_range((-5, 5, -5, 5))
+    viewport = plot.viewport()
+    results = {"points": args.points, "cpu threads": torch.get_num_threads(), "platform": app.platformName()}
+    results.update(startup(args.data_dir))
+    results["set points (ms)"] = timed(lambda: plot.set_points(uv, labels), args.repeat)
+    steps = iter(range(10**9))
+
+    def pan_frame():
+        plot.view.translateBy(x=0.05 * (1 if next(steps) % 40 < 20 else -1))
+        viewport.repaint()
+    results["pan frame (ms)"] = timed(pan_frame, args.repeat * 3)
+    shown = np.ones(10, dtype=bool)
+
+    def toggle_digit():
+        shown[3] = not shown[3]
+        plot.set_shown_labels(shown)
+        viewport.repaint()
+    results["hide a digit + frame (ms)"] = timed(toggle_digit, args.repeat)
+    plot.set_shown_labels(np.zeros(10, dtype=bool))
+    results["pan frame, points hidden (ms)"] = timed(pan_frame, args.repeat * 3)
+    plot.set_shown_labels(np.ones(10, dtype=bool))
+    results["hover hit-test (ms)"] = timed(lambda: plot.cloud.point_at(QPointF(0.3, 0.2), plot._pixel()), args.repeat)
+
+    model = build_model(ModelConfig(kind="vae"), seed=0).eval()
+    worker = Worker(decode, True, "bench decode")
+    got, latency = [], []
+    worker.done.connect(lambda r, result: got.append(r))
+    for _ in range(args.repeat):
+        z = rng.normal(size=(1, 2)).astype(np.float32)
+        start = time.perf_counter()
+        request = worker.submit(DecodeRequest(model, z, (0.0, 0.0), None, None))
+        while request not in got:  # the image is back on the UI thread
+            app.processEvents(QEventLoop.WaitForMoreEvents)
+        latency.append(1000 * (time.perf_counter() - start))
+    worker.stop()
+    results["decode request to result (ms)"] = statistics.median(latency)
+    plot.stop_timers()
+    plot.close()
+    QApplication.processEvents()
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        for k, v in results.items():
+            print(f"{k:30s} {v:.1f}" if isinstance(v, float) else f"{k:30s} {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

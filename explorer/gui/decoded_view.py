@@ -1,0 +1,75 @@
+"""The decoded image at the cursor, large and crisp, and the nearest real image for comparison."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from explorer.gui.latent_map import to_pixmap
+
+HINT = "Click or drag on the map to decode a point"
+
+
+class PixelImage(QLabel):
+    """A small grey image scaled by a whole factor to fill the label, nearest neighbour, never blurred."""
+
+    def __init__(self, minimum: int, parent=None):
+        super().__init__(parent)
+        self.image: np.ndarray | None = None
+        self.setMinimumSize(minimum, minimum)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.setAlignment(Qt.AlignCenter)
+        self.setStyleSheet("background: #000000;")
+
+    def set_image(self, image: np.ndarray | None) -> None:
+        self.image = None if image is None else np.array(image, dtype=np.uint8)
+        self._render()
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._render()
+
+    def sizeHint(self) -> QSize:
+        return QSize(self.minimumWidth(), self.minimumHeight())
+
+    def _render(self) -> None:
+        if self.image is None:
+            self.setPixmap(QPixmap())
+            return
+        h, w = self.image.shape
+        scale = max(1, min(self.width() // w, self.height() // h))
+        self.setPixmap(to_pixmap(self.image, scale))
+
+
+class DecodedView(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.decoded = PixelImage(224)
+        self.where = QLabel(HINT)
+        self.where.setWordWrap(True)
+        self.where.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.nearest_title = QLabel("<b>Nearest real image</b>")
+        self.nearest = PixelImage(112)
+        self.nearest.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+        self.nearest_caption = QLabel("")
+        self.nearest_caption.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        for w, stretch in ((self.decoded, 3), (self.where, 0), (self.nearest_title, 0),
+                           (self.nearest, 1), (self.nearest_caption, 0)):
+            layout.addWidget(w, stretch)
+
+    def show_decode(self, image: np.ndarray, where: str) -> None:
+        self.decoded.set_image(image)
+        self.where.setText(where)
+
+    def show_nearest(self, image: np.ndarray | None, caption: str) -> None:
+        self.nearest.set_image(image)
+        self.nearest_caption.setText(caption)
+
+    def clear(self, message: str = HINT) -> None:
+        self.decoded.set_image(None)
+        self.nearest.set_image(None)
+        self.where.setText(message)
+        self.nearest_caption.setText("")

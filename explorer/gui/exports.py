@@ -1,0 +1,79 @@
+"""Exports from the window: decoded grid, filmstrip, map image, embeddings.
+
+Each `ask_*` asks where (a file dialog) and then calls the method that writes; the writing runs on
+the window's jobs thread through explorer.export, atomically, and failures become messages.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QBuffer, QIODevice
+from PySide6.QtWidgets import QFileDialog
+
+from explorer import export
+from explorer.errors import ExplorerError
+from explorer.files import atomic_write
+from explorer.gui.export_dialog import GridExportDialog
+
+STRIP_SCALE = 4  # exported filmstrip pixels per image pixel: 112 px frames for a slide
+
+
+class Exports:
+    def __init__(self, window):
+        self.window = window
+
+    def _ask(self, title: str, name: str, filters: str) -> str:
+        path, _ = QFileDialog.getSaveFileName(self.window, title, name, filters)
+        return path
+
+    def ask_grid(self) -> None:
+        w = self.window
+        if w.session is None:
+            return
+        dialog = GridExportDialog(w.map.visible_bounds(), f"{w.session.name}-grid.png", w)
+        if dialog.exec():
+            self.grid(dialog.path.text(), dialog.n.value(), dialog.bounds(), dialog.scale.value())
+
+    def grid(self, path: str, n: int, bounds, scale: int = 1) -> None:
+        """n x n decodes over bounds as one PNG, exactly as `explorer grid` writes it."""
+        model, plane, label = self.window.session.model, self.window.plane, self.window.label()
+
+        def write():
+            return export.save_png(path, export.grid_image(model, plane, n, bounds, label), scale)
+        self.window.run_job((write,))
+
+    def ask_strip(self) -> None:
+        if self.window.path_result is None:
+            self.window.show_message("Nothing to export", "Draw a path on the map first (L or F).")
+        elif path := self._ask("Export filmstrip", "path.png", "PNG strip (*.png);;GIF animation (*.gif)"):
+            self.strip(path)
+
+    def strip(self, path: str, scale: int = STRIP_SCALE) -> None:
+        self.window.run_job((export.save_strip, path, self.window.path_result.frames, scale))
+
+    def ask_map(self) -> None:
+        if path := self._ask("Export map image", "map.png", "PNG image (*.png)"):
+            self.map_image(path)
+
+    def map_image(self, path: str) -> None:
+        """The map as it is on screen (Qt renders it on this thread; the file is written atomically)."""
+        buffer = QBuffer()
+        buffer.open(QIODevice.WriteOnly)
+        self.window.map.grab().save(buffer, "PNG")
+        data = bytes(buffer.data())
+        try:
+            written = atomic_write(path, lambda f: f.write(data), (".png",))
+        except ExplorerError as e:
+            self.window.show_message("Could not write the file", str(e))
+            return
+        self.window.wrote(written)
+
+    def ask_codes(self) -> None:
+        if self.window.points is None:
+            self.window.show_message("Nothing to export", "There are no embedded images on the map.")
+        elif path := self._ask("Export embeddings", "embeddings.csv", "CSV table (*.csv);;NumPy arrays (*.npz)"):
+            self.codes(path)
+
+    def codes(self, path: str) -> None:
+        """Every point on the map: its full code, its map position, label and split."""
+        p, plane = self.window.points, self.window.plane
+        self.window.run_job((export.save_codes, path, p.codes, p.labels, plane.project(p.codes), p.split_names()))

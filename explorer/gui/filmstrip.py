@@ -1,0 +1,152 @@
+"""The decodes along an interpolation path, side by side, with controls to resample, play and export."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from explorer.export import tile
+from explorer.gui.latent_map import to_pixmap
+from explorer.latent import MAX_STEPS
+
+DEFAULT_STEPS = 10
+PLAY_FPS = 8
+
+
+class Strip(QLabel):
+    """The frames in one row, enlarged by a whole factor; click a frame to pick it."""
+
+    clicked = Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.frames: np.ndarray | None = None
+        self.current = -1
+        self.setMinimumHeight(60)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.setAlignment(Qt.AlignLeft | Qt.AlignVCenter)
+        self._cell = 0
+
+    def set_frames(self, frames: np.ndarray | None) -> None:
+        self.frames = frames
+        self.current = -1
+        self._render()
+
+    def set_current(self, k: int) -> None:
+        self.current = k
+        self._render()
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._render()
+
+    def mousePressEvent(self, event):
+        if self.frames is not None and self._cell and event.button() == Qt.LeftButton:
+            k = int(event.position().x()) // self._cell
+            if 0 <= k < len(self.frames):
+                self.clicked.emit(k)
+
+    def _render(self) -> None:
+        if self.frames is None or len(self.frames) == 0:
+            self.clear()
+            self._cell = 0
+            return
+        n = len(self.frames)
+        scale = max(1, min((self.height() - 4) // 28, self.width() // (28 * n)))
+        pix = to_pixmap(tile(self.frames, n), scale)
+        self._cell = 28 * scale
+        if 0 <= self.current < n:
+            painter = QPainter(pix)
+            painter.setPen(QPen(QColor("#ffd54a"), max(2, scale // 2)))
+            painter.drawRect(QRect(self.current * self._cell + 1, 1, self._cell - 2, self._cell - 2))
+            painter.end()
+        self.setPixmap(pix)
+
+
+class Filmstrip(QWidget):
+    settings_changed = Signal()  # steps or interpolation changed: decode the path again
+    frame_selected = Signal(int)  # the user picked a frame, or the animation moved to it
+    export_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.strip = Strip()
+        self.strip.clicked.connect(self.show_frame)
+        self.caption = QLabel("Draw a path on the map: L for a straight line, F for freehand")
+        self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # never resize the map
+        self.steps = QSpinBox()
+        self.steps.setRange(2, MAX_STEPS)
+        self.steps.setValue(DEFAULT_STEPS)
+        self.steps.setPrefix("Steps ")
+        self.steps.setToolTip("How many decodes, evenly spaced along the path")
+        self.steps.valueChanged.connect(self.settings_changed)
+        self.interpolation = QComboBox()
+        self.interpolation.addItems(["Linear", "Spherical"])
+        self.interpolation.setToolTip("Spherical (slerp) walks between the full codes of each segment's ends,\n"
+                                      "keeping the norm typical of the prior; for latent dimensions above 2")
+        self.interpolation.currentIndexChanged.connect(self.settings_changed)
+        self.play = QPushButton("Play")
+        self.play.setCheckable(True)
+        self.play.setToolTip("Play the path as an animation (Space)")
+        self.play.toggled.connect(self._toggle_play)
+        self.export = QPushButton("Export…")
+        self.export.setToolTip("Save the strip as PNG or the animation as GIF")
+        self.export.clicked.connect(self.export_requested)
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000 // PLAY_FPS)
+        self._timer.timeout.connect(self._advance)
+
+        controls = QHBoxLayout()
+        controls.addWidget(self.caption, 1)
+        for w in (self.steps, self.interpolation, self.play, self.export):
+            controls.addWidget(w)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.addLayout(controls)
+        layout.addWidget(self.strip, 1)
+        self.set_frames(None)
+
+    @property
+    def frames(self) -> np.ndarray | None:
+        return self.strip.frames
+
+    def spherical(self) -> bool:
+        return self.interpolation.isEnabled() and self.interpolation.currentIndex() == 1
+
+    def allow_spherical(self, allowed: bool) -> None:
+        self.interpolation.setEnabled(allowed)
+        if not allowed:
+            self.interpolation.setToolTip("Spherical interpolation needs a latent dimension above 2")
+
+    def set_frames(self, frames: np.ndarray | None, caption: str = "") -> None:
+        self.strip.set_frames(frames)
+        has = frames is not None and len(frames) > 0
+        self.play.setEnabled(has)
+        self.export.setEnabled(has)
+        if not has:
+            self.play.setChecked(False)
+        if caption:
+            self.caption.setText(caption)
+
+    def show_frame(self, k: int) -> None:
+        self.strip.set_current(k)
+        self.frame_selected.emit(k)
+
+    def stop(self) -> None:
+        self.play.setChecked(False)
+
+    def _toggle_play(self, playing: bool) -> None:
+        self.play.setText("Pause" if playing else "Play")
+        if playing:
+            self._timer.start()
+        else:
+            self._timer.stop()
+
+    def _advance(self) -> None:
+        if self.frames is None or len(self.frames) == 0:
+            self.stop()
+            return
+        self.show_frame((self.strip.current + 1) % len(self.frames))

@@ -1,0 +1,115 @@
+"""What the worker threads run: plain functions over the core engine, free of Qt.
+
+Each takes a request (a frozen snapshot of everything it needs, so the UI can move on) and a
+`report` callback for progress, and returns a result the UI shows as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from explorer import checkpoint, export, latent, trained
+from explorer.gui.session import open_session
+
+
+@dataclass(frozen=True)
+class DecodeRequest:
+    model: object
+    z: np.ndarray  # (1, d) the full code
+    uv: tuple[float, float]  # where it is on the map (for a code off the plane: its projection)
+    label: int | None  # for a conditional model
+    nearest: tuple[str, np.ndarray] | None  # (split name, codes) to find the nearest real image in
+
+
+@dataclass(frozen=True)
+class Decoded:
+    request: DecodeRequest
+    image: np.ndarray  # (28, 28) uint8
+    nearest: tuple[str, int, float] | None  # split name, index, distance
+
+
+def decode(req: DecodeRequest, report) -> Decoded:
+    image = latent.decode(req.model, req.z, req.label)[0]
+    near = None
+    if req.nearest is not None:
+        name, codes = req.nearest
+        i = int(latent.nearest(codes, req.z[0], k=1)[0])
+        near = (name, i, float(np.linalg.norm(codes[i] - req.z[0])))
+    return Decoded(req, image, near)
+
+
+@dataclass(frozen=True)
+class ManifoldRequest:
+    model: object
+    plane: latent.Plane
+    bounds: tuple[float, float, float, float]
+    cells: int
+    label: int | None
+
+
+def manifold(req: ManifoldRequest, report) -> tuple[np.ndarray, tuple]:
+    """The decoded-manifold layer: a cells x cells grid of decodes over bounds, as one image."""
+    return export.grid_image(req.model, req.plane, req.cells, req.bounds, req.label), req.bounds
+
+
+@dataclass(frozen=True)
+class PathRequest:
+    model: object
+    plane: latent.Plane
+    waypoints: np.ndarray  # (k, 2) map points
+    steps: int
+    spherical: bool
+    label: int | None
+
+
+@dataclass(frozen=True)
+class PathDecoded:
+    request: PathRequest
+    codes: np.ndarray  # (steps, d)
+    positions: np.ndarray  # (steps, 2) on the map (projected, for spherical paths that leave the plane)
+    frames: np.ndarray  # (steps, 28, 28) uint8
+
+
+def path(req: PathRequest, report) -> PathDecoded:
+    codes = latent.path_codes(req.plane, req.waypoints, req.steps, req.spherical)
+    return PathDecoded(req, codes, req.plane.project(codes), latent.decode(req.model, codes, req.label))
+
+
+@dataclass(frozen=True)
+class OpenRequest:
+    source: object  # a path, or a Checkpoint already in memory
+    data_dir: object
+
+
+def open_model(req: OpenRequest, report):
+    return open_session(req.source, req.data_dir, report)
+
+
+def model_key(path) -> str:
+    """How the window names a checkpoint file: its absolute path."""
+    return str(Path(path).expanduser().resolve())
+
+
+def catalog() -> list[tuple[str, object]]:
+    """The shipped latent models that load, as (path, Checkpoint); ones that fail are left out."""
+    found = []
+    for path in trained.shipped():
+        try:
+            found.append((model_key(path), checkpoint.load(path)))
+        except Exception:  # noqa: BLE001 - a broken shipped file shows up when the user opens it
+            continue
+    return found
+
+
+def call(req: tuple, report):
+    """Run fn(*args) for the one-off jobs (exports, saves); returns what it returns."""
+    fn, *args = req
+    return fn(*args)
+
+
+def save_model(path, session) -> Path:
+    """Write the session's model; its stats go with it so the map looks the same when reopened."""
+    return checkpoint.save(path, session.model, session.ckpt.meta, session.stats)

@@ -1,0 +1,275 @@
+"""The latent map: a pyqtgraph plot of map coordinates (u, v) with layers, and the mouse tools.
+
+Layers, bottom to top: the decoded manifold (a tiled image), the points (PointCloud), the prior's
+contours, the interpolation path, the cursor. The widget knows nothing about models: it shows what it
+is given and emits what the user does (decode here, this path, this point hovered, the view settled),
+so a second instance (a compare view) is just another LatentMap.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import QApplication, QFrame, QLabel, QVBoxLayout
+
+from explorer.gui.point_cloud import PointCloud
+
+TOOLS = ("explore", "line", "freehand")
+SETTLE_MS = 200  # the manifold is re-rendered once pan/zoom has been still this long
+FREEHAND_STEP_PX = 4.0  # a freehand path keeps a point every this many pixels
+INSET_SCALE = 3
+
+
+def to_pixmap(image: np.ndarray, scale: int = 1) -> QPixmap:
+    """uint8 (h, w) grey image -> QPixmap, enlarged by nearest neighbour so pixels stay crisp."""
+    image = np.ascontiguousarray(image, dtype=np.uint8)
+    h, w = image.shape
+    qimage = QImage(image.data, w, h, w, QImage.Format_Grayscale8).copy()  # copy: own the bytes
+    if scale != 1:
+        qimage = qimage.scaled(w * scale, h * scale, Qt.IgnoreAspectRatio, Qt.FastTransformation)
+    return QPixmap.fromImage(qimage)
+
+
+class MapViewBox(pg.ViewBox):
+    """Left button: the active tool (decode, or draw a path); Shift+left or middle: pan; right: zoom."""
+
+    def __init__(self, owner: "LatentMap"):
+        super().__init__(lockAspect=True, enableMenu=False)
+        self._owner = owner
+
+    def mouseClickEvent(self, ev):
+        if ev.button() == Qt.LeftButton:
+            ev.accept()
+            self._owner._clicked(self.mapToView(ev.pos()))
+        else:
+            ev.ignore()
+
+    def mouseDragEvent(self, ev, axis=None):
+        if ev.button() == Qt.LeftButton and not ev.modifiers() & Qt.ShiftModifier and axis is None:
+            ev.accept()
+            self._owner._dragged(self.mapToView(ev.buttonDownPos()), self.mapToView(ev.pos()), ev.isFinish())
+        else:
+            super().mouseDragEvent(ev, axis)
+
+
+class LatentMap(pg.PlotWidget):
+    decode_requested = Signal(float, float)  # the user clicked or dragged to map point (u, v)
+    path_changed = Signal(object, bool)  # (k, 2) waypoints on the map; True when the drawing is finished
+    point_hovered = Signal(int)  # index of the point under the pointer, -1 when none
+    region_settled = Signal(object)  # (xmin, xmax, ymin, ymax) once pan/zoom has stopped
+
+    def __init__(self, parent=None):
+        # Every pointer move must reach the drag handler: pyqtgraph's default rate limit drops moves,
+        # so the last positions of a fast drag (where the pointer stops) would never be decoded.
+        pg.setConfigOption("mouseRateLimit", -1)
+        self.view = MapViewBox(self)
+        super().__init__(parent, viewBox=self.view)
+        self.setMenuEnabled(False)
+        self.hideButtons()
+        self._axis_labels = None
+        self.set_axis_labels("z₁", "z₂")
+        self._prior = None
+        self.tool = "explore"
+        self._freehand: list[QPointF] = []
+        self._hovered = -1
+        self._last_pointer = None  # where the pointer last was, in widget pixels (for the inset)
+
+        self.background = pg.ImageItem(axisOrder="row-major")
+        self.background.setZValue(-10)
+        self.background.setOpacity(0.8)
+        self.cloud = PointCloud()
+        self.prior = pg.ItemGroup()
+        self.prior.setZValue(5)
+        self.path_line = pg.PlotCurveItem(pen=pg.mkPen("#ffd54a", width=2))
+        self.path_samples = pg.ScatterPlotItem(size=7, pen=pg.mkPen("#202020"), brush=pg.mkBrush("#ffd54a"))
+        self.cursor = pg.ScatterPlotItem()
+        for z, item in enumerate((self.path_line, self.path_samples, self.cursor)):
+            item.setZValue(10 + z)
+        for item in (self.background, self.cloud, self.prior, self.path_line, self.path_samples, self.cursor):
+            self.addItem(item)
+        self.background.hide()
+        self.prior.hide()
+
+        self.inset = Inset(self)
+
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(lambda: self.region_settled.emit(self.visible_bounds()))
+        self.view.sigRangeChanged.connect(self._settle.start)
+        self.scene().sigMouseMoved.connect(self._moved)
+
+    # --- what the owner shows -------------------------------------------------------------------
+    def set_axis_labels(self, horizontal: str, vertical: str) -> None:
+        if self._axis_labels != (horizontal, vertical):  # a new label re-lays out the plot: only on change
+            self._axis_labels = (horizontal, vertical)
+            self.setLabel("bottom", horizontal)
+            self.setLabel("left", vertical)
+
+    def set_points(self, uv: np.ndarray | None, labels: np.ndarray | None) -> None:
+        if uv is None:
+            uv, labels = np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
+        self.cloud.set_points(uv, labels)
+        self._set_hovered(-1)
+
+    def set_shown_labels(self, shown: np.ndarray) -> None:
+        self.cloud.set_shown_labels(shown)
+        self._set_hovered(-1)
+
+    def set_cursor(self, u: float, v: float) -> None:
+        self.cursor.setData([u, u], [v, v], symbol="o", size=[20, 20], brush=None,
+                            pen=[pg.mkPen("#000000", width=4), pg.mkPen("#ffffff", width=2)])
+
+    def hide_cursor(self) -> None:
+        self.cursor.setData([], [])
+
+    def set_path(self, waypoints: np.ndarray | None, samples: np.ndarray | None = None) -> None:
+        """The drawn path (k, 2) and, if known, the map positions of its decoded samples."""
+        if waypoints is None or len(waypoints) == 0:
+            self.path_line.setData([], [])
+            self.path_samples.setData([], [])
+            return
+        self.path_line.setData(waypoints[:, 0], waypoints[:, 1])
+        if samples is not None:
+            self.path_samples.setData(samples[:, 0], samples[:, 1])
+
+    def set_background(self, image: np.ndarray | None, bounds=None) -> None:
+        """A tiled decode (row 0 = largest v) stretched over bounds (xmin, xmax, ymin, ymax)."""
+        if image is None:
+            self.background.clear()
+            return
+        xmin, xmax, ymin, ymax = bounds
+        # row-major images are drawn with row 0 at the smallest v, so flip the grid's top row down
+        self.background.setImage(np.ascontiguousarray(image[::-1]), levels=(0, 255), autoLevels=False)
+        self.background.setRect(QRectF(xmin, ymin, xmax - xmin, ymax - ymin))
+
+    def set_prior(self, centre: np.ndarray, circles: list[tuple[float, float]]) -> None:
+        """Dashed circles where N(0, I) has the density it has at radius r (1, 2, 3 sigma)."""
+        key = (tuple(np.round(centre, 9)), tuple(circles))
+        if key == self._prior:
+            return
+        self._prior = key
+        for item in list(self.prior.childItems()):
+            item.setParentItem(None)
+            self.scene().removeItem(item)
+        angles = np.linspace(0, 2 * np.pi, 121)
+        pen = pg.mkPen((255, 255, 255, 170), width=1.5, style=Qt.DashLine)
+        for r, radius in circles:
+            curve = pg.PlotCurveItem(centre[0] + radius * np.cos(angles), centre[1] + radius * np.sin(angles), pen=pen)
+            curve.setParentItem(self.prior)
+            text = pg.TextItem(f"{r:g}σ", color=(255, 255, 255, 200), anchor=(0.5, 1.0))
+            text.setPos(centre[0], centre[1] + radius)
+            text.setParentItem(self.prior)
+
+    def set_layer_visible(self, layer: str, visible: bool) -> None:
+        {"points": self.cloud, "manifold": self.background, "prior": self.prior}[layer].setVisible(visible)
+
+    def show_range(self, bounds) -> None:
+        xmin, xmax, ymin, ymax = (float(b) for b in bounds)  # numpy float32 overflows pyqtgraph's limit checks
+        self.view.setRange(xRange=(xmin, xmax), yRange=(ymin, ymax), padding=0.02)
+
+    def visible_bounds(self) -> tuple[float, float, float, float]:
+        (xmin, xmax), (ymin, ymax) = self.view.viewRange()
+        return xmin, xmax, ymin, ymax
+
+    def set_tool(self, tool: str) -> None:
+        if tool not in TOOLS:
+            raise ValueError(f"unknown tool {tool!r}")
+        self.tool = tool
+        self.setCursor(Qt.CrossCursor if tool != "explore" else Qt.ArrowCursor)
+
+    def show_inset(self, image: np.ndarray, text: str) -> None:
+        """A small card near the pointer with a point's original image and what it is."""
+        self.inset.set(image, text)
+        self._place_inset()
+        self.inset.show()
+        self.inset.raise_()
+
+    def hide_inset(self) -> None:
+        self.inset.hide()
+
+    def stop_timers(self) -> None:
+        self._settle.stop()
+
+    # --- mouse -----------------------------------------------------------------------------------
+    def _clicked(self, pos: QPointF) -> None:
+        self.decode_requested.emit(pos.x(), pos.y())
+
+    def _dragged(self, start: QPointF, pos: QPointF, finished: bool) -> None:
+        self._set_hovered(-1)
+        if self.tool == "explore":
+            self.decode_requested.emit(pos.x(), pos.y())
+            return
+        if self.tool == "line":
+            points = [start, pos]
+        else:
+            if not self._freehand or self._freehand[0] != start:
+                self._freehand = [start]
+            last = self._freehand[-1]
+            px, py = self._pixel()
+            moved = np.hypot((pos.x() - last.x()) / px, (pos.y() - last.y()) / py)
+            if moved >= FREEHAND_STEP_PX or (finished and moved > 0):  # the end point always counts
+                self._freehand.append(pos)
+            points = self._freehand
+        self.path_changed.emit(np.array([[p.x(), p.y()] for p in points]), finished)
+        if finished:
+            self._freehand = []
+
+    def _moved(self, scene_pos) -> None:
+        if not self.view.sceneBoundingRect().contains(scene_pos) or QApplication.mouseButtons() != Qt.NoButton:
+            self._set_hovered(-1)
+            return
+        self._last_pointer = self.mapFromScene(scene_pos)
+        self._set_hovered(self.cloud.point_at(self.view.mapSceneToView(scene_pos), self._pixel()))
+        if self.inset.isVisible():
+            self._place_inset()
+
+    def _set_hovered(self, k: int) -> None:
+        if k != self._hovered:
+            self._hovered = k
+            if k < 0:
+                self.hide_inset()
+            self.point_hovered.emit(k)
+
+    def _pixel(self) -> tuple[float, float]:
+        """Size of one screen pixel in map units (x, y)."""
+        px, py = self.view.viewPixelSize()
+        return px or 1.0, py or 1.0
+
+    def _place_inset(self) -> None:
+        p = self._last_pointer
+        if p is None:
+            return
+        x, y = p.x() + 16, p.y() + 16
+        if x + self.inset.width() > self.width():
+            x = p.x() - 16 - self.inset.width()
+        if y + self.inset.height() > self.height():
+            y = p.y() - 16 - self.inset.height()
+        self.inset.move(max(int(x), 0), max(int(y), 0))
+
+
+class Inset(QFrame):
+    """The hover card: an original image, enlarged, over a line of text."""
+
+    def __init__(self, parent):
+        super().__init__(parent)
+        self.setAttribute(Qt.WA_TransparentForMouseEvents)
+        self.setStyleSheet("Inset { background: #202124; border: 1px solid #80868b; border-radius: 3px; }"
+                           "QLabel { color: #e8eaed; }")
+        self.image = QLabel()
+        self.text = QLabel()
+        self.text.setAlignment(Qt.AlignCenter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(2)
+        layout.addWidget(self.image)
+        layout.addWidget(self.text)
+        self.hide()
+
+    def set(self, image: np.ndarray, text: str) -> None:
+        self.shown = image
+        self.image.setPixmap(to_pixmap(image, INSET_SCALE))
+        self.text.setText(text)
+        self.adjustSize()

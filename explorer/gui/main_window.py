@@ -1,0 +1,554 @@
+"""The explorer window: docks and status bar, the current model, and the wiring between panels and workers.
+
+Panels emit what the user did; the window turns it into requests for the workers (each carries the
+model and plane it is for, so a request stays valid whatever happens next) and shows their results.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar
+
+from explorer import checkpoint, latent, trained
+from explorer.data import classes
+from explorer.gui import actions, jobs
+from explorer.gui.decoded_view import DecodedView
+from explorer.gui.exports import Exports
+from explorer.gui.filmstrip import Filmstrip
+from explorer.gui.map_panel import MapPanel
+from explorer.gui.model_list import ModelList
+from explorer.gui.session import Session, open_session
+from explorer.gui.train_dialog import TrainDialog
+from explorer.gui.workers import Worker
+
+MANIFOLD_CELLS = 20  # decodes per side of the background layer
+PATH_HINT = "Draw a path on the map: L for a straight line, F for freehand"
+
+
+class MainWindow(QMainWindow):
+    session_changed = Signal(object)  # Session now shown
+    models_listed = Signal()  # the shipped models are in the model list
+    trained_ready = Signal(object)  # Session of a finished training run, placed with both splits
+    decoded = Signal(object)  # jobs.Decoded now shown
+    path_decoded = Signal(object)  # jobs.PathDecoded now in the filmstrip
+    background_rendered = Signal()
+    exported = Signal(str)  # a file was written
+    message_shown = Signal(str, str)  # title, text of a message box
+
+    def __init__(self, data_dir=None, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Latent Explorer")
+        self.data_dir = data_dir
+        self.session: Session | None = None
+        self.key: str | None = None  # the current model's row in the model list
+        self.sessions: dict[str, Session] = {}  # key -> models opened, trained or picked
+        self.catalog: dict[str, checkpoint.Checkpoint] = {}  # key -> shipped models listed, not opened yet
+        self.points = None  # session.Points on the map
+        self.plane: latent.Plane | None = None
+        self.axes = (0, 1)
+        self.cursor: tuple[float, float] | None = None
+        self.shown_decode: jobs.Decoded | None = None
+        self.path: np.ndarray | None = None  # waypoints (k, 2)
+        self.path_result: jobs.PathDecoded | None = None
+        self.training_key: str | None = None
+        self.last_trained_key: str | None = None
+        self._before_training: tuple = (None, None)  # (session, key) shown when the run started
+        self._trained_count = 0
+        self._fit_each_epoch = True
+        self._fallback = None  # the default model, if the one asked for at start fails to open
+        self._latest: dict[str, int] = {}  # worker name -> latest request id
+        self._loading_key: str | None = None
+        self._decode_floor = 0  # decodes up to this id were for an earlier model
+        self._job_callbacks: dict[int, tuple] = {}
+
+        self.map_panel = MapPanel()
+        self.map = self.map_panel.map
+        self.decoded_view = DecodedView()
+        self.filmstrip = Filmstrip()
+        self.model_list = ModelList()
+        self.train_dialog = TrainDialog(data_dir, self)
+        self.exports = Exports(self)
+        self.label_combo = QComboBox()
+        self.label_combo.setToolTip("A conditional model decodes a code together with a label: which digit to draw")
+        self.setCentralWidget(self.map_panel)
+        docks = [self._dock("Models", self.model_list, Qt.LeftDockWidgetArea),
+                 self._dock("Decoded", self.decoded_view, Qt.RightDockWidgetArea)]
+        self.resizeDocks(docks, [300, 300], Qt.Horizontal)
+        self.resizeDocks([self._dock("Interpolation path", self.filmstrip, Qt.BottomDockWidgetArea)], [190],
+                         Qt.Vertical)
+        self.coords = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)  # busy, without a percentage
+        self.progress.setMaximumWidth(160)
+        self.progress.hide()
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(self.coords)
+
+        self.decoder = self._worker(jobs.decode, True, "decode", self._decoded)
+        self.manifold = self._worker(jobs.manifold, True, "manifold", self._manifold_ready)
+        self.pather = self._worker(jobs.path, True, "path", self._path_ready)
+        self.loader = self._worker(jobs.open_model, True, "load", self._session_ready, self._load_failed)
+        self.jobs = self._worker(jobs.call, False, "jobs", self._job_done, self._job_failed)
+        self.loader.progress.connect(lambda r, text: self._busy(text))
+        actions.install(self)
+        self._connect()
+        self._show_session_state()
+
+    def _dock(self, title: str, widget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable |
+                         QDockWidget.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _worker(self, fn, latest_only, name, on_done, on_failed=None) -> Worker:
+        worker = Worker(fn, latest_only, name, parent=self)
+        worker.done.connect(on_done)
+        worker.failed.connect(on_failed or (lambda r, message: self.show_message("Something went wrong", message)))
+        return worker
+
+    def _connect(self) -> None:
+        self.map.decode_requested.connect(self.decode_at)
+        self.map.path_changed.connect(lambda waypoints, finished: self.set_path(waypoints))
+        self.map.point_hovered.connect(self._hovered)
+        self.map.region_settled.connect(lambda bounds: self._request_manifold())
+        self.map.view.sigRangeChangedManually.connect(self._user_moved_view)
+        self.map_panel.split_changed.connect(lambda _: self._show_points(fit=False))
+        self.map_panel.axes_changed.connect(self.set_axes)
+        self.label_combo.currentIndexChanged.connect(lambda _: self._redecode())
+        self.filmstrip.settings_changed.connect(self._request_path)
+        self.filmstrip.frame_selected.connect(self._frame_selected)
+        self.filmstrip.export_requested.connect(self.exports.ask_strip)
+        self.model_list.chosen.connect(self.choose_model)
+        self.train_dialog.epoch_snapshot.connect(self._training_snapshot)
+        self.train_dialog.run_ended.connect(self._training_ended)
+        self.train_dialog.nothing_trained.connect(self._training_discarded)
+        self.train_dialog.message.connect(self.show_message)
+        self.train_dialog.save_requested.connect(lambda: self.ask_save(self.last_trained_key))
+
+    # --- opening models -----------------------------------------------------------------------
+    def start(self, checkpoint_path=None) -> None:
+        """Open the given checkpoint, else the shipped default, and list the shipped models."""
+        self.run_job((jobs.catalog,), self._catalog_ready, report=False)
+        path = checkpoint_path or trained.default_checkpoint()
+        if path is None:
+            self.show_message("No model yet", f"No checkpoint was found in {trained.trained_dir()}. Train a model "
+                                              f"(Ctrl+T) or open a checkpoint (Ctrl+O).")
+            return
+        self._fallback = trained.default_checkpoint() if checkpoint_path else None
+        self.open_path(str(path))
+
+    def open_path(self, path: str) -> None:
+        self._load(jobs.model_key(path), path)  # one row per file, however its path was written
+
+    def choose_model(self, key: str) -> None:
+        if key in self.sessions:
+            if key != self.key:
+                self.show_session(self.sessions[key], key)
+        elif key in self.catalog:
+            self._load(key, self.catalog[key])
+
+    def _load(self, key: str, source) -> None:
+        self._busy(f"Opening {key}…")
+        self._loading_key = key
+        self._submit(self.loader, "load", jobs.OpenRequest(source, self.data_dir))
+
+    def _submit(self, worker: Worker, name: str, request) -> int:
+        self._latest[name] = worker.submit(request)
+        return self._latest[name]
+
+    def _session_ready(self, r: int, session: Session) -> None:
+        if r != self._latest.get("load"):
+            return  # the user has asked for another model since
+        self._idle()
+        key = self._loading_key
+        self.sessions[key] = session
+        self.catalog.pop(key, None)
+        self.model_list.put(key, session.ckpt, session.name)
+        self.show_session(session, key)
+        problems = "; ".join(f"{split}: {e}" for split, e in session.data_errors.items())
+        if "test" in session.data_errors:
+            self.show_message("Data not available", f"The model is open, but its images could not be read, so the "
+                                                    f"map shows the decoded background only.\n\n{problems}")
+        elif problems:
+            self.statusBar().showMessage(f"Only the test images are on the map ({problems})", 15000)
+
+    def _load_failed(self, r: int, message: str) -> None:
+        if r == self._latest.get("load"):
+            self._idle()
+        self.show_message("Cannot open the model", message)
+        fallback, self._fallback = self._fallback, None
+        if self.session is None and fallback:
+            self.open_path(str(fallback))
+
+    def _catalog_ready(self, found) -> None:
+        for key, ckpt in found:
+            if key not in self.sessions:
+                self.catalog[key] = ckpt
+                self.model_list.put(key, ckpt, ckpt.name)
+        self.model_list.mark_current(self.key)
+        self.models_listed.emit()
+
+    # --- the current model on the map -----------------------------------------------------------
+    def show_session(self, session: Session, key: str | None) -> None:
+        """Make `session` the current model: map, plane, layers; the cursor and path start afresh."""
+        self.session, self.key = session, key
+        self._decode_floor = self._latest.get("decode", 0)
+        self.model_list.mark_current(key)
+        self.axes = (0, 1)
+        self.plane = session.stats.plane(*self.axes)
+        self.cursor = self.shown_decode = None
+        self.map.hide_cursor()
+        self.decoded_view.clear()
+        self.clear_path()
+        self._show_session_state()
+        self._show_points(fit=True)
+        self.session_changed.emit(session)
+
+    def _show_session_state(self) -> None:
+        """Enable what makes sense for the current model, and say what the map shows."""
+        s = self.session
+        for action in (self.save_action, self.export_grid_action, self.export_map_action):
+            action.setEnabled(s is not None)
+        conditional = s is not None and s.model.conditional
+        self.label_text.setVisible(conditional)
+        self.label_widget.setVisible(conditional)
+        if conditional:
+            names = [f"digit {c}" if c.isdigit() else c for c in classes(s.dataset)]
+            if names != [self.label_combo.itemText(k) for k in range(self.label_combo.count())]:
+                self.label_combo.blockSignals(True)
+                self.label_combo.clear()
+                self.label_combo.addItems(names)
+                self.label_combo.blockSignals(False)
+        has_prior = s is not None and s.model.kind != "ae"
+        self.prior_action.setEnabled(has_prior)
+        if not has_prior:
+            self.prior_action.setChecked(False)
+        self.filmstrip.allow_spherical(s is not None and s.model.latent_dim > 2)
+        if s is None:
+            self.map_panel.note.setText("No model open: train one (Ctrl+T) or open a checkpoint (Ctrl+O).")
+            self.setWindowTitle("Latent Explorer")
+            return
+        self.setWindowTitle(f"Latent Explorer — {s.name}{'' if s.saved else ' (unsaved)'}")
+        self.map_panel.set_dimensions(s.model.latent_dim, self.axes)
+        self.map_panel.note.setText(s.map_note(self.axes))
+        i, j = self.axes
+        self.map.set_axis_labels(*((f"PC{i + 1}", f"PC{j + 1}") if s.model.latent_dim > 2 else ("z₁", "z₂")))
+
+    def _show_points(self, fit: bool) -> None:
+        s = self.session
+        self.points = s.points(self.map_panel.split.currentText()) if s else None
+        if self.points is None:
+            self.map.set_points(None, None)
+            if s is not None and not self.manifold_action.isChecked():
+                self.manifold_action.setChecked(True)  # nothing else to see: show what the model draws
+        else:
+            self.map.set_points(self.plane.project(self.points.codes), self.points.labels)
+            self.map_panel.legend.set_classes(self.points.splits[0].classes,
+                                              np.bincount(self.points.labels, minlength=10))
+        if s is not None:
+            self.map.set_prior(*self.plane.prior_circles())
+        if fit:
+            self.reset_view()
+        self._request_manifold()
+
+    def set_axes(self, i: int, j: int) -> None:
+        if self.session is None:
+            return
+        self.axes = (i, j)
+        self.plane = self.session.stats.plane(i, j)
+        self.clear_path()
+        self._show_session_state()
+        self._show_points(fit=True)
+
+    def reset_view(self) -> None:
+        if self.session is None:
+            return
+        if self.axes == (0, 1) or self.points is None:
+            bounds = self.session.stats.bounds
+        else:
+            bounds = latent.bounds_of(self.plane.project(self.points.codes))
+        self.map.show_range(bounds)
+        self._fit_each_epoch = True
+
+    def _user_moved_view(self, *args) -> None:
+        self._fit_each_epoch = False  # the user is looking somewhere: training must not move the view
+
+    def show_layer(self, layer: str, shown: bool) -> None:
+        self.map.set_layer_visible(layer, shown)
+        if layer == "manifold" and shown:
+            self._request_manifold()
+
+    def _request_manifold(self) -> None:
+        if self.session is None or not self.manifold_action.isChecked():
+            return
+        xmin, xmax, ymin, ymax = self.map.visible_bounds()
+        # a square around the view (cells stay square, digits undistorted) that also covers it
+        cx, cy, half = (xmin + xmax) / 2, (ymin + ymax) / 2, max(xmax - xmin, ymax - ymin) / 2
+        bounds = (cx - half, cx + half, cy - half, cy + half)
+        self._submit(self.manifold, "manifold",
+                     jobs.ManifoldRequest(self.session.model, self.plane, bounds, MANIFOLD_CELLS, self.label()))
+
+    def _manifold_ready(self, r: int, result) -> None:
+        if r == self._latest.get("manifold"):
+            self.map.set_background(*result)
+            self.background_rendered.emit()
+
+    def _hovered(self, k: int) -> None:
+        if k >= 0 and self.points is not None:
+            split, i = self.points.source(k)
+            self.map.show_inset(split.images[i].numpy(), f"{split.classes[int(split.labels[i])]} · {split.split} #{i:,}")
+
+    # --- decoding -----------------------------------------------------------------------------
+    def label(self) -> int | None:
+        """The label a conditional model decodes with; None for the others."""
+        return self.label_combo.currentIndex() if self.session and self.session.model.conditional else None
+
+    def decode_at(self, u: float, v: float) -> None:
+        """Decode map point (u, v): the cursor moves now, the image follows from the worker."""
+        if self.session is None:
+            return
+        self.cursor = (u, v)
+        self.map.set_cursor(u, v)
+        self._request_decode(self.plane.to_latent([u, v]), (u, v))
+
+    def _request_decode(self, z: np.ndarray, uv) -> None:
+        s = self.session
+        self._submit(self.decoder, "decode", jobs.DecodeRequest(s.model, z, uv, self.label(), s.nearest_codes()))
+        self.coords.setText(self._where(uv))
+
+    def _where(self, uv) -> str:
+        u, v = ("u", "v") if self.session.model.latent_dim > 2 else ("z₁", "z₂")
+        return f"{u} = {uv[0]:.3f}   {v} = {uv[1]:.3f}"
+
+    def _decoded(self, r: int, result: jobs.Decoded) -> None:
+        if self.session is None or r <= self._decode_floor:
+            return  # asked for before another model was opened
+        self.shown_decode = result
+        req, d = result.request, self.session.model.latent_dim
+        where = self._where(req.uv)
+        if d > 2:
+            where += f"\non the plane; the full {d}-d code is decoded"
+        if req.label is not None:
+            where += f"\ndrawn as {self.label_combo.itemText(req.label)}"
+        self.decoded_view.show_decode(result.image, where)
+        if result.nearest is None:
+            self.decoded_view.show_nearest(None, "No real images to compare with")
+        else:
+            name, i, distance = result.nearest
+            split = self.session.splits[name]
+            self.decoded_view.show_nearest(split.images[i].numpy(), f"{split.classes[int(split.labels[i])]} "
+                                                                    f"({name} image #{i:,}), latent distance {distance:.3g}")
+        self.decoded.emit(result)
+
+    def _redecode(self) -> None:
+        """The model, label or plane changed under the cursor and path: decode them again."""
+        if self.session is not None:
+            if self.cursor is not None:
+                self.decode_at(*self.cursor)
+            self._request_path()
+            self._request_manifold()
+
+    # --- paths --------------------------------------------------------------------------------
+    def set_tool(self, tool: str) -> None:
+        self.map.set_tool(tool)
+        getattr(self, f"{tool}_action").setChecked(True)
+        hints = {"explore": "Click or drag on the map to decode", "line": "Drag from A to B to draw a path",
+                 "freehand": "Hold the button and draw a path"}
+        self.statusBar().showMessage(hints[tool], 5000)
+
+    def set_path(self, waypoints: np.ndarray) -> None:
+        """Decode along waypoints (k, 2) on the map; while the user draws, each change replaces the last."""
+        self.path = np.asarray(waypoints, dtype=np.float64)
+        self.map.set_path(self.path)
+        self._request_path()
+
+    def clear_path(self) -> None:
+        self.path = self.path_result = None
+        self.filmstrip.set_frames(None, PATH_HINT)
+        self.map.set_path(None)
+
+    def _request_path(self) -> None:
+        if self.session is not None and self.path is not None:
+            self._submit(self.pather, "path", jobs.PathRequest(
+                self.session.model, self.plane, self.path, self.filmstrip.steps.value(), self.filmstrip.spherical(),
+                self.label()))
+
+    def _path_ready(self, r: int, result: jobs.PathDecoded) -> None:
+        if r != self._latest.get("path") or self.path is None:
+            return
+        self.path_result = result
+        req = result.request
+        (x0, y0), (x1, y1) = req.waypoints[0], req.waypoints[-1]
+        shape = "straight line" if len(req.waypoints) == 2 else f"freehand path ({len(req.waypoints)} points)"
+        self.filmstrip.set_frames(result.frames, f"{req.steps} decodes, {'spherical' if req.spherical else 'linear'}, "
+                                                 f"along a {shape} from ({x0:.2f}, {y0:.2f}) to ({x1:.2f}, {y1:.2f})")
+        self.map.set_path(req.waypoints, result.positions)
+        self.path_decoded.emit(result)
+
+    def _frame_selected(self, k: int) -> None:
+        result = self.path_result
+        if result is None or k >= len(result.frames) or self.session is None:
+            return
+        uv = tuple(float(x) for x in result.positions[k])
+        self.cursor = None  # a frame may lie off the plane: re-decoding its map point would differ
+        self.map.set_cursor(*uv)
+        self._request_decode(result.codes[k : k + 1], uv)
+
+    # --- training -----------------------------------------------------------------------------
+    def show_train_dialog(self) -> None:
+        self.train_dialog.show()
+        self.train_dialog.raise_()
+        self.train_dialog.activateWindow()
+
+    def _training_snapshot(self, snap) -> None:
+        """After each epoch the map shows the model in training, so the space is seen organising."""
+        model = snap.model
+        if snap.epoch == 0:
+            self._trained_count += 1
+            self.training_key = f"trained:{self._trained_count}"
+            self._before_training = (self.session, self.key)
+        meta = {"kind": model.kind, "model": model.config.to_dict(), "epochs": snap.epoch,
+                "dataset": self.train_dialog.dataset.currentText(), "train_images": snap.train_images}
+        if snap.progress is not None:
+            meta["final_losses"] = snap.progress.losses
+        session = Session(checkpoint.Checkpoint(model, meta), snap.stats, saved=False,
+                          title=f"{model.kind}-{model.latent_dim}d-{model.config.arch} (training, epoch {snap.epoch})")
+        if snap.codes is not None:
+            session.splits["test"], session.codes["test"] = snap.split, snap.codes
+        key = self.training_key
+        self.sessions[key] = session
+        self.model_list.put(key, session.ckpt, session.name)
+        if snap.epoch == 0:
+            self.show_session(session, key)
+        elif self.key == key:  # still watching this run: keep the view, cursor and path; decode them again
+            self.session = session
+            self.plane = session.stats.plane(*self.axes)
+            self._show_session_state()
+            self._show_points(fit=self._fit_each_epoch)
+            self._redecode()
+            self.session_changed.emit(session)
+
+    def _training_ended(self, run) -> None:
+        """The run's model (its last complete epoch) is placed with both splits and becomes current."""
+        key, self.training_key = self.training_key, None
+        self.last_trained_key = key
+        model = run.model
+        meta = dict(run.meta, kind=model.kind, model=model.config.to_dict())
+        title = f"{model.kind}-{model.latent_dim}d-{model.config.arch} ({run.result.epochs_done} epochs)"
+        if self.key == key:
+            self._busy("Placing the images with the trained model…")
+        self.run_job((open_session, checkpoint.Checkpoint(model, meta), self.data_dir),
+                     lambda session: self._trained_ready(key, title, session), report=False,
+                     failure="Cannot place the images with the trained model")
+
+    def _trained_ready(self, key: str, title: str, session: Session) -> None:
+        session.title = title
+        self.sessions[key] = session
+        self.model_list.put(key, session.ckpt, session.name)
+        if self.key == key:
+            self._idle()
+            self.show_session(session, key)
+        self.trained_ready.emit(session)
+
+    def _training_discarded(self) -> None:
+        """A run that produced no complete epoch leaves no model behind: back to the one shown before."""
+        key, self.training_key = self.training_key, None
+        if key is None:
+            return
+        self.sessions.pop(key, None)
+        self.model_list.remove(key)
+        session, previous_key = self._before_training
+        if self.key == key and session is not None:
+            self.show_session(session, previous_key)
+        elif self.key == key:
+            self.session = self.key = self.points = None
+            self.map.set_points(None, None)
+            self._show_session_state()
+
+    # --- files --------------------------------------------------------------------------------
+    def ask_open(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", str(trained.trained_dir()),
+                                              "Checkpoints (*.safetensors);;All files (*)")
+        if path:
+            self.open_path(path)
+
+    def ask_save(self, key: str | None = None) -> None:
+        session = self.sessions.get(key or self.key)
+        if session is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save model", f"{session.name.split(' (')[0]}.safetensors",
+                                              "Checkpoints (*.safetensors)")
+        if path:
+            self.save_model(path, key)
+
+    def save_model(self, path: str, key: str | None = None) -> None:
+        """Write a model (default: the current one) with its latent statistics; it then goes by the file's name."""
+        key = key or self.key
+        session = self.sessions[key]
+
+        def saved(written):
+            session.ckpt.path = written
+            session.saved = True
+            self.model_list.put(key, session.ckpt, session.name)
+            if session is self.session:
+                self._show_session_state()
+        self.run_job((jobs.save_model, path, session), saved)
+
+    def run_job(self, job: tuple, on_done=None, report: bool = True, failure="Could not write the file") -> int:
+        """Run fn(*args) on the jobs thread (exports, saves): then on_done(result), and with `report`
+        say which file was written. A failure shows its message under the title `failure`."""
+        r = self.jobs.submit(job)
+        self._job_callbacks[r] = (on_done, report, failure)
+        return r
+
+    def _job_done(self, r: int, result) -> None:
+        on_done, report, _ = self._job_callbacks.pop(r)
+        if on_done:
+            on_done(result)
+        if report:
+            self.wrote(result)
+
+    def _job_failed(self, r: int, message: str) -> None:
+        _, _, failure = self._job_callbacks.pop(r)
+        self._idle()
+        self.show_message(failure, message)
+
+    def wrote(self, path) -> None:
+        self.statusBar().showMessage(f"Wrote {path}", 8000)
+        self.exported.emit(str(path))
+
+    # --- messages, progress, closing ------------------------------------------------------------
+    def show_message(self, title: str, text: str) -> None:
+        """A message the user must see, without blocking the window."""
+        box = QMessageBox(QMessageBox.Warning, title, text, QMessageBox.Ok, self)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.setModal(False)
+        box.show()
+        self.statusBar().showMessage(text.splitlines()[0], 10000)
+        self.message_shown.emit(title, text)
+
+    def _busy(self, text: str) -> None:
+        self.progress.show()
+        self.statusBar().showMessage(text)
+
+    def _idle(self) -> None:
+        self.progress.hide()
+        self.statusBar().clearMessage()
+
+    def workers(self) -> list[Worker]:
+        return [self.decoder, self.manifold, self.pather, self.loader, self.jobs]
+
+    def closeEvent(self, event) -> None:
+        """Stop every thread and timer before the window goes: a running QThread destroyed aborts the process."""
+        self.filmstrip.stop()
+        self.map.stop_timers()
+        self.statusBar().clearMessage()  # a timed message runs a timer
+        self.train_dialog.shutdown()
+        self.train_dialog.close()
+        for worker in self.workers():
+            worker.stop()
+        super().closeEvent(event)

@@ -1,0 +1,109 @@
+"""The map with its header: what plane it shows, which split, which principal axes, and the legend."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+
+from explorer.gui.latent_map import LatentMap
+from explorer.gui.point_cloud import PALETTE
+from explorer.gui.session import SPLIT_CHOICES
+
+
+class Legend(QWidget):
+    """One toggle per class; click shows or hides it, Shift+click shows it alone."""
+
+    changed = Signal(object)  # bool mask (10,)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.buttons: list[QToolButton] = []
+        for k, colour in enumerate(PALETTE):
+            b = QToolButton()
+            b.setCheckable(True)
+            b.setChecked(True)
+            b.setStyleSheet(
+                f"QToolButton {{ border: 1px solid #5f6368; border-left: 10px solid {colour}; padding: 1px 5px;"
+                f" border-radius: 2px; }} QToolButton:!checked {{ border-left-color: #3c4043; color: #80868b; }}")
+            b.clicked.connect(lambda checked, k=k: self._clicked(k))
+            layout.addWidget(b)
+            self.buttons.append(b)
+        self.set_classes([str(d) for d in range(10)], None)
+
+    def set_classes(self, names, counts) -> None:
+        for k, b in enumerate(self.buttons):
+            b.setText(names[k])
+            count = f"{counts[k]:,} points. " if counts is not None else ""
+            b.setToolTip(f"{names[k]}: {count}Click to show or hide; Shift+click to show only this one")
+
+    def shown(self) -> np.ndarray:
+        return np.array([b.isChecked() for b in self.buttons])
+
+    def _clicked(self, k: int) -> None:
+        if QApplication.keyboardModifiers() & Qt.ShiftModifier:
+            for j, b in enumerate(self.buttons):
+                b.setChecked(j == k)
+        self.changed.emit(self.shown())
+
+
+class MapPanel(QWidget):
+    split_changed = Signal(str)
+    axes_changed = Signal(int, int)  # 0-based principal axes
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.map = LatentMap()
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setTextFormat(Qt.RichText)
+        self.legend = Legend()
+        self.legend.changed.connect(self.map.set_shown_labels)
+        self.split = QComboBox()
+        self.split.addItems(SPLIT_CHOICES)
+        self.split.setToolTip("Which images to place on the map")
+        self.split.currentTextChanged.connect(self.split_changed)
+        self.axis_u, self.axis_v = QComboBox(), QComboBox()
+        for combo in (self.axis_u, self.axis_v):
+            combo.setToolTip("Principal axes of the test embeddings that span the map's plane")
+            combo.activated.connect(self._axes_picked)
+        self.axes_box = QWidget()
+        axes_layout = QHBoxLayout(self.axes_box)
+        axes_layout.setContentsMargins(0, 0, 0, 0)
+        for w in (QLabel("Axes"), self.axis_u, QLabel("×"), self.axis_v):
+            axes_layout.addWidget(w)
+
+        header = QHBoxLayout()
+        header.addWidget(self.legend)
+        header.addStretch(1)
+        header.addWidget(self.axes_box)
+        header.addWidget(QLabel("Show"))
+        header.addWidget(self.split)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(header)
+        layout.addWidget(self.note)
+        layout.addWidget(self.map, 1)
+
+    def set_dimensions(self, latent_dim: int, axes: tuple[int, int]) -> None:
+        """Offer the principal-axis pairs of a latent_dim > 2 space; a 2-d space is shown as it is."""
+        if (self.axis_u.count(), self.axis_u.currentIndex(), self.axis_v.currentIndex()) == (latent_dim, *axes):
+            return
+        self.axes_box.setVisible(latent_dim > 2)
+        for combo, chosen in ((self.axis_u, axes[0]), (self.axis_v, axes[1])):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems([f"PC{k + 1}" for k in range(latent_dim)])
+            combo.setCurrentIndex(chosen)
+            combo.blockSignals(False)
+
+    def _axes_picked(self) -> None:
+        i, j = self.axis_u.currentIndex(), self.axis_v.currentIndex()
+        if i == j:  # keep the pair valid: move the other combo off the axis just picked
+            other = self.axis_v if self.sender() is self.axis_u else self.axis_u
+            other.setCurrentIndex(next(k for k in range(other.count()) if k != i))
+            i, j = self.axis_u.currentIndex(), self.axis_v.currentIndex()
+        self.axes_changed.emit(i, j)

@@ -1,0 +1,73 @@
+"""The model picker: the shipped checkpoints, and any the user opened or trained, one row each."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
+
+from explorer.checkpoint import Checkpoint
+
+COLUMNS = ("Model", "Kind", "Dim", "Data", "Loss")
+
+
+def row(ckpt: Checkpoint, name: str) -> list[str]:
+    m = ckpt.meta
+    loss = m.get("final_losses", {}).get("loss")
+    return [name, ckpt.kind.upper(), str(ckpt.model.latent_dim), m.get("dataset", "?"),
+            f"{loss:.4g}" if loss is not None else "–"]
+
+
+class ModelList(QTreeWidget):
+    chosen = Signal(str)  # the key of the model the user picked
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setColumnCount(len(COLUMNS))
+        self.setHeaderLabels(COLUMNS)
+        self.setRootIsDecorated(False)
+        self.setUniformRowHeights(True)
+        self.setAlternatingRowColors(True)
+        self.setToolTip("Double-click or press Enter to explore a model")
+        self.headerItem().setToolTip(2, "Latent dimensions")
+        self.headerItem().setToolTip(4, "Final training loss (per image; the kinds' losses differ)")
+        self.itemActivated.connect(lambda item, column: self.chosen.emit(item.data(0, Qt.UserRole)))
+        self._items: dict[str, QTreeWidgetItem] = {}
+
+    def sizeHint(self) -> QSize:
+        return QSize(300, 300)  # fixed: rows arriving must not resize the dock (and the map beside it)
+
+    def put(self, key: str, ckpt: Checkpoint, name: str) -> None:
+        """Add a model, or update its row."""
+        item = self._items.get(key)
+        new = item is None
+        if new:
+            item = QTreeWidgetItem()
+            item.setData(0, Qt.UserRole, key)
+            self.addTopLevelItem(item)
+            self._items[key] = item
+        for column, text in enumerate(row(ckpt, name)):
+            item.setText(column, text)
+        item.setToolTip(0, f"{ckpt.describe()}\n{ckpt.path or 'not saved yet'}")
+        if new or self.columnWidth(0) < self.sizeHintForColumn(0):  # a training run renames its row every epoch
+            for column in range(len(COLUMNS)):
+                self.resizeColumnToContents(column)
+
+    def remove(self, key: str) -> None:
+        item = self._items.pop(key, None)
+        if item is not None:
+            self.takeTopLevelItem(self.indexOfTopLevelItem(item))
+
+    def keys(self) -> list[str]:
+        return list(self._items)
+
+    def mark_current(self, key: str | None) -> None:
+        for k, item in self._items.items():
+            font = QFont(item.font(0))
+            font.setBold(k == key)
+            for column in range(len(COLUMNS)):
+                item.setFont(column, font)
+        for column in range(len(COLUMNS)):  # bold is wider
+            self.resizeColumnToContents(column)
+        if key in self._items:
+            self.setCurrentItem(self._items[key])

@@ -1,0 +1,280 @@
+"""The training dialog: choose a model and a run, watch its progress and loss curves, cancel it.
+
+It owns the TrainWorker and passes on what the main window needs: a snapshot after every epoch (to
+redraw the map) and how the run ended. It is not modal: the window stays usable while training runs.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pyqtgraph as pg
+import torch
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from explorer.config import ARCHS, KIND_NAMES, MAX_LATENT_DIM, ModelConfig, TrainConfig
+from explorer.data import DATASETS
+from explorer.errors import ExplorerError
+from explorer.gui.workers import TrainWorker
+from explorer.models import build_model
+from explorer.training import DEFAULTS
+
+CURVE_COLOURS = ("#8ab4f8", "#f28b82", "#81c995", "#fdd663")
+CURVE_INTERVAL = 0.25  # s between loss-plot redraws (each one re-renders the axes)
+
+
+def detected_device() -> str:
+    if torch.cuda.is_available():
+        return f"CUDA GPU: {torch.cuda.get_device_name(0)}"
+    return "CPU only (no CUDA GPU found)"
+
+
+def format_seconds(s: float | None) -> str:
+    if s is None:
+        return "–"
+    s = int(round(s))
+    return f"{s // 60}:{s % 60:02d}" if s >= 60 else f"{s} s"
+
+
+class TrainDialog(QDialog):
+    epoch_snapshot = Signal(object)  # workers.Snapshot
+    run_ended = Signal(object)  # workers.Run with epochs_done >= 1 (finished, cancelled or diverged)
+    nothing_trained = Signal()  # the run failed or ended before its first epoch was complete
+    message = Signal(str, str)  # title, text: for the main window's message box
+    save_requested = Signal()
+
+    def __init__(self, data_dir=None, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Train a new model")
+        self.data_dir = data_dir
+        self.worker: TrainWorker | None = None
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.points: dict[str, tuple[list, list]] = {}
+        self._last_plot = 0.0
+
+        self.kind = QComboBox()
+        for key, name in KIND_NAMES.items():
+            self.kind.addItem(name, key)
+        self.kind.setCurrentIndex(list(KIND_NAMES).index("vae"))
+        self.arch = QComboBox()
+        for arch in ARCHS:
+            self.arch.addItem(arch.upper(), arch)
+        self.latent_dim = QSpinBox()
+        self.latent_dim.setRange(2, MAX_LATENT_DIM)
+        self.latent_dim.setValue(2)
+        self.beta = QDoubleSpinBox()
+        self.beta.setRange(0.0, 1000.0)
+        self.beta.setDecimals(3)
+        self.beta.setValue(1.0)
+        self.beta.setToolTip("Weight of the KL term: 0 is an autoencoder, more buys a smoother, more complete space")
+        self.inversion = QCheckBox("Fit an inversion encoder (places real images on the map)")
+        self.inversion.setChecked(True)
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 10_000)
+        self.epochs.setValue(10)
+        self.batch = QSpinBox()
+        self.batch.setRange(0, 65_536)
+        self.lr = QLineEdit()
+        self.dataset = QComboBox()
+        self.dataset.addItems(list(DATASETS))
+        self.device = QComboBox()
+        self.device.addItems(["auto", "cpu", "cuda"])
+        self.detected = QLabel(detected_device())
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+        self._kind_changed()
+
+        form = QFormLayout()
+        form.addRow("Model", self.kind)
+        form.addRow("Architecture", self.arch)
+        form.addRow("Latent dimensions", self.latent_dim)
+        form.addRow("β (KL weight)", self.beta)
+        form.addRow("", self.inversion)
+        form.addRow("Epochs", self.epochs)
+        form.addRow("Batch size", self.batch)
+        form.addRow("Learning rate", self.lr)
+        form.addRow("Dataset", self.dataset)
+        form.addRow("Device", self.device)
+        form.addRow("", self.detected)
+
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setFormat("")
+        self.status = QLabel("Ready")
+        self.status.setWordWrap(True)
+        self.plot = pg.PlotWidget()
+        self.plot.setMenuEnabled(False)
+        self.plot.setLogMode(y=True)
+        self.plot.setLabel("bottom", "epoch")
+        self.plot.setLabel("left", "loss")
+        self.plot.addLegend(offset=(-10, 10))
+        self.plot.setMinimumSize(360, 220)
+
+        self.start = QPushButton("Start")
+        self.start.setDefault(True)
+        self.cancel = QPushButton("Cancel training")
+        self.save = QPushButton("Save model…")
+        self.save.setToolTip("The trained model is already the current model; save it as a .safetensors file")
+        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons.addButton(self.start, QDialogButtonBox.ActionRole)
+        buttons.addButton(self.cancel, QDialogButtonBox.ActionRole)
+        buttons.addButton(self.save, QDialogButtonBox.ActionRole)
+        buttons.rejected.connect(self.hide)
+        self.start.clicked.connect(self.start_training)
+        self.cancel.clicked.connect(self.cancel_training)
+        self.save.clicked.connect(self.save_requested)
+
+        right = QVBoxLayout()
+        right.addWidget(self.progress)
+        right.addWidget(self.status)
+        right.addWidget(self.plot, 1)
+        form_box = QWidget()
+        form_box.setLayout(form)
+        form_box.setMaximumWidth(420)
+        body = QHBoxLayout()
+        body.addWidget(form_box)
+        body.addLayout(right, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(body, 1)
+        layout.addWidget(buttons)
+        self._set_running(False)
+        self.save.setEnabled(False)
+        self.resize(960, 500)
+
+    # --- reading the form -----------------------------------------------------------------------
+    def configs(self) -> tuple[ModelConfig, TrainConfig]:
+        """The run the form describes; ExplorerError names the field that is wrong."""
+        text = self.lr.text().strip()
+        try:
+            lr = float(text) if text else None
+        except ValueError:
+            raise ExplorerError(f"learning rate: {text!r} is not a number") from None
+        model = ModelConfig(kind=self.kind.currentData(), arch=self.arch.currentData(),
+                            latent_dim=self.latent_dim.value(), beta=self.beta.value(),
+                            inversion=self.inversion.isChecked())
+        run = TrainConfig(epochs=self.epochs.value(), batch_size=self.batch.value() or None, lr=lr,
+                          device=self.device.currentText(), dataset=self.dataset.currentText())
+        return model, run
+
+    def _kind_changed(self) -> None:
+        kind = self.kind.currentData()
+        batch, lr = DEFAULTS[kind]
+        self.batch.setSpecialValueText(f"default ({batch})")
+        self.lr.setPlaceholderText(f"default ({lr:g})")
+        self.beta.setEnabled(kind in ("vae", "cvae"))
+        self.inversion.setEnabled(kind == "gan")
+
+    # --- running ------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.worker is not None
+
+    def start_training(self) -> bool:
+        if self.running:
+            return False
+        try:
+            model_config, run_config = self.configs()
+            model = build_model(model_config, seed=run_config.seed)
+        except ExplorerError as e:
+            self.status.setText(str(e))
+            self.message.emit("Cannot start training", str(e))
+            return False
+        self.plot.clear()
+        self.plot.addLegend(offset=(-10, 10))
+        self.plot.setXRange(0, run_config.epochs, padding=0.02)  # fixed: the x axis is not redrawn as data grows
+        self.plot.enableAutoRange(x=False, y=True)
+        self.curves, self.points = {}, {}
+        self.save.setEnabled(False)
+        self.progress.setValue(0)
+        self.status.setText(f"Starting: {model_config.describe()} on {run_config.dataset}…")
+        worker = TrainWorker(model, run_config, self.data_dir, parent=self)
+        worker.step.connect(self._on_step)
+        worker.epoch.connect(self.epoch_snapshot)
+        worker.completed.connect(lambda run: self._ended(run, "Finished"))
+        worker.cancelled.connect(lambda run: self._ended(run, "Cancelled"))
+        worker.diverged.connect(lambda run: self._ended(run, "Stopped"))
+        worker.failed.connect(self._failed)
+        self.worker = worker
+        self._set_running(True)
+        worker.start()
+        return True
+
+    def cancel_training(self) -> None:
+        if self.worker is not None:
+            self.worker.cancel()
+            self.status.setText("Stopping at the next step; keeping the last complete epoch…")
+            self.cancel.setEnabled(False)
+
+    def shutdown(self) -> None:
+        """Stop a run and wait for its thread (the window is closing)."""
+        if self.worker is not None:
+            self.worker.cancel()
+            self.worker.wait()
+            self.worker = None
+
+    def _on_step(self, p) -> None:
+        if p.note:
+            self.status.setText(p.note)
+            return
+        self.progress.setValue(int(1000 * p.fraction))
+        self.progress.setFormat(f"{p.fraction:.0%}")
+        terms = "  ".join(f"{k} {v:.4g}" for k, v in p.losses.items())
+        self.status.setText(f"Epoch {p.epoch}/{p.epochs}, step {p.step}/{p.steps}   {terms}\n"
+                            f"Elapsed {format_seconds(p.seconds)}, about {format_seconds(p.eta_seconds)} left")
+        x = (p.epoch - 1) + p.step / max(p.steps, 1)
+        for k, v in p.losses.items():
+            xs, ys = self.points.setdefault(k, ([], []))
+            if v > 0:  # a log axis cannot show 0 or below
+                xs.append(x)
+                ys.append(v)
+        now = time.monotonic()
+        if p.epoch_done or now - self._last_plot >= CURVE_INTERVAL:
+            self._last_plot = now
+            self._redraw_curves()
+
+    def _redraw_curves(self) -> None:
+        for k, (xs, ys) in self.points.items():
+            if k not in self.curves:
+                colour = CURVE_COLOURS[len(self.curves) % len(CURVE_COLOURS)]
+                self.curves[k] = self.plot.plot(name=k, pen=pg.mkPen(colour, width=2))
+            self.curves[k].setData(xs, ys)
+
+    def _ended(self, run, how: str) -> None:
+        self._finish_worker()
+        self._redraw_curves()
+        result = run.result
+        self.status.setText(f"{how} after {result.epochs_done} epoch{'s' * (result.epochs_done != 1)} "
+                            f"({format_seconds(result.seconds)}). {result.message}")
+        if result.status == "diverged":
+            self.message.emit("Training stopped", result.message)
+        if result.epochs_done >= 1:
+            self.save.setEnabled(True)
+            self.run_ended.emit(run)
+        else:
+            self.nothing_trained.emit()
+
+    def _failed(self, message: str) -> None:
+        self._finish_worker()
+        self.status.setText(f"Training failed: {message}")
+        self.message.emit("Training failed", message)
+        self.nothing_trained.emit()
+
+    def _finish_worker(self) -> None:
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.wait()  # it has emitted its last signal; returns at once
+            worker.deleteLater()
+        self._set_running(False)
+
+    def _set_running(self, running: bool) -> None:
+        for w in (self.kind, self.arch, self.latent_dim, self.beta, self.epochs, self.batch, self.lr,
+                  self.dataset, self.device, self.start):
+            w.setEnabled(not running)
+        if not running:
+            self._kind_changed()
+        self.inversion.setEnabled(not running and self.kind.currentData() == "gan")
+        self.cancel.setEnabled(running)
+        if not running:
+            self.progress.setFormat("")

@@ -1,0 +1,204 @@
+"""Background threads. Workers only compute and emit signals; they never touch widgets.
+
+`Worker` runs one function on its own thread, request after request. With `latest_only` a new
+request replaces the one still waiting (a drag that outruns the model never builds a queue of stale
+decodes); otherwise requests run in order (exports). `TrainWorker` runs the core training loop.
+Every thread here is registered in `THREADS`, so tests can prove none outlives its window.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from PySide6.QtCore import QThread, Signal
+
+from explorer import latent, training
+from explorer.data import load_split
+from explorer.errors import ExplorerError
+
+log = logging.getLogger(__name__)
+
+THREADS: "weakref.WeakSet[QThread]" = weakref.WeakSet()
+PROGRESS_INTERVAL = 0.05  # s between step reports sent to the UI; epoch ends always go through
+
+
+def describe_error(e: BaseException) -> str:
+    """What the user reads: our own errors as they are, anything else named as a bug with its cause."""
+    if isinstance(e, ExplorerError):
+        return str(e)
+    log.error("unexpected error in a worker", exc_info=e)
+    return f"unexpected error ({type(e).__name__}: {e}); this is a bug, please report it"
+
+
+class Worker(QThread):
+    """Runs fn(payload, report) for each submitted payload; report(obj) emits `progress`."""
+
+    done = Signal(int, object)  # request id, result
+    failed = Signal(int, str)  # request id, message
+    progress = Signal(int, object)  # request id, whatever fn reported
+
+    def __init__(self, fn: Callable[[Any, Callable[[Any], None]], Any], latest_only: bool, name: str, parent=None):
+        super().__init__(parent)
+        self.setObjectName(name)
+        self._fn = fn
+        self._latest_only = latest_only
+        self._queue: collections.deque = collections.deque()
+        self._wake = threading.Condition()
+        self._stopping = False
+        self._busy = False
+        self._next_id = 0
+        self.runs = 0  # requests actually run (a burst of submits runs far fewer)
+        THREADS.add(self)
+
+    def submit(self, payload) -> int:
+        """Queue a request (replacing the waiting one when latest_only); returns its id."""
+        with self._wake:
+            self._next_id += 1
+            if self._latest_only:
+                self._queue.clear()
+            self._queue.append((self._next_id, payload))
+            self._wake.notify()
+            request = self._next_id
+        if not self.isRunning() and not self._stopping:
+            self.start()
+        return request
+
+    def pending(self) -> int:
+        """Requests submitted but not started (at most 1 when latest_only)."""
+        with self._wake:
+            return len(self._queue)
+
+    def idle(self) -> bool:
+        with self._wake:
+            return not self._queue and not self._busy
+
+    def stop(self) -> None:
+        """Drop waiting requests, let the running one finish, and end the thread."""
+        with self._wake:
+            self._stopping = True
+            self._queue.clear()
+            self._wake.notify()
+        self.wait()
+
+    def run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._queue and not self._stopping:
+                    self._wake.wait()
+                if self._stopping:
+                    return
+                request, payload = self._queue.popleft()
+                self._busy = True
+            try:
+                result = self._fn(payload, lambda obj, r=request: self.progress.emit(r, obj))
+            except Exception as e:  # noqa: BLE001 - every failure reaches the UI as a message
+                self.failed.emit(request, describe_error(e))
+            else:
+                self.done.emit(request, result)
+            finally:
+                with self._wake:
+                    self._busy = False
+                    self.runs += 1
+
+
+class TrainWorker(QThread):
+    """Trains `model` on the training split with the core loop; reports steps, epoch snapshots and
+    exactly one ending: completed, cancelled, diverged (each with a Run) or failed (a message).
+
+    After each complete epoch it sends a CPU copy of the model with the test embeddings, so the map can
+    show the space organising while this thread goes on training the original.
+    """
+
+    step = Signal(object)  # training.Progress, at most every PROGRESS_INTERVAL
+    epoch = Signal(object)  # Snapshot; epoch 0 is the untrained model
+    completed = Signal(object)  # Run
+    cancelled = Signal(object)  # Run
+    diverged = Signal(object)  # Run
+    failed = Signal(str)
+
+    def __init__(self, model, config, data_dir=None, parent=None):
+        super().__init__(parent)
+        self.setObjectName("training")
+        self.model = model
+        self.config = config
+        self.data_dir = data_dir
+        self._cancel = threading.Event()
+        THREADS.add(self)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def run(self) -> None:
+        try:
+            # Leave a core to the window: CPU ops on every core (and their spinning threads) starve the UI
+            # thread on a small machine. The setting is this thread's own (OpenMP); decoding is unaffected.
+            torch.set_num_threads(max(1, torch.get_num_threads() - 1))
+            train_split = load_split(self.config.dataset, "train", self.data_dir)
+            try:
+                test_split = load_split(self.config.dataset, "test", self.data_dir)
+            except ExplorerError:
+                test_split = None  # train anyway; the map just has no points to show
+            last = [0.0]
+
+            def report(p):
+                if p.epoch_done:
+                    self.epoch.emit(snapshot(self.model, p, test_split, len(train_split)))
+                now = time.monotonic()
+                if p.epoch_done or p.note or now - last[0] >= PROGRESS_INTERVAL:
+                    last[0] = now
+                    self.step.emit(p)
+
+            self.epoch.emit(snapshot(self.model, None, test_split, len(train_split)))
+            result = training.train(self.model, train_split.images, self.config, labels=train_split.labels,
+                                    callback=report, should_stop=self._cancel.is_set)
+            self.model.cpu()
+            meta = training.run_meta(self.model.kind, train_split.images, self.config.dataset, self.config, result)
+            run = Run(self.model, result, meta)
+        except Exception as e:  # noqa: BLE001 - reaches the UI as a message, the app keeps working
+            self.failed.emit(describe_error(e))
+            return
+        {"finished": self.completed, "cancelled": self.cancelled, "diverged": self.diverged}[result.status].emit(run)
+
+
+@dataclass
+class Run:
+    """How a training run ended: the model (weights of its last complete epoch), result and metadata."""
+
+    model: object
+    result: object  # training.TrainResult
+    meta: dict
+
+
+@dataclass
+class Snapshot:
+    """A copy of the model in training as of one complete epoch, with where the test images lie."""
+
+    model: object
+    progress: object  # training.Progress of the epoch's end; None for the untrained model
+    codes: np.ndarray | None  # (N, d) test codes
+    split: object  # data.Split the codes are of (the test split), or None
+    stats: latent.LatentStats
+    train_images: int
+
+    @property
+    def epoch(self) -> int:
+        return self.progress.epoch if self.progress else 0
+
+
+def snapshot(model, progress, test_split, train_images: int) -> Snapshot:
+    copy = training.copy_model(model)
+    has_data = test_split is not None and copy.has_encoder
+    codes = latent.embed(copy, test_split.images, test_split.labels) if has_data else None
+    if codes is not None and copy.kind != "gan":
+        stats = latent.stats_from_embeddings(codes)
+    else:
+        stats = latent.prior_stats(copy.latent_dim)
+    return Snapshot(copy, progress, codes, test_split, stats, train_images)

@@ -1,0 +1,65 @@
+"""Run the real application and close its window mid-work: `python close_driver.py SCENARIO CKPT DATA`.
+
+SCENARIO: training (close while a run trains), decoding (close while a slow decode runs), loading
+(close while the model and data load). Exits with run()'s exit code.
+"""
+
+import sys
+import threading
+import time
+
+import explorer.gui.app as app_module
+from explorer.gui import jobs
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+scenario, ckpt, data = sys.argv[1:4]
+qapp = app_module.application()  # run() uses this one
+
+
+def window():
+    return next(w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow")
+
+
+def when(condition, then):
+    """Poll on the UI thread until condition(), then act."""
+    def check():
+        if condition():
+            then()
+        else:
+            QTimer.singleShot(20, check)
+    QTimer.singleShot(0, check)
+
+
+if scenario == "training":
+    def start():
+        w = window()
+        w.train_dialog.epochs.setValue(10_000)
+        w.train_dialog.device.setCurrentText("cpu")
+        w.train_dialog.start_training()
+        steps = []
+        w.train_dialog.worker.step.connect(steps.append)
+        when(lambda: steps, w.close)
+    when(lambda: window().session is not None, start)
+elif scenario == "decoding":
+    busy = threading.Event()
+    fast = jobs.decode
+
+    def slow_decode(req, report):  # a big model: each decode takes a while
+        busy.set()
+        time.sleep(0.5)
+        return fast(req, report)
+    jobs.decode = slow_decode
+
+    def start():
+        w = window()
+        w.decoder._fn = slow_decode
+        w.decode_at(0.0, 0.0)
+        when(busy.is_set, w.close)
+    when(lambda: window().session is not None, start)
+elif scenario == "loading":
+    when(lambda: not window().loader.idle(), lambda: window().close())
+else:
+    raise SystemExit(f"unknown scenario {scenario}")
+
+sys.exit(app_module.run(ckpt, data))

@@ -1,0 +1,39 @@
+"""What the GUI tests share: mapping between map points and pixels, and the model's own decodes."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF
+
+from explorer import latent
+
+
+def pixel_of(window, u: float, v: float) -> QPoint:
+    """The viewport pixel showing map point (u, v)."""
+    scene = window.map.view.mapViewToScene(QPointF(u, v))
+    return window.map.mapFromScene(scene)
+
+
+def map_point(window, pixel: QPoint) -> tuple[float, float]:
+    """The map point under a viewport pixel."""
+    p = window.map.view.mapSceneToView(window.map.mapToScene(pixel))
+    return p.x(), p.y()
+
+
+def expected_decode(window, u: float, v: float) -> np.ndarray:
+    """What the model itself decodes at map point (u, v)."""
+    s = window.session
+    return latent.decode(s.model, window.plane.to_latent([u, v]), window.label())[0]
+
+
+def decodes_of(window):
+    """A list that collects every decode the window shows."""
+    seen = []
+    window.decoded.connect(seen.append)
+    return seen
+
+
+def at(window, fx: float, fy: float) -> tuple[float, float]:
+    """The map point at fractions (fx, fy) of the visible region, from its lower left corner."""
+    xmin, xmax, ymin, ymax = window.map.visible_bounds()
+    return xmin + fx * (xmax - xmin), ymin + fy * (ymax - ymin)

@@ -1,0 +1,45 @@
+"""The real application in a subprocess: closing the window mid-work exits cleanly."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DRIVER = Path(__file__).with_name("close_driver.py")
+REPO = Path(__file__).resolve().parents[2]
+# The offscreen platform's stub for a window-manager call; the real platforms implement it.
+PLATFORM_NOISE = "This plugin does not support propagateSizeHints()"
+
+
+@pytest.mark.parametrize("scenario", ["training", "decoding", "loading"])
+def test_closing_the_window_mid_work_exits_0_without_qt_warnings(scenario, gui_models, small_root):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", EXPLORER_TRAINED_DIR=str(gui_models),
+               EXPLORER_NO_DOWNLOAD="1", PYTHONPATH=str(REPO))
+    done = subprocess.run([sys.executable, str(DRIVER), scenario, str(gui_models / "vae-2d-mlp.safetensors"),
+                           str(small_root)], env=env, capture_output=True, text=True, timeout=120, cwd=REPO)
+    stderr = [line for line in done.stderr.splitlines() if line.strip() and line.strip() != PLATFORM_NOISE]
+    assert done.returncode == 0, done.stderr
+    assert stderr == [], "\n".join(stderr)  # no "QThread: Destroyed while thread is still running", no traceback
+
+
+def test_a_bad_checkpoint_on_the_command_line_opens_the_window_with_a_message_and_the_default(
+        open_window, qtbot, tmp_path, gui_models):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a checkpoint")
+    window = open_window(bad, wait=False)
+    messages = []
+    window.message_shown.connect(lambda title, text: messages.append(text))
+    qtbot.waitUntil(lambda: window.session is not None, timeout=20_000)
+    assert str(bad) in messages[0] and window.session.name == "vae-2d-mlp"
+
+
+def test_without_a_display_the_command_says_so_instead_of_aborting():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    done = subprocess.run([sys.executable, "-m", "explorer", "gui"], env=dict(env, PYTHONPATH=str(REPO)),
+                          capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 2
+    assert done.stderr.startswith("explorer: error: no display") and "Traceback" not in done.stderr

@@ -1,0 +1,69 @@
+"""Exports from the window: decoded grid (as `explorer grid` writes it), filmstrip, map, embeddings."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from explorer.cli import main
+
+from .helpers import at
+
+
+def wait_written(qtbot, window, action):
+    with qtbot.waitSignal(window.exported, timeout=10_000) as blocker:
+        action()
+    return blocker.args[0]
+
+
+def test_grid_export_is_the_same_image_as_the_cli_writes(open_window, qtbot, gui_models, tmp_path):
+    window = open_window()
+    bounds = (-1.5, 1.0, -0.5, 2.0)
+    out = wait_written(qtbot, window, lambda: window.exports.grid(str(tmp_path / "g.png"), 5, bounds, scale=2))
+    assert main(["grid", "--checkpoint", str(gui_models / "vae-2d-mlp.safetensors"), "--n", "5", "--range",
+                 *map(str, bounds), "--scale", "2", "--out", str(tmp_path / "cli.png")]) == 0
+    ours, theirs = Image.open(out), Image.open(tmp_path / "cli.png")
+    assert ours.size == (5 * 28 * 2, 5 * 28 * 2)
+    assert np.array_equal(np.asarray(ours), np.asarray(theirs))
+
+
+def test_filmstrip_exports_as_a_png_strip_and_a_gif(open_window, qtbot, tmp_path):
+    window = open_window()
+    window.filmstrip.steps.setValue(6)
+    with qtbot.waitSignal(window.path_decoded, timeout=5000):
+        window.set_path(np.array([at(window, 0.2, 0.2), at(window, 0.8, 0.8)]))
+    png = wait_written(qtbot, window, lambda: window.exports.strip(str(tmp_path / "p.png"), scale=4))
+    assert Image.open(png).size == (6 * 28 * 4, 28 * 4)
+    gif = Image.open(wait_written(qtbot, window, lambda: window.exports.strip(str(tmp_path / "p.gif"), scale=2)))
+    assert gif.size == (56, 56) and gif.n_frames == 2 * 6 - 2  # forward, then back without repeating the ends
+
+
+def test_map_export_is_the_map_as_shown(open_window, qtbot, tmp_path):
+    window = open_window()
+    out = wait_written(qtbot, window, lambda: window.exports.map_image(str(tmp_path / "map.png")))
+    ratio = window.map.devicePixelRatioF()
+    assert Image.open(out).size == (round(window.map.width() * ratio), round(window.map.height() * ratio))
+
+
+def test_embeddings_export_as_csv_and_npz(open_window, qtbot, tmp_path):
+    window = open_window()
+    csv = wait_written(qtbot, window, lambda: window.exports.codes(str(tmp_path / "e.csv")))
+    lines = open(csv).read().splitlines()
+    assert lines[0] == "split,label,u,v,z1,z2" and len(lines) == 1 + 256
+    first = lines[1].split(",")
+    assert first[0] == "test" and int(first[1]) == int(window.points.labels[0])
+    assert np.allclose([float(x) for x in first[4:]], window.points.codes[0], atol=1e-5)
+    npz = wait_written(qtbot, window, lambda: window.exports.codes(str(tmp_path / "e.npz")))
+    with np.load(npz) as f:
+        assert f["z"].shape == (256, 2) and f["uv"].shape == (256, 2) and f["labels"].shape == (256,)
+
+
+def test_a_failed_export_shows_why_and_writes_nothing(open_window, qtbot, tmp_path):
+    window = open_window()
+    target = tmp_path / "missing-folder" / "g.png"
+    with qtbot.waitSignal(window.message_shown, timeout=10_000) as blocker:
+        window.exports.grid(str(target), 4, window.map.visible_bounds())
+    assert "does not exist" in blocker.args[1] and not target.exists()
+    with qtbot.waitSignal(window.message_shown, timeout=10_000) as blocker:
+        window.exports.codes(str(tmp_path / "e.txt"))
+    assert ".csv or .npz" in blocker.args[1]

@@ -1,0 +1,57 @@
+"""The points layer: drawn in the palette's colours where the data is, hit-tested in pixels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QColor
+
+from explorer.gui.point_cloud import PALETTE, PointCloud
+
+
+@pytest.fixture
+def plot(qtbot):
+    widget = pg.PlotWidget()
+    widget.resize(400, 400)
+    widget.setRange(xRange=(0, 10), yRange=(0, 10), padding=0)
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield widget
+    widget.close()
+
+
+def colour_at(plot, x, y) -> QColor:
+    image = plot.grab().toImage()
+    p = plot.mapFromScene(plot.getViewBox().mapViewToScene(QPointF(x, y)))
+    return image.pixelColor(p)
+
+
+def test_points_are_drawn_in_their_label_colour_and_hidden_labels_are_not(plot):
+    cloud = PointCloud(size=9, alpha=255)
+    plot.addItem(cloud)
+    cloud.set_points(np.array([[2.0, 2.0], [7.0, 7.0]]), np.array([3, 8]))
+    assert colour_at(plot, 2, 2).name() == QColor(PALETTE[3]).name()
+    assert colour_at(plot, 7, 7).name() == QColor(PALETTE[8]).name()
+    shown = np.ones(10, dtype=bool)
+    shown[3] = False
+    cloud.set_shown_labels(shown)
+    assert colour_at(plot, 2, 2).name() != QColor(PALETTE[3]).name()
+    assert colour_at(plot, 7, 7).name() == QColor(PALETTE[8]).name()
+
+
+def test_point_at_finds_the_nearest_shown_point_within_the_pixel_radius(plot):
+    cloud = PointCloud()
+    plot.addItem(cloud)
+    cloud.set_points(np.array([[2.0, 2.0], [2.1, 2.0], [8.0, 8.0]]), np.array([0, 1, 2]))
+    pixel = (0.05, 0.05)  # map units per pixel
+    assert cloud.point_at(QPointF(2.09, 2.0), pixel) == 1
+    assert cloud.point_at(QPointF(5.0, 5.0), pixel) == -1  # nothing within 6 pixels
+    shown = np.ones(10, dtype=bool)
+    shown[1] = False
+    cloud.set_shown_labels(shown)
+    assert cloud.point_at(QPointF(2.09, 2.0), pixel) == 0
+    cloud.set_points(np.zeros((0, 2)), np.zeros(0, dtype=int))
+    assert cloud.point_at(QPointF(2.0, 2.0), pixel) == -1
+    plot.grab()  # painting nothing is fine

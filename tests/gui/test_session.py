@@ -1,0 +1,44 @@
+"""Sessions (Qt-free): which points a split choice shows, and opening with missing data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from explorer import checkpoint
+from explorer.errors import ExplorerError
+from explorer.gui.session import open_session
+
+
+def test_both_splits_are_one_list_that_remembers_where_each_point_came_from(gui_models, small_root):
+    session = open_session(gui_models / "vae-2d-mlp.safetensors", small_root)
+    both = session.points("both")
+    assert len(both) == 256 + 512 and both.codes.shape == (768, 2)
+    split, i = both.source(256 + 10)
+    assert split.split == "train" and i == 10
+    assert list(both.split_names()[[0, 255, 256, 767]]) == ["test", "test", "train", "train"]
+    assert np.array_equal(session.points("test").codes, session.codes["test"])
+    assert session.nearest_codes()[0] == "train"
+
+
+def test_missing_data_leaves_a_session_that_can_still_decode(gui_models, tmp_path):
+    session = open_session(gui_models / "vae-2d-mlp.safetensors", tmp_path)
+    assert session.points("test") is None and session.nearest_codes() is None
+    assert set(session.data_errors) == {"test", "train"}
+    assert session.stats is session.ckpt.stats  # the checkpoint's own, so the map still has its extent
+
+
+def test_a_checkpoint_without_stats_gets_them_from_the_test_embeddings(gui_models, small_root, tmp_path):
+    ckpt = checkpoint.load(gui_models / "vae-2d-mlp.safetensors")
+    bare = checkpoint.Checkpoint(ckpt.model, ckpt.meta, None)
+    session = open_session(bare, small_root)
+    assert session.stats is not None and np.allclose(session.stats.mean, session.codes["test"].mean(axis=0))
+    assert not session.saved and session.name == "untitled"
+
+
+def test_the_classifier_is_not_a_model_to_explore(small_root, tmp_path):
+    from explorer.models import Classifier
+
+    path = checkpoint.save(tmp_path / "clf.safetensors", Classifier())
+    with pytest.raises(ExplorerError, match="classifier"):
+        open_session(path, small_root)

@@ -1,0 +1,196 @@
+"""Training from the dialog: a run completes and the map follows it, cancel, divergence, worker
+errors, and a window that stays responsive while training runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+
+from explorer import checkpoint, latent
+
+from .helpers import at, expected_decode, pixel_of
+
+
+def weights(model):
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def same(a, b):
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def configure(dialog, epochs, batch=64, kind="vae"):
+    dialog.kind.setCurrentIndex(dialog.kind.findData(kind))
+    dialog.epochs.setValue(epochs)
+    dialog.batch.setValue(batch)
+    dialog.device.setCurrentText("cpu")
+
+
+def test_a_short_run_completes_the_map_follows_each_epoch_and_the_model_can_be_saved(open_window, qtbot, tmp_path):
+    window = open_window()
+    dialog = window.train_dialog
+    window.train_action.trigger()
+    assert dialog.isVisible()
+    configure(dialog, epochs=2)
+    epochs_shown = []
+    window.session_changed.connect(lambda s: epochs_shown.append((s.ckpt.meta.get("epochs"), len(window.map.cloud))))
+    with qtbot.waitSignal(window.trained_ready, timeout=60_000) as blocker:
+        qtbot.mouseClick(dialog.start, Qt.LeftButton)
+    assert epochs_shown[:3] == [(0, 256), (1, 256), (2, 256)]  # the untrained space, then after each epoch
+    trained = blocker.args[0]
+    assert window.session is trained and not trained.saved and trained.name == "vae-2d-mlp (2 epochs)"
+    assert trained.ckpt.meta["epochs"] == 2 and trained.ckpt.meta["train_images"] == 512
+    assert set(trained.codes) == {"test", "train"}
+    assert not dialog.running and dialog.start.isEnabled() and dialog.save.isEnabled()
+    assert len(dialog.curves) == 3 and dialog.progress.value() == 1000
+
+    out = tmp_path / "mine.safetensors"
+    with qtbot.waitSignal(window.exported, timeout=10_000):
+        window.save_model(str(out))
+    loaded = checkpoint.load(out)
+    assert same(weights(loaded.model), weights(trained.model)) and loaded.meta["epochs"] == 2
+    assert window.session.saved and window.session.name == "mine"
+
+
+def start_long_run(window, qtbot, epochs=10_000):
+    """Start a run and return once it is part-way through its second epoch or a later one (step reports
+    are thinned out, so which one is not known), with the snapshots seen so far."""
+    dialog = window.train_dialog
+    configure(dialog, epochs=epochs)
+    snapshots, steps = [], []
+    dialog.epoch_snapshot.connect(snapshots.append)
+    dialog.start_training()
+    dialog.worker.step.connect(steps.append)
+    qtbot.waitUntil(lambda: any(p.epoch >= 2 and not p.epoch_done for p in steps), timeout=30_000)
+    return dialog, snapshots
+
+
+def test_cancel_stops_within_a_second_once_and_keeps_the_last_complete_epoch(open_window, qtbot):
+    window = open_window()
+    dialog, snapshots = start_long_run(window, qtbot)
+    worker = dialog.worker
+    ends = {"cancelled": [], "completed": [], "diverged": []}
+    for name, got in ends.items():
+        getattr(worker, name).connect(got.append)
+    with qtbot.waitSignal(worker.cancelled, timeout=1000):  # stops within one second
+        qtbot.mouseClick(dialog.cancel, Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.session is not None and window.session.title.endswith("epochs)")
+                    or window.session.title.endswith("epoch)"), timeout=20_000)
+    assert len(ends["cancelled"]) == 1 and not ends["completed"] and not ends["diverged"]
+    run = ends["cancelled"][0]
+    assert run.result.status == "cancelled" and run.result.epochs_done >= 1
+    last = next(s for s in snapshots if s.epoch == run.result.epochs_done)
+    assert same(weights(run.model), weights(last.model))
+    assert same(weights(window.session.model), weights(last.model))  # the partial model is the current one
+    assert not dialog.running and dialog.start.isEnabled()
+
+
+def test_a_loss_that_becomes_nan_stops_the_run_keeps_the_last_good_weights_and_overwrites_nothing(
+        open_window, qtbot, monkeypatch, gui_models):
+    from explorer.models.vae import VAE
+
+    calls = {"n": 0}
+    original = VAE.losses
+
+    def losses(self, x, labels=None):
+        terms = original(self, x, labels)
+        calls["n"] += 1
+        if calls["n"] == 8 + 3:  # 512 images / batch 64 = 8 steps: step 3 of epoch 2
+            terms["loss"] = terms["loss"] * float("nan")
+        return terms
+
+    window = open_window()
+    files = {p.name: p.read_bytes() for p in gui_models.iterdir()}
+    monkeypatch.setattr(VAE, "losses", losses)
+    dialog = window.train_dialog
+    configure(dialog, epochs=5)
+    snapshots, messages = [], []
+    dialog.epoch_snapshot.connect(snapshots.append)
+    window.message_shown.connect(lambda title, text: messages.append((title, text)))
+    with qtbot.waitSignal(window.trained_ready, timeout=60_000) as blocker:
+        dialog.start_training()
+    title, text = messages[0]
+    assert title == "Training stopped" and "non-finite" in text and "kept the weights of epoch 1" in text
+    assert not dialog.running and dialog.start.isEnabled() and not dialog.cancel.isEnabled()
+    trained = blocker.args[0]
+    assert [s.epoch for s in snapshots] == [0, 1]
+    assert same(weights(trained.model), weights(snapshots[1].model))
+    assert all(torch.isfinite(v).all() for v in weights(trained.model).values())
+    assert {p.name: p.read_bytes() for p in gui_models.iterdir()} == files  # nothing saved over
+
+
+def test_an_error_inside_the_training_worker_reaches_the_user_and_the_app_keeps_working(
+        open_window, qtbot, monkeypatch):
+    import explorer.training
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated failure inside training")
+
+    window = open_window()
+    model_before = window.session.model
+    monkeypatch.setattr(explorer.training, "train", broken)
+    with qtbot.waitSignal(window.message_shown, timeout=30_000) as blocker:
+        window.train_dialog.start_training()
+    title, text = blocker.args
+    assert title == "Training failed" and "simulated failure inside training" in text
+    qtbot.waitUntil(lambda: not window.train_dialog.running, timeout=5000)
+    assert window.train_dialog.start.isEnabled()
+    assert window.session.model is model_before  # the untrained preview is gone, the model shown before is back
+    assert window.model_list.topLevelItemCount() == 5
+    with qtbot.waitSignal(window.decoded, timeout=5000) as decoded:
+        qtbot.mouseClick(window.map.viewport(), Qt.LeftButton, pos=pixel_of(window, *at(window, 0.5, 0.5)))
+    assert np.array_equal(decoded.args[0].image, expected_decode(window, *decoded.args[0].request.uv))
+
+
+def test_the_form_rejects_a_bad_learning_rate_with_a_message(open_window, qtbot):
+    window = open_window()
+    window.train_dialog.lr.setText("fast")
+    with qtbot.waitSignal(window.message_shown, timeout=5000) as blocker:
+        assert not window.train_dialog.start_training()
+    assert "learning rate" in blocker.args[1] and not window.train_dialog.running
+
+
+def test_the_ui_thread_stays_on_time_and_clicks_still_decode_while_training(open_window, qtbot):
+    """A 10 ms timer on the UI thread keeps firing: its worst gap stays under 100 ms for the whole run
+    (epoch redraws included), and a click on the map decodes while the worker trains."""
+    window = open_window()
+    dialog = window.train_dialog
+    window.train_action.trigger()  # the dialog is open, its loss curves redrawing
+    qtbot.waitExposed(dialog)
+    configure(dialog, epochs=30)  # a few seconds: long enough to click while it runs
+    clock, gaps = QElapsedTimer(), []
+    timer = QTimer()
+    timer.setInterval(10)
+
+    def tick():
+        gaps.append(clock.restart())
+    timer.timeout.connect(tick)
+    with qtbot.waitSignal(window.trained_ready, timeout=120_000):
+        dialog.start_training()
+        clock.start()
+        timer.start()
+        qtbot.waitUntil(lambda: window.key == window.training_key and window.session.ckpt.meta["epochs"] >= 1,
+                        timeout=30_000)  # the map shows the model in training
+        assert dialog.running
+        pixel = pixel_of(window, *at(window, 0.4, 0.6))
+        with qtbot.waitSignal(window.decoded, timeout=5000) as decoded:
+            qtbot.mouseClick(window.map.viewport(), Qt.LeftButton, pos=pixel)
+        req = decoded.args[0].request  # by the model of the epoch shown when clicked (the view refits each epoch)
+        assert np.allclose(req.z, req.uv) and np.array_equal(decoded.args[0].image, latent.decode(req.model, req.z)[0])
+        qtbot.waitUntil(lambda: not dialog.running, timeout=120_000)
+    timer.stop()
+    assert len(gaps) > 20
+    assert max(gaps) < 100, f"the UI thread stalled for {max(gaps)} ms"
+
+
+def test_training_on_a_dataset_that_is_not_there_says_which_files_are_missing(open_window, qtbot):
+    window = open_window()
+    model_before = window.session.model
+    window.train_dialog.dataset.setCurrentText("fashion-mnist")  # the small root holds MNIST only
+    with qtbot.waitSignal(window.message_shown, timeout=30_000) as blocker:
+        window.train_dialog.start_training()
+    title, text = blocker.args
+    assert title == "Training failed" and "train-images-idx3-ubyte" in text and "FashionMNIST" in text
+    qtbot.waitUntil(lambda: not window.train_dialog.running, timeout=5000)
+    assert window.session.model is model_before
