@@ -37,7 +37,7 @@ MOUSE = (
     ("Click, drag", "Decode there (Explore tool) or draw a path (path tools)"),
     ("Wheel, right drag", "Zoom"),
     ("Shift+drag, middle drag", "Pan"),
-    ("Hover a point", "Its original image and label"),
+    ("Hover a point", "Its original image and label (up to six where points overlap)"),
 )
 KEYS = {name: keys for name, keys, _ in SHORTCUTS}
 

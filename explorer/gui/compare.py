@@ -211,7 +211,8 @@ class CompareWindow(QWidget):
         elif model.kind == "ae":
             note += "<br>No prior holds this space together: look for the gaps that decode to nothing"
         elif model.kind in ("vae", "cvae"):
-            note += "<br>The KL term pulls the codes towards N(0, I): the space decodes to digits throughout"
+            note += ("<br>The KL term packs the codes around 0 (the prior N(0, I)): there, every point decodes to a "
+                     "digit; far out, where no code was pulled, it need not")
         side.note.setText(note)
         if not self._fitted and all(s.session is not None for s in self.sides.values()):
             self.reset_view()

@@ -22,6 +22,7 @@ SETTLE_MS = 200  # the manifold is re-rendered once pan/zoom has been still this
 FREEHAND_STEP_PX = 4.0  # a freehand path keeps a point every this many pixels
 INSET_SCALE = 3
 GROUP_SCALE = 2  # several images on the hover card, each enlarged this much
+NO_POINTS = np.zeros(0, dtype=np.int64)
 
 
 def to_pixmap(image: np.ndarray, scale: int = 1) -> QPixmap:
@@ -76,7 +77,7 @@ class LatentMap(pg.PlotWidget):
         self.tool = "explore"
         self._freehand: list[QPointF] = []
         self._hovered = -1
-        self.hovered_group = np.zeros(0, dtype=np.int64)  # the points under the pointer, nearest first
+        self.hovered_group = NO_POINTS  # the points under the pointer, nearest first
         self._last_pointer = None  # where the pointer last was, in widget pixels (for the inset)
 
         self.background = pg.ImageItem(axisOrder="row-major")
@@ -242,7 +243,7 @@ class LatentMap(pg.PlotWidget):
         if self.inset.isVisible():
             self._place_inset()
 
-    def _set_hovered(self, group: np.ndarray = np.zeros(0, dtype=np.int64)) -> None:
+    def _set_hovered(self, group: np.ndarray = NO_POINTS) -> None:
         """Points now under the pointer, nearest first; point_hovered says when they change."""
         if not np.array_equal(group, self.hovered_group):
             self.hovered_group = group
