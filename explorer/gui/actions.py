@@ -23,6 +23,10 @@ SHORTCUTS = (  # (action attribute, keys, what it does): the menus, the help box
     ("manifold_action", "B", "Show the decoded manifold behind the points"),
     ("prior_action", "N", "Show the prior N(0, I) contours"),
     ("points_action", "D", "Show the data points"),
+    ("confidence_action", "Y", "Colour the map by decodability (the digit classifier's confidence)"),
+    ("neighbours_action", "K", "Show the k nearest images to the decoded point"),
+    ("digits_action", "G", "Show every digit at the cursor (conditional VAE)"),
+    ("compare_action", "Ctrl+Shift+C", "Compare two models side by side"),
     ("reset_action", "Home", "Reset the view to the data"),
     ("zoom_in_action", "+", "Zoom in"),
     ("zoom_out_action", "-", "Zoom out"),
@@ -33,7 +37,7 @@ MOUSE = (
     ("Click, drag", "Decode there (Explore tool) or draw a path (path tools)"),
     ("Wheel, right drag", "Zoom"),
     ("Shift+drag, middle drag", "Pan"),
-    ("Hover a point", "Its original image and label"),
+    ("Hover a point", "Its original image and label (up to six where points overlap)"),
 )
 KEYS = {name: keys for name, keys, _ in SHORTCUTS}
 
@@ -73,6 +77,7 @@ def install(window) -> None:
                                   ("manifold", "manifold_action", "Decoded &manifold", False),
                                   ("prior", "prior_action", "Prior N(0, I) &contours", False)):
         view.addAction(act(name, text, lambda shown, layer=layer: window.show_layer(layer, shown), True, on))
+    view.addAction(act("confidence_action", "Deco&dability colouring", window.decodability.set_shown, True))
     view.addSeparator()
     view.addAction(act("reset_action", "&Reset view", window.reset_view))
     view.addAction(act("zoom_in_action", "Zoom &in", lambda: view_box.scaleBy((ZOOM_STEP, ZOOM_STEP))))
@@ -82,6 +87,13 @@ def install(window) -> None:
     view.addSeparator()
     for dock in window.findChildren(QDockWidget):
         view.addAction(dock.toggleViewAction())
+    for name, dock in (("neighbours_action", window.neighbours.dock), ("digits_action", window.digits.dock)):
+        toggle = dock.toggleViewAction()  # the panels' own show/hide, with a key
+        toggle.setShortcut(QKeySequence(KEYS[name]))
+        toggle.setToolTip(f"{toggle.text()} ({KEYS[name]})")
+        window.addAction(toggle)
+        setattr(window, name, toggle)
+    window.digits_action.setEnabled(False)  # until a conditional model is open
 
     tools = window.menuBar().addMenu("&Tools")
     group = QActionGroup(window)
@@ -93,6 +105,8 @@ def install(window) -> None:
     tools.addSeparator()
     tools.addAction(act("clear_path_action", "&Clear path", window.clear_path))
     tools.addAction(act("play_action", "&Play / pause path", window.filmstrip.play.toggle))
+    tools.addSeparator()
+    tools.addAction(act("compare_action", "&Compare models…", window.show_compare))
 
     window.menuBar().addMenu("&Help").addAction(act("help_action", "&Keyboard shortcuts",
                                                     lambda: show_shortcuts(window)))
@@ -101,7 +115,7 @@ def install(window) -> None:
     toolbar.setObjectName("main toolbar")
     toolbar.setMovable(False)
     for name in ("open_action", "train_action", None, "explore_action", "line_action", "freehand_action", None,
-                 "points_action", "manifold_action", "prior_action", "reset_action", None):
+                 "points_action", "manifold_action", "prior_action", "confidence_action", "reset_action", None):
         toolbar.addAction(getattr(window, name)) if name else toolbar.addSeparator()
     window.label_text = toolbar.addWidget(QLabel(" Decode as "))
     window.label_widget = toolbar.addWidget(window.label_combo)

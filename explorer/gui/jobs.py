@@ -6,12 +6,13 @@ Each takes a request (a frozen snapshot of everything it needs, so the UI can mo
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from explorer import checkpoint, export, latent, trained
+from explorer import checkpoint, decodability, export, latent, trained
 from explorer.gui.session import open_session
 
 
@@ -113,3 +114,65 @@ def call(req: tuple, report):
 def save_model(path, session) -> Path:
     """Write the session's model; its stats go with it so the map looks the same when reopened."""
     return checkpoint.save(path, session.model, session.ckpt.meta, session.stats)
+
+
+@dataclass(frozen=True)
+class DecodeEach:
+    """Several decodes at once, shown together: (model, codes (n, d), labels or None) per part."""
+
+    parts: tuple  # None for a part with nothing to decode
+    uv: tuple[float, float] | None = None  # the map point they stand for, if any
+
+
+def decode_each(req: DecodeEach, report) -> list[np.ndarray | None]:
+    return [None if part is None else latent.decode(*part) for part in req.parts]
+
+
+@dataclass(frozen=True)
+class NeighboursRequest:
+    codes: np.ndarray  # (N, d) the points on the map
+    query: np.ndarray  # (d,) the code at the cursor
+    k: int
+
+
+def neighbours(req: NeighboursRequest, report) -> tuple[NeighboursRequest, np.ndarray, np.ndarray]:
+    """The k codes nearest the query in the full latent space (not on the map's plane), closest first,
+    with their distances."""
+    idx = latent.nearest(req.codes, req.query, req.k)
+    return req, idx, np.linalg.norm(req.codes[idx] - req.query, axis=1)
+
+
+@dataclass(frozen=True)
+class ConfidenceGridRequest:
+    model: object
+    classifier: object
+    plane: latent.Plane
+    bounds: tuple[float, float, float, float]
+    cells: int
+    label: int | None
+
+
+def confidence_grid(req: ConfidenceGridRequest, report) -> tuple[ConfidenceGridRequest, np.ndarray]:
+    return req, decodability.confidence_grid(req.model, req.classifier, req.plane, req.cells, req.bounds, req.label)
+
+
+@dataclass(frozen=True)
+class ReconstructionRequest:
+    model: object
+    classifier: object
+    splits: tuple  # data.Split to score, in order
+    cancel: threading.Event  # set when the answer is no longer wanted
+
+
+def reconstruction_confidence(req: ReconstructionRequest, report) -> tuple[ReconstructionRequest, dict | None]:
+    """The request, with split name -> the classifier's confidence in each image's reconstruction
+    (None if cancelled)."""
+    out = {}
+    for n, split in enumerate(req.splits):
+        conf = decodability.reconstruction_confidence(
+            req.model, req.classifier, split.images, split.labels, req.cancel.is_set,
+            lambda f, n=n: report((n + f) / len(req.splits)))
+        if conf is None:
+            return req, None
+        out[split.split] = conf
+    return req, out

@@ -15,11 +15,14 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QApplication, QFrame, QLabel, QVBoxLayout
 
 from explorer.gui.point_cloud import PointCloud
+from explorer.gui.thumbs import ThumbGrid
 
 TOOLS = ("explore", "line", "freehand")
 SETTLE_MS = 200  # the manifold is re-rendered once pan/zoom has been still this long
 FREEHAND_STEP_PX = 4.0  # a freehand path keeps a point every this many pixels
 INSET_SCALE = 3
+GROUP_SCALE = 2  # several images on the hover card, each enlarged this much
+NO_POINTS = np.zeros(0, dtype=np.int64)
 
 
 def to_pixmap(image: np.ndarray, scale: int = 1) -> QPixmap:
@@ -74,6 +77,7 @@ class LatentMap(pg.PlotWidget):
         self.tool = "explore"
         self._freehand: list[QPointF] = []
         self._hovered = -1
+        self.hovered_group = NO_POINTS  # the points under the pointer, nearest first
         self._last_pointer = None  # where the pointer last was, in widget pixels (for the inset)
 
         self.background = pg.ImageItem(axisOrder="row-major")
@@ -112,11 +116,11 @@ class LatentMap(pg.PlotWidget):
         if uv is None:
             uv, labels = np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
         self.cloud.set_points(uv, labels)
-        self._set_hovered(-1)
+        self._set_hovered()
 
     def set_shown_labels(self, shown: np.ndarray) -> None:
         self.cloud.set_shown_labels(shown)
-        self._set_hovered(-1)
+        self._set_hovered()
 
     def set_cursor(self, u: float, v: float) -> None:
         self.cursor.setData([u, u], [v, v], symbol="o", size=[20, 20], brush=None,
@@ -174,6 +178,12 @@ class LatentMap(pg.PlotWidget):
         (xmin, xmax), (ymin, ymax) = self.view.viewRange()
         return xmin, xmax, ymin, ymax
 
+    def covering_square(self) -> tuple[float, float, float, float]:
+        """A square around the view that covers it: grid cells over it stay square, digits undistorted."""
+        xmin, xmax, ymin, ymax = self.visible_bounds()
+        cx, cy, half = (xmin + xmax) / 2, (ymin + ymax) / 2, max(xmax - xmin, ymax - ymin) / 2
+        return cx - half, cx + half, cy - half, cy + half
+
     def set_tool(self, tool: str) -> None:
         if tool not in TOOLS:
             raise ValueError(f"unknown tool {tool!r}")
@@ -183,6 +193,13 @@ class LatentMap(pg.PlotWidget):
     def show_inset(self, image: np.ndarray, text: str) -> None:
         """A small card near the pointer with a point's original image and what it is."""
         self.inset.set(image, text)
+        self._place_inset()
+        self.inset.show()
+        self.inset.raise_()
+
+    def show_inset_group(self, images: np.ndarray, captions: list[str], text: str) -> None:
+        """The hover card for several points drawn on the same spot: their images side by side."""
+        self.inset.set_group(images, captions, text)
         self._place_inset()
         self.inset.show()
         self.inset.raise_()
@@ -198,7 +215,7 @@ class LatentMap(pg.PlotWidget):
         self.decode_requested.emit(pos.x(), pos.y())
 
     def _dragged(self, start: QPointF, pos: QPointF, finished: bool) -> None:
-        self._set_hovered(-1)
+        self._set_hovered()
         if self.tool == "explore":
             self.decode_requested.emit(pos.x(), pos.y())
             return
@@ -219,19 +236,21 @@ class LatentMap(pg.PlotWidget):
 
     def _moved(self, scene_pos) -> None:
         if not self.view.sceneBoundingRect().contains(scene_pos) or QApplication.mouseButtons() != Qt.NoButton:
-            self._set_hovered(-1)
+            self._set_hovered()
             return
         self._last_pointer = self.mapFromScene(scene_pos)
-        self._set_hovered(self.cloud.point_at(self.view.mapSceneToView(scene_pos), self._pixel()))
+        self._set_hovered(self.cloud.points_at(self.view.mapSceneToView(scene_pos), self._pixel()))
         if self.inset.isVisible():
             self._place_inset()
 
-    def _set_hovered(self, k: int) -> None:
-        if k != self._hovered:
-            self._hovered = k
-            if k < 0:
+    def _set_hovered(self, group: np.ndarray = NO_POINTS) -> None:
+        """Points now under the pointer, nearest first; point_hovered says when they change."""
+        if not np.array_equal(group, self.hovered_group):
+            self.hovered_group = group
+            self._hovered = int(group[0]) if len(group) else -1
+            if self._hovered < 0:
                 self.hide_inset()
-            self.point_hovered.emit(k)
+            self.point_hovered.emit(self._hovered)
 
     def _pixel(self) -> tuple[float, float]:
         """Size of one screen pixel in map units (x, y)."""
@@ -251,7 +270,7 @@ class LatentMap(pg.PlotWidget):
 
 
 class Inset(QFrame):
-    """The hover card: an original image, enlarged, over a line of text."""
+    """The hover card: an original image, enlarged, over a line of text; or several side by side."""
 
     def __init__(self, parent):
         super().__init__(parent)
@@ -259,17 +278,30 @@ class Inset(QFrame):
         self.setStyleSheet("Inset { background: #202124; border: 1px solid #80868b; border-radius: 3px; }"
                            "QLabel { color: #e8eaed; }")
         self.image = QLabel()
+        self.group = ThumbGrid(columns=1, scale=GROUP_SCALE)
         self.text = QLabel()
         self.text.setAlignment(Qt.AlignCenter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
         layout.addWidget(self.image)
+        layout.addWidget(self.group)
         layout.addWidget(self.text)
         self.hide()
 
     def set(self, image: np.ndarray, text: str) -> None:
         self.shown = image
         self.image.setPixmap(to_pixmap(image, INSET_SCALE))
+        self.image.show()
+        self.group.hide()
+        self.text.setText(text)
+        self.adjustSize()
+
+    def set_group(self, images: np.ndarray, captions: list[str], text: str) -> None:
+        self.shown = images
+        self.group.columns = len(images)
+        self.group.set_items(images, captions)
+        self.group.show()
+        self.image.hide()
         self.text.setText(text)
         self.adjustSize()

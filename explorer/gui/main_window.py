@@ -13,11 +13,15 @@ from PySide6.QtWidgets import QComboBox, QDockWidget, QFileDialog, QLabel, QMain
 from explorer import checkpoint, latent, trained
 from explorer.data import classes
 from explorer.gui import actions, jobs
+from explorer.gui.compare import CompareWindow
+from explorer.gui.decodability_view import Decodability
 from explorer.gui.decoded_view import DecodedView
+from explorer.gui.digits_row import DigitsRow
 from explorer.gui.exports import Exports
 from explorer.gui.filmstrip import Filmstrip
 from explorer.gui.map_panel import MapPanel
 from explorer.gui.model_list import ModelList
+from explorer.gui.neighbours import Neighbours, show_hovered
 from explorer.gui.session import Session, open_session
 from explorer.gui.train_dialog import TrainDialog
 from explorer.gui.workers import Worker
@@ -75,6 +79,7 @@ class MainWindow(QMainWindow):
         docks = [self._dock("Models", self.model_list, Qt.LeftDockWidgetArea),
                  self._dock("Decoded", self.decoded_view, Qt.RightDockWidgetArea)]
         self.resizeDocks(docks, [300, 300], Qt.Horizontal)
+        self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)  # the decode and its neighbours: full height
         self.resizeDocks([self._dock("Interpolation path", self.filmstrip, Qt.BottomDockWidgetArea)], [190],
                          Qt.Vertical)
         self.coords = QLabel()
@@ -91,6 +96,10 @@ class MainWindow(QMainWindow):
         self.loader = self._worker(jobs.open_model, True, "load", self._session_ready, self._load_failed)
         self.jobs = self._worker(jobs.call, False, "jobs", self._job_done, self._job_failed)
         self.loader.progress.connect(lambda r, text: self._busy(text))
+        self.neighbours = Neighbours(self)
+        self.digits = DigitsRow(self)
+        self.decodability = Decodability(self)
+        self.compare: CompareWindow | None = None  # made when first asked for
         actions.install(self)
         self._connect()
         self._show_session_state()
@@ -165,9 +174,7 @@ class MainWindow(QMainWindow):
             return  # the user has asked for another model since
         self._idle()
         key = self._loading_key
-        self.sessions[key] = session
-        self.catalog.pop(key, None)
-        self.model_list.put(key, session.ckpt, session.name)
+        self.adopt(key, session)
         self.show_session(session, key)
         problems = "; ".join(f"{split}: {e}" for split, e in session.data_errors.items())
         if "test" in session.data_errors:
@@ -175,6 +182,12 @@ class MainWindow(QMainWindow):
                                                     f"map shows the decoded background only.\n\n{problems}")
         elif problems:
             self.statusBar().showMessage(f"Only the test images are on the map ({problems})", 15000)
+
+    def adopt(self, key: str, session: Session) -> None:
+        """An opened model joins the list (opened elsewhere too, as in the compare view)."""
+        self.sessions[key] = session
+        self.catalog.pop(key, None)
+        self.model_list.put(key, session.ckpt, session.name)
 
     def _load_failed(self, r: int, message: str) -> None:
         if r == self._latest.get("load"):
@@ -285,12 +298,8 @@ class MainWindow(QMainWindow):
     def _request_manifold(self) -> None:
         if self.session is None or not self.manifold_action.isChecked():
             return
-        xmin, xmax, ymin, ymax = self.map.visible_bounds()
-        # a square around the view (cells stay square, digits undistorted) that also covers it
-        cx, cy, half = (xmin + xmax) / 2, (ymin + ymax) / 2, max(xmax - xmin, ymax - ymin) / 2
-        bounds = (cx - half, cx + half, cy - half, cy + half)
-        self._submit(self.manifold, "manifold",
-                     jobs.ManifoldRequest(self.session.model, self.plane, bounds, MANIFOLD_CELLS, self.label()))
+        self._submit(self.manifold, "manifold", jobs.ManifoldRequest(
+            self.session.model, self.plane, self.map.covering_square(), MANIFOLD_CELLS, self.label()))
 
     def _manifold_ready(self, r: int, result) -> None:
         if r == self._latest.get("manifold"):
@@ -298,9 +307,8 @@ class MainWindow(QMainWindow):
             self.background_rendered.emit()
 
     def _hovered(self, k: int) -> None:
-        if k >= 0 and self.points is not None:
-            split, i = self.points.source(k)
-            self.map.show_inset(split.images[i].numpy(), f"{split.classes[int(split.labels[i])]} · {split.split} #{i:,}")
+        if k >= 0:
+            show_hovered(self.map, self.points)
 
     # --- decoding -----------------------------------------------------------------------------
     def label(self) -> int | None:
@@ -314,6 +322,13 @@ class MainWindow(QMainWindow):
         self.cursor = (u, v)
         self.map.set_cursor(u, v)
         self._request_decode(self.plane.to_latent([u, v]), (u, v))
+
+    def decode_code(self, z: np.ndarray, uv) -> None:
+        """Decode a full code (1, d) that may lie off the map's plane (a path frame, a dataset image),
+        with the cursor at its map point uv."""
+        self.cursor = None  # re-decoding its map point would give another image
+        self.map.set_cursor(*uv)
+        self._request_decode(z, uv)
 
     def _request_decode(self, z: np.ndarray, uv) -> None:
         s = self.session
@@ -393,10 +408,16 @@ class MainWindow(QMainWindow):
         result = self.path_result
         if result is None or k >= len(result.frames) or self.session is None:
             return
-        uv = tuple(float(x) for x in result.positions[k])
-        self.cursor = None  # a frame may lie off the plane: re-decoding its map point would differ
-        self.map.set_cursor(*uv)
-        self._request_decode(result.codes[k : k + 1], uv)
+        self.decode_code(result.codes[k : k + 1], tuple(float(x) for x in result.positions[k]))
+
+    def show_compare(self) -> None:
+        if self.compare is None:
+            self.compare = CompareWindow(self)
+            self.compare.resize(1300, 900)
+            self.compare.list_models()
+        self.compare.show()
+        self.compare.raise_()
+        self.compare.activateWindow()
 
     # --- training -----------------------------------------------------------------------------
     def show_train_dialog(self) -> None:
@@ -540,7 +561,9 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
 
     def workers(self) -> list[Worker]:
-        return [self.decoder, self.manifold, self.pather, self.loader, self.jobs]
+        extras = [self.neighbours, self.digits, self.decodability] + ([self.compare] if self.compare else [])
+        return [self.decoder, self.manifold, self.pather, self.loader, self.jobs,
+                *(worker for extra in extras for worker in extra.workers())]
 
     def closeEvent(self, event) -> None:
         """Stop every thread and timer before the window goes: a running QThread destroyed aborts the process."""
@@ -549,6 +572,9 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()  # a timed message runs a timer
         self.train_dialog.shutdown()
         self.train_dialog.close()
+        self.decodability.stop()
+        if self.compare is not None:
+            self.compare.close()
         for worker in self.workers():
             worker.stop()
         super().closeEvent(event)

@@ -76,7 +76,7 @@ class MapPanel(QWidget):
         for w in (QLabel("Axes"), self.axis_u, QLabel("×"), self.axis_v):
             axes_layout.addWidget(w)
 
-        header = QHBoxLayout()
+        self.header = header = QHBoxLayout()
         header.addWidget(self.legend)
         header.addStretch(1)
         header.addWidget(self.axes_box)

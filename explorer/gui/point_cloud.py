@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import shiboken6
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPixmap
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 
 # matplotlib's tab10: the lecture's colours for digits 0-9
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -21,10 +21,15 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
 
 
 class PointCloud(pg.GraphicsObject):
+    points_set = Signal()  # new points: any colouring other than by label must be given again
+
     def __init__(self, size: float = 5.0, alpha: int = 210):
         super().__init__()
         self.size = size
         self.alpha = alpha
+        self.palette: tuple[str, ...] = PALETTE
+        self.colours: np.ndarray | None = None  # per point, an index into palette; None: by label
+        self._outline = False
         self._xy = np.zeros((0, 2))
         self._labels = np.zeros(0, dtype=np.int64)
         self._shown_labels = np.ones(len(PALETTE), dtype=bool)
@@ -47,6 +52,20 @@ class PointCloud(pg.GraphicsObject):
         else:
             self._bounds = QRectF()
         self._rect = None
+        self.colours = None
+        if self.palette != PALETTE or self._outline:
+            self.palette, self._outline, self._atlas = PALETTE, False, None
+        self.update()
+        self.points_set.emit()
+
+    def set_colours(self, colours: np.ndarray | None, palette=PALETTE, outline: bool = False) -> None:
+        """Colour point k with palette[colours[k]] (outlined, to stand out on a coloured background);
+        None colours by label again. Labels still decide which points are shown."""
+        if colours is not None and len(colours) != len(self._labels):
+            raise ValueError(f"{len(colours)} colours for {len(self._labels)} points")
+        self.colours = None if colours is None else np.asarray(colours, dtype=np.int64)
+        if tuple(palette) != self.palette or outline != self._outline:
+            self.palette, self._outline, self._atlas = tuple(palette), outline, None
         self.update()
 
     def set_shown_labels(self, shown: np.ndarray) -> None:
@@ -59,12 +78,16 @@ class PointCloud(pg.GraphicsObject):
 
     def point_at(self, pos: QPointF, pixel: tuple[float, float], radius_px: float = 6.0) -> int:
         """Index of the shown point nearest `pos` (view coordinates) within radius_px pixels, or -1."""
+        near = self.points_at(pos, pixel, radius_px)
+        return int(near[0]) if len(near) else -1
+
+    def points_at(self, pos: QPointF, pixel: tuple[float, float], radius_px: float = 6.0) -> np.ndarray:
+        """Indices of the shown points within radius_px pixels of `pos` (view coordinates), nearest first."""
         if not self._shown.any():
-            return -1
+            return np.zeros(0, dtype=np.int64)
         d2 = np.square((self._xy[:, 0] - pos.x()) / pixel[0]) + np.square((self._xy[:, 1] - pos.y()) / pixel[1])
-        d2[~self._shown] = np.inf
-        k = int(np.argmin(d2))
-        return k if d2[k] <= radius_px**2 else -1
+        near = np.flatnonzero(self._shown & (d2 <= radius_px**2))
+        return near[np.argsort(d2[near], kind="stable")]
 
     # --- QGraphicsItem ----------------------------------------------------------------------------
     def viewTransformChanged(self):
@@ -95,7 +118,7 @@ class PointCloud(pg.GraphicsObject):
         x, y = self._xy[shown, 0], self._xy[shown, 1]
         px = t.m11() * x + t.m21() * y + t.dx()
         py = t.m12() * x + t.m22() * y + t.dy()
-        labels = self._labels[shown]
+        index = (self._labels if self.colours is None else self.colours)[shown]  # atlas cell per point
         device = p.viewport()
         margin = self.size
         inside = (px > device.left() - margin) & (px < device.right() + margin) & \
@@ -106,10 +129,10 @@ class PointCloud(pg.GraphicsObject):
         if len(self._frags) < n:
             self._frags = np.empty((n, 10))
         frags = self._frags[:n]  # x, y (centre), source x, y, w, h, scale x, y, rotation, opacity
-        cell = atlas.width() / len(PALETTE)
+        cell = atlas.width() / len(self.palette)
         frags[:, 0] = px[inside]
         frags[:, 1] = py[inside]
-        frags[:, 2] = labels[inside] * cell
+        frags[:, 2] = index[inside] * cell
         frags[:, 3] = 0.0
         frags[:, 4:6] = cell
         frags[:, 6:8] = 1.0 / dpr
@@ -120,16 +143,16 @@ class PointCloud(pg.GraphicsObject):
         p.drawPixmapFragments(first, n, atlas)
 
     def _atlas_for(self, dpr: float) -> QPixmap:
-        """The ten discs side by side, rendered at the screen's pixel ratio."""
+        """The palette's discs side by side, rendered at the screen's pixel ratio."""
         if self._atlas is None or self._atlas_dpr != dpr:
             cell = int(np.ceil((self.size + 2) * dpr))
-            atlas = QPixmap(cell * len(PALETTE), cell)
+            atlas = QPixmap(cell * len(self.palette), cell)
             atlas.fill(Qt.transparent)
             painter = QPainter(atlas)
             painter.setRenderHint(QPainter.Antialiasing)
-            painter.setPen(Qt.NoPen)
+            painter.setPen(QPen(QColor(0, 0, 0, 200), dpr) if self._outline else Qt.NoPen)
             diameter = self.size * dpr
-            for k, colour in enumerate(PALETTE):
+            for k, colour in enumerate(self.palette):
                 c = QColor(colour)
                 c.setAlpha(self.alpha)
                 painter.setBrush(c)

@@ -3,12 +3,14 @@ worker thread running or a timer active (napari does the same)."""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import shiboken6
 from PySide6.QtCore import QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication
 
-from explorer import checkpoint, latent
+from explorer import checkpoint, latent, trained
 from explorer.config import ModelConfig, TrainConfig
 from explorer.models import build_model
 from explorer.training import train
@@ -64,6 +66,7 @@ def gui_models(tmp_path_factory, small_root):
     save_model(folder / "vae-3d-mlp.safetensors", ModelConfig(kind="vae", latent_dim=3), test)
     save_model(folder / "cvae-2d-mlp.safetensors", ModelConfig(kind="cvae"), test)
     save_model(folder / "gan-2d-mlp.safetensors", ModelConfig(kind="gan", inversion=False))
+    shutil.copy(trained.classifier_path(), folder)  # the shipped digit classifier judges decodability
     return folder
 
 

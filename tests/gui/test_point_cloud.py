@@ -55,3 +55,32 @@ def test_point_at_finds_the_nearest_shown_point_within_the_pixel_radius(plot):
     cloud.set_points(np.zeros((0, 2)), np.zeros(0, dtype=int))
     assert cloud.point_at(QPointF(2.0, 2.0), pixel) == -1
     plot.grab()  # painting nothing is fine
+
+
+def test_points_can_be_coloured_by_another_palette_and_new_points_return_to_labels(plot):
+    cloud = PointCloud(size=9, alpha=255)
+    plot.addItem(cloud)
+    xy, labels = np.array([[2.0, 2.0], [7.0, 7.0]]), np.array([3, 8])
+    cloud.set_points(xy, labels)
+    cloud.set_colours(np.array([1, 0]), ("#204060", "#e0c020"))
+    assert colour_at(plot, 2, 2).name() == "#e0c020" and colour_at(plot, 7, 7).name() == "#204060"
+    shown = np.ones(10, dtype=bool)
+    shown[8] = False
+    cloud.set_shown_labels(shown)  # labels still decide what is shown
+    assert colour_at(plot, 7, 7).name() != "#204060"
+    with pytest.raises(ValueError):
+        cloud.set_colours(np.array([0]), ("#204060",))
+    cloud.set_points(xy, labels)
+    assert cloud.colours is None and colour_at(plot, 2, 2).name() == QColor(PALETTE[3]).name()
+
+
+def test_points_at_lists_the_shown_points_within_the_radius_nearest_first(plot):
+    cloud = PointCloud()
+    plot.addItem(cloud)
+    cloud.set_points(np.array([[2.0, 2.0], [2.2, 2.0], [2.1, 2.0], [3.0, 2.0]]), np.array([0, 1, 2, 3]))
+    pixel = (0.05, 0.05)
+    assert list(cloud.points_at(QPointF(2.21, 2.0), pixel)) == [1, 2, 0]  # within 6 pixels = 0.3
+    shown = np.ones(10, dtype=bool)
+    shown[2] = False
+    cloud.set_shown_labels(shown)
+    assert list(cloud.points_at(QPointF(2.21, 2.0), pixel)) == [1, 0]

@@ -1,0 +1,103 @@
+"""Decodability colouring: the background and the points coloured by the digit classifier's confidence."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPointF, Qt
+
+from explorer import decodability, latent, metrics
+from explorer.gui.decodability_view import BACKGROUND_OPACITY, CELLS, PALETTE, bins, colours
+
+SHIPPED_VAE = Path(__file__).resolve().parents[2] / "trained" / "vae-2d-mlp.safetensors"  # decodes clear and vague
+
+
+def turn_on(window, qtbot):
+    deco = window.decodability
+    window.activateWindow()
+    with qtbot.waitSignals([deco.rendered, deco.scored], timeout=60_000):
+        qtbot.keyClick(window, Qt.Key_Y)
+    return deco
+
+
+def test_background_cells_show_the_confidence_in_their_decode(open_window, qtbot):
+    window = open_window(SHIPPED_VAE)
+    window.points_action.setChecked(False)  # nothing over the background
+    deco = turn_on(window, qtbot)
+    assert deco.on and window.confidence_action.isChecked()
+
+    # each cell: the classifier's confidence in the model's own decode of the cell's centre
+    centres = decodability.cell_centres(CELLS, deco.bounds)
+    expected = metrics.confidence(deco.classifier, latent.decode(window.session.model, window.plane.to_latent(centres)))
+    assert np.allclose(deco.values.ravel(), expected, atol=1e-5)
+    assert expected.max() - expected.min() > 0.3  # the region holds clear and vague decodes
+    assert np.allclose(deco.bounds, window.map.covering_square())
+
+    # on screen, the cell under a pixel has that confidence's colour (over the black plot, at the layer's opacity)
+    shot = window.map.grab().toImage()
+    xmin, xmax, ymin, ymax = deco.bounds
+    side = (xmax - xmin) / CELLS
+    checked = 0
+    for k in np.linspace(0, CELLS * CELLS - 1, 40).astype(int):
+        u, v = centres[k]
+        pixel = window.map.mapFromScene(window.map.view.mapViewToScene(QPointF(u, v)))
+        if not window.map.view.sceneBoundingRect().contains(window.map.mapToScene(pixel)):
+            continue  # this cell lies outside the view
+        shown = shot.pixelColor(pixel)
+        want = colours(expected[k]) * BACKGROUND_OPACITY
+        assert np.allclose([shown.red(), shown.green(), shown.blue()], want, atol=4), (k, u, v)
+        checked += 1
+        assert abs(u - (xmin + side * (k % CELLS + 0.5))) < 1e-9  # row by row, top row first
+    assert checked >= 10
+
+
+def test_points_show_the_confidence_in_their_reconstruction(open_window, qtbot):
+    window = open_window()
+    deco = turn_on(window, qtbot)
+    split = window.points.splits[0]
+    expected = decodability.reconstruction_confidence(window.session.model, deco.classifier, split.images,
+                                                      split.labels)
+    assert np.allclose(deco.point_scores, expected, atol=1e-6)
+    cloud = window.map.cloud
+    assert cloud.palette == PALETTE and np.array_equal(cloud.colours, bins(expected))
+    # the legend is the colour bar now
+    assert deco.bar.isVisible() and not window.map_panel.legend.isVisible()
+
+    # both splits: the train images are scored too, once, and the test scores are kept
+    with qtbot.waitSignal(deco.scored, timeout=60_000):
+        window.map_panel.split.setCurrentText("both")
+    assert len(cloud.colours) == len(window.points) == 256 + 512
+    assert np.array_equal(cloud.colours[:256], bins(expected))
+
+    qtbot.keyClick(window, Qt.Key_Y)  # back to the labels
+    assert cloud.colours is None and window.map_panel.legend.isVisible() and not deco.layer.isVisible()
+
+
+def test_the_colouring_is_unavailable_without_the_classifier(open_window, qtbot, monkeypatch):
+    monkeypatch.setattr(decodability.trained, "classifier_path", lambda: None)
+    window = open_window()
+    action = window.confidence_action
+    assert not action.isEnabled()
+    assert "classifier" in action.toolTip() and "not in" in action.toolTip()
+    window.decodability.set_shown(True)  # however it is asked for
+    assert not window.decodability.on and window.map_panel.legend.isVisible()
+
+
+def test_closing_the_window_cancels_the_scoring_under_way(open_window, qtbot, monkeypatch):
+    monkeypatch.setattr(decodability, "CHUNK", 8)  # 32 chunks for the 256 test images
+    real = decodability.metrics.confidence
+
+    def slow_confidence(classifier, images):  # a slow machine: each chunk takes a while
+        time.sleep(0.05)
+        return real(classifier, images)
+    monkeypatch.setattr(decodability.metrics, "confidence", slow_confidence)
+    window = open_window()
+    deco = window.decodability
+    with qtbot.waitSignal(deco.score_worker.progress, timeout=30_000):
+        window.confidence_action.setChecked(True)
+    running = deco._scoring
+    window.close()
+    assert running.cancel.is_set() and not deco.score_worker.isRunning()
+    assert not deco._scores  # stopped part-way: nothing half-scored is kept
