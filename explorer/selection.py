@@ -123,10 +123,10 @@ class Selection:
     def redo(self) -> bool:
         return self._step(self._redo, self._undo)
 
-    def save_group(self, name: str) -> int:
-        """Keep the current selection as group `name`; returns its size."""
-        self.groups[name] = self._snapshot()
-        return self.count()
+    def save_group(self, name: str, splits: list[str]) -> int:
+        """Keep what is selected in these splits (those shown) as group `name`; returns its size."""
+        self.groups[name] = {split: self.masks[split].copy() for split in splits if split in self.masks}
+        return self.group_size(name)
 
     def group_size(self, name: str) -> int:
         return int(sum(m.sum() for m in self.groups.get(name, {}).values()))

@@ -83,9 +83,10 @@ def test_groups_pick_the_codes_of_their_images():
     s = Selection()
     s.use("mnist", {"test": 3, "train": 2})
     s.set([("test", 3), ("train", 2)], [1, 0, 1, 0, 1])
-    assert s.save_group("A") == 3 and s.group_size("A") == 3
+    assert s.save_group("A", ["test", "train"]) == 3 and s.group_size("A") == 3
+    assert s.save_group("B", ["train"]) == 1 and list(s.groups["B"]) == ["train"]  # only the splits shown
     s.set([("test", 3), ("train", 2)], [0, 0, 0, 0, 0])
-    assert s.group_size("A") == 3 and s.group_size("B") == 0  # a saved group does not follow the selection
+    assert s.group_size("A") == 3 and s.group_size("C") == 0  # a saved group does not follow the selection
     codes = {"test": np.array([[0.0, 0], [1, 1], [2, 2]]), "train": np.array([[5.0, 5], [6, 6]])}
     assert pick(s.groups["A"], codes).tolist() == [[0, 0], [2, 2], [6, 6]]
     assert pick(s.groups["A"], {"test": codes["test"]}).tolist() == [[0, 0], [2, 2]]  # train not embedded

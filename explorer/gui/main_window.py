@@ -15,9 +15,11 @@ from explorer.data import classes
 from explorer.gui import actions, jobs
 from explorer.gui.decoded_view import DecodedView
 from explorer.gui.exports import Exports
+from explorer.gui.attribute_panel import Attributes
 from explorer.gui.filmstrip import Filmstrip
 from explorer.gui.map_panel import MapPanel
 from explorer.gui.model_list import ModelList
+from explorer.gui.selection_panel import Selecting
 from explorer.gui.session import Session, open_session
 from explorer.gui.train_dialog import TrainDialog
 from explorer.gui.workers import Worker
@@ -31,6 +33,7 @@ class MainWindow(QMainWindow):
     models_listed = Signal()  # the shipped models are in the model list
     trained_ready = Signal(object)  # Session of a finished training run, placed with both splits
     decoded = Signal(object)  # jobs.Decoded now shown
+    points_changed = Signal()  # window.points (or where they lie on the map) changed
     path_decoded = Signal(object)  # jobs.PathDecoded now in the filmstrip
     background_rendered = Signal()
     exported = Signal(str)  # a file was written
@@ -61,6 +64,7 @@ class MainWindow(QMainWindow):
         self._loading_key: str | None = None
         self._decode_floor = 0  # decodes up to this id were for an earlier model
         self._job_callbacks: dict[int, tuple] = {}
+        self._decode_notes: dict[int, str] = {}  # decode request id -> what the code is, for the decoded view
 
         self.map_panel = MapPanel()
         self.map = self.map_panel.map
@@ -75,8 +79,8 @@ class MainWindow(QMainWindow):
         docks = [self._dock("Models", self.model_list, Qt.LeftDockWidgetArea),
                  self._dock("Decoded", self.decoded_view, Qt.RightDockWidgetArea)]
         self.resizeDocks(docks, [300, 300], Qt.Horizontal)
-        self.resizeDocks([self._dock("Interpolation path", self.filmstrip, Qt.BottomDockWidgetArea)], [190],
-                         Qt.Vertical)
+        self.filmstrip_dock = self._dock("Interpolation path", self.filmstrip, Qt.BottomDockWidgetArea)
+        self.resizeDocks([self.filmstrip_dock], [190], Qt.Vertical)
         self.coords = QLabel()
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)  # busy, without a percentage
@@ -91,7 +95,10 @@ class MainWindow(QMainWindow):
         self.loader = self._worker(jobs.open_model, True, "load", self._session_ready, self._load_failed)
         self.jobs = self._worker(jobs.call, False, "jobs", self._job_done, self._job_failed)
         self.loader.progress.connect(lambda r, text: self._busy(text))
+        self.selecting = Selecting(self)
+        self.attributes = Attributes(self)
         actions.install(self)
+        self.selecting.refresh()  # now that its actions exist
         self._connect()
         self._show_session_state()
 
@@ -251,6 +258,7 @@ class MainWindow(QMainWindow):
                                               np.bincount(self.points.labels, minlength=10))
         if s is not None:
             self.map.set_prior(*self.plane.prior_circles())
+        self.points_changed.emit()
         if fit:
             self.reset_view()
         self._request_manifold()
@@ -315,10 +323,23 @@ class MainWindow(QMainWindow):
         self.map.set_cursor(u, v)
         self._request_decode(self.plane.to_latent([u, v]), (u, v))
 
-    def _request_decode(self, z: np.ndarray, uv) -> None:
+    def decode_code(self, z: np.ndarray, note: str) -> jobs.DecodeRequest | None:
+        """Decode a full code that may lie off the map's plane (a selection's mean, an attribute walk); the
+        cursor goes where it projects, and the decoded view says what it is (`note`)."""
+        if self.session is None:
+            return None
+        z = np.asarray(z, dtype=np.float32).reshape(1, -1)
+        uv = tuple(float(x) for x in self.plane.project(z)[0])
+        self.cursor = None  # off the plane, re-decoding its map point would show another image
+        self.map.set_cursor(*uv)
+        return self._request_decode(z, uv, note)
+
+    def _request_decode(self, z: np.ndarray, uv, note: str = "") -> jobs.DecodeRequest:
         s = self.session
-        self._submit(self.decoder, "decode", jobs.DecodeRequest(s.model, z, uv, self.label(), s.nearest_codes()))
+        request = jobs.DecodeRequest(s.model, z, uv, self.label(), s.nearest_codes())
+        self._decode_notes = {self._submit(self.decoder, "decode", request): note}
         self.coords.setText(self._where(uv))
+        return request
 
     def _where(self, uv) -> str:
         u, v = ("u", "v") if self.session.model.latent_dim > 2 else ("z₁", "z₂")
@@ -330,7 +351,10 @@ class MainWindow(QMainWindow):
         self.shown_decode = result
         req, d = result.request, self.session.model.latent_dim
         where = self._where(req.uv)
-        if d > 2:
+        note = self._decode_notes.get(r)
+        if note:
+            where = f"{note}\n{where}" + (" (where it projects on the map)" if d > 2 else "")
+        elif d > 2:
             where += f"\non the plane; the full {d}-d code is decoded"
         if req.label is not None:
             where += f"\ndrawn as {self.label_combo.itemText(req.label)}"
@@ -357,7 +381,9 @@ class MainWindow(QMainWindow):
         self.map.set_tool(tool)
         getattr(self, f"{tool}_action").setChecked(True)
         hints = {"explore": "Click or drag on the map to decode", "line": "Drag from A to B to draw a path",
-                 "freehand": "Hold the button and draw a path"}
+                 "freehand": "Hold the button and draw a path",
+                 "select": f"Drag a {self.map.select_tool.shape} to select (S switches box and lasso); Shift adds, "
+                           f"Ctrl or Alt takes away, a click on empty map clears"}
         self.statusBar().showMessage(hints[tool], 5000)
 
     def set_path(self, waypoints: np.ndarray) -> None:
@@ -540,7 +566,7 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
 
     def workers(self) -> list[Worker]:
-        return [self.decoder, self.manifold, self.pather, self.loader, self.jobs]
+        return [self.decoder, self.manifold, self.pather, self.loader, self.jobs, self.attributes.worker]
 
     def closeEvent(self, event) -> None:
         """Stop every thread and timer before the window goes: a running QThread destroyed aborts the process."""

@@ -55,3 +55,17 @@ def test_point_at_finds_the_nearest_shown_point_within_the_pixel_radius(plot):
     cloud.set_points(np.zeros((0, 2)), np.zeros(0, dtype=int))
     assert cloud.point_at(QPointF(2.0, 2.0), pixel) == -1
     plot.grab()  # painting nothing is fine
+
+
+def test_selected_points_are_drawn_on_top_and_the_others_fade(plot):
+    cloud = PointCloud(size=9, alpha=255)
+    plot.addItem(cloud)
+    # the selected point is first in data order, under an unselected one at the same place
+    cloud.set_points(np.array([[2.0, 2.0], [2.0, 2.0], [7.0, 7.0]]), np.array([3, 8, 8]))
+    assert colour_at(plot, 2, 2).name() == QColor(PALETTE[8]).name()
+    cloud.set_selected(np.array([True, False, False]))
+    assert colour_at(plot, 2, 2).name() == QColor(PALETTE[3]).name()
+    faded = colour_at(plot, 7, 7)
+    assert faded.name() != QColor(PALETTE[8]).name() and faded.lightness() < QColor(PALETTE[8]).lightness()
+    cloud.set_selected(np.zeros(3, dtype=bool))  # nothing selected: everything as before
+    assert colour_at(plot, 7, 7).name() == QColor(PALETTE[8]).name()
