@@ -40,7 +40,7 @@ MOUSE = (
     ("Click, drag", "Decode there (Explore tool) or draw a path (path tools)"),
     ("Shift / Ctrl or Alt + drag", "Select tool: add to / take away from the selection (Shift+Ctrl: keep both)"),
     ("Wheel, right drag", "Zoom"),
-    ("Shift+drag, middle drag", "Pan"),
+    ("Shift+drag, middle drag", "Pan (with the Select tool: middle drag)"),
     ("Hover a point", "Its original image and label"),
 )
 KEYS = {name: keys for name, keys, _ in SHORTCUTS}

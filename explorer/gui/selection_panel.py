@@ -59,10 +59,15 @@ class ThumbnailGrid(QWidget):
     def columns(self) -> int:
         return max(1, (self.width() - GAP) // self.cell)
 
+    def _left(self) -> int:
+        """Where the first column starts: the grid is centred in the width."""
+        return (self.width() - self.columns() * self.cell + GAP) // 2
+
     def position_at(self, x: float, y: float) -> int:
-        col, row = int(x - GAP) // self.cell, int(y - GAP) // self.cell
+        x -= self._left()
+        col, row = int(x // self.cell), int((y - GAP) // self.cell)
         k = row * self.columns() + col
-        return k if 0 <= col < self.columns() and 0 <= k < self.count and x >= GAP and y >= GAP else -1
+        return k if 0 <= col < self.columns() and 0 <= k < self.count and x >= 0 and y >= GAP else -1
 
     def sizeHint(self) -> QSize:
         return QSize(8 * self.cell + GAP, self._height())
@@ -93,9 +98,10 @@ class ThumbnailGrid(QWidget):
         font.setPixelSize(11)
         font.setBold(True)
         painter.setFont(font)
+        left = self._left()
         for k, image in zip(positions, images):
             row, col = divmod(int(k), cols)
-            x, y = GAP + col * cell, GAP + row * cell
+            x, y = left + col * cell, GAP + row * cell
             h, w = image.shape
             painter.drawImage(QRect(x, y, self._side, self._side), QImage(image.data, w, h, w, QImage.Format_Grayscale8))
             label = int(self.labels[k])
@@ -291,7 +297,8 @@ class Selecting:
         self.dock.raise_()
         if not self._sized:  # the first time: most of the column, the model list keeps a few rows
             self._sized = True
-            self.window.resizeDocks([self._models_dock, self.dock], [200, 10_000], Qt.Vertical)
+            column = self._models_dock.height() + max(self.dock.height(), 200)
+            self.window.resizeDocks([self._models_dock, self.dock], [160, max(column - 160, 200)], Qt.Vertical)
 
     # --- tool --------------------------------------------------------------------------------
     def select_key(self) -> None:

@@ -158,7 +158,8 @@ def test_the_thumbnail_grid_paints_only_the_rows_in_view(selecting, qtbot):
     point = window.selecting.order[k]
     with qtbot.waitSignal(window.decoded, timeout=5000) as blocker:
         row, col = divmod(k, grid.columns())
-        qtbot.mouseClick(grid, Qt.LeftButton, pos=QPoint(grid.cell * col + grid.cell // 2, grid.cell * row + grid.cell // 2))
+        qtbot.mouseClick(grid, Qt.LeftButton, pos=QPoint(grid._left() + grid.cell * col + grid.cell // 2,
+                                                         grid.cell * row + grid.cell // 2))
     assert np.array_equal(blocker.args[0].request.z[0], window.points.codes[point])
     assert np.array_equal(grid._images(np.array([k]))[0], window.points.images(np.array([point]))[0])
 
