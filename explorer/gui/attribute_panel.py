@@ -165,7 +165,7 @@ class Attributes:
         self.direction: np.ndarray | None = None
         self.start: np.ndarray | None = None  # the code at t = 0; None: the mean of From
         self.frames: np.ndarray | None = None
-        self.strip_walk: tuple | None = None  # (start, direction, amounts) the strip shown decodes
+        self.strip_walk: tuple | None = None  # (start, direction, amounts, label) the strip shown decodes
         self._strip_request, self._strip_walk = 0, None
         self._session = None
         self._ours: collections.deque = collections.deque(maxlen=64)  # our recent decode requests
@@ -180,10 +180,9 @@ class Attributes:
         p.amount_changed.connect(self.walk)
         p.strip_changed.connect(self.request_strip)
         p.export_requested.connect(self.ask_export)
-        window.points_changed.connect(self.refresh)
         window.decoded.connect(self._decoded)
         window.label_combo.currentIndexChanged.connect(lambda _: self._label_changed())
-        window.selecting.panel.changed.connect(self.refresh)
+        window.selecting.panel.changed.connect(self.refresh)  # also when the points change
         self.dock.visibilityChanged.connect(lambda visible: self.request_strip())
         self.dock.toggleViewAction().triggered.connect(lambda shown: shown and self.dock.raise_())
         self.refresh()
@@ -298,9 +297,8 @@ class Attributes:
         uv = w.plane.project(codes)
         self.line.setData(uv[[0, -1], 0], uv[[0, -1], 1])
         self.dots.setData(uv[:, 0], uv[:, 1])
-        self._strip_walk = (start, self.direction, amounts)
-        self._strip_request = self.worker.submit((export.walk_frames, w.session.model, start, self.direction,
-                                                  amounts, w.label()))
+        self._strip_walk = (start, self.direction, amounts, w.label())
+        self._strip_request = self.worker.submit((export.walk_frames, w.session.model, *self._strip_walk))
 
     def _strip_ready(self, r: int, frames: np.ndarray) -> None:
         if r != self._strip_request:

@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QComboBox, QDockWidget, QFileDialog, QLabel, QMain
 from explorer import checkpoint, latent, trained
 from explorer.data import classes
 from explorer.gui import actions, jobs
+from explorer.gui.attribute_panel import Attributes
 from explorer.gui.decoded_view import DecodedView
 from explorer.gui.exports import Exports
-from explorer.gui.attribute_panel import Attributes
 from explorer.gui.filmstrip import Filmstrip
 from explorer.gui.map_panel import MapPanel
 from explorer.gui.model_list import ModelList
@@ -383,7 +383,7 @@ class MainWindow(QMainWindow):
         hints = {"explore": "Click or drag on the map to decode", "line": "Drag from A to B to draw a path",
                  "freehand": "Hold the button and draw a path",
                  "select": f"Drag a {self.map.select_tool.shape} to select (S switches box and lasso); Shift adds, "
-                           f"Ctrl or Alt takes away, a click on empty map clears"}
+                           "Ctrl or Alt takes away, a click on empty map clears"}
         self.statusBar().showMessage(hints[tool], 5000)
 
     def set_path(self, waypoints: np.ndarray) -> None:

@@ -138,7 +138,7 @@ class SelectionPanel(QWidget):
     mean_requested = Signal()
     export_requested = Signal()
     order_changed = Signal()
-    changed = Signal()  # the selection, or a group kept from it, changed
+    changed = Signal()  # the selection, the points under it, or a group kept from it changed
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -247,11 +247,7 @@ class Selecting:
 
     def select_shape(self, shape: str, points: np.ndarray, mode: str) -> None:
         """A box (two corners), lasso (outline) or click (one point) on the map, combined by `mode`."""
-        if self.window.points is None:
-            self.window.statusBar().showMessage("No images on the map to select", 5000)
-            return
-        if not self.window.points_action.isChecked():
-            self.window.statusBar().showMessage("The points are hidden: show them (D) to select them", 5000)
+        if not self._can_select():
             return
         if shape == "box":
             (x0, y0), (x1, y1) = points
@@ -272,8 +268,18 @@ class Selecting:
             if mask.any():
                 self.show_panel()
 
+    def _can_select(self) -> bool:
+        """Whether there are points to select; if not, the status bar says why."""
+        w = self.window
+        why = ("No images on the map to select" if w.points is None else
+               "The points are hidden: show them (D) to select them" if not w.points_action.isChecked() else "")
+        if why:
+            w.statusBar().showMessage(why, 5000)
+        return not why
+
     def select_all(self) -> None:
-        self.change(self.visible())
+        if self._can_select():
+            self.change(self.visible())
 
     def clear(self) -> None:
         self.change(np.zeros(len(self.mask()), dtype=bool))
@@ -336,9 +342,9 @@ class Selecting:
             self.panel.grid.set_items(0, np.zeros(0, dtype=np.int64), lambda ks: None, str)
         else:
             order, labels = self.order, points.labels[self.order]
-            names, indices = points.split_names(), points.indices()
+            names, indices, classes = points.split_names(), points.indices(), points.splits[0].classes
             self.panel.grid.set_items(n, labels, lambda ks: points.images(order[ks]),
-                                      lambda k: f"digit {labels[k]} · {names[order[k]]} image #{indices[order[k]]:,}")
+                                      lambda k: f"{classes[labels[k]]} · {names[order[k]]} image #{indices[order[k]]:,}")
         self.panel.summary.setText(self._summary(mask))
         p = self.panel
         p.changed.emit()
@@ -360,8 +366,8 @@ class Selecting:
         elsewhere = f" ({hidden:,} more in a split not shown)" if hidden > 0 else ""
         if n == 0:
             return HINT + elsewhere
-        counts = np.bincount(points.labels[mask], minlength=len(PALETTE))
-        chips = " ".join(f"<span style='color:{PALETTE[d % len(PALETTE)]}'>■</span>&nbsp;{d}:&nbsp;{c:,}"
+        counts, classes = np.bincount(points.labels[mask], minlength=len(PALETTE)), points.splits[0].classes
+        chips = " ".join(f"<span style='color:{PALETTE[d % len(PALETTE)]}'>■</span>&nbsp;{classes[d]}:&nbsp;{c:,}"
                          for d, c in enumerate(counts) if c)
         return f"<b>{n:,} selected</b>{elsewhere} &nbsp; {chips}"
 

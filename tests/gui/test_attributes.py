@@ -56,8 +56,8 @@ def test_the_strip_walks_the_clicked_point_along_the_difference_of_the_digits_me
     assert np.allclose(np.column_stack(a.dots.getData()), window.plane.project(latent.walk(start, direction, amounts)),
                        atol=1e-5)
 
-    with qtbot.waitSignal(window.attributes.worker.done, timeout=5000):
-        a.panel.frames.setValue(5)
+    a.panel.frames.setValue(5)
+    qtbot.waitUntil(lambda: len(a.strip_walk[2]) == 5, timeout=5000)
     assert np.array_equal(a.frames, latent.decode(window.session.model, latent.walk(
         start, direction, np.linspace(-1.5, 1.5, 5))))
 
@@ -123,3 +123,17 @@ def test_the_strip_exports_as_a_png(walking, qtbot, tmp_path):
     picture = np.asarray(Image.open(png))
     assert picture.shape == (28 * 4, 5 * 28 * 4)
     assert np.array_equal(picture[::4, ::4], np.hstack(list(a.frames)))
+
+
+def test_a_conditional_model_draws_the_strip_as_the_digit_picked(open_window, qtbot, gui_models):
+    window = open_window(gui_models / "cvae-2d-mlp.safetensors")
+    a = window.attributes
+    window.attribute_action.trigger()
+    a.panel.choose("digit:1", "digit:7")
+    start = click_start(window, qtbot)
+    wait_strip_from(window, qtbot, start)
+    assert a.strip_walk[3] == 0
+    window.label_combo.setCurrentIndex(7)
+    qtbot.waitUntil(lambda: a.strip_walk[3] == 7, timeout=5000)
+    codes = latent.walk(*a.strip_walk[:3])
+    assert np.array_equal(a.frames, latent.decode(window.session.model, codes, 7))
