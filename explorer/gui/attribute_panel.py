@@ -168,7 +168,8 @@ class Attributes:
         self.strip_walk: tuple | None = None  # (start, direction, amounts, label) the strip shown decodes
         self._strip_request, self._strip_walk = 0, None
         self._session = None
-        self._ours: collections.deque = collections.deque(maxlen=64)  # our recent decode requests
+        # our latest decode requests: the decoder drops all but the newest waiting one, so few are in flight
+        self._ours: collections.deque = collections.deque(maxlen=8)
         self.line = pg.PlotCurveItem(pen=pg.mkPen("#ff9e40", width=2, style=Qt.DashLine))
         self.dots = pg.ScatterPlotItem(size=6, pen=pg.mkPen("#202020"), brush=pg.mkBrush("#ff9e40"))
         for z, item in enumerate((self.line, self.dots)):

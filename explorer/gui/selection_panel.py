@@ -403,10 +403,8 @@ class Selecting:
         image pixel where the picture allows), or split, index, label, map position and code per image."""
         points, order, plane = self.window.points, self.order, self.window.plane
         if path.lower().endswith(".png"):
-            images = points.images(order)
-
             def write():
-                picture = export.thumbnails(images)
+                picture = export.thumbnails(points.images(order))
                 scale = EXPORT_SCALE if picture.size * EXPORT_SCALE**2 <= export.MAX_PIXELS else 1
                 return export.save_png(path, picture, scale)
             self.window.run_job((write,))
