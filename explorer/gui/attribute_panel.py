@@ -48,6 +48,7 @@ class AttributePanel(QWidget):
         explain.setTextFormat(Qt.RichText)
         explain.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         explain.setToolTip(MORE)
+        self._groups: list[tuple[str, str, bool]] = []
         self.source, self.target = QComboBox(), QComboBox()
         for combo, tip in ((self.source, "The group the direction starts from"),
                            (self.target, "The group the direction points to")):
@@ -95,6 +96,9 @@ class AttributePanel(QWidget):
 
     def set_groups(self, items: list[tuple[str, str, bool]]) -> None:
         """Offer these groups: (text, key, usable) each; the choices made stay where they still exist."""
+        if items == self._groups:
+            return
+        self._groups = items
         for combo, default in zip((self.source, self.target), DEFAULT_GROUPS):
             chosen = combo.currentData() or default
             combo.blockSignals(True)
@@ -195,7 +199,7 @@ class Attributes:
         counts = np.bincount(points.labels, minlength=10) if points is not None else np.zeros(10, dtype=int)
         names = points.splits[0].classes if points is not None else [str(d) for d in range(10)]
         items = [(f"digit {name} ({counts[d]:,})" if name.isdigit() else f"{name} ({counts[d]:,})", f"digit:{d}",
-                  counts[d] > 0) for d, name in enumerate(names)]
+                  bool(counts[d] > 0)) for d, name in enumerate(names)]
         for name in ("A", "B"):
             n = w.selecting.selection.group_size(name)
             items.append((f"group {name} ({n:,})" if n else f"group {name} (keep a selection as {name})",
@@ -286,8 +290,9 @@ class Attributes:
         """Decode the strip across the range (while the panel is shown) and draw where it lies on the map."""
         w = self.window
         if self.direction is None or w.session is None or not self.dock.isVisible():
-            self.line.setData([], [])
-            self.dots.setData([], [])
+            if len(self.dots.data):
+                self.line.setData([], [])
+                self.dots.setData([], [])
             if self.direction is None:
                 self.frames = self.strip_walk = None
                 self.panel.strip.set_frames(None)

@@ -63,8 +63,10 @@ class PointCloud(pg.GraphicsObject):
     def set_selected(self, selected: np.ndarray | None) -> None:
         """Highlight these points (bool mask over the points); None or all False: no selection."""
         selected = None if selected is None else np.asarray(selected, dtype=bool)
-        self._selected = selected if selected is not None and selected.any() else None
-        self.update()
+        selected = selected if selected is not None and selected.any() else None
+        if selected is not None or self._selected is not None:  # nothing to redraw when nothing was or is selected
+            self._selected = selected
+            self.update()
 
     def __len__(self) -> int:
         return len(self._labels)
