@@ -41,6 +41,18 @@ def path_frames(model, plane: latent.Plane, waypoints, steps: int, spherical=Fal
     return latent.decode(model, latent.path_codes(plane, waypoints, steps, spherical), label)
 
 
+def walk_frames(model, start, vector, amounts, label=None) -> np.ndarray:
+    """(len(amounts), 28, 28) decodes of start + a * vector: the attribute slider's strip."""
+    return latent.decode(model, latent.walk(start, vector, amounts), label)
+
+
+def thumbnails(images: np.ndarray) -> np.ndarray:
+    """Images (N, h, w) tiled in a square-ish grid, row by row: a selection as one picture."""
+    if len(images) == 0:
+        raise ExplorerError("nothing to export: the selection is empty")
+    return tile(images, int(np.ceil(np.sqrt(len(images)))))
+
+
 def upscale(image: np.ndarray, scale: int) -> np.ndarray:
     """Nearest-neighbour enlargement, so pixels stay crisp on a slide."""
     if not isinstance(scale, (int, np.integer)) or not 1 <= scale <= MAX_SCALE:
@@ -88,24 +100,29 @@ def save_strip(path: str | os.PathLike, frames: np.ndarray, scale: int = 1, fps:
 
 
 def save_codes(path: str | os.PathLike, z: np.ndarray, labels: np.ndarray, uv: np.ndarray,
-               split: np.ndarray) -> Path:
+               split: np.ndarray, index: np.ndarray | None = None) -> Path:
     """Embeddings as .npz (arrays z, labels, uv, split) or .csv (one row per image: split, label,
-    map u and v, then the full code z1..zd), by the file's suffix."""
+    map u and v, then the full code z1..zd), by the file's suffix. With `index` (each image's number
+    in its split) the .npz has an array `index` and the .csv an index column after the split."""
     z = np.asarray(z, dtype=np.float32)
     if Path(path).suffix.lower() == ".npz":
         def write(f):
             buf = io.BytesIO()
-            np.savez(buf, z=z, labels=np.asarray(labels), uv=np.asarray(uv, dtype=np.float32), split=np.asarray(split))
+            extra = {} if index is None else {"index": np.asarray(index, dtype=np.int64)}
+            np.savez(buf, z=z, labels=np.asarray(labels), uv=np.asarray(uv, dtype=np.float32), split=np.asarray(split),
+                     **extra)
             f.write(buf.getvalue())
 
         return atomic_write(path, write, (".npz",))
-    header = ",".join(["split", "label", "u", "v", *(f"z{k + 1}" for k in range(z.shape[1]))])
+    header = ",".join(["split", *(["index"] if index is not None else []), "label", "u", "v",
+                       *(f"z{k + 1}" for k in range(z.shape[1]))])
     numbers = np.column_stack([uv, z])
+    names = split if index is None else [f"{name},{int(i)}" for name, i in zip(split, index)]
 
     def write_csv(f):
         text = io.StringIO()
         text.write(header + "\n")
-        for name, label, row in zip(split, labels, numbers):
+        for name, label, row in zip(names, labels, numbers):
             text.write(f"{name},{int(label)}," + ",".join(f"{v:.6g}" for v in row) + "\n")
         f.write(text.getvalue().encode())
 

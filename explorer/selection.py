@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from explorer.errors import ExplorerError
+
 
 def in_rect(points: np.ndarray, x0: float, x1: float, y0: float, y1: float) -> np.ndarray:
     """Boolean mask of the (N, 2) points inside the rectangle (corners in any order)."""
@@ -30,3 +32,111 @@ def in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
         x_at = xa + (y - ya) * (xb - xa) / (yb - ya)
         inside ^= crosses & (x < x_at)
     return inside
+
+
+MODES = ("replace", "add", "subtract", "intersect")
+HISTORY = 100  # selection changes kept for undo
+
+
+def combine(current: np.ndarray, hit: np.ndarray, mode: str) -> np.ndarray:
+    """The selection after a box, lasso or click that hit `hit`: replace it, add to it, take away from it
+    or keep only what is in both."""
+    if mode == "replace":
+        return hit.copy()
+    if mode == "add":
+        return current | hit
+    if mode == "subtract":
+        return current & ~hit
+    if mode == "intersect":
+        return current & hit
+    raise ValueError(f"unknown selection mode {mode!r}")
+
+
+def pick(masks: dict[str, np.ndarray], arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """The rows of arrays[split] (codes, labels) where masks[split] is set, split after split; splits
+    missing from `arrays` (not embedded by this model) are left out."""
+    parts = [arrays[name][m] for name, m in masks.items() if name in arrays and len(arrays[name]) == len(m)]
+    return np.concatenate(parts) if parts else next(iter(arrays.values()), np.zeros(0))[:0]
+
+
+def mean_code(codes: np.ndarray) -> np.ndarray:
+    """The mean full code (d,) of the selected images: a point in latent space, not on the map."""
+    if len(codes) == 0:
+        raise ExplorerError("nothing is selected: select points on the map first (S)")
+    return np.asarray(codes, dtype=np.float64).mean(axis=0).astype(np.float32)
+
+
+class Selection:
+    """Which images of a dataset are selected, one boolean mask per split, with undo and redo, and named
+    groups saved from it (the attribute arithmetic's A and B).
+
+    Images are named by split and index, not by map position, so a selection outlives a change of
+    model (the same digits, placed by another model) or of the split shown (masks of the splits not
+    shown are kept as they were).
+    """
+
+    def __init__(self):
+        self.dataset: str | None = None
+        self.masks: dict[str, np.ndarray] = {}
+        self.groups: dict[str, dict[str, np.ndarray]] = {}
+        self._undo: list[dict[str, np.ndarray]] = []
+        self._redo: list[dict[str, np.ndarray]] = []
+
+    def use(self, dataset: str, sizes: dict[str, int]) -> None:
+        """Make room for the splits of `dataset` with these sizes; another dataset starts afresh."""
+        if dataset != self.dataset:
+            self.__init__()
+            self.dataset = dataset
+        for name, n in sizes.items():
+            if len(self.masks.get(name, ())) != n:
+                self.masks[name] = np.zeros(n, dtype=bool)
+
+    def mask(self, splits: list[tuple[str, int]]) -> np.ndarray:
+        """The selection over these splits (name, size), concatenated in order."""
+        self.use(self.dataset, dict(splits))
+        return np.concatenate([self.masks[name] for name, _ in splits]) if splits else np.zeros(0, dtype=bool)
+
+    def set(self, splits: list[tuple[str, int]], mask: np.ndarray) -> bool:
+        """Select `mask` over these splits (the others keep theirs); False when nothing changed."""
+        mask = np.asarray(mask, dtype=bool)
+        if np.array_equal(mask, self.mask(splits)):
+            return False
+        self._undo = (self._undo + [self._snapshot()])[-HISTORY:]
+        self._redo.clear()
+        for (name, _), part in zip(splits, np.split(mask, np.cumsum([n for _, n in splits])[:-1])):
+            self.masks[name] = part.copy()
+        return True
+
+    def count(self, splits: list[str] | None = None) -> int:
+        """Images selected in these splits (default: all)."""
+        return int(sum(m.sum() for name, m in self.masks.items() if splits is None or name in splits))
+
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def undo(self) -> bool:
+        return self._step(self._undo, self._redo)
+
+    def redo(self) -> bool:
+        return self._step(self._redo, self._undo)
+
+    def save_group(self, name: str, splits: list[str]) -> int:
+        """Keep what is selected in these splits (those shown) as group `name`; returns its size."""
+        self.groups[name] = {split: self.masks[split].copy() for split in splits if split in self.masks}
+        return self.group_size(name)
+
+    def group_size(self, name: str) -> int:
+        return int(sum(m.sum() for m in self.groups.get(name, {}).values()))
+
+    def _snapshot(self) -> dict[str, np.ndarray]:
+        return {name: m.copy() for name, m in self.masks.items()}
+
+    def _step(self, source: list, target: list) -> bool:
+        if not source:
+            return False
+        target.append(self._snapshot())
+        self.masks = source.pop()
+        return True

@@ -122,3 +122,29 @@ def test_codes_export_as_csv_rows_and_npz_arrays(tmp_path):
         assert np.array_equal(f["z"], z) and list(f["split"]) == ["test", "train"] and f["uv"].shape == (2, 2)
     with pytest.raises(ExplorerError, match=r"\.csv or \.npz"):
         export.save_codes(tmp_path / "c.txt", z, np.array([7, 2]), uv, np.array(["test", "train"]))
+
+
+def test_codes_export_with_each_images_index(tmp_path):
+    z = np.array([[0.5, -1.25], [1.0, 0.0]], dtype=np.float32)
+    uv, labels, split, index = np.zeros((2, 2)), np.array([7, 2]), np.array(["test", "train"]), np.array([41, 3])
+    export.save_codes(tmp_path / "c.csv", z, labels, uv, split, index)
+    assert (tmp_path / "c.csv").read_text().splitlines() == ["split,index,label,u,v,z1,z2", "test,41,7,0,0,0.5,-1.25",
+                                                             "train,3,2,0,0,1,0"]
+    export.save_codes(tmp_path / "c.npz", z, labels, uv, split, index)
+    with np.load(tmp_path / "c.npz") as f:
+        assert f["index"].tolist() == [41, 3] and f["labels"].tolist() == [7, 2]
+
+
+def test_walk_frames_decode_the_codes_along_the_direction(model):
+    start, vector = np.array([0.5, -0.5]), np.array([1.0, 2.0])
+    frames = export.walk_frames(model, start, vector, [-1.0, 0.0, 1.5])
+    assert np.array_equal(frames, latent.decode(model, [[-0.5, -2.5], [0.5, -0.5], [2.0, 2.5]]))
+
+
+def test_thumbnails_tile_a_selection_in_a_square_grid():
+    images = np.arange(10 * 28 * 28, dtype=np.uint32).reshape(10, 28, 28).astype(np.uint8)
+    grid = export.thumbnails(images)
+    assert grid.shape == (3 * 28, 4 * 28)  # 10 images: 4 columns, 3 rows, the last two cells blank
+    assert np.array_equal(grid[28:56, 28:56], images[5]) and not grid[56:, 56:].any()
+    with pytest.raises(ExplorerError, match="selection is empty"):
+        export.thumbnails(images[:0])

@@ -1,6 +1,8 @@
 import numpy as np
+import pytest
 
-from explorer.selection import in_polygon, in_rect
+from explorer.errors import ExplorerError
+from explorer.selection import HISTORY, Selection, combine, in_polygon, in_rect, mean_code, pick
 
 
 def test_rectangle_with_corners_in_any_order():
@@ -25,3 +27,72 @@ def test_matches_a_brute_force_count_on_random_points():
     circle = np.stack([np.cos(t := np.linspace(0, 2 * np.pi, 200, endpoint=False)), np.sin(t)], axis=1) * 0.8
     inside = in_polygon(pts, circle)
     assert np.mean(inside == (np.linalg.norm(pts, axis=1) < 0.8)) > 0.995
+
+
+def test_combine_replaces_adds_subtracts_and_intersects():
+    current, hit = np.array([1, 1, 0, 0], dtype=bool), np.array([0, 1, 1, 0], dtype=bool)
+    assert combine(current, hit, "replace").tolist() == [0, 1, 1, 0]
+    assert combine(current, hit, "add").tolist() == [1, 1, 1, 0]
+    assert combine(current, hit, "subtract").tolist() == [1, 0, 0, 0]
+    assert combine(current, hit, "intersect").tolist() == [0, 1, 0, 0]
+    with pytest.raises(ValueError):
+        combine(current, hit, "xor")
+
+
+def test_selection_undo_and_redo_step_through_changes():
+    s = Selection()
+    s.use("mnist", {"test": 4})
+    shown = [("test", 4)]
+    assert s.set(shown, [1, 0, 0, 0]) and s.set(shown, [1, 1, 0, 0])
+    assert not s.set(shown, [1, 1, 0, 0])  # no change, nothing to undo
+    assert s.undo() and s.mask(shown).tolist() == [1, 0, 0, 0]
+    assert s.undo() and not s.mask(shown).any() and not s.undo()
+    assert s.redo() and s.redo() and s.mask(shown).tolist() == [1, 1, 0, 0] and not s.redo()
+    s.undo()
+    s.set(shown, [0, 0, 0, 1])  # a new change forgets what could be redone
+    assert not s.can_redo() and s.mask(shown).tolist() == [0, 0, 0, 1]
+
+
+def test_history_is_bounded():
+    s = Selection()
+    s.use("mnist", {"test": 300})
+    for k in range(HISTORY + 50):
+        s.set([("test", 300)], np.arange(300) == k)
+    undone = 0
+    while s.undo():
+        undone += 1
+    assert undone == HISTORY
+
+
+def test_selection_is_kept_per_split_and_survives_showing_another():
+    s = Selection()
+    s.use("mnist", {"test": 3, "train": 2})
+    s.set([("test", 3)], [0, 1, 0])
+    s.set([("train", 2)], [1, 1])  # only train shown: test keeps its selection
+    assert s.mask([("test", 3), ("train", 2)]).tolist() == [0, 1, 0, 1, 1]
+    s.set([("test", 3), ("train", 2)], [1, 0, 0, 0, 1])
+    assert s.masks["test"].tolist() == [1, 0, 0] and s.masks["train"].tolist() == [0, 1]
+    assert s.count() == 2 and s.count(["train"]) == 1
+    s.use("mnist", {"test": 3, "train": 2})  # another model of the same data: the same images stay selected
+    assert s.count() == 2
+    s.use("fashion-mnist", {"test": 3})  # other images: nothing selected, nothing to undo
+    assert s.count() == 0 and not s.can_undo()
+
+
+def test_groups_pick_the_codes_of_their_images():
+    s = Selection()
+    s.use("mnist", {"test": 3, "train": 2})
+    s.set([("test", 3), ("train", 2)], [1, 0, 1, 0, 1])
+    assert s.save_group("A", ["test", "train"]) == 3 and s.group_size("A") == 3
+    assert s.save_group("B", ["train"]) == 1 and list(s.groups["B"]) == ["train"]  # only the splits shown
+    s.set([("test", 3), ("train", 2)], [0, 0, 0, 0, 0])
+    assert s.group_size("A") == 3 and s.group_size("C") == 0  # a saved group does not follow the selection
+    codes = {"test": np.array([[0.0, 0], [1, 1], [2, 2]]), "train": np.array([[5.0, 5], [6, 6]])}
+    assert pick(s.groups["A"], codes).tolist() == [[0, 0], [2, 2], [6, 6]]
+    assert pick(s.groups["A"], {"test": codes["test"]}).tolist() == [[0, 0], [2, 2]]  # train not embedded
+    assert np.allclose(mean_code(pick(s.groups["A"], codes)), [8 / 3, 8 / 3])
+
+
+def test_mean_code_of_nothing_says_what_to_do():
+    with pytest.raises(ExplorerError, match="nothing is selected"):
+        mean_code(np.zeros((0, 4)))

@@ -19,6 +19,13 @@ SHORTCUTS = (  # (action attribute, keys, what it does): the menus, the help box
     ("line_action", "L", "Path tool: drag a straight line"),
     ("freehand_action", "F", "Path tool: draw a freehand path"),
     ("clear_path_action", "Del", "Clear the path"),
+    ("select_action", "S", "Select tool: drag a box, or a lasso (S again switches)"),
+    ("select_all_action", "Ctrl+A", "Select every point shown"),
+    ("clear_selection_action", "Ctrl+Shift+A", "Clear the selection"),
+    ("undo_selection_action", "Ctrl+Alt+Z", "Undo a selection change"),
+    ("redo_selection_action", "Ctrl+Alt+Shift+Z", "Redo a selection change"),
+    ("decode_mean_action", "M", "Decode the mean code of the selection"),
+    ("attribute_action", "Ctrl+Shift+T", "Show the attribute arithmetic panel"),
     ("play_action", "Space", "Play or pause the path animation"),
     ("manifold_action", "B", "Show the decoded manifold behind the points"),
     ("prior_action", "N", "Show the prior N(0, I) contours"),
@@ -35,8 +42,9 @@ SHORTCUTS = (  # (action attribute, keys, what it does): the menus, the help box
 )
 MOUSE = (
     ("Click, drag", "Decode there (Explore tool) or draw a path (path tools)"),
+    ("Shift / Ctrl or Alt + drag", "Select tool: add to / take away from the selection (Shift+Ctrl: keep both)"),
     ("Wheel, right drag", "Zoom"),
-    ("Shift+drag, middle drag", "Pan"),
+    ("Shift+drag, middle drag", "Pan (with the Select tool: middle drag)"),
     ("Hover a point", "Its original image and label (up to six where points overlap)"),
 )
 KEYS = {name: keys for name, keys, _ in SHORTCUTS}
@@ -68,7 +76,8 @@ def install(window) -> None:
                  act("export_grid_action", "Export decoded &grid…", exports.ask_grid),
                  act("export_strip_action", "Export &filmstrip…", exports.ask_strip),
                  act("export_map_action", "Export &map image…", exports.ask_map),
-                 act("export_codes_action", "Export &embeddings…", exports.ask_codes), None,
+                 act("export_codes_action", "Export &embeddings…", exports.ask_codes),
+                 act("export_selection_action", "Export se&lection…", window.selecting.ask_export), None,
                  act("quit_action", "&Quit", window.close)):
         file_menu.addAction(item) if item else file_menu.addSeparator()
 
@@ -94,6 +103,9 @@ def install(window) -> None:
         window.addAction(toggle)
         setattr(window, name, toggle)
     window.digits_action.setEnabled(False)  # until a conditional model is open
+    window.attribute_action = window.attributes.dock.toggleViewAction()
+    window.attribute_action.setShortcut(QKeySequence(KEYS["attribute_action"]))
+    window.addAction(window.attribute_action)
 
     tools = window.menuBar().addMenu("&Tools")
     group = QActionGroup(window)
@@ -102,6 +114,19 @@ def install(window) -> None:
                              ("freehand_action", "&Freehand path", "freehand")):
         group.addAction(act(name, text, lambda on, tool=tool: on and window.set_tool(tool), True, tool == "explore"))
         tools.addAction(getattr(window, name))
+    # S chooses the select tool, and again switches box and lasso: handled on trigger, as the group's
+    # toggle would already have moved the check mark
+    group.addAction(act("select_action", "&Select (box or lasso)", lambda on: None, True))
+    window.select_action.triggered.connect(window.selecting.select_key)
+    tools.addAction(window.select_action)
+    tools.addSeparator()
+    selecting = window.selecting
+    for item in (act("select_all_action", "Select &all shown", selecting.select_all),
+                 act("clear_selection_action", "Clear selectio&n", selecting.clear),
+                 act("undo_selection_action", "&Undo selection change", selecting.undo),
+                 act("redo_selection_action", "&Redo selection change", selecting.redo),
+                 act("decode_mean_action", "Decode the selection's &mean", selecting.decode_mean)):
+        tools.addAction(item)
     tools.addSeparator()
     tools.addAction(act("clear_path_action", "&Clear path", window.clear_path))
     tools.addAction(act("play_action", "&Play / pause path", window.filmstrip.play.toggle))
@@ -114,7 +139,8 @@ def install(window) -> None:
     toolbar = window.addToolBar("Main")
     toolbar.setObjectName("main toolbar")
     toolbar.setMovable(False)
-    for name in ("open_action", "train_action", None, "explore_action", "line_action", "freehand_action", None,
+    for name in ("open_action", "train_action", None, "explore_action", "line_action", "freehand_action",
+                 "select_action", None,
                  "points_action", "manifold_action", "prior_action", "confidence_action", "reset_action", None):
         toolbar.addAction(getattr(window, name)) if name else toolbar.addSeparator()
     window.label_text = toolbar.addWidget(QLabel(" Decode as "))

@@ -16,8 +16,9 @@ from PySide6.QtWidgets import QApplication, QFrame, QLabel, QVBoxLayout
 
 from explorer.gui.point_cloud import PointCloud
 from explorer.gui.thumbs import ThumbGrid
+from explorer.gui.select_tool import SelectTool
 
-TOOLS = ("explore", "line", "freehand")
+TOOLS = ("explore", "line", "freehand", "select")
 SETTLE_MS = 200  # the manifold is re-rendered once pan/zoom has been still this long
 FREEHAND_STEP_PX = 4.0  # a freehand path keeps a point every this many pixels
 INSET_SCALE = 3
@@ -36,21 +37,29 @@ def to_pixmap(image: np.ndarray, scale: int = 1) -> QPixmap:
 
 
 class MapViewBox(pg.ViewBox):
-    """Left button: the active tool (decode, or draw a path); Shift+left or middle: pan; right: zoom."""
+    """Left button: the active tool (decode, draw a path, select); Shift+left (except when selecting, where
+    Shift adds) or middle: pan; right: zoom."""
 
     def __init__(self, owner: "LatentMap"):
         super().__init__(lockAspect=True, enableMenu=False)
         self._owner = owner
 
     def mouseClickEvent(self, ev):
-        if ev.button() == Qt.LeftButton:
+        if ev.button() == Qt.LeftButton and self._owner.tool == "select":
+            ev.accept()
+            self._owner.select_tool.click(self.mapToView(ev.pos()), ev.modifiers())
+        elif ev.button() == Qt.LeftButton:
             ev.accept()
             self._owner._clicked(self.mapToView(ev.pos()))
         else:
             ev.ignore()
 
     def mouseDragEvent(self, ev, axis=None):
-        if ev.button() == Qt.LeftButton and not ev.modifiers() & Qt.ShiftModifier and axis is None:
+        if ev.button() == Qt.LeftButton and self._owner.tool == "select" and axis is None:
+            ev.accept()
+            self._owner.select_tool.drag(self.mapToView(ev.buttonDownPos()), self.mapToView(ev.pos()), ev.isStart(),
+                                         ev.isFinish(), ev.modifiers())
+        elif ev.button() == Qt.LeftButton and not ev.modifiers() & Qt.ShiftModifier and axis is None:
             ev.accept()
             self._owner._dragged(self.mapToView(ev.buttonDownPos()), self.mapToView(ev.pos()), ev.isFinish())
         else:
@@ -97,6 +106,7 @@ class LatentMap(pg.PlotWidget):
         self.prior.hide()
 
         self.inset = Inset(self)
+        self.select_tool = SelectTool(self)
 
         self._settle = QTimer(self)
         self._settle.setSingleShot(True)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QComboBox, QDockWidget, QFileDialog, QLabel, QMain
 from explorer import checkpoint, latent, trained
 from explorer.data import classes
 from explorer.gui import actions, jobs
+from explorer.gui.attribute_panel import Attributes
 from explorer.gui.compare import CompareWindow
 from explorer.gui.decodability_view import Decodability
 from explorer.gui.decoded_view import DecodedView
@@ -22,6 +23,7 @@ from explorer.gui.filmstrip import Filmstrip
 from explorer.gui.map_panel import MapPanel
 from explorer.gui.model_list import ModelList
 from explorer.gui.neighbours import Neighbours, show_hovered
+from explorer.gui.selection_panel import Selecting
 from explorer.gui.session import Session, open_session
 from explorer.gui.train_dialog import TrainDialog
 from explorer.gui.workers import Worker
@@ -35,6 +37,7 @@ class MainWindow(QMainWindow):
     models_listed = Signal()  # the shipped models are in the model list
     trained_ready = Signal(object)  # Session of a finished training run, placed with both splits
     decoded = Signal(object)  # jobs.Decoded now shown
+    points_changed = Signal()  # window.points (or where they lie on the map) changed
     path_decoded = Signal(object)  # jobs.PathDecoded now in the filmstrip
     background_rendered = Signal()
     exported = Signal(str)  # a file was written
@@ -65,6 +68,7 @@ class MainWindow(QMainWindow):
         self._loading_key: str | None = None
         self._decode_floor = 0  # decodes up to this id were for an earlier model
         self._job_callbacks: dict[int, tuple] = {}
+        self._decode_notes: dict[int, str] = {}  # decode request id -> what the code is, for the decoded view
 
         self.map_panel = MapPanel()
         self.map = self.map_panel.map
@@ -80,8 +84,8 @@ class MainWindow(QMainWindow):
                  self._dock("Decoded", self.decoded_view, Qt.RightDockWidgetArea)]
         self.resizeDocks(docks, [300, 300], Qt.Horizontal)
         self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)  # the decode and its neighbours: full height
-        self.resizeDocks([self._dock("Interpolation path", self.filmstrip, Qt.BottomDockWidgetArea)], [190],
-                         Qt.Vertical)
+        self.filmstrip_dock = self._dock("Interpolation path", self.filmstrip, Qt.BottomDockWidgetArea)
+        self.resizeDocks([self.filmstrip_dock], [190], Qt.Vertical)
         self.coords = QLabel()
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)  # busy, without a percentage
@@ -100,7 +104,10 @@ class MainWindow(QMainWindow):
         self.digits = DigitsRow(self)
         self.decodability = Decodability(self)
         self.compare: CompareWindow | None = None  # made when first asked for
+        self.selecting = Selecting(self)
+        self.attributes = Attributes(self)
         actions.install(self)
+        self.selecting.refresh()  # now that its actions exist
         self._connect()
         self._show_session_state()
 
@@ -264,6 +271,7 @@ class MainWindow(QMainWindow):
                                               np.bincount(self.points.labels, minlength=10))
         if s is not None:
             self.map.set_prior(*self.plane.prior_circles())
+        self.points_changed.emit()
         if fit:
             self.reset_view()
         self._request_manifold()
@@ -323,17 +331,24 @@ class MainWindow(QMainWindow):
         self.map.set_cursor(u, v)
         self._request_decode(self.plane.to_latent([u, v]), (u, v))
 
-    def decode_code(self, z: np.ndarray, uv) -> None:
-        """Decode a full code (1, d) that may lie off the map's plane (a path frame, a dataset image),
-        with the cursor at its map point uv."""
-        self.cursor = None  # re-decoding its map point would give another image
+    def decode_code(self, z: np.ndarray, note: str = "", uv=None) -> jobs.DecodeRequest | None:
+        """Decode a full code that may lie off the map's plane (a path frame, a neighbour, a selection's
+        mean, an attribute walk); the cursor goes to uv (by default where the code projects), and the
+        decoded view says what the code is (`note`)."""
+        if self.session is None:
+            return None
+        z = np.asarray(z, dtype=np.float32).reshape(1, -1)
+        uv = tuple(float(x) for x in (self.plane.project(z)[0] if uv is None else uv))
+        self.cursor = None  # off the plane, re-decoding its map point would show another image
         self.map.set_cursor(*uv)
-        self._request_decode(z, uv)
+        return self._request_decode(z, uv, note)
 
-    def _request_decode(self, z: np.ndarray, uv) -> None:
+    def _request_decode(self, z: np.ndarray, uv, note: str = "") -> jobs.DecodeRequest:
         s = self.session
-        self._submit(self.decoder, "decode", jobs.DecodeRequest(s.model, z, uv, self.label(), s.nearest_codes()))
+        request = jobs.DecodeRequest(s.model, z, uv, self.label(), s.nearest_codes())
+        self._decode_notes = {self._submit(self.decoder, "decode", request): note}
         self.coords.setText(self._where(uv))
+        return request
 
     def _where(self, uv) -> str:
         u, v = ("u", "v") if self.session.model.latent_dim > 2 else ("z₁", "z₂")
@@ -345,7 +360,10 @@ class MainWindow(QMainWindow):
         self.shown_decode = result
         req, d = result.request, self.session.model.latent_dim
         where = self._where(req.uv)
-        if d > 2:
+        note = self._decode_notes.get(r)
+        if note:
+            where = f"{note}\n{where}" + (" (where it projects on the map)" if d > 2 else "")
+        elif d > 2:
             where += f"\non the plane; the full {d}-d code is decoded"
         if req.label is not None:
             where += f"\ndrawn as {self.label_combo.itemText(req.label)}"
@@ -372,7 +390,9 @@ class MainWindow(QMainWindow):
         self.map.set_tool(tool)
         getattr(self, f"{tool}_action").setChecked(True)
         hints = {"explore": "Click or drag on the map to decode", "line": "Drag from A to B to draw a path",
-                 "freehand": "Hold the button and draw a path"}
+                 "freehand": "Hold the button and draw a path",
+                 "select": f"Drag a {self.map.select_tool.shape} to select (S switches box and lasso); Shift adds, "
+                           "Ctrl or Alt takes away, a click on empty map clears"}
         self.statusBar().showMessage(hints[tool], 5000)
 
     def set_path(self, waypoints: np.ndarray) -> None:
@@ -408,7 +428,8 @@ class MainWindow(QMainWindow):
         result = self.path_result
         if result is None or k >= len(result.frames) or self.session is None:
             return
-        self.decode_code(result.codes[k : k + 1], tuple(float(x) for x in result.positions[k]))
+        self.decode_code(result.codes[k : k + 1], f"Frame {k + 1} of {len(result.frames)} on the path",
+                         uv=result.positions[k])
 
     def show_compare(self) -> None:
         if self.compare is None:
@@ -561,7 +582,7 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
 
     def workers(self) -> list[Worker]:
-        extras = [self.neighbours, self.digits, self.decodability] + ([self.compare] if self.compare else [])
+        extras = [self.neighbours, self.digits, self.decodability, self.attributes] + ([self.compare] if self.compare else [])
         return [self.decoder, self.manifold, self.pather, self.loader, self.jobs,
                 *(worker for extra in extras for worker in extra.workers())]
 

@@ -148,4 +148,4 @@ class Neighbours(QObject):
         if self.indices is None or points is None or k >= len(self.indices):
             return
         code = points.codes[self.indices[k] : self.indices[k] + 1]
-        self.window.decode_code(code, tuple(float(x) for x in self.window.plane.project(code)[0]))
+        self.window.decode_code(code)

@@ -5,6 +5,8 @@ visibility change (~0.3 s for 70,000 points on a laptop CPU), which is too slow 
 after each training epoch or to hide a digit from the legend. Here the ten discs are rendered once
 into a small atlas and each paint is one drawPixmapFragments call built with numpy: setting points
 or hiding a label costs a few milliseconds, and points keep their data order (no label always on top).
+A selection is drawn the same way: the other points fade (each fragment has its own opacity) and the
+selected ones are drawn again on top over white rings from the same atlas.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 # matplotlib's tab10: the lecture's colours for digits 0-9
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+FADED = 0.25  # opacity of the points left out of a selection
 
 
 class PointCloud(pg.GraphicsObject):
@@ -34,6 +37,7 @@ class PointCloud(pg.GraphicsObject):
         self._labels = np.zeros(0, dtype=np.int64)
         self._shown_labels = np.ones(len(PALETTE), dtype=bool)
         self._shown = np.zeros(0, dtype=bool)
+        self._selected: np.ndarray | None = None  # bool (N,), None when nothing is selected
         self._atlas: QPixmap | None = None  # in device pixels, drawn at scale 1/dpr
         self._atlas_dpr = 0.0
         self._bounds = QRectF()
@@ -52,6 +56,7 @@ class PointCloud(pg.GraphicsObject):
         else:
             self._bounds = QRectF()
         self._rect = None
+        self._selected = None
         self.colours = None
         if self.palette != PALETTE or self._outline:
             self.palette, self._outline, self._atlas = PALETTE, False, None
@@ -67,6 +72,14 @@ class PointCloud(pg.GraphicsObject):
         if tuple(palette) != self.palette or outline != self._outline:
             self.palette, self._outline, self._atlas = tuple(palette), outline, None
         self.update()
+
+    def set_selected(self, selected: np.ndarray | None) -> None:
+        """Highlight these points (bool mask over the points); None or all False: no selection."""
+        selected = None if selected is None else np.asarray(selected, dtype=bool)
+        selected = selected if selected is not None and selected.any() else None
+        if selected is not None or self._selected is not None:  # nothing to redraw when nothing was or is selected
+            self._selected = selected
+            self.update()
 
     def set_shown_labels(self, shown: np.ndarray) -> None:
         self._shown_labels = np.asarray(shown, dtype=bool)
@@ -123,30 +136,43 @@ class PointCloud(pg.GraphicsObject):
         margin = self.size
         inside = (px > device.left() - margin) & (px < device.right() + margin) & \
                  (py > device.top() - margin) & (py < device.bottom() + margin)
-        n = int(inside.sum())
+        opacity = np.ones(len(px))
+        on_top = np.zeros(0, dtype=np.int64)
+        if self._selected is not None:
+            selected = self._selected[shown]
+            opacity[~selected] = FADED
+            on_top = np.flatnonzero(inside & selected)
+        order = np.flatnonzero(inside)
+        # the discs in data order, then rings under the selected discs drawn again on top: a selected
+        # cluster keeps its colours inside a white outline
+        k = np.concatenate([order, on_top, on_top])
+        n = len(k)
         if n == 0:
             return
         if len(self._frags) < n:
             self._frags = np.empty((n, 10))
         frags = self._frags[:n]  # x, y (centre), source x, y, w, h, scale x, y, rotation, opacity
-        cell = atlas.width() / len(self.palette)
-        frags[:, 0] = px[inside]
-        frags[:, 1] = py[inside]
-        frags[:, 2] = index[inside] * cell
+        ring = len(self.palette)  # the atlas cell after the palette's discs
+        cell = atlas.width() / (ring + 1)
+        frags[:, 0] = px[k]
+        frags[:, 1] = py[k]
+        frags[:, 2] = index[k] * cell
+        frags[len(order):len(order) + len(on_top), 2] = ring * cell
         frags[:, 3] = 0.0
         frags[:, 4:6] = cell
         frags[:, 6:8] = 1.0 / dpr
         frags[:, 8] = 0.0
-        frags[:, 9] = 1.0
+        frags[:, 9] = opacity[k]
         p.resetTransform()
         first = shiboken6.wrapInstance(frags.ctypes.data, QPainter.PixmapFragment)
         p.drawPixmapFragments(first, n, atlas)
 
     def _atlas_for(self, dpr: float) -> QPixmap:
-        """The palette's discs side by side, rendered at the screen's pixel ratio."""
+        """The palette's discs and the selection ring side by side, rendered at the screen's pixel ratio."""
         if self._atlas is None or self._atlas_dpr != dpr:
-            cell = int(np.ceil((self.size + 2) * dpr))
-            atlas = QPixmap(cell * len(self.palette), cell)
+            ring = len(self.palette)
+            cell = int(np.ceil((self.size + 4) * dpr))
+            atlas = QPixmap(cell * (ring + 1), cell)
             atlas.fill(Qt.transparent)
             painter = QPainter(atlas)
             painter.setRenderHint(QPainter.Antialiasing)
@@ -157,6 +183,10 @@ class PointCloud(pg.GraphicsObject):
                 c.setAlpha(self.alpha)
                 painter.setBrush(c)
                 painter.drawEllipse(QPointF(k * cell + cell / 2, cell / 2), diameter / 2, diameter / 2)
+            painter.setBrush(Qt.NoBrush)
+            painter.setPen(QPen(QColor("#ffffff"), 1.2 * dpr))
+            painter.drawEllipse(QPointF(ring * cell + cell / 2, cell / 2), diameter / 2 + 0.6 * dpr,
+                                diameter / 2 + 0.6 * dpr)
             painter.end()
             self._atlas, self._atlas_dpr = atlas, dpr
         return self._atlas

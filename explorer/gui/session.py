@@ -38,6 +38,25 @@ class Points:
     def split_names(self) -> np.ndarray:
         return np.repeat([s.split for s in self.splits], [len(s) for s in self.splits])
 
+    def sizes(self) -> list[tuple[str, int]]:
+        """(split name, number of images) in order: how a selection over these points is laid out."""
+        return [(s.split, len(s)) for s in self.splits]
+
+    def indices(self) -> np.ndarray:
+        """Each point's number in its own split."""
+        return np.concatenate([np.arange(len(s)) for s in self.splits])
+
+    def images(self, ks: np.ndarray) -> np.ndarray:
+        """The original images (len(ks), h, w) uint8 of points ks."""
+        ks = np.asarray(ks, dtype=np.int64)
+        which = np.searchsorted(self.offsets, ks, side="right") - 1
+        out = np.empty((len(ks), *self.splits[0].images.shape[1:]), dtype=np.uint8)
+        for s, split in enumerate(self.splits):
+            here = which == s
+            if here.any():
+                out[here] = split.images[ks[here] - self.offsets[s]].numpy()
+        return out
+
 
 @dataclass
 class Session:

@@ -84,3 +84,17 @@ def test_points_at_lists_the_shown_points_within_the_radius_nearest_first(plot):
     shown[2] = False
     cloud.set_shown_labels(shown)
     assert list(cloud.points_at(QPointF(2.21, 2.0), pixel)) == [1, 0]
+
+
+def test_selected_points_are_drawn_on_top_and_the_others_fade(plot):
+    cloud = PointCloud(size=9, alpha=255)
+    plot.addItem(cloud)
+    # the selected point is first in data order, under an unselected one at the same place
+    cloud.set_points(np.array([[2.0, 2.0], [2.0, 2.0], [7.0, 7.0]]), np.array([3, 8, 8]))
+    assert colour_at(plot, 2, 2).name() == QColor(PALETTE[8]).name()
+    cloud.set_selected(np.array([True, False, False]))
+    assert colour_at(plot, 2, 2).name() == QColor(PALETTE[3]).name()
+    faded = colour_at(plot, 7, 7)
+    assert faded.name() != QColor(PALETTE[8]).name() and faded.lightness() < QColor(PALETTE[8]).lightness()
+    cloud.set_selected(np.zeros(3, dtype=bool))  # nothing selected: everything as before
+    assert colour_at(plot, 7, 7).name() == QColor(PALETTE[8]).name()

@@ -20,6 +20,10 @@ def test_both_splits_are_one_list_that_remembers_where_each_point_came_from(gui_
     assert np.array_equal(session.points("test").codes, session.codes["test"])
     assert session.nearest_codes()[0] == "train"
 
+    ks = np.array([767, 3, 256])  # any order, across the splits
+    assert np.array_equal(both.images(ks), np.stack([both.source(k)[0].images[both.source(k)[1]].numpy() for k in ks]))
+    assert both.indices()[ks].tolist() == [511, 3, 0] and both.sizes() == [("test", 256), ("train", 512)]
+
 
 def test_missing_data_leaves_a_session_that_can_still_decode(gui_models, tmp_path):
     session = open_session(gui_models / "vae-2d-mlp.safetensors", tmp_path)
