@@ -15,14 +15,20 @@ SHORTCUTS = (  # (action attribute, keys, what it does): the menus, the help box
     ("export_grid_action", "Ctrl+E", "Export a decoded grid"),
     ("export_strip_action", "Ctrl+Shift+E", "Export the filmstrip (PNG or GIF)"),
     ("export_map_action", "Ctrl+Shift+M", "Export the map as PNG"),
+    ("save_path_action", "Ctrl+P", "Save the path (JSON)"),
+    ("open_path_action", "Ctrl+Shift+P", "Open a path (JSON)"),
+    ("undo_action", "Ctrl+Z", "Undo the last path edit"),
+    ("redo_action", "Ctrl+Shift+Z", "Redo"),
     ("explore_action", "Esc", "Explore tool: click or drag to decode"),
     ("line_action", "L", "Path tool: drag a straight line"),
     ("freehand_action", "F", "Path tool: draw a freehand path"),
-    ("clear_path_action", "Del", "Clear the path"),
+    ("waypoint_action", "W", "Path tool: click waypoints, drag one to move it, right-click to delete it"),
+    ("clear_path_action", "Del", "Clear the path (waypoint tool: the waypoint under the pointer)"),
     ("play_action", "Space", "Play or pause the path animation"),
     ("manifold_action", "B", "Show the decoded manifold behind the points"),
     ("prior_action", "N", "Show the prior N(0, I) contours"),
     ("points_action", "D", "Show the data points"),
+    ("code_dock_action", "Z", "Show the latent code sliders"),
     ("reset_action", "Home", "Reset the view to the data"),
     ("zoom_in_action", "+", "Zoom in"),
     ("zoom_out_action", "-", "Zoom out"),
@@ -31,6 +37,7 @@ SHORTCUTS = (  # (action attribute, keys, what it does): the menus, the help box
 )
 MOUSE = (
     ("Click, drag", "Decode there (Explore tool) or draw a path (path tools)"),
+    ("Right click a waypoint", "Delete it (waypoint tool)"),
     ("Wheel, right drag", "Zoom"),
     ("Shift+drag, middle drag", "Pan"),
     ("Hover a point", "Its original image and label"),
@@ -61,12 +68,20 @@ def install(window) -> None:
     for item in (act("open_action", "&Open checkpoint…", window.ask_open),
                  act("save_action", "&Save model as…", window.ask_save),
                  act("train_action", "&Train new model…", window.show_train_dialog), None,
+                 act("open_path_action", "Open &path…", window.path_editor.ask_open),
+                 act("save_path_action", "Save pat&h as…", window.path_editor.ask_save), None,
                  act("export_grid_action", "Export decoded &grid…", exports.ask_grid),
                  act("export_strip_action", "Export &filmstrip…", exports.ask_strip),
                  act("export_map_action", "Export &map image…", exports.ask_map),
                  act("export_codes_action", "Export &embeddings…", exports.ask_codes), None,
                  act("quit_action", "&Quit", window.close)):
         file_menu.addAction(item) if item else file_menu.addSeparator()
+
+    edit = window.menuBar().addMenu("&Edit")
+    edit.addAction(act("undo_action", "&Undo", window.undo_stack.undo))
+    edit.addAction(act("redo_action", "&Redo", window.undo_stack.redo))
+    window.undo_stack.changed.connect(lambda: show_undo(window))
+    show_undo(window)
 
     view = window.menuBar().addMenu("&View")
     for layer, name, text, on in (("points", "points_action", "Data &points", True),
@@ -82,16 +97,20 @@ def install(window) -> None:
     view.addSeparator()
     for dock in window.findChildren(QDockWidget):
         view.addAction(dock.toggleViewAction())
+    window.code_dock_action = window.code_dock.toggleViewAction()
+    window.code_dock_action.setShortcut(QKeySequence(KEYS["code_dock_action"]))
+    window.addAction(window.code_dock_action)
 
     tools = window.menuBar().addMenu("&Tools")
     group = QActionGroup(window)
     for name, text, tool in (("explore_action", "&Explore (decode)", "explore"),
                              ("line_action", "Straight &line path", "line"),
-                             ("freehand_action", "&Freehand path", "freehand")):
+                             ("freehand_action", "&Freehand path", "freehand"),
+                             ("waypoint_action", "&Waypoint path", "waypoint")):
         group.addAction(act(name, text, lambda on, tool=tool: on and window.set_tool(tool), True, tool == "explore"))
         tools.addAction(getattr(window, name))
     tools.addSeparator()
-    tools.addAction(act("clear_path_action", "&Clear path", window.clear_path))
+    tools.addAction(act("clear_path_action", "&Clear path", window.path_editor.delete))
     tools.addAction(act("play_action", "&Play / pause path", window.filmstrip.play.toggle))
 
     window.menuBar().addMenu("&Help").addAction(act("help_action", "&Keyboard shortcuts",
@@ -100,11 +119,20 @@ def install(window) -> None:
     toolbar = window.addToolBar("Main")
     toolbar.setObjectName("main toolbar")
     toolbar.setMovable(False)
-    for name in ("open_action", "train_action", None, "explore_action", "line_action", "freehand_action", None,
+    for name in ("open_action", "train_action", None, "explore_action", "line_action", "freehand_action",
+                 "waypoint_action", None,
                  "points_action", "manifold_action", "prior_action", "reset_action", None):
         toolbar.addAction(getattr(window, name)) if name else toolbar.addSeparator()
     window.label_text = toolbar.addWidget(QLabel(" Decode as "))
     window.label_widget = toolbar.addWidget(window.label_combo)
+
+
+def show_undo(window) -> None:
+    """Name what Undo and Redo would do, and disable them when there is nothing."""
+    for action, verb, text in ((window.undo_action, "Undo", window.undo_stack.undo_text()),
+                               (window.redo_action, "Redo", window.undo_stack.redo_text())):
+        action.setEnabled(text is not None)
+        action.setText(f"&{verb} {text.lower()}" if text else f"&{verb}")
 
 
 def show_shortcuts(window) -> None:

@@ -1,9 +1,10 @@
 """The latent map: a pyqtgraph plot of map coordinates (u, v) with layers, and the mouse tools.
 
 Layers, bottom to top: the decoded manifold (a tiled image), the points (PointCloud), the prior's
-contours, the interpolation path, the cursor. The widget knows nothing about models: it shows what it
-is given and emits what the user does (decode here, this path, this point hovered, the view settled),
-so a second instance (a compare view) is just another LatentMap.
+contours, the interpolation path (with handles on its waypoints while the waypoint tool is on), the
+cursor. The widget knows nothing about models: it shows what it is given and emits what the user does
+(decode here, this path, this point hovered, the view settled), so a second instance (a compare view)
+is just another LatentMap.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QApplication, QFrame, QLabel, QVBoxLayout
 
+from explorer import paths
 from explorer.gui.point_cloud import PointCloud
 
-TOOLS = ("explore", "line", "freehand")
+TOOLS = ("explore", "line", "freehand", "waypoint")
 SETTLE_MS = 200  # the manifold is re-rendered once pan/zoom has been still this long
 FREEHAND_STEP_PX = 4.0  # a freehand path keeps a point every this many pixels
 INSET_SCALE = 3
+HANDLE_PX = 8.0  # a waypoint's handle takes the pointer within this many pixels
 
 
 def to_pixmap(image: np.ndarray, scale: int = 1) -> QPixmap:
@@ -33,7 +36,8 @@ def to_pixmap(image: np.ndarray, scale: int = 1) -> QPixmap:
 
 
 class MapViewBox(pg.ViewBox):
-    """Left button: the active tool (decode, or draw a path); Shift+left or middle: pan; right: zoom."""
+    """Left button: the active tool (decode, draw or edit a path); Shift+left or middle: pan; right: zoom
+(and with the waypoint tool, a right click on a waypoint deletes it)."""
 
     def __init__(self, owner: "LatentMap"):
         super().__init__(lockAspect=True, enableMenu=False)
@@ -43,20 +47,24 @@ class MapViewBox(pg.ViewBox):
         if ev.button() == Qt.LeftButton:
             ev.accept()
             self._owner._clicked(self.mapToView(ev.pos()))
+        elif ev.button() == Qt.RightButton and self._owner._right_clicked(self.mapToView(ev.pos())):
+            ev.accept()
         else:
             ev.ignore()
 
     def mouseDragEvent(self, ev, axis=None):
         if ev.button() == Qt.LeftButton and not ev.modifiers() & Qt.ShiftModifier and axis is None:
             ev.accept()
-            self._owner._dragged(self.mapToView(ev.buttonDownPos()), self.mapToView(ev.pos()), ev.isFinish())
+            self._owner._dragged(self.mapToView(ev.buttonDownPos()), self.mapToView(ev.pos()), ev.isFinish(),
+                                 ev.isStart())
         else:
             super().mouseDragEvent(ev, axis)
 
 
 class LatentMap(pg.PlotWidget):
     decode_requested = Signal(float, float)  # the user clicked or dragged to map point (u, v)
-    path_changed = Signal(object, bool)  # (k, 2) waypoints on the map; True when the drawing is finished
+    # (k, 2) waypoints on the map; True when the gesture is finished; what the user did ("Move waypoint")
+    path_changed = Signal(object, bool, str)
     point_hovered = Signal(int)  # index of the point under the pointer, -1 when none
     region_settled = Signal(object)  # (xmin, xmax, ymin, ymax) once pan/zoom has stopped
 
@@ -73,6 +81,10 @@ class LatentMap(pg.PlotWidget):
         self._prior = None
         self.tool = "explore"
         self._freehand: list[QPointF] = []
+        self.waypoints = np.zeros((0, 2))  # of the path shown, for the waypoint tool
+        self._curve = self.waypoints  # the line drawn through them
+        self.hovered_waypoint = -1
+        self._waypoint_drag: tuple[np.ndarray, int, str] | None = None  # waypoints, which one, what it does
         self._hovered = -1
         self._last_pointer = None  # where the pointer last was, in widget pixels (for the inset)
 
@@ -84,10 +96,13 @@ class LatentMap(pg.PlotWidget):
         self.prior.setZValue(5)
         self.path_line = pg.PlotCurveItem(pen=pg.mkPen("#ffd54a", width=2))
         self.path_samples = pg.ScatterPlotItem(size=7, pen=pg.mkPen("#202020"), brush=pg.mkBrush("#ffd54a"))
+        self.path_handles = pg.ScatterPlotItem(symbol="s", size=11, pen=pg.mkPen("#202020", width=1.5))
+        self.path_handles.hide()
         self.cursor = pg.ScatterPlotItem()
-        for z, item in enumerate((self.path_line, self.path_samples, self.cursor)):
+        layers = (self.path_line, self.path_samples, self.path_handles, self.cursor)
+        for z, item in enumerate(layers):
             item.setZValue(10 + z)
-        for item in (self.background, self.cloud, self.prior, self.path_line, self.path_samples, self.cursor):
+        for item in (self.background, self.cloud, self.prior, *layers):
             self.addItem(item)
         self.background.hide()
         self.prior.hide()
@@ -125,15 +140,21 @@ class LatentMap(pg.PlotWidget):
     def hide_cursor(self) -> None:
         self.cursor.setData([], [])
 
-    def set_path(self, waypoints: np.ndarray | None, samples: np.ndarray | None = None) -> None:
-        """The drawn path (k, 2) and, if known, the map positions of its decoded samples."""
+    def set_path(self, waypoints: np.ndarray | None, samples: np.ndarray | None = None,
+                 curve: np.ndarray | None = None) -> None:
+        """The path's waypoints (k, 2), the line drawn through them (default: straight segments) and, if
+        known, the map positions of its decoded samples."""
         if waypoints is None or len(waypoints) == 0:
-            self.path_line.setData([], [])
+            waypoints = np.zeros((0, 2))
             self.path_samples.setData([], [])
-            return
-        self.path_line.setData(waypoints[:, 0], waypoints[:, 1])
+        self.waypoints = np.asarray(waypoints, dtype=np.float64).reshape(-1, 2)
+        self._curve = self.waypoints if curve is None else np.asarray(curve, dtype=np.float64).reshape(-1, 2)
+        self.path_line.setData(self._curve[:, 0], self._curve[:, 1])
         if samples is not None:
             self.path_samples.setData(samples[:, 0], samples[:, 1])
+        if self.hovered_waypoint >= len(self.waypoints):
+            self.hovered_waypoint = -1
+        self._show_handles()
 
     def set_background(self, image: np.ndarray | None, bounds=None) -> None:
         """A tiled decode (row 0 = largest v) stretched over bounds (xmin, xmax, ymin, ymax)."""
@@ -179,6 +200,8 @@ class LatentMap(pg.PlotWidget):
             raise ValueError(f"unknown tool {tool!r}")
         self.tool = tool
         self.setCursor(Qt.CrossCursor if tool != "explore" else Qt.ArrowCursor)
+        self._set_hovered_waypoint(-1)
+        self.path_handles.setVisible(tool == "waypoint")
 
     def show_inset(self, image: np.ndarray, text: str) -> None:
         """A small card near the pointer with a point's original image and what it is."""
@@ -187,6 +210,11 @@ class LatentMap(pg.PlotWidget):
         self.inset.show()
         self.inset.raise_()
 
+    @property
+    def hovered_point(self) -> int:
+        """The point under the pointer, -1 for none."""
+        return self._hovered
+
     def hide_inset(self) -> None:
         self.inset.hide()
 
@@ -194,11 +222,31 @@ class LatentMap(pg.PlotWidget):
         self._settle.stop()
 
     # --- mouse -----------------------------------------------------------------------------------
-    def _clicked(self, pos: QPointF) -> None:
-        self.decode_requested.emit(pos.x(), pos.y())
-
-    def _dragged(self, start: QPointF, pos: QPointF, finished: bool) -> None:
+    def leaveEvent(self, event):
+        """The pointer left the map: nothing is under it any more (Del must not delete a waypoint)."""
+        super().leaveEvent(event)
         self._set_hovered(-1)
+        self._set_hovered_waypoint(-1)
+
+    def _clicked(self, pos: QPointF) -> None:
+        if self.tool != "waypoint":
+            self.decode_requested.emit(pos.x(), pos.y())
+        elif self._waypoint_at(pos) < 0:
+            points, _ = self._with_waypoint_added(pos)
+            self.path_changed.emit(points, True, "Add waypoint")
+
+    def _right_clicked(self, pos: QPointF) -> bool:
+        """With the waypoint tool, a right click on a waypoint deletes it; True if it did."""
+        k = self._waypoint_at(pos) if self.tool == "waypoint" else -1
+        if k >= 0:
+            self.path_changed.emit(np.delete(self.waypoints, k, axis=0), True, "Delete waypoint")
+        return k >= 0
+
+    def _dragged(self, start: QPointF, pos: QPointF, finished: bool, started: bool = False) -> None:
+        self._set_hovered(-1)
+        if self.tool == "waypoint":
+            self._drag_waypoint(start, pos, finished, started)
+            return
         if self.tool == "explore":
             self.decode_requested.emit(pos.x(), pos.y())
             return
@@ -213,16 +261,68 @@ class LatentMap(pg.PlotWidget):
             if moved >= FREEHAND_STEP_PX or (finished and moved > 0):  # the end point always counts
                 self._freehand.append(pos)
             points = self._freehand
-        self.path_changed.emit(np.array([[p.x(), p.y()] for p in points]), finished)
+        what = "Draw line" if self.tool == "line" else "Draw freehand path"
+        self.path_changed.emit(np.array([[p.x(), p.y()] for p in points]), finished, what)
         if finished:
             self._freehand = []
 
+    def _drag_waypoint(self, start: QPointF, pos: QPointF, finished: bool, started: bool) -> None:
+        """Drag a waypoint; a drag that starts away from every waypoint adds one there and drags it (so
+        a click that wobbles a few pixels still adds its waypoint)."""
+        if started or self._waypoint_drag is None:
+            k = self._waypoint_at(start)
+            if k >= 0:
+                self._waypoint_drag = (self.waypoints.copy(), k, "Move waypoint")
+            else:
+                self._waypoint_drag = (*self._with_waypoint_added(start), "Add waypoint")
+        points, k, what = self._waypoint_drag
+        points = points.copy()
+        points[k] = (pos.x(), pos.y())
+        self.path_changed.emit(points, finished, what)
+        if finished:
+            self._waypoint_drag = None
+
+    def _with_waypoint_added(self, pos: QPointF) -> tuple[np.ndarray, int]:
+        """The waypoints with one more at pos (on the line: where it passes; else at the end), and its index."""
+        px, _ = self._pixel()
+        k = paths.insertion_index(self.waypoints, self._curve, (pos.x(), pos.y()), HANDLE_PX * px)
+        return np.insert(self.waypoints, k, (pos.x(), pos.y()), axis=0), k
+
+    def _waypoint_at(self, pos: QPointF) -> int:
+        """The waypoint whose handle is under map point pos, -1 for none."""
+        if len(self.waypoints) == 0:
+            return -1
+        px, py = self._pixel()
+        gaps = np.hypot((self.waypoints[:, 0] - pos.x()) / px, (self.waypoints[:, 1] - pos.y()) / py)
+        k = int(np.argmin(gaps))
+        return k if gaps[k] <= HANDLE_PX else -1
+
+    def _set_hovered_waypoint(self, k: int) -> None:
+        if k != self.hovered_waypoint:
+            self.hovered_waypoint = k
+            self._show_handles()
+            if self.tool == "waypoint":
+                self.setCursor(Qt.SizeAllCursor if k >= 0 else Qt.CrossCursor)
+
+    def _show_handles(self) -> None:
+        brushes = [pg.mkBrush("#ffffff" if k == self.hovered_waypoint else "#ffd54a") for k in range(len(self.waypoints))]
+        self.path_handles.setData(self.waypoints[:, 0], self.waypoints[:, 1], brush=brushes)
+
     def _moved(self, scene_pos) -> None:
-        if not self.view.sceneBoundingRect().contains(scene_pos) or QApplication.mouseButtons() != Qt.NoButton:
+        inside = self.view.sceneBoundingRect().contains(scene_pos)
+        if not inside or QApplication.mouseButtons() != Qt.NoButton:
             self._set_hovered(-1)
+            if not inside:
+                self._set_hovered_waypoint(-1)
             return
         self._last_pointer = self.mapFromScene(scene_pos)
-        self._set_hovered(self.cloud.point_at(self.view.mapSceneToView(scene_pos), self._pixel()))
+        pos = self.view.mapSceneToView(scene_pos)
+        if self.tool == "waypoint":
+            self._set_hovered_waypoint(self._waypoint_at(pos))
+            if self.hovered_waypoint >= 0:  # the handle, not the point beneath it
+                self._set_hovered(-1)
+                return
+        self._set_hovered(self.cloud.point_at(pos, self._pixel()))
         if self.inset.isVisible():
             self._place_inset()
 
