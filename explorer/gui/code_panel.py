@@ -27,6 +27,8 @@ class CodePanel(QWidget):
         self.values: list[QLabel] = []
         self.note = QLabel(HINT)
         self.note.setWordWrap(True)
+        self.note.setMinimumHeight(2 * self.note.fontMetrics().lineSpacing())  # the sliders stay put as it wraps
+        self.note.setAlignment(Qt.AlignTop | Qt.AlignLeft)
         self.scroll = QScrollArea()  # 16 or more sliders scroll
         self.scroll.setWidgetResizable(True)
         self.scroll.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Expanding)

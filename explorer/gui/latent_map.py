@@ -35,6 +35,14 @@ def to_pixmap(image: np.ndarray, scale: int = 1) -> QPixmap:
     return QPixmap.fromImage(qimage)
 
 
+class Markers(pg.ScatterPlotItem):
+    """Symbols drawn over the map that let clicks through: a click on the cursor or on a path's dots
+    is a click on the map beneath (a plain ScatterPlotItem would take it)."""
+
+    def mouseClickEvent(self, ev):
+        ev.ignore()
+
+
 class MapViewBox(pg.ViewBox):
     """Left button: the active tool (decode, draw or edit a path); Shift+left or middle: pan; right: zoom
 (and with the waypoint tool, a right click on a waypoint deletes it)."""
@@ -95,10 +103,10 @@ class LatentMap(pg.PlotWidget):
         self.prior = pg.ItemGroup()
         self.prior.setZValue(5)
         self.path_line = pg.PlotCurveItem(pen=pg.mkPen("#ffd54a", width=2))
-        self.path_samples = pg.ScatterPlotItem(size=7, pen=pg.mkPen("#202020"), brush=pg.mkBrush("#ffd54a"))
-        self.path_handles = pg.ScatterPlotItem(symbol="s", size=11, pen=pg.mkPen("#202020", width=1.5))
+        self.path_samples = Markers(size=7, pen=pg.mkPen("#202020"), brush=pg.mkBrush("#ffd54a"))
+        self.path_handles = Markers(symbol="s", size=11, pen=pg.mkPen("#202020", width=1.5))
         self.path_handles.hide()
-        self.cursor = pg.ScatterPlotItem()
+        self.cursor = Markers()
         layers = (self.path_line, self.path_samples, self.path_handles, self.cursor)
         for z, item in enumerate(layers):
             item.setZValue(10 + z)

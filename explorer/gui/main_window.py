@@ -341,8 +341,8 @@ class MainWindow(QMainWindow):
 
     def _decode_map_point(self, u: float, v: float) -> None:
         self.cursor = (u, v)
-        self.map.set_cursor(u, v)
         self._picked_code = self.plane.to_latent([u, v])[0]
+        self._place_cursor(self._picked_code, (u, v))
         self._request_decode(self._picked_code[None], (u, v))
 
     def set_code(self, z: np.ndarray, source: str = "set with the sliders") -> None:
@@ -367,30 +367,29 @@ class MainWindow(QMainWindow):
             self.set_code(self.session.stats.mean if self._picked_code is None else self._picked_code,
                           "the code last picked on the map" if self._picked_code is not None else "the data's mean")
 
-    def _place_cursor(self, z: np.ndarray) -> tuple[float, float]:
-        """Put the cursor at code z's projection on the map; the sliders show z. Returns the projection."""
+    def _place_cursor(self, z: np.ndarray, uv=None) -> tuple[float, float]:
+        """Make z (d,) the cursor's code: the cursor goes to uv (default: z's projection on the map) and
+        the sliders show z. Returns uv."""
         self.cursor_code = np.asarray(z, dtype=np.float32).reshape(-1)
-        uv = tuple(float(x) for x in self.plane.project(self.cursor_code[None])[0])
+        if uv is None:
+            uv = tuple(float(x) for x in self.plane.project(self.cursor_code[None])[0])
         self.map.set_cursor(*uv)
-        self.code_panel.set_code(self.cursor_code, self._where(uv, self.cursor_code))
-        self.coords.setText(self._where(uv, self.cursor_code))
+        where = self._where(uv, self.cursor_code)
+        self.code_panel.set_code(self.cursor_code, where)
+        self.coords.setText(where)
         return uv
 
     def _request_decode(self, z: np.ndarray, uv, draw: jobs.Draw | None = None, source: str = "") -> None:
         s = self.session
         self._submit(self.decoder, "decode", jobs.DecodeRequest(s.model, z, uv, self.label(), s.nearest_codes(),
                                                                 draw, source))
-        if draw is None:
-            self.cursor_code = np.asarray(z, dtype=np.float32).reshape(-1)
-            self.code_panel.set_code(self.cursor_code, self._where(uv, self.cursor_code))
-        self.coords.setText(self._where(uv, None if draw else self.cursor_code))
 
-    def _where(self, uv, z=None) -> str:
+    def _where(self, uv, z: np.ndarray) -> str:
         """Where a code is shown on the map, and for d > 2 how far off the plane it lies."""
         d = self.session.model.latent_dim
         u, v = ("u", "v") if d > 2 else ("z₁", "z₂")
         text = f"{u} = {uv[0]:.3f}   {v} = {uv[1]:.3f}"
-        if z is not None and d > 2:
+        if d > 2:
             gap = float(self.plane.distance(z)[0])
             text += f"   distance from the map plane: {gap:.2f}" if gap > ON_PLANE else "   on the map plane"
         return text
@@ -398,14 +397,14 @@ class MainWindow(QMainWindow):
     def _decoded(self, r: int, result: jobs.Decoded) -> None:
         if self.session is None or r <= self._decode_floor:
             return  # asked for before another model was opened
-        self.shown_decode = result
         req, d = result.request, self.session.model.latent_dim
+        if req.draw is not None and r != self._latest.get("decode"):
+            return  # the user has moved on: placing this draw now would pull the cursor back
+        self.shown_decode = result
         uv = self._place_cursor(result.z[0]) if req.draw is not None else req.uv  # a draw is placed once drawn
-        where = self._where(uv)
+        where = self._where(uv, result.z[0])
         if d > 2:
-            gap = float(self.plane.distance(result.z)[0])
-            where += (f"\n{gap:.2f} from the map plane (the cursor shows its projection); the full {d}-d code is "
-                      f"decoded" if gap > ON_PLANE else f"\non the plane; the full {d}-d code is decoded")
+            where += f"\nthe full {d}-d code is decoded"
         if req.source:
             where += f"\n{req.source[0].upper()}{req.source[1:]}"
         if req.label is not None:

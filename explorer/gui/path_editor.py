@@ -176,9 +176,11 @@ def describe(path: paths.Path) -> str:
     """The filmstrip's caption: how many decodes, how, along what."""
     (x0, y0), (x1, y1) = path.waypoints[0], path.waypoints[-1]
     k = len(path.waypoints)
-    if k == 2:
+    if path.spherical:
+        shape = "an arc" if k == 2 else f"arcs through {k} waypoints"
+    elif k == 2:
         shape = "a straight line"
-    elif path.smooth and not path.spherical:
+    elif path.smooth:
         shape = f"a smooth curve through {k} waypoints"
     else:
         shape = f"straight segments through {k} waypoints"

@@ -58,10 +58,10 @@ def test_waypoint_tool_adds_moves_and_deletes_waypoints_and_the_strip_follows(op
     assert np.array_equal(window.filmstrip.frames, strip_of(window, points))
     assert window.map.path_handles.isVisible() and len(window.map.path_handles.data) == 3
 
-    # a click on the line between the first two waypoints bends it there
-    middle = (pixels[0] + pixels[1]) / 2
-    qtbot.mouseClick(viewport, Qt.LeftButton, pos=middle)
-    points.insert(1, map_point(window, middle))
+    # a click on the line between the first two waypoints bends it there (even on one of its dots)
+    on_dot = pixel_of(window, *window.path_result.positions[1])
+    qtbot.mouseClick(viewport, Qt.LeftButton, pos=on_dot)
+    points.insert(1, map_point(window, on_dot))
     qtbot.waitUntil(lambda: shows(window, points), timeout=5000)
 
     # drag the last waypoint: the strip is decoded again while it moves, and ends where it is dropped
