@@ -18,7 +18,6 @@ HINT = "Click the map to pick a code"
 class CodePanel(QWidget):
     code_edited = Signal(object)  # (d,) float64: the code after the user moved a slider
     reset_requested = Signal()
-    sampling_changed = Signal(bool)  # True: real points decode as draws from q(z|x)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -37,10 +36,9 @@ class CodePanel(QWidget):
         self.reset.setToolTip("Back to the code last picked on the map (the data's mean if none)")
         self.reset.clicked.connect(self.reset_requested)
         self.sample = QCheckBox("Sample from the encoder")
-        self.sample.setToolTip("A VAE's encoder gives a distribution q(z|x) for each image. Off: a real point\n"
-                               "decodes from its mean. On: hovering or clicking a real point decodes a fresh\n"
-                               "draw z ~ q(z|x), placed where it falls on the map")
-        self.sample.toggled.connect(self.sampling_changed)
+        self.sample.setToolTip("A VAE's encoder gives each image a distribution q(z|x); a point on the map is its\n"
+                               "mean. On: hovering or clicking a real point decodes a fresh draw z ~ q(z|x) for\n"
+                               "its image instead, and the cursor shows where that draw falls")
         buttons = QHBoxLayout()
         buttons.addWidget(self.sample, 1)
         buttons.addWidget(self.reset)

@@ -269,8 +269,9 @@ class LatentMap(pg.PlotWidget):
             if moved >= FREEHAND_STEP_PX or (finished and moved > 0):  # the end point always counts
                 self._freehand.append(pos)
             points = self._freehand
+        points = paths.thinned([[p.x(), p.y()] for p in points])  # a long stroke: at most MAX_WAYPOINTS
         what = "Draw line" if self.tool == "line" else "Draw freehand path"
-        self.path_changed.emit(np.array([[p.x(), p.y()] for p in points]), finished, what)
+        self.path_changed.emit(points, finished, what)
         if finished:
             self._freehand = []
 

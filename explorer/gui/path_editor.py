@@ -46,9 +46,9 @@ class PathEditor:
 
     def set_waypoints(self, points, what: str | None = None) -> None:
         """Make the path go through map points (k, 2) (none: no path) and decode along it; with `what`,
-        an undoable edit of that name. A freehand stroke is thinned to paths.MAX_WAYPOINTS points."""
+        an undoable edit of that name. More than paths.MAX_WAYPOINTS are refused with a message."""
         before = self.waypoints()
-        points = paths.thinned(points)
+        points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         if len(points) == 0:
             self.clear(what)
             return
@@ -117,7 +117,6 @@ class PathEditor:
             w.filmstrip.set_frames(None, NEXT_WAYPOINT_HINT)
             w.map.set_path(np.asarray(self.path.waypoints), np.zeros((0, 2)))
             return
-        self.path = self._with_settings(self.path)  # the plane's axes or the model may have changed
         w._submit(w.pather, "path", jobs.PathRequest(w.session.model, w.plane, self.path, w.label()))
 
     def ready(self, r: int, result: jobs.PathDecoded) -> None:
@@ -133,7 +132,8 @@ class PathEditor:
     def ask_save(self) -> None:
         if self.path is None:
             self.window.show_message("Nothing to save", "Draw a path on the map first (L, F or W).")
-        elif file := QFileDialog.getSaveFileName(self.window, "Save path", "path.json", "Path (*.json)")[0]:
+        elif file := QFileDialog.getSaveFileName(self.window, "Save path", f"{self.window.session.name}-path.json",
+                                                 "Path (*.json)")[0]:
             self.save(file)
 
     def save(self, file: str) -> None:
@@ -168,8 +168,9 @@ class PathEditor:
         w.filmstrip.show_settings(path.steps, path.smooth, path.spherical)
         self.set_waypoints(np.asarray(path.waypoints))
         self._record("Open path", before)
-        self._note = f" — opened {name}" + "".join(f"; {n}" for n in notes)
-        w.statusBar().showMessage(f"Opened the path {name}" + "".join(f"; {n}" for n in notes), 15000)
+        said = "".join(f"; {n}" for n in notes)
+        self._note = f" — opened {name}{said}"
+        w.statusBar().showMessage(f"Opened the path {name}{said}", 15000)
 
 
 def describe(path: paths.Path) -> str:

@@ -106,6 +106,9 @@ def test_undo_and_redo_path_edits(open_window, qtbot):
     after = [points[0], map_point(window, moved)]
     qtbot.waitUntil(lambda: shows(window, after), timeout=5000)
     assert window.undo_action.text() == "&Undo move waypoint"  # one edit for the whole drag
+    window.path_editor.set_waypoints(np.zeros((paths.MAX_WAYPOINTS + 1, 2)), "Add waypoint")
+    assert "at most 64 waypoints" in window.statusBar().currentMessage() and shows(window, after)
+    assert window.undo_action.text() == "&Undo move waypoint"  # refused: nothing to undo
 
     key(qtbot, window, Qt.Key_Z, Qt.ControlModifier)
     qtbot.waitUntil(lambda: shows(window, points), timeout=5000)
