@@ -21,7 +21,7 @@ STRIP_FPS = 10.0
 class Exports:
     def __init__(self, window):
         self.window = window
-        self.strip_choice = ("path.png", STRIP_SCALE, STRIP_FPS)  # the last filmstrip export's file, scale, rate
+        self.strip_choice: tuple[str, int, float] | None = None  # the last filmstrip export's file, scale, rate
 
     def _ask(self, title: str, name: str, filters: str) -> str:
         path, _ = QFileDialog.getSaveFileName(self.window, title, name, filters)
@@ -48,7 +48,8 @@ class Exports:
         if result is None:
             self.window.show_message("Nothing to export", "Draw a path on the map first (L, F or W).")
             return
-        dialog = StripExportDialog(len(result.frames), *self.strip_choice, parent=self.window)
+        choice = self.strip_choice or (f"{self.window.session.name}-path.png", STRIP_SCALE, STRIP_FPS)
+        dialog = StripExportDialog(len(result.frames), *choice, parent=self.window)
         if dialog.exec():
             self.strip_choice = (dialog.path.text().strip(), dialog.scale.value(), dialog.fps.value())
             self.strip(*self.strip_choice)
