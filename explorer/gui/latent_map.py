@@ -17,12 +17,12 @@ from PySide6.QtWidgets import QApplication, QFrame, QLabel, QVBoxLayout
 
 from explorer import paths
 from explorer.gui.point_cloud import PointCloud
+from explorer.gui.waypoint_tool import WaypointTool
 
 TOOLS = ("explore", "line", "freehand", "waypoint")
 SETTLE_MS = 200  # the manifold is re-rendered once pan/zoom has been still this long
 FREEHAND_STEP_PX = 4.0  # a freehand path keeps a point every this many pixels
 INSET_SCALE = 3
-HANDLE_PX = 8.0  # a waypoint's handle takes the pointer within this many pixels
 
 
 def to_pixmap(image: np.ndarray, scale: int = 1) -> QPixmap:
@@ -45,7 +45,7 @@ class Markers(pg.ScatterPlotItem):
 
 class MapViewBox(pg.ViewBox):
     """Left button: the active tool (decode, draw or edit a path); Shift+left or middle: pan; right: zoom
-(and with the waypoint tool, a right click on a waypoint deletes it)."""
+    (with the waypoint tool, a right click on a waypoint deletes it)."""
 
     def __init__(self, owner: "LatentMap"):
         super().__init__(lockAspect=True, enableMenu=False)
@@ -89,10 +89,6 @@ class LatentMap(pg.PlotWidget):
         self._prior = None
         self.tool = "explore"
         self._freehand: list[QPointF] = []
-        self.waypoints = np.zeros((0, 2))  # of the path shown, for the waypoint tool
-        self._curve = self.waypoints  # the line drawn through them
-        self.hovered_waypoint = -1
-        self._waypoint_drag: tuple[np.ndarray, int, str] | None = None  # waypoints, which one, what it does
         self._hovered = -1
         self._last_pointer = None  # where the pointer last was, in widget pixels (for the inset)
 
@@ -106,6 +102,7 @@ class LatentMap(pg.PlotWidget):
         self.path_samples = Markers(size=7, pen=pg.mkPen("#202020"), brush=pg.mkBrush("#ffd54a"))
         self.path_handles = Markers(symbol="s", size=11, pen=pg.mkPen("#202020", width=1.5))
         self.path_handles.hide()
+        self.waypoint_tool = WaypointTool(self, self.path_handles)
         self.cursor = Markers()
         layers = (self.path_line, self.path_samples, self.path_handles, self.cursor)
         for z, item in enumerate(layers):
@@ -155,14 +152,12 @@ class LatentMap(pg.PlotWidget):
         if waypoints is None or len(waypoints) == 0:
             waypoints = np.zeros((0, 2))
             self.path_samples.setData([], [])
-        self.waypoints = np.asarray(waypoints, dtype=np.float64).reshape(-1, 2)
-        self._curve = self.waypoints if curve is None else np.asarray(curve, dtype=np.float64).reshape(-1, 2)
-        self.path_line.setData(self._curve[:, 0], self._curve[:, 1])
+        waypoints = np.asarray(waypoints, dtype=np.float64).reshape(-1, 2)
+        curve = waypoints if curve is None else np.asarray(curve, dtype=np.float64).reshape(-1, 2)
+        self.path_line.setData(curve[:, 0], curve[:, 1])
         if samples is not None:
             self.path_samples.setData(samples[:, 0], samples[:, 1])
-        if self.hovered_waypoint >= len(self.waypoints):
-            self.hovered_waypoint = -1
-        self._show_handles()
+        self.waypoint_tool.set_path(waypoints, curve)
 
     def set_background(self, image: np.ndarray | None, bounds=None) -> None:
         """A tiled decode (row 0 = largest v) stretched over bounds (xmin, xmax, ymin, ymax)."""
@@ -207,8 +202,8 @@ class LatentMap(pg.PlotWidget):
         if tool not in TOOLS:
             raise ValueError(f"unknown tool {tool!r}")
         self.tool = tool
+        self.waypoint_tool.hover(None)
         self.setCursor(Qt.CrossCursor if tool != "explore" else Qt.ArrowCursor)
-        self._set_hovered_waypoint(-1)
         self.path_handles.setVisible(tool == "waypoint")
 
     def show_inset(self, image: np.ndarray, text: str) -> None:
@@ -223,6 +218,11 @@ class LatentMap(pg.PlotWidget):
         """The point under the pointer, -1 for none."""
         return self._hovered
 
+    @property
+    def hovered_waypoint(self) -> int:
+        """The waypoint whose handle is under the pointer (waypoint tool), -1 for none."""
+        return self.waypoint_tool.hovered
+
     def hide_inset(self) -> None:
         self.inset.hide()
 
@@ -234,26 +234,23 @@ class LatentMap(pg.PlotWidget):
         """The pointer left the map: nothing is under it any more (Del must not delete a waypoint)."""
         super().leaveEvent(event)
         self._set_hovered(-1)
-        self._set_hovered_waypoint(-1)
+        if self.tool == "waypoint":
+            self.waypoint_tool.hover(None)
 
     def _clicked(self, pos: QPointF) -> None:
-        if self.tool != "waypoint":
+        if self.tool == "waypoint":
+            self.waypoint_tool.click(pos)
+        else:
             self.decode_requested.emit(pos.x(), pos.y())
-        elif self._waypoint_at(pos) < 0:
-            points, _ = self._with_waypoint_added(pos)
-            self.path_changed.emit(points, True, "Add waypoint")
 
     def _right_clicked(self, pos: QPointF) -> bool:
         """With the waypoint tool, a right click on a waypoint deletes it; True if it did."""
-        k = self._waypoint_at(pos) if self.tool == "waypoint" else -1
-        if k >= 0:
-            self.path_changed.emit(np.delete(self.waypoints, k, axis=0), True, "Delete waypoint")
-        return k >= 0
+        return self.tool == "waypoint" and self.waypoint_tool.right_click(pos)
 
     def _dragged(self, start: QPointF, pos: QPointF, finished: bool, started: bool = False) -> None:
         self._set_hovered(-1)
         if self.tool == "waypoint":
-            self._drag_waypoint(start, pos, finished, started)
+            self.waypoint_tool.drag(start, pos, finished, started)
             return
         if self.tool == "explore":
             self.decode_requested.emit(pos.x(), pos.y())
@@ -275,62 +272,18 @@ class LatentMap(pg.PlotWidget):
         if finished:
             self._freehand = []
 
-    def _drag_waypoint(self, start: QPointF, pos: QPointF, finished: bool, started: bool) -> None:
-        """Drag a waypoint; a drag that starts away from every waypoint adds one there and drags it (so
-        a click that wobbles a few pixels still adds its waypoint)."""
-        if started or self._waypoint_drag is None:
-            k = self._waypoint_at(start)
-            if k >= 0:
-                self._waypoint_drag = (self.waypoints.copy(), k, "Move waypoint")
-            else:
-                self._waypoint_drag = (*self._with_waypoint_added(start), "Add waypoint")
-        points, k, what = self._waypoint_drag
-        points = points.copy()
-        points[k] = (pos.x(), pos.y())
-        self.path_changed.emit(points, finished, what)
-        if finished:
-            self._waypoint_drag = None
-
-    def _with_waypoint_added(self, pos: QPointF) -> tuple[np.ndarray, int]:
-        """The waypoints with one more at pos (on the line: where it passes; else at the end), and its index."""
-        px, _ = self._pixel()
-        k = paths.insertion_index(self.waypoints, self._curve, (pos.x(), pos.y()), HANDLE_PX * px)
-        return np.insert(self.waypoints, k, (pos.x(), pos.y()), axis=0), k
-
-    def _waypoint_at(self, pos: QPointF) -> int:
-        """The waypoint whose handle is under map point pos, -1 for none."""
-        if len(self.waypoints) == 0:
-            return -1
-        px, py = self._pixel()
-        gaps = np.hypot((self.waypoints[:, 0] - pos.x()) / px, (self.waypoints[:, 1] - pos.y()) / py)
-        k = int(np.argmin(gaps))
-        return k if gaps[k] <= HANDLE_PX else -1
-
-    def _set_hovered_waypoint(self, k: int) -> None:
-        if k != self.hovered_waypoint:
-            self.hovered_waypoint = k
-            self._show_handles()
-            if self.tool == "waypoint":
-                self.setCursor(Qt.SizeAllCursor if k >= 0 else Qt.CrossCursor)
-
-    def _show_handles(self) -> None:
-        brushes = [pg.mkBrush("#ffffff" if k == self.hovered_waypoint else "#ffd54a") for k in range(len(self.waypoints))]
-        self.path_handles.setData(self.waypoints[:, 0], self.waypoints[:, 1], brush=brushes)
-
     def _moved(self, scene_pos) -> None:
         inside = self.view.sceneBoundingRect().contains(scene_pos)
         if not inside or QApplication.mouseButtons() != Qt.NoButton:
             self._set_hovered(-1)
-            if not inside:
-                self._set_hovered_waypoint(-1)
+            if not inside and self.tool == "waypoint":
+                self.waypoint_tool.hover(None)
             return
         self._last_pointer = self.mapFromScene(scene_pos)
         pos = self.view.mapSceneToView(scene_pos)
-        if self.tool == "waypoint":
-            self._set_hovered_waypoint(self._waypoint_at(pos))
-            if self.hovered_waypoint >= 0:  # the handle, not the point beneath it
-                self._set_hovered(-1)
-                return
+        if self.tool == "waypoint" and self.waypoint_tool.hover(pos):
+            self._set_hovered(-1)  # the handle, not the point beneath it
+            return
         self._set_hovered(self.cloud.point_at(pos, self._pixel()))
         if self.inset.isVisible():
             self._place_inset()
