@@ -53,14 +53,27 @@ def thumbnails(images: np.ndarray) -> np.ndarray:
     return tile(images, int(np.ceil(np.sqrt(len(images)))))
 
 
-def upscale(image: np.ndarray, scale: int) -> np.ndarray:
-    """Nearest-neighbour enlargement, so pixels stay crisp on a slide."""
-    if not isinstance(scale, (int, np.integer)) or not 1 <= scale <= MAX_SCALE:
+def check_size(height: int, width: int, scale: int) -> tuple[int, int]:
+    """(width, height) of an image of height x width pixels enlarged `scale` times, or a clear error
+    for a scale out of range or a result too large to write."""
+    if not isinstance(scale, (int, np.integer)) or isinstance(scale, bool) or not 1 <= scale <= MAX_SCALE:
         raise ExplorerError(f"scale must be a whole number from 1 to {MAX_SCALE}, got {scale!r}")
-    height, width = image.shape[0] * scale, image.shape[1] * scale
+    height, width = height * scale, width * scale
     if height * width > MAX_PIXELS:
         raise ExplorerError(f"a {width} x {height} image is too large to write (at most {MAX_PIXELS:,} pixels); "
                             f"choose a smaller scale or fewer cells")
+    return width, height
+
+
+def check_fps(fps: float) -> float:
+    if not isinstance(fps, (int, float, np.floating)) or not MIN_FPS <= fps <= MAX_FPS:  # NaN fails both
+        raise ExplorerError(f"frames per second must be from {MIN_FPS:g} to {MAX_FPS:g}, got {fps!r}")
+    return float(fps)
+
+
+def upscale(image: np.ndarray, scale: int) -> np.ndarray:
+    """Nearest-neighbour enlargement, so pixels stay crisp on a slide."""
+    check_size(*image.shape[:2], scale)
     return np.kron(image, np.ones((scale, scale), dtype=np.uint8)) if scale > 1 else image
 
 
@@ -78,8 +91,7 @@ def save_gif(path: str | os.PathLike, frames: np.ndarray, scale: int = 1, fps: f
 
     if len(frames) == 0:
         raise ExplorerError("nothing to animate: the path has no frames")
-    if not MIN_FPS <= fps <= MAX_FPS:
-        raise ExplorerError(f"frames per second must be from {MIN_FPS:g} to {MAX_FPS:g}, got {fps:g}")
+    fps = check_fps(fps)
     order = list(frames) + (list(frames[-2:0:-1]) if bounce else [])
     images = [Image.fromarray(np.ascontiguousarray(upscale(f, scale))) for f in order]
     duration = round(1000 / fps)

@@ -35,6 +35,11 @@ class Plane:
     def project(self, z: np.ndarray) -> np.ndarray:
         return ((np.asarray(z, dtype=np.float64) - self.origin) @ self.axes.T).astype(np.float32)
 
+    def distance(self, z: np.ndarray) -> np.ndarray:
+        """How far each code (N, d) lies from the plane: the length of what projecting it leaves out."""
+        offset = np.asarray(z, dtype=np.float64).reshape(-1, len(self.origin)) - self.origin
+        return np.linalg.norm(offset - (offset @ self.axes.T) @ self.axes, axis=1)
+
     def prior_circles(self, radii=(1.0, 2.0, 3.0)) -> tuple[np.ndarray, list[tuple[float, float]]]:
         """Where the prior N(0, I) has the density it has at distance r from 0, on this plane: circles
         about the plane's point nearest the origin. Returns that centre (u, v) and (r, radius on the
@@ -66,6 +71,18 @@ class LatentStats:
         if d == 2:
             return Plane(np.zeros(2), np.eye(2)[[i, j]])
         return Plane(self.mean.astype(np.float64), self.components[[i, j]].astype(np.float64))
+
+    def ranges(self, spread: float = 4.0, prior: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(low, high) per latent dimension: the mean +- `spread` standard deviations of the data, from
+        its covariance components.T @ diag(variance) @ components (at least +-1e-3, so a range is never
+        empty). With `prior`, widened to cover +- `spread` too, where N(0, I) puts its samples: a VAE
+        leaves some dimensions unused, its codes all near 0 there, while draws from q(z|x) spread wide."""
+        std = np.sqrt(np.clip(np.einsum("kd,k,kd->d", self.components, self.variance, self.components), 0, None))
+        half = spread * np.maximum(std, 1e-3)
+        low, high = self.mean - half, self.mean + half
+        if prior:
+            low, high = np.minimum(low, -spread), np.maximum(high, spread)
+        return low, high
 
     def explained(self, i: int = 0, j: int = 1) -> float:
         """Share of the embeddings' variance the plane (i, j) shows."""
@@ -124,6 +141,18 @@ def embed(model, images: torch.Tensor, labels: torch.Tensor | None = None) -> np
             y = None if labels is None else labels[s : s + EMBED_BATCH].to(device)
             out[s : s + EMBED_BATCH] = model.encode(to_input(images[s : s + EMBED_BATCH], device), y).float().cpu().numpy()
     return out
+
+
+def sample_posterior(model, images: torch.Tensor, labels: torch.Tensor | None = None, seed: int = 0) -> np.ndarray:
+    """One draw z ~ q(z|x) per uint8 image (N, 28, 28) from a VAE's encoder, reproducible by `seed`."""
+    if not hasattr(model, "sample_posterior"):
+        raise ExplorerError("only a VAE's encoder gives a distribution to sample codes from")
+    device = model_device(model)
+    generator = torch.Generator(device=device).manual_seed(int(seed))
+    y = None if labels is None else torch.as_tensor(labels).to(device)
+    with torch.inference_mode():
+        z = model.sample_posterior(to_input(images, device), y, generator=generator)
+    return z.float().cpu().numpy()
 
 
 def check_codes(z, latent_dim: int) -> np.ndarray:

@@ -59,6 +59,13 @@ class Path:
         """Where those codes lie on the map (a slerp arc is drawn as its projection)."""
         return plane.project(self.codes(plane, steps))
 
+    def curve(self, plane: latent.Plane) -> np.ndarray:
+        """The line to draw on the map: the outline, or the projection of a spherical path's arcs
+        (finely sampled: they bend away from the straight segments between the waypoints)."""
+        if self.spherical and len(self.waypoints) >= 2:
+            return self.map_points(plane, latent.MAX_STEPS).astype(np.float64)
+        return self.outline()
+
     def to_json(self) -> str:
         return json.dumps({"format": PATH_FORMAT, "version": 1, **asdict(self)}, indent=2)
 
@@ -101,6 +108,36 @@ def load(path: str | os.PathLike) -> Path:
     except (OSError, ValueError) as e:  # ValueError: not UTF-8, or a NUL in the name
         raise ExplorerError(f"{path}: cannot read ({getattr(e, 'strerror', None) or e})") from None
     return Path.from_json(text, str(path))
+
+
+def thinned(points, most: int = MAX_WAYPOINTS) -> np.ndarray:
+    """A drawn polyline (k, 2) as at most `most` points, evenly spaced along it, ends kept: a freehand
+    stroke becomes a path of editable waypoints. Shorter polylines are returned as they are."""
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    return points if len(points) <= most else latent.resample_polyline(points, most)
+
+
+def insertion_index(waypoints, curve, point, tolerance: float) -> int:
+    """Where a waypoint added at `point` goes: between the two waypoints whose stretch of the drawn
+    `curve` (a polyline through every waypoint, in order) passes within `tolerance` of it, so a click on
+    the line bends it there; otherwise after the last waypoint."""
+    waypoints = np.asarray(waypoints, dtype=np.float64).reshape(-1, 2)
+    curve = np.asarray(curve, dtype=np.float64).reshape(-1, 2)
+    if len(waypoints) < 2 or len(curve) < 2:
+        return len(waypoints)
+    a, b, p = curve[:-1], curve[1:], np.asarray(point, dtype=np.float64)
+    ab = b - a
+    t = np.clip(np.einsum("ij,ij->i", p - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-300), 0, 1)
+    gaps = np.linalg.norm(a + t[:, None] * ab - p, axis=1)
+    segment = int(np.argmin(gaps))
+    if gaps[segment] > tolerance:
+        return len(waypoints)
+    # each waypoint's place on the curve, searching forward so a curve crossing itself keeps the order
+    at, start = [], 0
+    for w in waypoints:
+        start += int(np.argmin(np.linalg.norm(curve[start:] - w, axis=1)))
+        at.append(start)
+    return int(np.clip(np.searchsorted(at, segment, side="right"), 1, len(waypoints) - 1))
 
 
 def catmull_rom(points, samples_per_segment: int = CURVE_SAMPLES) -> np.ndarray:

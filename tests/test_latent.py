@@ -128,3 +128,45 @@ def test_attribute_direction_moves_one_group_mean_onto_the_other():
     assert np.allclose(strip[-1], b.mean(axis=0)) and np.allclose(strip[1], [1, 2])
     with pytest.raises(ExplorerError, match="both groups"):
         latent.direction(a[:0], b)
+
+
+def test_distance_from_the_plane_is_what_projection_leaves_out():
+    rng = np.random.default_rng(0)
+    stats = latent.stats_from_embeddings(rng.normal(size=(800, 5)) * [4, 3, 1, 0.5, 0.2] + 1.0)
+    plane = stats.plane()
+    on = plane.to_latent([[0.5, -1.0], [2.0, 3.0]])
+    assert np.allclose(plane.distance(on), 0, atol=1e-5)
+    off = on[0] + 0.83 * stats.components[3]  # an axis orthogonal to the plane
+    assert np.isclose(plane.distance(off)[0], 0.83, atol=1e-5)
+    assert np.allclose(plane.project(off), plane.project(on[0]), atol=1e-5)
+    assert np.allclose(latent.prior_stats(2).plane().distance(rng.normal(size=(4, 2))), 0)  # 2-d: no way off
+
+
+def test_slider_ranges_are_the_data_mean_plus_minus_four_standard_deviations():
+    z = np.random.default_rng(0).normal(size=(4000, 3)) * [2.0, 0.5, 0.01] + [1.0, -3.0, 0.0]
+    z[:, 1] += 0.3 * z[:, 0]  # correlated: the per-dimension spread comes from the full covariance
+    stats = latent.stats_from_embeddings(z)
+    low, high = stats.ranges()
+    std = z.std(axis=0, ddof=1)
+    assert np.allclose(low, z.mean(axis=0) - 4 * std, rtol=1e-6) and np.allclose(high, z.mean(axis=0) + 4 * std)
+    low, high = stats.ranges(prior=True)  # an unused VAE dimension still gets the prior's room
+    assert np.isclose(low[2], -4) and np.isclose(high[2], 4) and np.isclose(low[0], z[:, 0].mean() - 4 * std[0])
+    flat = latent.LatentStats(np.zeros(2), np.eye(2), np.zeros(2), np.zeros(4))
+    assert (flat.ranges()[1] > flat.ranges()[0]).all()
+
+
+def test_draws_from_the_encoder_are_reproducible_by_seed_and_spread_about_the_mean():
+    model = build_model(ModelConfig(kind="vae", latent_dim=3), seed=0).eval()
+    images = torch.randint(0, 256, (2, 28, 28), dtype=torch.uint8)
+    a = latent.sample_posterior(model, images, seed=5)
+    assert a.shape == (2, 3) and np.array_equal(a, latent.sample_posterior(model, images, seed=5))
+    assert not np.allclose(a, latent.sample_posterior(model, images, seed=6))
+    many = np.stack([latent.sample_posterior(model, images[:1], seed=s)[0] for s in range(400)])
+    with torch.no_grad():
+        mu, logvar = model.encode_stats(latent.to_input(images[:1]))
+    assert np.allclose(many.mean(axis=0), mu[0].numpy(), atol=4 * np.exp(0.5 * logvar[0].numpy()).max() / 20)
+    assert np.allclose(many.std(axis=0), np.exp(0.5 * logvar[0].numpy()), rtol=0.15)
+    cvae = build_model(ModelConfig(kind="cvae"), seed=0).eval()
+    assert latent.sample_posterior(cvae, images, torch.tensor([3, 7]), seed=1).shape == (2, 2)
+    with pytest.raises(ExplorerError, match="only a VAE"):
+        latent.sample_posterior(build_model(ModelConfig(kind="ae"), seed=0), images)

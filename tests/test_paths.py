@@ -74,3 +74,42 @@ def test_an_unreadable_name_is_refused(tmp_path):
 def test_non_finite_waypoints_are_refused():
     with pytest.raises(ExplorerError, match="finite"):
         paths.Path(waypoints=[(0, float("inf"))])
+
+
+def test_a_long_freehand_stroke_is_thinned_to_editable_waypoints_along_it():
+    t = np.linspace(0, 2 * np.pi, 500)
+    stroke = np.column_stack([np.cos(t), np.sin(t)])
+    kept = paths.thinned(stroke)
+    assert len(kept) == paths.MAX_WAYPOINTS
+    assert np.array_equal(kept[[0, -1]], stroke[[0, -1]])
+    assert np.allclose(np.linalg.norm(kept, axis=1), 1, atol=1e-3)  # still on the stroke
+    steps = np.linalg.norm(np.diff(kept, axis=0), axis=1)
+    assert steps.max() - steps.min() < 1e-3  # evenly spaced
+    short = stroke[:10]
+    assert np.array_equal(paths.thinned(short), short)
+
+
+def test_a_waypoint_added_on_the_line_goes_between_its_ends_else_at_the_end():
+    waypoints = [(0, 0), (4, 0), (4, 4)]
+    line = np.asarray(waypoints, dtype=float)
+    assert paths.insertion_index(waypoints, line, (1.0, 0.05), 0.1) == 1
+    assert paths.insertion_index(waypoints, line, (4.02, 3.0), 0.1) == 2
+    assert paths.insertion_index(waypoints, line, (2.0, 2.0), 0.1) == 3  # away from the line: appended
+    assert paths.insertion_index(waypoints[:1], line[:1], (0.0, 0.0), 0.1) == 1
+    # on a smooth curve, the stretch between waypoints 1 and 2 is found on the curve, not the chord
+    curve = paths.Path(waypoints=[(0, 0), (2, 2), (4, 0), (6, 2)], smooth=True).outline()
+    k = len(curve) // 2  # the middle of the curve, on the stretch from waypoint 1 to 2
+    assert paths.insertion_index([(0, 0), (2, 2), (4, 0), (6, 2)], curve, curve[k], 1e-6) == 2
+
+
+def test_the_line_drawn_for_a_spherical_path_is_its_arc_seen_on_the_map():
+    stats = latent.stats_from_embeddings(np.random.default_rng(1).normal(size=(500, 4)) * [3, 2, 1, 1] + 1.5)
+    plane = stats.plane()
+    straight = paths.Path(waypoints=[(-2, 0), (2, 1)], steps=5)
+    assert np.array_equal(straight.curve(plane), straight.outline())
+    arc = paths.Path(waypoints=[(-2, 0), (2, 1)], steps=5, spherical=True)
+    curve = arc.curve(plane)
+    assert len(curve) == latent.MAX_STEPS and np.allclose(curve[[0, -1]], [(-2, 0), (2, 1)], atol=1e-5)
+    assert np.abs(curve[:, 1] - np.interp(curve[:, 0], [-2, 2], [0, 1])).max() > 0.05  # it bends off the chord
+    for sample in arc.map_points(plane):  # every decoded sample lies on the drawn line
+        assert np.min(np.linalg.norm(curve - sample, axis=1)) < 0.05

@@ -15,10 +15,15 @@ SHORTCUTS = (  # (action attribute, keys, what it does): the menus, the help box
     ("export_grid_action", "Ctrl+E", "Export a decoded grid"),
     ("export_strip_action", "Ctrl+Shift+E", "Export the filmstrip (PNG or GIF)"),
     ("export_map_action", "Ctrl+Shift+M", "Export the map as PNG"),
+    ("save_path_action", "Ctrl+P", "Save the path (JSON)"),
+    ("open_path_action", "Ctrl+Shift+P", "Open a path (JSON)"),
+    ("undo_action", "Ctrl+Z", "Undo the last path edit"),
+    ("redo_action", "Ctrl+Shift+Z", "Redo"),
     ("explore_action", "Esc", "Explore tool: click or drag to decode"),
     ("line_action", "L", "Path tool: drag a straight line"),
     ("freehand_action", "F", "Path tool: draw a freehand path"),
-    ("clear_path_action", "Del", "Clear the path"),
+    ("waypoint_action", "W", "Path tool: click waypoints, drag one to move it, right-click to delete it"),
+    ("clear_path_action", "Del", "Clear the path (waypoint tool: the waypoint under the pointer)"),
     ("select_action", "S", "Select tool: drag a box, or a lasso (S again switches)"),
     ("select_all_action", "Ctrl+A", "Select every point shown"),
     ("clear_selection_action", "Ctrl+Shift+A", "Clear the selection"),
@@ -34,6 +39,7 @@ SHORTCUTS = (  # (action attribute, keys, what it does): the menus, the help box
     ("neighbours_action", "K", "Show the k nearest images to the decoded point"),
     ("digits_action", "G", "Show every digit at the cursor (conditional VAE)"),
     ("compare_action", "Ctrl+Shift+C", "Compare two models side by side"),
+    ("code_dock_action", "Z", "Show the latent code sliders"),
     ("reset_action", "Home", "Reset the view to the data"),
     ("zoom_in_action", "+", "Zoom in"),
     ("zoom_out_action", "-", "Zoom out"),
@@ -43,6 +49,7 @@ SHORTCUTS = (  # (action attribute, keys, what it does): the menus, the help box
 MOUSE = (
     ("Click, drag", "Decode there (Explore tool) or draw a path (path tools)"),
     ("Shift / Ctrl or Alt + drag", "Select tool: add to / take away from the selection (Shift+Ctrl: keep both)"),
+    ("Right click a waypoint", "Delete it (waypoint tool)"),
     ("Wheel, right drag", "Zoom"),
     ("Shift+drag, middle drag", "Pan (with the Select tool: middle drag)"),
     ("Hover a point", "Its original image and label (up to six where points overlap)"),
@@ -73,6 +80,8 @@ def install(window) -> None:
     for item in (act("open_action", "&Open checkpoint…", window.ask_open),
                  act("save_action", "&Save model as…", window.ask_save),
                  act("train_action", "&Train new model…", window.show_train_dialog), None,
+                 act("open_path_action", "Open &path…", window.path_editor.ask_open),
+                 act("save_path_action", "Save pat&h as…", window.path_editor.ask_save), None,
                  act("export_grid_action", "Export decoded &grid…", exports.ask_grid),
                  act("export_strip_action", "Export &filmstrip…", exports.ask_strip),
                  act("export_map_action", "Export &map image…", exports.ask_map),
@@ -80,6 +89,12 @@ def install(window) -> None:
                  act("export_selection_action", "Export se&lection…", window.selecting.ask_export), None,
                  act("quit_action", "&Quit", window.close)):
         file_menu.addAction(item) if item else file_menu.addSeparator()
+
+    edit = window.menuBar().addMenu("&Edit")
+    edit.addAction(act("undo_action", "&Undo", window.undo_stack.undo))
+    edit.addAction(act("redo_action", "&Redo", window.undo_stack.redo))
+    window.undo_stack.changed.connect(lambda: show_undo(window))
+    show_undo(window)
 
     view = window.menuBar().addMenu("&View")
     for layer, name, text, on in (("points", "points_action", "Data &points", True),
@@ -96,22 +111,21 @@ def install(window) -> None:
     view.addSeparator()
     for dock in window.findChildren(QDockWidget):
         view.addAction(dock.toggleViewAction())
-    for name, dock in (("neighbours_action", window.neighbours.dock), ("digits_action", window.digits.dock)):
+    for name, dock in (("neighbours_action", window.neighbours.dock), ("digits_action", window.digits.dock),
+                       ("attribute_action", window.attributes.dock), ("code_dock_action", window.code_dock)):
         toggle = dock.toggleViewAction()  # the panels' own show/hide, with a key
         toggle.setShortcut(QKeySequence(KEYS[name]))
         toggle.setToolTip(f"{toggle.text()} ({KEYS[name]})")
         window.addAction(toggle)
         setattr(window, name, toggle)
     window.digits_action.setEnabled(False)  # until a conditional model is open
-    window.attribute_action = window.attributes.dock.toggleViewAction()
-    window.attribute_action.setShortcut(QKeySequence(KEYS["attribute_action"]))
-    window.addAction(window.attribute_action)
 
     tools = window.menuBar().addMenu("&Tools")
     group = QActionGroup(window)
     for name, text, tool in (("explore_action", "&Explore (decode)", "explore"),
                              ("line_action", "Straight &line path", "line"),
-                             ("freehand_action", "&Freehand path", "freehand")):
+                             ("freehand_action", "&Freehand path", "freehand"),
+                             ("waypoint_action", "&Waypoint path", "waypoint")):
         group.addAction(act(name, text, lambda on, tool=tool: on and window.set_tool(tool), True, tool == "explore"))
         tools.addAction(getattr(window, name))
     # S chooses the select tool, and again switches box and lasso: handled on trigger, as the group's
@@ -128,7 +142,7 @@ def install(window) -> None:
                  act("decode_mean_action", "Decode the selection's &mean", selecting.decode_mean)):
         tools.addAction(item)
     tools.addSeparator()
-    tools.addAction(act("clear_path_action", "&Clear path", window.clear_path))
+    tools.addAction(act("clear_path_action", "&Clear path", window.path_editor.delete))
     tools.addAction(act("play_action", "&Play / pause path", window.filmstrip.play.toggle))
     tools.addSeparator()
     tools.addAction(act("compare_action", "&Compare models…", window.show_compare))
@@ -140,11 +154,19 @@ def install(window) -> None:
     toolbar.setObjectName("main toolbar")
     toolbar.setMovable(False)
     for name in ("open_action", "train_action", None, "explore_action", "line_action", "freehand_action",
-                 "select_action", None,
+                 "waypoint_action", "select_action", None,
                  "points_action", "manifold_action", "prior_action", "confidence_action", "reset_action", None):
         toolbar.addAction(getattr(window, name)) if name else toolbar.addSeparator()
     window.label_text = toolbar.addWidget(QLabel(" Decode as "))
     window.label_widget = toolbar.addWidget(window.label_combo)
+
+
+def show_undo(window) -> None:
+    """Name what Undo and Redo would do, and disable them when there is nothing."""
+    for action, verb, text in ((window.undo_action, "Undo", window.undo_stack.undo_text()),
+                               (window.redo_action, "Redo", window.undo_stack.redo_text())):
+        action.setEnabled(text is not None)
+        action.setText(f"&{verb} {text.lower()}" if text else f"&{verb}")
 
 
 def show_shortcuts(window) -> None:

@@ -2,7 +2,8 @@
 
 Measures start-up (a fresh process until the window shows, and until the default model's map is
 drawn), then the map with N points (default 70,000, all of MNIST): setting them, one frame while
-panning, hiding a digit, a hover hit-test, and a decode from request to result on the UI thread.
+panning, hiding a digit, a hover hit-test, a decode from request to result on the UI thread, and the
+UI thread's worst gap while the window trains a model (map and curves redrawn every epoch).
 Renders offscreen unless QT_QPA_PLATFORM says otherwise; the raster work is the same.
 """
 
@@ -18,7 +19,7 @@ import time
 
 import numpy as np
 import torch  # noqa: F401 - before the QApplication
-from PySide6.QtCore import QEventLoop, QPointF
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QPointF, QTimer
 from PySide6.QtWidgets import QApplication
 
 from explorer.config import ModelConfig
@@ -67,12 +68,48 @@ def startup(data_dir) -> dict[str, float]:
             "start-up: map drawn (s)": seen.get("ready", float("nan"))}
 
 
+def wait_for(app, done, timeout_s: float = 600.0) -> None:
+    deadline = time.perf_counter() + timeout_s
+    while not done():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the window did not finish in time")
+        app.processEvents(QEventLoop.WaitForMoreEvents, 50)
+
+
+def training_gaps(app, data_dir, epochs: int) -> dict[str, float]:
+    """The UI thread's timer gaps (a 10 ms timer) while the window trains the default VAE for `epochs`."""
+    from explorer.gui.main_window import MainWindow
+
+    window = MainWindow(data_dir=data_dir)
+    window.resize(1280, 820)
+    window.show()
+    window.start(None)
+    wait_for(app, lambda: window.session is not None)
+    dialog = window.train_dialog
+    window.train_action.trigger()
+    dialog.epochs.setValue(epochs)
+    dialog.device.setCurrentText("cpu")
+    clock, gaps, timer = QElapsedTimer(), [], QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: gaps.append(clock.restart()))
+    dialog.start_training()
+    clock.start()
+    timer.start()
+    wait_for(app, lambda: not dialog.running)
+    timer.stop()
+    window.close()
+    return {"training: UI worst gap (ms)": float(max(gaps)),
+            "training: UI gap p99 (ms)": float(np.percentile(gaps, 99))}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m explorer.gui.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=70_000)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--data-dir", help="torchvision root for the start-up run (default: as the app finds it)")
+    parser.add_argument("--data-dir", help="torchvision root for the start-up and training runs "
+                                           "(default: as the app finds it)")
+    parser.add_argument("--epochs", type=int, default=5, help="epochs of the training run (0: skip it)")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before the QApplication exists
@@ -122,6 +159,8 @@ def main(argv=None) -> int:
     results["decode request to result (ms)"] = statistics.median(latency)
     plot.stop_timers()
     plot.close()
+    if args.epochs:
+        results.update(training_gaps(app, args.data_dir, args.epochs))
     QApplication.processEvents()
     if args.json:
         print(json.dumps(results, indent=2))

@@ -50,6 +50,9 @@ class DecodedView(QWidget):
         self.where = QLabel(HINT)
         self.where.setWordWrap(True)
         self.where.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        # room for the longest caption, so a caption changing its length never moves the docks below
+        self.where.setMinimumHeight(5 * self.where.fontMetrics().lineSpacing())
+        self.where.setAlignment(Qt.AlignTop | Qt.AlignLeft)
         self.nearest_title = QLabel("<b>Nearest real image</b>")
         self.nearest = PixelImage(112)
         self.nearest.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)

@@ -1,13 +1,29 @@
-"""The decoded-grid export dialog: n x n decodes over the visible region or a typed range (as `explorer grid`)."""
+"""Export dialogs: the decoded grid (n x n decodes over the visible region or a typed range, as
+`explorer grid`) and the filmstrip (a PNG strip or a GIF animation, at a chosen scale and rate)."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QRadioButton, QSpinBox, QWidget)
 
+from pathlib import Path
+
+from explorer import export
 from explorer.errors import ExplorerError
 from explorer.export import MAX_SCALE
 from explorer.latent import MAX_GRID, check_bounds
+
+
+def file_row(edit: QLineEdit, browse) -> QWidget:
+    """A file name with a Browse… button beside it."""
+    button = QPushButton("Browse…")
+    button.clicked.connect(browse)
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(edit, 1)
+    layout.addWidget(button)
+    return row
 
 
 class GridExportDialog(QDialog):
@@ -38,13 +54,6 @@ class GridExportDialog(QDialog):
             row_layout.addWidget(box)
         self.visible = visible
         self.path = QLineEdit(path)
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        file_row = QWidget()
-        file_layout = QHBoxLayout(file_row)
-        file_layout.setContentsMargins(0, 0, 0, 0)
-        file_layout.addWidget(self.path, 1)
-        file_layout.addWidget(browse)
         buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
@@ -56,7 +65,7 @@ class GridExportDialog(QDialog):
         form.addRow("", self.use_typed)
         form.addRow("", row)
         form.addRow("Scale", self.scale)
-        form.addRow("File", file_row)
+        form.addRow("File", file_row(self.path, self._browse))
         form.addRow(self.error)
         form.addRow(buttons)
 
@@ -80,3 +89,75 @@ class GridExportDialog(QDialog):
             self.error.setText("choose a file to write")
             return
         self.accept()
+
+
+class StripExportDialog(QDialog):
+    """Where to write the filmstrip, how much to enlarge it and, for a GIF, how fast it plays."""
+
+    def __init__(self, frames: int, path: str, scale: int, fps: float, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Export filmstrip")
+        self.frames = frames
+        self.path = QLineEdit(path)
+        self.path.textChanged.connect(self._update)
+        self.scale = QSpinBox()
+        self.scale.setRange(1, MAX_SCALE)
+        self.scale.setValue(scale)
+        self.scale.setSuffix("× pixels")
+        self.scale.valueChanged.connect(self._update)
+        self.fps = QDoubleSpinBox()
+        self.fps.setRange(export.MIN_FPS, export.MAX_FPS)
+        self.fps.setDecimals(1)
+        self.fps.setSingleStep(1.0)
+        self.fps.setValue(fps)
+        self.fps.setSuffix(" frames/s")
+        self.fps.setToolTip("How fast the GIF plays (it goes forward, then back)")
+        self.size = QLabel()
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #f28b82;")
+        self.error.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        form.addRow("File", file_row(self.path, self._browse))
+        form.addRow("Scale", self.scale)
+        form.addRow("GIF rate", self.fps)
+        form.addRow("Size", self.size)
+        form.addRow(self.error)
+        form.addRow(buttons)
+        self._update()
+
+    def is_gif(self) -> bool:
+        return Path(self.path.text().strip()).suffix.lower() == ".gif"
+
+    def check(self) -> str:
+        """What is wrong with the choices, or "" when they can be written."""
+        try:
+            if not self.path.text().strip():
+                raise ExplorerError("choose a file to write")
+            if Path(self.path.text().strip()).suffix.lower() not in (".png", ".gif"):
+                raise ExplorerError("the file must end in .png (a strip) or .gif (an animation)")
+            if self.is_gif():
+                export.check_fps(self.fps.value())
+            export.check_size(28, 28 * (1 if self.is_gif() else self.frames), self.scale.value())
+        except ExplorerError as e:
+            return str(e)
+        return ""
+
+    def _update(self) -> None:
+        self.fps.setEnabled(self.is_gif())
+        side = 28 * self.scale.value()
+        self.size.setText(f"{self.frames} frames of {side} × {side} px" if self.is_gif() else
+                          f"{self.frames * side} × {side} px")
+        self.error.setText(self.check())
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export filmstrip", self.path.text(),
+                                              "PNG strip (*.png);;GIF animation (*.gif)")
+        if path:
+            self.path.setText(path)
+
+    def _accept(self) -> None:
+        if not self.check():
+            self.accept()

@@ -12,14 +12,16 @@ from PySide6.QtWidgets import QFileDialog
 from explorer import export
 from explorer.errors import ExplorerError
 from explorer.files import atomic_write
-from explorer.gui.export_dialog import GridExportDialog
+from explorer.gui.export_dialog import GridExportDialog, StripExportDialog
 
 STRIP_SCALE = 4  # exported filmstrip pixels per image pixel: 112 px frames for a slide
+STRIP_FPS = 10.0
 
 
 class Exports:
     def __init__(self, window):
         self.window = window
+        self.strip_choice: tuple[str, int, float] | None = None  # the last filmstrip export's file, scale, rate
 
     def _ask(self, title: str, name: str, filters: str) -> str:
         path, _ = QFileDialog.getSaveFileName(self.window, title, name, filters)
@@ -42,13 +44,19 @@ class Exports:
         self.window.run_job((write,))
 
     def ask_strip(self) -> None:
-        if self.window.path_result is None:
-            self.window.show_message("Nothing to export", "Draw a path on the map first (L or F).")
-        elif path := self._ask("Export filmstrip", "path.png", "PNG strip (*.png);;GIF animation (*.gif)"):
-            self.strip(path)
+        result = self.window.path_result
+        if result is None:
+            self.window.show_message("Nothing to export", "Draw a path on the map first (L, F or W).")
+            return
+        choice = self.strip_choice or (f"{self.window.session.name}-path.png", STRIP_SCALE, STRIP_FPS)
+        dialog = StripExportDialog(len(result.frames), *choice, parent=self.window)
+        if dialog.exec():
+            self.strip_choice = (dialog.path.text().strip(), dialog.scale.value(), dialog.fps.value())
+            self.strip(*self.strip_choice)
 
-    def strip(self, path: str, scale: int = STRIP_SCALE) -> None:
-        self.window.run_job((export.save_strip, path, self.window.path_result.frames, scale))
+    def strip(self, path: str, scale: int = STRIP_SCALE, fps: float = STRIP_FPS) -> None:
+        """The path's decodes as a PNG strip or a GIF (by the suffix), each pixel `scale` x `scale`."""
+        self.window.run_job((export.save_strip, path, self.window.path_result.frames, scale, fps))
 
     def ask_map(self) -> None:
         if path := self._ask("Export map image", "map.png", "PNG image (*.png)"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox,
                                QVBoxLayout, QWidget)
 
 from explorer.export import tile
@@ -14,6 +14,7 @@ from explorer.latent import MAX_STEPS
 
 DEFAULT_STEPS = 10
 PLAY_FPS = 8
+HINT = "Draw a path on the map: L for a straight line, F for freehand, W to click waypoints"
 
 
 class Strip(QLabel):
@@ -75,7 +76,7 @@ class Filmstrip(QWidget):
         super().__init__(parent)
         self.strip = Strip()
         self.strip.clicked.connect(self.show_frame)
-        self.caption = QLabel("Draw a path on the map: L for a straight line, F for freehand")
+        self.caption = QLabel(HINT)
         self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # never resize the map
         self.steps = QSpinBox()
         self.steps.setRange(2, MAX_STEPS)
@@ -87,7 +88,10 @@ class Filmstrip(QWidget):
         self.interpolation.addItems(["Linear", "Spherical"])
         self.interpolation.setToolTip("Spherical (slerp) walks between the full codes of each segment's ends,\n"
                                       "keeping the norm typical of the prior; for latent dimensions above 2")
-        self.interpolation.currentIndexChanged.connect(self.settings_changed)
+        self.interpolation.currentIndexChanged.connect(self._interpolation_changed)
+        self.smooth = QCheckBox("Smooth")
+        self.smooth.setToolTip("A smooth curve through the waypoints (Catmull-Rom) instead of straight segments")
+        self.smooth.toggled.connect(self.settings_changed)
         self.play = QPushButton("Play")
         self.play.setCheckable(True)
         self.play.setToolTip("Play the path as an animation (Space)")
@@ -101,7 +105,7 @@ class Filmstrip(QWidget):
 
         controls = QHBoxLayout()
         controls.addWidget(self.caption, 1)
-        for w in (self.steps, self.interpolation, self.play, self.export):
+        for w in (self.steps, self.smooth, self.interpolation, self.play, self.export):
             controls.addWidget(w)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
@@ -120,6 +124,23 @@ class Filmstrip(QWidget):
         self.interpolation.setEnabled(allowed)
         if not allowed:
             self.interpolation.setToolTip("Spherical interpolation needs a latent dimension above 2")
+        self.smooth.setEnabled(not self.spherical())
+
+    def show_settings(self, steps: int, smooth: bool, spherical: bool) -> None:
+        """Show a path's own settings (an opened file's) without asking for a decode for each."""
+        for w in (self.steps, self.smooth, self.interpolation):
+            w.blockSignals(True)
+        self.steps.setValue(steps)
+        self.smooth.setChecked(smooth)
+        if self.interpolation.isEnabled():
+            self.interpolation.setCurrentIndex(int(spherical))
+        self.smooth.setEnabled(not self.spherical())
+        for w in (self.steps, self.smooth, self.interpolation):
+            w.blockSignals(False)
+
+    def _interpolation_changed(self) -> None:
+        self.smooth.setEnabled(not self.spherical())  # a spherical path slerps between waypoints: no curve
+        self.settings_changed.emit()
 
     def set_frames(self, frames: np.ndarray | None, caption: str = "") -> None:
         self.strip.set_frames(frames)

@@ -12,17 +12,28 @@ from pathlib import Path
 
 import numpy as np
 
-from explorer import checkpoint, decodability, export, latent, trained
+from explorer import checkpoint, decodability, export, latent, paths, trained
 from explorer.gui.session import open_session
+
+
+@dataclass(frozen=True)
+class Draw:
+    """Decode a draw z ~ q(z|x) from a VAE's encoder for a real image, instead of a given code."""
+
+    image: np.ndarray  # (28, 28) uint8
+    label: int  # the image's label (a conditional VAE's encoder takes it)
+    seed: int  # the same seed gives the same draw
 
 
 @dataclass(frozen=True)
 class DecodeRequest:
     model: object
-    z: np.ndarray  # (1, d) the full code
+    z: np.ndarray  # (1, d) the full code (for a draw: the encoder's mean)
     uv: tuple[float, float]  # where it is on the map (for a code off the plane: its projection)
     label: int | None  # for a conditional model
     nearest: tuple[str, np.ndarray] | None  # (split name, codes) to find the nearest real image in
+    draw: Draw | None = None
+    source: str = ""  # what the code is, when it is not simply a place on the map ("test image #12")
 
 
 @dataclass(frozen=True)
@@ -30,16 +41,20 @@ class Decoded:
     request: DecodeRequest
     image: np.ndarray  # (28, 28) uint8
     nearest: tuple[str, int, float] | None  # split name, index, distance
+    z: np.ndarray  # (1, d) the code decoded: the request's, or the draw
 
 
 def decode(req: DecodeRequest, report) -> Decoded:
-    image = latent.decode(req.model, req.z, req.label)[0]
+    z = req.z
+    if req.draw is not None:
+        z = latent.sample_posterior(req.model, req.draw.image[None], np.array([req.draw.label]), req.draw.seed)
+    image = latent.decode(req.model, z, req.label)[0]
     near = None
     if req.nearest is not None:
         name, codes = req.nearest
-        i = int(latent.nearest(codes, req.z[0], k=1)[0])
-        near = (name, i, float(np.linalg.norm(codes[i] - req.z[0])))
-    return Decoded(req, image, near)
+        i = int(latent.nearest(codes, z[0], k=1)[0])
+        near = (name, i, float(np.linalg.norm(codes[i] - z[0])))
+    return Decoded(req, image, near, z)
 
 
 @dataclass(frozen=True)
@@ -60,10 +75,20 @@ def manifold(req: ManifoldRequest, report) -> tuple[np.ndarray, tuple]:
 class PathRequest:
     model: object
     plane: latent.Plane
-    waypoints: np.ndarray  # (k, 2) map points
-    steps: int
-    spherical: bool
+    path: paths.Path  # never changed once made: an edit makes a new one
     label: int | None
+
+    @property
+    def waypoints(self) -> np.ndarray:
+        return np.asarray(self.path.waypoints, dtype=np.float64).reshape(-1, 2)
+
+    @property
+    def steps(self) -> int:
+        return self.path.steps
+
+    @property
+    def spherical(self) -> bool:
+        return self.path.spherical
 
 
 @dataclass(frozen=True)
@@ -75,7 +100,7 @@ class PathDecoded:
 
 
 def path(req: PathRequest, report) -> PathDecoded:
-    codes = latent.path_codes(req.plane, req.waypoints, req.steps, req.spherical)
+    codes = req.path.codes(req.plane)
     return PathDecoded(req, codes, req.plane.project(codes), latent.decode(req.model, codes, req.label))
 
 

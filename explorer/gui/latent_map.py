@@ -1,9 +1,10 @@
 """The latent map: a pyqtgraph plot of map coordinates (u, v) with layers, and the mouse tools.
 
 Layers, bottom to top: the decoded manifold (a tiled image), the points (PointCloud), the prior's
-contours, the interpolation path, the cursor. The widget knows nothing about models: it shows what it
-is given and emits what the user does (decode here, this path, this point hovered, the view settled),
-so a second instance (a compare view) is just another LatentMap.
+contours, the interpolation path (with handles on its waypoints while the waypoint tool is on), the
+cursor. The widget knows nothing about models: it shows what it is given and emits what the user does
+(decode here, this path, this point hovered, the view settled), so a second instance (a compare view)
+is just another LatentMap.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QApplication, QFrame, QLabel, QVBoxLayout
 
+from explorer import paths
 from explorer.gui.point_cloud import PointCloud
-from explorer.gui.thumbs import ThumbGrid
 from explorer.gui.select_tool import SelectTool
+from explorer.gui.thumbs import ThumbGrid
+from explorer.gui.waypoint_tool import WaypointTool
 
-TOOLS = ("explore", "line", "freehand", "select")
+TOOLS = ("explore", "line", "freehand", "waypoint", "select")
 SETTLE_MS = 200  # the manifold is re-rendered once pan/zoom has been still this long
 FREEHAND_STEP_PX = 4.0  # a freehand path keeps a point every this many pixels
 INSET_SCALE = 3
@@ -36,9 +39,18 @@ def to_pixmap(image: np.ndarray, scale: int = 1) -> QPixmap:
     return QPixmap.fromImage(qimage)
 
 
+class Markers(pg.ScatterPlotItem):
+    """Symbols drawn over the map that let clicks through: a click on the cursor or on a path's dots
+    is a click on the map beneath (a plain ScatterPlotItem would take it)."""
+
+    def mouseClickEvent(self, ev):
+        ev.ignore()
+
+
 class MapViewBox(pg.ViewBox):
-    """Left button: the active tool (decode, draw a path, select); Shift+left (except when selecting, where
-    Shift adds) or middle: pan; right: zoom."""
+    """Left button: the active tool (decode, draw or edit a path, select); Shift+left (except when
+    selecting, where Shift adds) or middle: pan; right: zoom (with the waypoint tool, a right click on
+    a waypoint deletes it)."""
 
     def __init__(self, owner: "LatentMap"):
         super().__init__(lockAspect=True, enableMenu=False)
@@ -51,6 +63,8 @@ class MapViewBox(pg.ViewBox):
         elif ev.button() == Qt.LeftButton:
             ev.accept()
             self._owner._clicked(self.mapToView(ev.pos()))
+        elif ev.button() == Qt.RightButton and self._owner._right_clicked(self.mapToView(ev.pos())):
+            ev.accept()
         else:
             ev.ignore()
 
@@ -61,14 +75,16 @@ class MapViewBox(pg.ViewBox):
                                          ev.isFinish(), ev.modifiers())
         elif ev.button() == Qt.LeftButton and not ev.modifiers() & Qt.ShiftModifier and axis is None:
             ev.accept()
-            self._owner._dragged(self.mapToView(ev.buttonDownPos()), self.mapToView(ev.pos()), ev.isFinish())
+            self._owner._dragged(self.mapToView(ev.buttonDownPos()), self.mapToView(ev.pos()), ev.isFinish(),
+                                 ev.isStart())
         else:
             super().mouseDragEvent(ev, axis)
 
 
 class LatentMap(pg.PlotWidget):
     decode_requested = Signal(float, float)  # the user clicked or dragged to map point (u, v)
-    path_changed = Signal(object, bool)  # (k, 2) waypoints on the map; True when the drawing is finished
+    # (k, 2) waypoints on the map; True when the gesture is finished; what the user did ("Move waypoint")
+    path_changed = Signal(object, bool, str)
     point_hovered = Signal(int)  # index of the point under the pointer, -1 when none
     region_settled = Signal(object)  # (xmin, xmax, ymin, ymax) once pan/zoom has stopped
 
@@ -96,11 +112,15 @@ class LatentMap(pg.PlotWidget):
         self.prior = pg.ItemGroup()
         self.prior.setZValue(5)
         self.path_line = pg.PlotCurveItem(pen=pg.mkPen("#ffd54a", width=2))
-        self.path_samples = pg.ScatterPlotItem(size=7, pen=pg.mkPen("#202020"), brush=pg.mkBrush("#ffd54a"))
-        self.cursor = pg.ScatterPlotItem()
-        for z, item in enumerate((self.path_line, self.path_samples, self.cursor)):
+        self.path_samples = Markers(size=7, pen=pg.mkPen("#202020"), brush=pg.mkBrush("#ffd54a"))
+        self.path_handles = Markers(symbol="s", size=11, pen=pg.mkPen("#202020", width=1.5))
+        self.path_handles.hide()
+        self.waypoint_tool = WaypointTool(self, self.path_handles)
+        self.cursor = Markers()
+        layers = (self.path_line, self.path_samples, self.path_handles, self.cursor)
+        for z, item in enumerate(layers):
             item.setZValue(10 + z)
-        for item in (self.background, self.cloud, self.prior, self.path_line, self.path_samples, self.cursor):
+        for item in (self.background, self.cloud, self.prior, *layers):
             self.addItem(item)
         self.background.hide()
         self.prior.hide()
@@ -139,15 +159,19 @@ class LatentMap(pg.PlotWidget):
     def hide_cursor(self) -> None:
         self.cursor.setData([], [])
 
-    def set_path(self, waypoints: np.ndarray | None, samples: np.ndarray | None = None) -> None:
-        """The drawn path (k, 2) and, if known, the map positions of its decoded samples."""
+    def set_path(self, waypoints: np.ndarray | None, samples: np.ndarray | None = None,
+                 curve: np.ndarray | None = None) -> None:
+        """The path's waypoints (k, 2), the line drawn through them (default: straight segments) and, if
+        known, the map positions of its decoded samples."""
         if waypoints is None or len(waypoints) == 0:
-            self.path_line.setData([], [])
+            waypoints = np.zeros((0, 2))
             self.path_samples.setData([], [])
-            return
-        self.path_line.setData(waypoints[:, 0], waypoints[:, 1])
+        waypoints = np.asarray(waypoints, dtype=np.float64).reshape(-1, 2)
+        curve = waypoints if curve is None else np.asarray(curve, dtype=np.float64).reshape(-1, 2)
+        self.path_line.setData(curve[:, 0], curve[:, 1])
         if samples is not None:
             self.path_samples.setData(samples[:, 0], samples[:, 1])
+        self.waypoint_tool.set_path(waypoints, curve)
 
     def set_background(self, image: np.ndarray | None, bounds=None) -> None:
         """A tiled decode (row 0 = largest v) stretched over bounds (xmin, xmax, ymin, ymax)."""
@@ -198,7 +222,9 @@ class LatentMap(pg.PlotWidget):
         if tool not in TOOLS:
             raise ValueError(f"unknown tool {tool!r}")
         self.tool = tool
+        self.waypoint_tool.hover(None)
         self.setCursor(Qt.CrossCursor if tool != "explore" else Qt.ArrowCursor)
+        self.path_handles.setVisible(tool == "waypoint")
 
     def show_inset(self, image: np.ndarray, text: str) -> None:
         """A small card near the pointer with a point's original image and what it is."""
@@ -214,6 +240,16 @@ class LatentMap(pg.PlotWidget):
         self.inset.show()
         self.inset.raise_()
 
+    @property
+    def hovered_point(self) -> int:
+        """The point under the pointer, -1 for none."""
+        return self._hovered
+
+    @property
+    def hovered_waypoint(self) -> int:
+        """The waypoint whose handle is under the pointer (waypoint tool), -1 for none."""
+        return self.waypoint_tool.hovered
+
     def hide_inset(self) -> None:
         self.inset.hide()
 
@@ -221,11 +257,28 @@ class LatentMap(pg.PlotWidget):
         self._settle.stop()
 
     # --- mouse -----------------------------------------------------------------------------------
-    def _clicked(self, pos: QPointF) -> None:
-        self.decode_requested.emit(pos.x(), pos.y())
-
-    def _dragged(self, start: QPointF, pos: QPointF, finished: bool) -> None:
+    def leaveEvent(self, event):
+        """The pointer left the map: nothing is under it any more (Del must not delete a waypoint)."""
+        super().leaveEvent(event)
         self._set_hovered()
+        if self.tool == "waypoint":
+            self.waypoint_tool.hover(None)
+
+    def _clicked(self, pos: QPointF) -> None:
+        if self.tool == "waypoint":
+            self.waypoint_tool.click(pos)
+        else:
+            self.decode_requested.emit(pos.x(), pos.y())
+
+    def _right_clicked(self, pos: QPointF) -> bool:
+        """With the waypoint tool, a right click on a waypoint deletes it; True if it did."""
+        return self.tool == "waypoint" and self.waypoint_tool.right_click(pos)
+
+    def _dragged(self, start: QPointF, pos: QPointF, finished: bool, started: bool = False) -> None:
+        self._set_hovered()
+        if self.tool == "waypoint":
+            self.waypoint_tool.drag(start, pos, finished, started)
+            return
         if self.tool == "explore":
             self.decode_requested.emit(pos.x(), pos.y())
             return
@@ -240,16 +293,25 @@ class LatentMap(pg.PlotWidget):
             if moved >= FREEHAND_STEP_PX or (finished and moved > 0):  # the end point always counts
                 self._freehand.append(pos)
             points = self._freehand
-        self.path_changed.emit(np.array([[p.x(), p.y()] for p in points]), finished)
+        points = paths.thinned([[p.x(), p.y()] for p in points])  # a long stroke: at most MAX_WAYPOINTS
+        what = "Draw line" if self.tool == "line" else "Draw freehand path"
+        self.path_changed.emit(points, finished, what)
         if finished:
             self._freehand = []
 
     def _moved(self, scene_pos) -> None:
-        if not self.view.sceneBoundingRect().contains(scene_pos) or QApplication.mouseButtons() != Qt.NoButton:
+        inside = self.view.sceneBoundingRect().contains(scene_pos)
+        if not inside or QApplication.mouseButtons() != Qt.NoButton:
             self._set_hovered()
+            if not inside and self.tool == "waypoint":
+                self.waypoint_tool.hover(None)
             return
         self._last_pointer = self.mapFromScene(scene_pos)
-        self._set_hovered(self.cloud.points_at(self.view.mapSceneToView(scene_pos), self._pixel()))
+        pos = self.view.mapSceneToView(scene_pos)
+        if self.tool == "waypoint" and self.waypoint_tool.hover(pos):
+            self._set_hovered()  # the handle, not the point beneath it
+            return
+        self._set_hovered(self.cloud.points_at(pos, self._pixel()))
         if self.inset.isVisible():
             self._place_inset()
 

@@ -16,6 +16,7 @@ from explorer.gui import actions, jobs
 from explorer.gui.attribute_panel import Attributes
 from explorer.gui.compare import CompareWindow
 from explorer.gui.decodability_view import Decodability
+from explorer.gui.code_panel import CodePanel
 from explorer.gui.decoded_view import DecodedView
 from explorer.gui.digits_row import DigitsRow
 from explorer.gui.exports import Exports
@@ -24,12 +25,14 @@ from explorer.gui.map_panel import MapPanel
 from explorer.gui.model_list import ModelList
 from explorer.gui.neighbours import Neighbours, show_hovered
 from explorer.gui.selection_panel import Selecting
+from explorer.gui.path_editor import PathEditor
 from explorer.gui.session import Session, open_session
 from explorer.gui.train_dialog import TrainDialog
+from explorer.gui.undo import UndoStack
 from explorer.gui.workers import Worker
 
 MANIFOLD_CELLS = 20  # decodes per side of the background layer
-PATH_HINT = "Draw a path on the map: L for a straight line, F for freehand"
+ON_PLANE = 1e-4  # a code this close to the map plane is on it (float32 rounding)
 
 
 class MainWindow(QMainWindow):
@@ -54,10 +57,13 @@ class MainWindow(QMainWindow):
         self.points = None  # session.Points on the map
         self.plane: latent.Plane | None = None
         self.axes = (0, 1)
-        self.cursor: tuple[float, float] | None = None
+        self.cursor: tuple[float, float] | None = None  # the map point decoded, when the code is one
+        self.cursor_code: np.ndarray | None = None  # (d,) the full code at the cursor, wherever it came from
+        self._picked_code: np.ndarray | None = None  # the code last picked on the map (the sliders' Reset)
+        self._draws = 0  # seeds of the draws from q(z|x), one per request
         self.shown_decode: jobs.Decoded | None = None
-        self.path: np.ndarray | None = None  # waypoints (k, 2)
-        self.path_result: jobs.PathDecoded | None = None
+        self.undo_stack = UndoStack(parent=self)
+        self.path_editor = PathEditor(self)
         self.training_key: str | None = None
         self.last_trained_key: str | None = None
         self._before_training: tuple = (None, None)  # (session, key) shown when the run started
@@ -68,11 +74,11 @@ class MainWindow(QMainWindow):
         self._loading_key: str | None = None
         self._decode_floor = 0  # decodes up to this id were for an earlier model
         self._job_callbacks: dict[int, tuple] = {}
-        self._decode_notes: dict[int, str] = {}  # decode request id -> what the code is, for the decoded view
 
         self.map_panel = MapPanel()
         self.map = self.map_panel.map
         self.decoded_view = DecodedView()
+        self.code_panel = CodePanel()
         self.filmstrip = Filmstrip()
         self.model_list = ModelList()
         self.train_dialog = TrainDialog(data_dir, self)
@@ -86,6 +92,8 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)  # the decode and its neighbours: full height
         self.filmstrip_dock = self._dock("Interpolation path", self.filmstrip, Qt.BottomDockWidgetArea)
         self.resizeDocks([self.filmstrip_dock], [190], Qt.Vertical)
+        self.code_dock = self._dock("Latent code", self.code_panel, Qt.RightDockWidgetArea)
+        self.resizeDocks([docks[1], self.code_dock], [400, 300], Qt.Vertical)
         self.coords = QLabel()
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)  # busy, without a percentage
@@ -96,7 +104,7 @@ class MainWindow(QMainWindow):
 
         self.decoder = self._worker(jobs.decode, True, "decode", self._decoded)
         self.manifold = self._worker(jobs.manifold, True, "manifold", self._manifold_ready)
-        self.pather = self._worker(jobs.path, True, "path", self._path_ready)
+        self.pather = self._worker(jobs.path, True, "path", self.path_editor.ready)
         self.loader = self._worker(jobs.open_model, True, "load", self._session_ready, self._load_failed)
         self.jobs = self._worker(jobs.call, False, "jobs", self._job_done, self._job_failed)
         self.loader.progress.connect(lambda r, text: self._busy(text))
@@ -128,14 +136,16 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.map.decode_requested.connect(self.decode_at)
-        self.map.path_changed.connect(lambda waypoints, finished: self.set_path(waypoints))
+        self.map.path_changed.connect(self.path_editor.map_changed)
         self.map.point_hovered.connect(self._hovered)
         self.map.region_settled.connect(lambda bounds: self._request_manifold())
         self.map.view.sigRangeChangedManually.connect(self._user_moved_view)
         self.map_panel.split_changed.connect(lambda _: self._show_points(fit=False))
         self.map_panel.axes_changed.connect(self.set_axes)
         self.label_combo.currentIndexChanged.connect(lambda _: self._redecode())
-        self.filmstrip.settings_changed.connect(self._request_path)
+        self.filmstrip.settings_changed.connect(self.path_editor.settings_changed)
+        self.code_panel.code_edited.connect(lambda z: self.decode_code(z, "set with the sliders"))
+        self.code_panel.reset_requested.connect(self._reset_code)
         self.filmstrip.frame_selected.connect(self._frame_selected)
         self.filmstrip.export_requested.connect(self.exports.ask_strip)
         self.model_list.chosen.connect(self.choose_model)
@@ -220,10 +230,12 @@ class MainWindow(QMainWindow):
         self.model_list.mark_current(key)
         self.axes = (0, 1)
         self.plane = session.stats.plane(*self.axes)
-        self.cursor = self.shown_decode = None
+        self.cursor = self.cursor_code = self._picked_code = self.shown_decode = None
         self.map.hide_cursor()
         self.decoded_view.clear()
+        self.code_panel.set_code(None)
         self.clear_path()
+        self.undo_stack.clear()  # the edits were on another model's map
         self._show_session_state()
         self._show_points(fit=True)
         self.session_changed.emit(session)
@@ -248,12 +260,16 @@ class MainWindow(QMainWindow):
         if not has_prior:
             self.prior_action.setChecked(False)
         self.filmstrip.allow_spherical(s is not None and s.model.latent_dim > 2)
+        self.code_panel.allow_sampling(s is not None and s.model.kind in ("vae", "cvae"))
+        for action in (self.save_path_action, self.open_path_action):
+            action.setEnabled(s is not None)
         if s is None:
             self.map_panel.note.setText("No model open: train one (Ctrl+T) or open a checkpoint (Ctrl+O).")
             self.setWindowTitle("Latent Explorer")
             return
         self.setWindowTitle(f"Latent Explorer — {s.name}{'' if s.saved else ' (unsaved)'}")
         self.map_panel.set_dimensions(s.model.latent_dim, self.axes)
+        self.code_panel.set_space(*s.stats.ranges(prior=s.model.kind != "ae"))
         self.map_panel.note.setText(s.map_note(self.axes))
         i, j = self.axes
         self.map.set_axis_labels(*((f"PC{i + 1}", f"PC{j + 1}") if s.model.latent_dim > 2 else ("z₁", "z₂")))
@@ -284,6 +300,9 @@ class MainWindow(QMainWindow):
         self.clear_path()
         self._show_session_state()
         self._show_points(fit=True)
+        if self.cursor_code is not None:  # the same code, seen on the new plane
+            self.cursor = None
+            self._place_cursor(self.cursor_code)
 
     def reset_view(self) -> None:
         if self.session is None:
@@ -317,6 +336,8 @@ class MainWindow(QMainWindow):
     def _hovered(self, k: int) -> None:
         if k >= 0:
             show_hovered(self.map, self.points)
+            if self.code_panel.sampling():
+                self.decode_draw(k)
 
     # --- decoding -----------------------------------------------------------------------------
     def label(self) -> int | None:
@@ -324,47 +345,87 @@ class MainWindow(QMainWindow):
         return self.label_combo.currentIndex() if self.session and self.session.model.conditional else None
 
     def decode_at(self, u: float, v: float) -> None:
-        """Decode map point (u, v): the cursor moves now, the image follows from the worker."""
+        """Decode map point (u, v): the cursor moves now, the image follows from the worker. Sampling
+        from the encoder, a click on a real point decodes a draw from its q(z|x) instead."""
         if self.session is None:
             return
-        self.cursor = (u, v)
-        self.map.set_cursor(u, v)
-        self._request_decode(self.plane.to_latent([u, v]), (u, v))
+        if self.code_panel.sampling() and self.map.hovered_point >= 0:
+            self.decode_draw(self.map.hovered_point)
+        else:
+            self._decode_map_point(u, v)
 
-    def decode_code(self, z: np.ndarray, note: str = "", uv=None) -> jobs.DecodeRequest | None:
-        """Decode a full code that may lie off the map's plane (a path frame, a neighbour, a selection's
-        mean, an attribute walk); the cursor goes to uv (by default where the code projects), and the
-        decoded view says what the code is (`note`)."""
+    def _decode_map_point(self, u: float, v: float) -> None:
+        self.cursor = (u, v)
+        self._picked_code = self.plane.to_latent([u, v])[0]
+        self._place_cursor(self._picked_code, (u, v))
+        self._request_decode(self._picked_code[None], (u, v))
+
+    def decode_code(self, z: np.ndarray, source: str = "", uv=None) -> jobs.DecodeRequest | None:
+        """Decode a full code (d,) that may lie off the map's plane (the sliders, a path frame, a neighbour,
+        a selection's mean, an attribute walk); the cursor goes to uv (default: the code's projection) and
+        the decoded view says what the code is (`source`)."""
         if self.session is None:
             return None
         z = np.asarray(z, dtype=np.float32).reshape(1, -1)
-        uv = tuple(float(x) for x in (self.plane.project(z)[0] if uv is None else uv))
-        self.cursor = None  # off the plane, re-decoding its map point would show another image
-        self.map.set_cursor(*uv)
-        return self._request_decode(z, uv, note)
+        self.cursor = None  # a code, not a map point: what a new plane or model decodes is this code
+        return self._request_decode(z, self._place_cursor(z[0], uv), source=source)
 
-    def _request_decode(self, z: np.ndarray, uv, note: str = "") -> jobs.DecodeRequest:
+    def decode_draw(self, k: int) -> None:
+        """Decode a draw z ~ q(z|x) for point k's image (a fresh seed each time); placed once drawn."""
+        split, i = self.points.source(k)
+        self._draws += 1
+        draw = jobs.Draw(split.images[i].numpy(), int(split.labels[i]), self._draws)
+        z = self.points.codes[k : k + 1]
+        self._request_decode(z, tuple(float(x) for x in self.plane.project(z)[0]), draw, f"a draw from q(z|x) "
+                             f"for {split.split} image #{i:,} ({split.classes[draw.label]}), seed {draw.seed}")
+
+    def _reset_code(self) -> None:
+        if self.session is not None:
+            self.decode_code(self.session.stats.mean if self._picked_code is None else self._picked_code,
+                             "the code last picked on the map" if self._picked_code is not None else "the data's mean")
+
+    def _place_cursor(self, z: np.ndarray, uv=None) -> tuple[float, float]:
+        """Make z (d,) the cursor's code: the cursor goes to uv (default: z's projection on the map) and
+        the sliders show z. Returns uv."""
+        self.cursor_code = np.asarray(z, dtype=np.float32).reshape(-1)
+        if uv is None:
+            uv = tuple(float(x) for x in self.plane.project(self.cursor_code[None])[0])
+        self.map.set_cursor(*uv)
+        where = self._where(uv, self.cursor_code)
+        self.code_panel.set_code(self.cursor_code, where)
+        self.coords.setText(where)
+        return uv
+
+    def _request_decode(self, z: np.ndarray, uv, draw: jobs.Draw | None = None,
+                        source: str = "") -> jobs.DecodeRequest:
         s = self.session
-        request = jobs.DecodeRequest(s.model, z, uv, self.label(), s.nearest_codes())
-        self._decode_notes = {self._submit(self.decoder, "decode", request): note}
-        self.coords.setText(self._where(uv))
+        request = jobs.DecodeRequest(s.model, z, uv, self.label(), s.nearest_codes(), draw, source)
+        self._submit(self.decoder, "decode", request)
         return request
 
-    def _where(self, uv) -> str:
-        u, v = ("u", "v") if self.session.model.latent_dim > 2 else ("z₁", "z₂")
-        return f"{u} = {uv[0]:.3f}   {v} = {uv[1]:.3f}"
+    def _where(self, uv, z: np.ndarray) -> str:
+        """Where a code is shown on the map, and for d > 2 how far off the plane it lies."""
+        d = self.session.model.latent_dim
+        u, v = ("u", "v") if d > 2 else ("z₁", "z₂")
+        text = f"{u} = {uv[0]:.3f}   {v} = {uv[1]:.3f}"
+        if d > 2:
+            gap = float(self.plane.distance(z)[0])
+            text += f"   distance from the map plane: {gap:.2f}" if gap > ON_PLANE else "   on the map plane"
+        return text
 
     def _decoded(self, r: int, result: jobs.Decoded) -> None:
         if self.session is None or r <= self._decode_floor:
             return  # asked for before another model was opened
-        self.shown_decode = result
         req, d = result.request, self.session.model.latent_dim
-        where = self._where(req.uv)
-        note = self._decode_notes.get(r)
-        if note:
-            where = f"{note}\n{where}" + (" (where it projects on the map)" if d > 2 else "")
-        elif d > 2:
-            where += f"\non the plane; the full {d}-d code is decoded"
+        if req.draw is not None and r != self._latest.get("decode"):
+            return  # the user has moved on: placing this draw now would pull the cursor back
+        self.shown_decode = result
+        uv = self._place_cursor(result.z[0]) if req.draw is not None else req.uv  # a draw is placed once drawn
+        where = self._where(uv, result.z[0])
+        if d > 2:
+            where += f"\nthe full {d}-d code is decoded"
+        if req.source:
+            where += f"\n{req.source[0].upper()}{req.source[1:]}"
         if req.label is not None:
             where += f"\ndrawn as {self.label_combo.itemText(req.label)}"
         self.decoded_view.show_decode(result.image, where)
@@ -381,8 +442,10 @@ class MainWindow(QMainWindow):
         """The model, label or plane changed under the cursor and path: decode them again."""
         if self.session is not None:
             if self.cursor is not None:
-                self.decode_at(*self.cursor)
-            self._request_path()
+                self._decode_map_point(*self.cursor)
+            elif self.cursor_code is not None:
+                self.decode_code(self.cursor_code, self.shown_decode.request.source if self.shown_decode else "")
+            self.path_editor.request()
             self._request_manifold()
 
     # --- paths --------------------------------------------------------------------------------
@@ -392,43 +455,32 @@ class MainWindow(QMainWindow):
         hints = {"explore": "Click or drag on the map to decode", "line": "Drag from A to B to draw a path",
                  "freehand": "Hold the button and draw a path",
                  "select": f"Drag a {self.map.select_tool.shape} to select (S switches box and lasso); Shift adds, "
-                           "Ctrl or Alt takes away, a click on empty map clears"}
+                           "Ctrl or Alt takes away, a click on empty map clears",
+                 "waypoint": "Click to add waypoints (on the line: between two), drag one to move it, right-click "
+                             "or Del to delete it"}
         self.statusBar().showMessage(hints[tool], 5000)
+
+    @property
+    def path(self):
+        """The interpolation path (paths.Path), None when there is none."""
+        return self.path_editor.path
+
+    @property
+    def path_result(self) -> jobs.PathDecoded | None:
+        return self.path_editor.result
 
     def set_path(self, waypoints: np.ndarray) -> None:
         """Decode along waypoints (k, 2) on the map; while the user draws, each change replaces the last."""
-        self.path = np.asarray(waypoints, dtype=np.float64)
-        self.map.set_path(self.path)
-        self._request_path()
+        self.path_editor.set_waypoints(waypoints)
 
     def clear_path(self) -> None:
-        self.path = self.path_result = None
-        self.filmstrip.set_frames(None, PATH_HINT)
-        self.map.set_path(None)
-
-    def _request_path(self) -> None:
-        if self.session is not None and self.path is not None:
-            self._submit(self.pather, "path", jobs.PathRequest(
-                self.session.model, self.plane, self.path, self.filmstrip.steps.value(), self.filmstrip.spherical(),
-                self.label()))
-
-    def _path_ready(self, r: int, result: jobs.PathDecoded) -> None:
-        if r != self._latest.get("path") or self.path is None:
-            return
-        self.path_result = result
-        req = result.request
-        (x0, y0), (x1, y1) = req.waypoints[0], req.waypoints[-1]
-        shape = "straight line" if len(req.waypoints) == 2 else f"freehand path ({len(req.waypoints)} points)"
-        self.filmstrip.set_frames(result.frames, f"{req.steps} decodes, {'spherical' if req.spherical else 'linear'}, "
-                                                 f"along a {shape} from ({x0:.2f}, {y0:.2f}) to ({x1:.2f}, {y1:.2f})")
-        self.map.set_path(req.waypoints, result.positions)
-        self.path_decoded.emit(result)
+        self.path_editor.clear()
 
     def _frame_selected(self, k: int) -> None:
         result = self.path_result
         if result is None or k >= len(result.frames) or self.session is None:
             return
-        self.decode_code(result.codes[k : k + 1], f"Frame {k + 1} of {len(result.frames)} on the path",
+        self.decode_code(result.codes[k], f"frame {k + 1} of {len(result.frames)} on the path",
                          uv=result.positions[k])
 
     def show_compare(self) -> None:

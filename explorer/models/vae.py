@@ -39,10 +39,12 @@ class VAE(LatentModel):
     def decode(self, z, labels=None):
         return torch.sigmoid(self.decoder(z, self._cond(labels)))
 
-    def sample_posterior(self, x, labels=None) -> torch.Tensor:
-        """One draw z = mu + sigma * eps from q(z|x) (the reparameterisation trick)."""
+    def sample_posterior(self, x, labels=None, generator: torch.Generator | None = None) -> torch.Tensor:
+        """One draw z = mu + sigma * eps from q(z|x) (the reparameterisation trick); `generator` makes
+        it reproducible without touching the global random state another thread may be using."""
         mu, logvar = self.encode_stats(x, labels)
-        return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        return mu + torch.exp(0.5 * logvar) * eps
 
     def losses(self, x, labels=None):
         mu, logvar = self.encode_stats(x, labels)

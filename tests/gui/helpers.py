@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPoint, QPointF
+from PySide6.QtCore import QPoint, QPointF, Qt
 
 from explorer import latent
 
@@ -37,3 +37,13 @@ def at(window, fx: float, fy: float) -> tuple[float, float]:
     """The map point at fractions (fx, fy) of the visible region, from its lower left corner."""
     xmin, xmax, ymin, ymax = window.map.visible_bounds()
     return xmin + fx * (xmax - xmin), ymin + fy * (ymax - ymin)
+
+
+def drag(qtbot, widget, points, settle=None):
+    """Press at points[0], move through the rest, release at the last; settle() between moves."""
+    qtbot.mousePress(widget, Qt.LeftButton, pos=points[0])
+    for p in points[1:]:
+        qtbot.mouseMove(widget, p)
+        if settle:
+            settle()
+    qtbot.mouseRelease(widget, Qt.LeftButton, pos=points[-1])

@@ -7,7 +7,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from explorer import export, latent
 
-from .helpers import at, decodes_of, expected_decode, map_point, pixel_of
+from .helpers import at, decodes_of, drag, expected_decode, map_point, pixel_of
 
 
 def test_opens_the_default_model_with_the_test_split_on_the_map(open_window, gui_models):
@@ -82,16 +82,6 @@ def test_legend_hides_and_solos_digits_without_rebuilding_points(open_window, qt
     u, v = window.plane.project(window.points.codes[k])
     assert window.map.cloud.point_at(window.map.view.mapSceneToView(
         window.map.mapToScene(pixel_of(window, u, v))), window.map._pixel(), radius_px=0.5) == -1
-
-
-def drag(qtbot, widget, points, settle=None):
-    """Press at points[0], move through the rest, release at the last; settle() between moves."""
-    qtbot.mousePress(widget, Qt.LeftButton, pos=points[0])
-    for p in points[1:]:
-        qtbot.mouseMove(widget, p)
-        if settle:
-            settle()
-    qtbot.mouseRelease(widget, Qt.LeftButton, pos=points[-1])
 
 
 def test_line_tool_draws_a_path_and_the_strip_shows_its_decodes(open_window, qtbot):

@@ -3,11 +3,13 @@ errors, and a window that stays responsive while training runs."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import torch
-from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 
-from explorer import checkpoint, latent
+from explorer import checkpoint, latent, training
 
 from .helpers import at, expected_decode, pixel_of
 
@@ -151,24 +153,30 @@ def test_the_form_rejects_a_bad_learning_rate_with_a_message(open_window, qtbot)
     assert "learning rate" in blocker.args[1] and not window.train_dialog.running
 
 
-def test_the_ui_thread_stays_on_time_and_clicks_still_decode_while_training(open_window, qtbot):
-    """A 10 ms timer on the UI thread keeps firing: its worst gap stays under 100 ms for the whole run
-    (epoch redraws included), and a click on the map decodes while the worker trains."""
+def test_training_steps_run_off_the_ui_thread_which_keeps_serving_clicks(open_window, qtbot, monkeypatch):
+    """Every optimiser step runs on the worker thread; meanwhile a 10 ms timer on the UI thread keeps
+    firing and a click on the map decodes. (How long the UI thread's worst gap is: explorer.gui.bench.)"""
+    real_make_step, step_threads = training._make_step, set()
+
+    def make_step(*args):
+        step = real_make_step(*args)
+
+        def recorded(*a, **k):
+            step_threads.add(threading.get_ident())
+            return step(*a, **k)
+        return recorded
+    monkeypatch.setattr(training, "_make_step", make_step)
     window = open_window()
     dialog = window.train_dialog
     window.train_action.trigger()  # the dialog is open, its loss curves redrawing
     qtbot.waitExposed(dialog)
     configure(dialog, epochs=30)  # a few seconds: long enough to click while it runs
-    clock, gaps = QElapsedTimer(), []
+    ticks = []
     timer = QTimer()
     timer.setInterval(10)
-
-    def tick():
-        gaps.append(clock.restart())
-    timer.timeout.connect(tick)
+    timer.timeout.connect(lambda: ticks.append(dialog.running))
     with qtbot.waitSignal(window.trained_ready, timeout=120_000):
         dialog.start_training()
-        clock.start()
         timer.start()
         qtbot.waitUntil(lambda: window.key == window.training_key and window.session.ckpt.meta["epochs"] >= 1,
                         timeout=30_000)  # the map shows the model in training
@@ -180,8 +188,8 @@ def test_the_ui_thread_stays_on_time_and_clicks_still_decode_while_training(open
         assert np.allclose(req.z, req.uv) and np.array_equal(decoded.args[0].image, latent.decode(req.model, req.z)[0])
         qtbot.waitUntil(lambda: not dialog.running, timeout=120_000)
     timer.stop()
-    assert len(gaps) > 20
-    assert max(gaps) < 100, f"the UI thread stalled for {max(gaps)} ms"
+    assert step_threads and threading.main_thread().ident not in step_threads
+    assert sum(ticks) > 20  # the UI thread ran its timer while the worker trained
 
 
 def test_training_on_a_dataset_that_is_not_there_says_which_files_are_missing(open_window, qtbot):

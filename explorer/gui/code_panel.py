@@ -1,0 +1,116 @@
+"""The Latent code dock: one slider per latent dimension for the code at the cursor, and, for a VAE,
+whether a real point decodes as the encoder's mean or as a draw from q(z|x).
+
+The panel only shows a code and says which one the user made; the window decodes it and places it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
+                               QSlider, QVBoxLayout, QWidget)
+
+SLIDER_STEPS = 1000  # positions per slider
+HINT = "Click the map to pick a code"
+
+
+class CodePanel(QWidget):
+    code_edited = Signal(object)  # (d,) float64: the code after the user moved a slider
+    reset_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.low = self.high = self.code = np.zeros(0)
+        self.sliders: list[QSlider] = []
+        self.values: list[QLabel] = []
+        self.note = QLabel(HINT)
+        self.note.setWordWrap(True)
+        self.note.setMinimumHeight(2 * self.note.fontMetrics().lineSpacing())  # the sliders stay put as it wraps
+        self.note.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        self.scroll = QScrollArea()  # 16 or more sliders scroll
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Expanding)
+        self._build(0)
+        self.reset = QPushButton("Reset")
+        self.reset.setToolTip("Back to the code last picked on the map (the data's mean if none)")
+        self.reset.clicked.connect(self.reset_requested)
+        self.sample = QCheckBox("Sample from the encoder")
+        self.sample.setToolTip("A VAE's encoder gives each image a distribution q(z|x); a point on the map is its\n"
+                               "mean. On: hovering or clicking a real point decodes a fresh draw z ~ q(z|x) for\n"
+                               "its image instead, and the cursor shows where that draw falls")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.sample, 1)
+        buttons.addWidget(self.reset)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.note)
+        layout.addWidget(self.scroll, 1)
+        layout.addLayout(buttons)
+        self.set_code(None)
+
+    def set_space(self, low: np.ndarray, high: np.ndarray) -> None:
+        """The range of each slider (one per dimension)."""
+        self.low, self.high = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
+        if len(self.sliders) != len(self.low):
+            self._build(len(self.low))
+            self.set_code(None)  # a code of the old size means nothing here
+        for k, slider in enumerate(self.sliders):
+            slider.setToolTip(f"z{k + 1}: from {self.low[k]:.2f} to {self.high[k]:.2f} "
+                              f"(the data's mean ± 4 standard deviations, and for a model with a prior, ± 4)")
+
+    def set_code(self, z: np.ndarray | None, note: str = HINT) -> None:
+        """Show a code (d,) on the sliders without it counting as an edit; None: no code yet."""
+        self.note.setText(note)
+        self.rows.setEnabled(z is not None)
+        if z is None:
+            self.code = np.zeros(0)
+            return
+        self.code = np.asarray(z, dtype=np.float64).reshape(-1).copy()
+        for k, slider in enumerate(self.sliders):
+            slider.blockSignals(True)
+            slider.setValue(self._position(k, self.code[k]))
+            slider.blockSignals(False)
+            self.values[k].setText(f"{self.code[k]:+.3f}")
+
+    def allow_sampling(self, allowed: bool) -> None:
+        """Only a VAE's encoder has a distribution to sample."""
+        self.sample.setVisible(allowed)
+        if not allowed:
+            self.sample.setChecked(False)
+
+    def sampling(self) -> bool:
+        return self.sample.isChecked()
+
+    def _build(self, d: int) -> None:
+        self.rows = QWidget()  # the scroll area deletes the old rows
+        self.grid = QGridLayout(self.rows)
+        self.grid.setContentsMargins(2, 2, 2, 2)
+        self.grid.setVerticalSpacing(2)
+        self.sliders, self.values = [], []
+        for k in range(d):
+            slider = QSlider(Qt.Horizontal)
+            slider.setRange(0, SLIDER_STEPS)
+            slider.valueChanged.connect(lambda position, k=k: self._moved(k, position))
+            value = QLabel()
+            value.setMinimumWidth(value.fontMetrics().horizontalAdvance("+00.000"))
+            value.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+            self.grid.addWidget(QLabel(f"z{k + 1}"), k, 0)
+            self.grid.addWidget(slider, k, 1)
+            self.grid.addWidget(value, k, 2)
+            self.sliders.append(slider)
+            self.values.append(value)
+        self.grid.setRowStretch(d, 1)
+        self.scroll.setWidget(self.rows)
+
+    def _position(self, k: int, value: float) -> int:
+        t = (value - self.low[k]) / (self.high[k] - self.low[k])
+        return int(round(float(np.clip(t, 0, 1)) * SLIDER_STEPS))
+
+    def _moved(self, k: int, position: int) -> None:
+        if len(self.code) != len(self.sliders):
+            return
+        self.code = self.code.copy()
+        self.code[k] = self.low[k] + (self.high[k] - self.low[k]) * position / SLIDER_STEPS
+        self.values[k].setText(f"{self.code[k]:+.3f}")
+        self.code_edited.emit(self.code)
