@@ -109,15 +109,13 @@ def install(window) -> None:
     window.zoom_in_action.setShortcuts([QKeySequence("+"), QKeySequence("="), QKeySequence.ZoomIn])
     window.zoom_out_action.setShortcuts([QKeySequence("-"), QKeySequence.ZoomOut])
     view.addSeparator()
+    keyed = {"neighbours_action": window.neighbours.dock, "digits_action": window.digits.dock,
+             "attribute_action": window.attributes.dock, "code_dock_action": window.code_dock}
     for dock in window.findChildren(QDockWidget):
-        view.addAction(dock.toggleViewAction())
-    for name, dock in (("neighbours_action", window.neighbours.dock), ("digits_action", window.digits.dock),
-                       ("attribute_action", window.attributes.dock), ("code_dock_action", window.code_dock)):
-        toggle = dock.toggleViewAction()  # the panels' own show/hide, with a key
-        toggle.setShortcut(QKeySequence(KEYS[name]))
-        toggle.setToolTip(f"{toggle.text()} ({KEYS[name]})")
-        window.addAction(toggle)
-        setattr(window, name, toggle)
+        if dock not in keyed.values():
+            view.addAction(dock.toggleViewAction())
+    for name, dock in keyed.items():
+        view.addAction(act(name, dock.windowTitle(), lambda dock=dock: show_or_hide(dock)))
     window.digits_action.setEnabled(False)  # until a conditional model is open
 
     tools = window.menuBar().addMenu("&Tools")
@@ -153,12 +151,28 @@ def install(window) -> None:
     toolbar = window.addToolBar("Main")
     toolbar.setObjectName("main toolbar")
     toolbar.setMovable(False)
-    for name in ("open_action", "train_action", None, "explore_action", "line_action", "freehand_action",
-                 "waypoint_action", "select_action", None,
-                 "points_action", "manifold_action", "prior_action", "confidence_action", "reset_action", None):
-        toolbar.addAction(getattr(window, name)) if name else toolbar.addSeparator()
+    for item in (("open_action", "Open"), ("train_action", "Train"), None, ("explore_action", "Explore"),
+                 ("line_action", "Line"), ("freehand_action", "Freehand"), ("waypoint_action", "Waypoints"),
+                 ("select_action", "Select"), None, ("points_action", "Points"), ("manifold_action", "Manifold"),
+                 ("prior_action", "Prior"), ("confidence_action", "Decodability"), ("reset_action", "Reset view"),
+                 None):
+        if item is None:
+            toolbar.addSeparator()
+            continue
+        action, short = getattr(window, item[0]), item[1]
+        action.setIconText(short)  # the toolbar's label; menus keep the full text
+        toolbar.addAction(action)
     window.label_text = toolbar.addWidget(QLabel(" Decode as "))
     window.label_widget = toolbar.addWidget(window.label_combo)
+
+
+def show_or_hide(dock) -> None:
+    """A panel's key: shows it, or brings its tab to the front; hides it when it is already in view."""
+    if dock.isVisible() and not dock.visibleRegion().isEmpty():
+        dock.hide()
+    else:
+        dock.show()
+        dock.raise_()
 
 
 def show_undo(window) -> None:

@@ -189,7 +189,6 @@ class Attributes:
         window.label_combo.currentIndexChanged.connect(lambda _: self._label_changed())
         window.selecting.panel.changed.connect(self.refresh)  # also when the points change
         self.dock.visibilityChanged.connect(lambda visible: self.request_strip())
-        self.dock.toggleViewAction().triggered.connect(lambda shown: shown and self.dock.raise_())
         self.refresh()
 
     def workers(self) -> list[Worker]:

@@ -88,12 +88,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.map_panel)
         docks = [self._dock("Models", self.model_list, Qt.LeftDockWidgetArea),
                  self._dock("Decoded", self.decoded_view, Qt.RightDockWidgetArea)]
-        self.resizeDocks(docks, [300, 300], Qt.Horizontal)
         self.setCorner(Qt.BottomRightCorner, Qt.RightDockWidgetArea)  # the decode and its neighbours: full height
         self.filmstrip_dock = self._dock("Interpolation path", self.filmstrip, Qt.BottomDockWidgetArea)
         self.resizeDocks([self.filmstrip_dock], [190], Qt.Vertical)
         self.code_dock = self._dock("Latent code", self.code_panel, Qt.RightDockWidgetArea)
-        self.resizeDocks([docks[1], self.code_dock], [400, 300], Qt.Vertical)
         self.coords = QLabel()
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)  # busy, without a percentage
@@ -109,11 +107,15 @@ class MainWindow(QMainWindow):
         self.jobs = self._worker(jobs.call, False, "jobs", self._job_done, self._job_failed)
         self.loader.progress.connect(lambda r, text: self._busy(text))
         self.neighbours = Neighbours(self)
+        self.tabifyDockWidget(self.code_dock, self.neighbours.dock)  # under the decode, a tab each
+        self.neighbours.dock.raise_()
+        self.resizeDocks([docks[1], self.code_dock], [450, 300], Qt.Vertical)
         self.digits = DigitsRow(self)
         self.decodability = Decodability(self)
         self.compare: CompareWindow | None = None  # made when first asked for
         self.selecting = Selecting(self)
         self.attributes = Attributes(self)
+        self.resizeDocks(docks, [300, 300], Qt.Horizontal)  # now that every dock is in place
         actions.install(self)
         self.selecting.refresh()  # now that its actions exist
         self._connect()

@@ -49,7 +49,7 @@ class NeighboursPanel(QWidget):
         self.caption = QLabel(HINT)
         self.caption.setWordWrap(True)
         self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        self.grid = ThumbGrid(COLUMNS)
+        self.grid = ThumbGrid(COLUMNS, min_scale=2)
         self.grid.setToolTip("Click an image to decode its code")
         top = QHBoxLayout()
         top.addWidget(self.caption, 1)

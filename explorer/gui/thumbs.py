@@ -14,14 +14,16 @@ HIGHLIGHT = QColor("#ffd54a")
 
 class ThumbGrid(QWidget):
     """Images (n, 28, 28) in rows of `columns`, enlarged by a whole factor: `scale` if given, else the
-    largest that fits the widget. Click an image to pick it; `current` is outlined."""
+    largest that fits the widget, at least `min_scale` (room for a caption such as "5 · 0.03").
+    Click an image to pick it; `current` is outlined."""
 
     clicked = Signal(int)
 
-    def __init__(self, columns: int, scale: int | None = None, parent=None):
+    def __init__(self, columns: int, scale: int | None = None, min_scale: int = 1, parent=None):
         super().__init__(parent)
         self.columns = columns
         self.scale = scale
+        self.min_scale = min_scale
         self.images: np.ndarray | None = None
         self.captions: list[str] = []
         self.tooltips: list[str] = []
@@ -53,7 +55,7 @@ class ThumbGrid(QWidget):
             return 28 * self.scale
         fit_w = (self.width() - GAP) // self.columns - GAP
         fit_h = (self.height() - GAP) // self._rows() - GAP - CAPTION
-        return 28 * max(1, min(fit_w, fit_h) // 28)
+        return 28 * max(self.min_scale, min(fit_w, fit_h) // 28)
 
     def _rect(self, k: int) -> QRect:
         cell = self._cell()
@@ -61,12 +63,15 @@ class ThumbGrid(QWidget):
         return QRect(GAP + c * (cell + GAP), GAP + r * (cell + GAP + CAPTION), cell, cell)
 
     def sizeHint(self) -> QSize:
-        cell = 28 * (self.scale or 2)
-        columns = min(self.columns, max(1, len(self)))
-        return QSize(GAP + columns * (cell + GAP), GAP + self._rows() * (cell + GAP + CAPTION))
+        return self._size(self.scale or max(2, self.min_scale))
 
     def minimumSizeHint(self) -> QSize:
-        return self.sizeHint() if self.scale is not None else QSize(28 + 2 * GAP, 28 + 2 * GAP + CAPTION)
+        return self._size(self.scale or self.min_scale)
+
+    def _size(self, scale: int) -> QSize:
+        cell = 28 * scale
+        columns = min(self.columns, max(1, len(self)))
+        return QSize(GAP + columns * (cell + GAP), GAP + self._rows() * (cell + GAP + CAPTION))
 
     def index_at(self, x: int, y: int) -> int:
         for k in range(len(self)):
@@ -102,6 +107,8 @@ class ThumbGrid(QWidget):
                 p.drawRect(rect.adjusted(-1, -1, 1, 1))
             if k < len(self.captions):
                 p.setPen(HIGHLIGHT if k == self.current else self.palette().color(self.foregroundRole()))
-                p.drawText(QRect(rect.left() - GAP, rect.bottom() + 1, rect.width() + 2 * GAP, CAPTION),
-                           Qt.AlignHCenter | Qt.AlignTop, self.captions[k])
+                width = rect.width() + GAP
+                text = p.fontMetrics().elidedText(self.captions[k], Qt.ElideMiddle, width)  # never into the next
+                p.drawText(QRect(rect.left() - GAP // 2, rect.bottom() + 1, width, CAPTION),
+                           Qt.AlignHCenter | Qt.AlignTop, text)
         p.end()
