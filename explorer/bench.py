@@ -95,9 +95,12 @@ def all_parts() -> dict[str, tuple[str, PartFn]]:
     """Ours, then the GUI's (explorer/gui/bench.py) once it exists."""
     parts = dict(PARTS)
     if GUI_BENCH.is_file():
-        from explorer.gui import bench as gui_bench
-
-        parts.update(getattr(gui_bench, "PARTS", {}))
+        try:
+            from explorer.gui import bench as gui_bench
+        except ImportError as e:  # no Qt here: the core parts still run
+            print(f"bench: no GUI parts ({e})", file=sys.stderr)
+        else:
+            parts.update(getattr(gui_bench, "PARTS", {}))
     return parts
 
 

@@ -2,9 +2,11 @@
 
 Measures start-up (a fresh process until the window shows, and until the default model's map is
 drawn), then the map with N points (default 70,000, all of MNIST): setting them, one frame while
-panning, hiding a digit, a hover hit-test, a decode from request to result on the UI thread, and the
+panning, hiding a digit, a hover hit-test, a decode from request to result on the UI thread; then in
+the window itself, a synthetic mouse move (dragging in Explore) until its decode is shown, and the
 UI thread's worst gap while the window trains a model (map and curves redrawn every epoch).
 Renders offscreen unless QT_QPA_PLATFORM says otherwise; the raster work is the same.
+`explorer bench` shows these figures as its "map" part (PARTS below), run in a fresh process.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import time
 
 import numpy as np
 import torch  # noqa: F401 - before the QApplication
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QPointF, QTimer
+from PySide6.QtCore import QElapsedTimer, QEvent, QEventLoop, QPoint, QPointF, Qt, QTimer
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from explorer.config import ModelConfig
@@ -76,8 +80,9 @@ def wait_for(app, done, timeout_s: float = 600.0) -> None:
         app.processEvents(QEventLoop.WaitForMoreEvents, 50)
 
 
-def training_gaps(app, data_dir, epochs: int) -> dict[str, float]:
-    """The UI thread's timer gaps (a 10 ms timer) while the window trains the default VAE for `epochs`."""
+def window_timings(app, data_dir, moves: int, epochs: int) -> dict[str, float]:
+    """In the main window with the default model: mouse move to decoded image shown (p50/p99 over
+    `moves` drag steps), then the UI thread's timer gaps (a 10 ms timer) while it trains `epochs`."""
     from explorer.gui.main_window import MainWindow
 
     window = MainWindow(data_dir=data_dir)
@@ -85,21 +90,79 @@ def training_gaps(app, data_dir, epochs: int) -> dict[str, float]:
     window.show()
     window.start(None)
     wait_for(app, lambda: window.session is not None)
-    dialog = window.train_dialog
-    window.train_action.trigger()
-    dialog.epochs.setValue(epochs)
-    dialog.device.setCurrentText("cpu")
-    clock, gaps, timer = QElapsedTimer(), [], QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(lambda: gaps.append(clock.restart()))
-    dialog.start_training()
-    clock.start()
-    timer.start()
-    wait_for(app, lambda: not dialog.running)
-    timer.stop()
+    results = {}
+    if moves:
+        viewport, shown = window.map.viewport(), []
+        window.decoded.connect(lambda result: shown.append(time.perf_counter()))
+        centre = viewport.rect().center()
+        QTest.mousePress(viewport, Qt.LeftButton, Qt.NoModifier, centre)
+        latency = []
+        for k in range(moves + 5):  # the first steps start the drag
+            pos = QPointF(centre) + 120 * QPointF(np.cos(k / 20), np.sin(k / 20))
+            event = QMouseEvent(QEvent.MouseMove, pos, QPointF(viewport.mapToGlobal(pos.toPoint())), Qt.NoButton,
+                                Qt.LeftButton, Qt.NoModifier)
+            seen, start = len(shown), time.perf_counter()
+            QApplication.sendEvent(viewport, event)
+            wait_for(app, lambda: len(shown) > seen, timeout_s=10)
+            latency.append(1000 * (shown[-1] - start))
+        QTest.mouseRelease(viewport, Qt.LeftButton, Qt.NoModifier, QPoint(pos.toPoint()))
+        results["move to image p50 (ms)"] = float(np.percentile(latency[5:], 50))
+        results["move to image p99 (ms)"] = float(np.percentile(latency[5:], 99))
+    if epochs:
+        dialog = window.train_dialog
+        window.train_action.trigger()
+        dialog.epochs.setValue(epochs)
+        dialog.device.setCurrentText("cpu")
+        clock, gaps, timer = QElapsedTimer(), [], QTimer()
+        timer.setInterval(10)
+        timer.timeout.connect(lambda: gaps.append(clock.restart()))
+        dialog.start_training()
+        clock.start()
+        timer.start()
+        wait_for(app, lambda: not dialog.running)
+        timer.stop()
+        results["training: UI worst gap (ms)"] = float(max(gaps))
+        results["training: UI gap p99 (ms)"] = float(np.percentile(gaps, 99))
     window.close()
-    return {"training: UI worst gap (ms)": float(max(gaps)),
-            "training: UI gap p99 (ms)": float(np.percentile(gaps, 99))}
+    return results
+
+
+def part_map(s) -> list:
+    """`explorer bench`'s map part: this module's figures, from a fresh process, beside the issue's targets."""
+    from explorer.bench import Row, check
+
+    command = [sys.executable, "-m", "explorer.gui.bench", "--json", "--repeat", "5" if s.quick else "20",
+               "--moves", "50" if s.quick else "200", "--epochs", "2" if s.quick else "5"]
+    if s.data_dir:
+        command += ["--data-dir", str(s.data_dir)]
+    env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return [Row("map.set_points_ms", "set 70,000 points into the map", "ms", ours_note=f"not measured: {reason}")]
+    r = json.loads(done.stdout)
+    how = (f"{r['points']:,} points ({r['platform']} platform, {r['cpu threads']} CPU threads); medians of "
+           f"repeated runs; move to image: dragging in Explore, from the synthetic mouse-move event until "
+           f"the decoded image is set in the view; the UI gap: a 10 ms timer on the UI thread while the "
+           f"window trains the default VAE for a few epochs, its map and loss curves redrawn each epoch.")
+
+    def row(key, figure, name, bound=None):
+        value = r.get(name)
+        return Row(f"map.{key}", figure, "ms", value, target=f"≤ {bound:g} ms" if bound else "",
+                   passed=check(value, "<=", bound) if bound else None)
+    return [
+        row("set_points_ms", "set 70,000 points into the map", "set points (ms)", 150),
+        row("frame_ms", "one frame while panning, 70,000 points", "pan frame (ms)", 33),
+        row("hide_digit_ms", "hide a digit from the legend, then a frame", "hide a digit + frame (ms)"),
+        row("move_p50_ms", "mouse move to decoded image shown (p50)", "move to image p50 (ms)"),
+        row("move_p99_ms", "mouse move to decoded image shown (p99)", "move to image p99 (ms)", 16),
+        row("train_gap_ms", "UI thread's worst gap while training", "training: UI worst gap (ms)"),
+        Row("map.train_gap_p99_ms", "UI thread's gap while training (p99)", "ms", r.get("training: UI gap p99 (ms)"),
+            note=how),
+    ]
+
+
+PARTS = {"map": ("Map and window: 70,000 points, mouse move to decoded image, UI while training", part_map)}
 
 
 def main(argv=None) -> int:
@@ -110,6 +173,7 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir", help="torchvision root for the start-up and training runs "
                                            "(default: as the app finds it)")
     parser.add_argument("--epochs", type=int, default=5, help="epochs of the training run (0: skip it)")
+    parser.add_argument("--moves", type=int, default=200, help="mouse moves timed in the window (0: skip them)")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before the QApplication exists
@@ -159,8 +223,8 @@ def main(argv=None) -> int:
     results["decode request to result (ms)"] = statistics.median(latency)
     plot.stop_timers()
     plot.close()
-    if args.epochs:
-        results.update(training_gaps(app, args.data_dir, args.epochs))
+    if args.moves or args.epochs:
+        results.update(window_timings(app, args.data_dir, args.moves, args.epochs))
     QApplication.processEvents()
     if args.json:
         print(json.dumps(results, indent=2))
