@@ -212,7 +212,7 @@ def _parse_header(raw: bytes, where: str) -> tuple[dict, dict]:
         _require(begin == position, where, f"tensor {name!r}: data does not follow the previous tensor "
                                            f"(overlap or gap at byte {begin})")
         position = end
-    _require(position <= body, where, f"tensor data runs past the end of the file; the file is truncated")
+    _require(position <= body, where, "tensor data runs past the end of the file; the file is truncated")
     _require(position == body, where, f"{body - position:,} unexpected bytes after the tensor data")
     return header, metadata
 

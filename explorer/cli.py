@@ -231,7 +231,7 @@ def cmd_train(args) -> int:
         raise ExplorerError(f"no epoch completed, nothing saved to {out}")
     model.cpu()
     stats = None if args.model == "classifier" else latent.infer_stats(model, test_split.images, test_split.labels)
-    meta = run_meta(model.kind, train_split.images, args.dataset, config, result)
+    meta = run_meta(train_split.images, args.dataset, config, result)
     if args.model == "classifier":
         meta["test_accuracy"] = _accuracy(model, test_split)
     path = _save_or_rescue(out, lambda to: checkpoint.save(to, model, meta, stats, weights_dtype=args.weights_dtype))

@@ -263,7 +263,7 @@ def _make_step(model: nn.Module, kind: str, optimizers: dict, device: torch.devi
     return step
 
 
-def run_meta(kind: str, images: torch.Tensor, dataset: str, config: TrainConfig, result: TrainResult) -> dict:
+def run_meta(images: torch.Tensor, dataset: str, config: TrainConfig, result: TrainResult) -> dict:
     """What a checkpoint records about the run that made it (the same from the CLI and the window)."""
     return {
         "dataset": dataset,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.data import load_split, read_idx
+from explorer.data import load_split
 from explorer.errors import ExplorerError
 from tests.conftest import write_idx
 

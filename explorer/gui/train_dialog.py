@@ -20,7 +20,7 @@ from explorer.data import DATASETS
 from explorer.errors import ExplorerError
 from explorer.gui.workers import TrainWorker
 from explorer.models import build_model
-from explorer.training import DEFAULTS
+from explorer.training import defaults_for
 
 CURVE_COLOURS = ("#8ab4f8", "#f28b82", "#81c995", "#fdd663")
 CURVE_INTERVAL = 0.25  # s between loss-plot redraws (each one re-renders the axes)
@@ -74,7 +74,7 @@ class TrainDialog(QDialog):
         self.inversion.setChecked(True)
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 10_000)
-        self.epochs.setValue(10)
+        self.epochs.setValue(TrainConfig.epochs)  # the engine's default, which its schedule is tuned for
         self.batch = QSpinBox()
         self.batch.setRange(0, 65_536)
         self.lr = QLineEdit()
@@ -84,6 +84,7 @@ class TrainDialog(QDialog):
         self.device.addItems(["auto", "cpu", "cuda"])
         self.detected = QLabel(detected_device())
         self.kind.currentIndexChanged.connect(self._kind_changed)
+        self.arch.currentIndexChanged.connect(self._kind_changed)  # conv nets train at a lower rate
         self._kind_changed()
 
         form = QFormLayout()
@@ -160,7 +161,7 @@ class TrainDialog(QDialog):
 
     def _kind_changed(self) -> None:
         kind = self.kind.currentData()
-        batch, lr = DEFAULTS[kind]
+        batch, lr = defaults_for(kind, TrainConfig(), self.arch.currentData())
         self.batch.setSpecialValueText(f"default ({batch})")
         self.lr.setPlaceholderText(f"default ({lr:g})")
         self.beta.setEnabled(kind in ("vae", "cvae"))

@@ -160,7 +160,7 @@ class TrainWorker(QThread):
             result = training.train(self.model, train_split.images, self.config, labels=train_split.labels,
                                     callback=report, should_stop=self._cancel.is_set)
             self.model.cpu()
-            meta = training.run_meta(self.model.kind, train_split.images, self.config.dataset, self.config, result)
+            meta = training.run_meta(train_split.images, self.config.dataset, self.config, result)
             run = Run(self.model, result, meta)
         except Exception as e:  # noqa: BLE001 - reaches the UI as a message, the app keeps working
             self.failed.emit(describe_error(e))

@@ -10,6 +10,7 @@ import torch
 from PySide6.QtCore import Qt, QTimer
 
 from explorer import checkpoint, latent, training
+from explorer.config import TrainConfig
 
 from .helpers import at, expected_decode, pixel_of
 
@@ -151,6 +152,18 @@ def test_the_form_rejects_a_bad_learning_rate_with_a_message(open_window, qtbot)
     with qtbot.waitSignal(window.message_shown, timeout=5000) as blocker:
         assert not window.train_dialog.start_training()
     assert "learning rate" in blocker.args[1] and not window.train_dialog.running
+
+
+def test_the_form_offers_the_engines_defaults_for_the_model_chosen(open_window):
+    dialog = open_window().train_dialog
+    assert dialog.epochs.value() == TrainConfig().epochs
+    dialog.kind.setCurrentIndex(dialog.kind.findData("vae"))
+    dialog.arch.setCurrentIndex(dialog.arch.findData("mlp"))
+    assert dialog.lr.placeholderText() == f"default ({training.DEFAULTS['vae'][1]:g})"
+    dialog.arch.setCurrentIndex(dialog.arch.findData("conv"))  # conv nets diverge at the MLP's rate
+    assert dialog.lr.placeholderText() == f"default ({training.CONV_MAX_LR:g})"
+    dialog.kind.setCurrentIndex(dialog.kind.findData("gan"))
+    assert dialog.batch.specialValueText() == f"default ({training.DEFAULTS['gan'][0]})"
 
 
 def test_training_steps_run_off_the_ui_thread_which_keeps_serving_clicks(open_window, qtbot, monkeypatch):
