@@ -1,10 +1,12 @@
 """The shipped checkpoints: each is the file that was recorded, and each opens through the safe loader."""
 
 import hashlib
+import re
+from pathlib import Path
 
 import pytest
 
-from explorer import checkpoint, trained
+from explorer import checkpoint, metrics, trained
 
 
 def test_every_shipped_file_matches_its_recorded_sha256():
@@ -50,3 +52,33 @@ def test_the_check_catches_an_altered_missing_or_unlisted_file(fake_trained, cha
     change(fake_trained)
     [found] = trained.check_sums()
     assert problem in found and str(fake_trained) in found
+
+
+# figure -> (README column, allowed difference: absolute, or relative when the margin is a string "x%")
+MARGINS = {"recon_mse": (2, "1%"), "elbo": (3, 0.5), "knn5_accuracy": (4, 0.01), "decodability": (5, 0.01),
+           "frechet_distance": (6, "2%")}
+
+
+def readme_figures() -> dict[str, list[str]]:
+    """The shipped-models table in the README: file name -> its cells after the name."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    rows = re.findall(r"^\| `([\w-]+)` \|(.*)\|$", readme, flags=re.M)
+    return {name: [cell.strip() for cell in cells.split("|")] for name, cells in rows}
+
+
+@pytest.mark.parametrize("name", ["vae-2d-mlp", "ae-2d-mlp", "vae-16d-mlp", "cvae-2d-mlp", "gan-2d-mlp"])
+def test_evaluate_gives_the_figures_the_readme_records(name, mnist_test, mnist_train):
+    row = readme_figures()[name]
+    ckpt = checkpoint.load(trained.trained_dir() / f"{name}.safetensors")
+    got = metrics.evaluate(ckpt, mnist_test, mnist_train, checkpoint.load(trained.classifier_path()).model)
+    checked = 0
+    for figure, (column, margin) in MARGINS.items():
+        recorded = row[column - 1]
+        if not recorded:
+            assert figure not in got, f"{name}: the README records no {figure}"
+            continue
+        value = -got[figure] if figure == "elbo" else got[figure]  # the README shows the -ELBO
+        allowed = abs(float(recorded)) * float(margin[:-1]) / 100 if isinstance(margin, str) else margin
+        assert abs(value - float(recorded)) <= allowed, f"{name} {figure}: {value:.4f}, README says {recorded}"
+        checked += 1
+    assert checked >= 3
