@@ -17,7 +17,7 @@ SHORTCUTS = (  # (action attribute, keys, what it does): the menus, the help box
     ("export_map_action", "Ctrl+Shift+M", "Export the map as PNG"),
     ("save_path_action", "Ctrl+P", "Save the path (JSON)"),
     ("open_path_action", "Ctrl+Shift+P", "Open a path (JSON)"),
-    ("undo_action", "Ctrl+Z", "Undo the last path edit"),
+    ("undo_action", "Ctrl+Z", "Undo the last edit (path or selection)"),
     ("redo_action", "Ctrl+Shift+Z", "Redo"),
     ("explore_action", "Esc", "Explore tool: click or drag to decode"),
     ("line_action", "L", "Path tool: drag a straight line"),
@@ -27,8 +27,6 @@ SHORTCUTS = (  # (action attribute, keys, what it does): the menus, the help box
     ("select_action", "S", "Select tool: drag a box, or a lasso (S again switches)"),
     ("select_all_action", "Ctrl+A", "Select every point shown"),
     ("clear_selection_action", "Ctrl+Shift+A", "Clear the selection"),
-    ("undo_selection_action", "Ctrl+Alt+Z", "Undo a selection change"),
-    ("redo_selection_action", "Ctrl+Alt+Shift+Z", "Redo a selection change"),
     ("decode_mean_action", "M", "Decode the mean code of the selection"),
     ("attribute_action", "Ctrl+Shift+T", "Show the attribute arithmetic panel"),
     ("play_action", "Space", "Play or pause the path animation"),
@@ -135,8 +133,6 @@ def install(window) -> None:
     selecting = window.selecting
     for item in (act("select_all_action", "Select &all shown", selecting.select_all),
                  act("clear_selection_action", "Clear selectio&n", selecting.clear),
-                 act("undo_selection_action", "&Undo selection change", selecting.undo),
-                 act("redo_selection_action", "&Redo selection change", selecting.redo),
                  act("decode_mean_action", "Decode the selection's &mean", selecting.decode_mean)):
         tools.addAction(item)
     tools.addSeparator()

@@ -131,8 +131,6 @@ class SelectionPanel(QWidget):
     """The panel's widgets; it emits what the user asks for and shows what it is given."""
 
     shape_chosen = Signal(str)
-    undo_requested = Signal()
-    redo_requested = Signal()
     clear_requested = Signal()
     group_requested = Signal(str)  # "A" or "B": keep the selection as that group
     mean_requested = Signal()
@@ -152,8 +150,6 @@ class SelectionPanel(QWidget):
             button.clicked.connect(lambda checked=False, shape=shape: self.shape_chosen.emit(shape))
             shapes.addButton(button)
         self.box.setChecked(True)
-        self.undo = self._button("Undo", "Undo the last selection change (Ctrl+Alt+Z)", self.undo_requested.emit)
-        self.redo = self._button("Redo", "Redo a selection change (Ctrl+Alt+Shift+Z)", self.redo_requested.emit)
         self.clear = self._button("Clear", "Select nothing (Ctrl+Shift+A)", self.clear_requested.emit)
         self.as_a = self._button("Keep as A", "Keep this selection as group A for attribute arithmetic",
                                  lambda: self.group_requested.emit("A"))
@@ -177,8 +173,7 @@ class SelectionPanel(QWidget):
 
         buttons = QGridLayout()
         buttons.setSpacing(3)
-        for k, w in enumerate((self.box, self.lasso, self.undo, self.redo, self.as_a, self.as_b,
-                               self.clear, self.mean, self.export)):
+        for k, w in enumerate((self.box, self.lasso, self.clear, self.as_a, self.as_b, self.mean, self.export)):
             buttons.addWidget(w, k // 3, k % 3)
         buttons.addWidget(self.by_digit, 3, 0, 1, 3)
         layout = QVBoxLayout(self)
@@ -218,8 +213,6 @@ class Selecting:
         tool.shape_changed.connect(self.panel.show_shape)
         p = self.panel
         p.shape_chosen.connect(self._shape_chosen)
-        p.undo_requested.connect(self.undo)
-        p.redo_requested.connect(self.redo)
         p.clear_requested.connect(self.clear)
         p.group_requested.connect(self.keep_group)
         p.mean_requested.connect(self.decode_mean)
@@ -264,6 +257,10 @@ class Selecting:
 
     def change(self, mask: np.ndarray) -> None:
         if self.selection.set(self._splits(), mask):
+            n = int(mask.sum())
+            # on the window's one history, so Ctrl+Z undoes the newest edit, path or selection
+            self.window.undo_stack.push(f"Selection ({n:,} image{'s' * (n != 1)})" if n else "Clear selection",
+                                        self.undo, self.redo)
             self.refresh()
             if mask.any():
                 self.show_panel()
@@ -348,13 +345,9 @@ class Selecting:
         self.panel.summary.setText(self._summary(mask))
         p = self.panel
         p.changed.emit()
-        p.undo.setEnabled(self.selection.can_undo())
-        p.redo.setEnabled(self.selection.can_redo())
         for widget in (p.clear, p.as_a, p.as_b, p.mean, p.export):
             widget.setEnabled(n > 0)
-        for name, on in (("undo_selection_action", self.selection.can_undo()),
-                         ("redo_selection_action", self.selection.can_redo()),
-                         ("clear_selection_action", n > 0), ("decode_mean_action", n > 0),
+        for name, on in (("clear_selection_action", n > 0), ("decode_mean_action", n > 0),
                          ("export_selection_action", n > 0)):
             if hasattr(w, name):
                 getattr(w, name).setEnabled(on)

@@ -87,24 +87,29 @@ def test_a_lasso_selects_exactly_the_points_inside_its_outline(selecting, qtbot)
     assert not window.map.select_tool.outline.getData()[0].size  # the outline goes when the button is up
 
 
-def test_shift_adds_ctrl_takes_away_and_undo_redo_step_back_and_forth(selecting, qtbot):
+def test_shift_adds_ctrl_takes_away_and_ctrl_z_steps_back_through_paths_and_selections_alike(selecting, qtbot):
     window = selecting
     first = in_box(window, box(window, (0.1, 0.1), (0.5, 0.6)))
     second = in_box(window, box(window, (0.4, 0.3), (0.9, 0.9), Qt.ShiftModifier))
     union = first | second
     assert np.array_equal(window.selecting.mask(), union) and union.sum() > max(first.sum(), second.sum())
+    window.path_editor.set_waypoints(np.array([[0.0, 0.0], [1.0, 1.0]]), "Draw path")  # an edit of another kind
     third = in_box(window, box(window, (0.3, 0.3), (0.6, 0.7), Qt.ControlModifier))
     assert third.any() and np.array_equal(window.selecting.mask(), union & ~third)
+    assert window.undo_action.text().startswith("&Undo selection")  # the Edit menu names what it undoes
 
-    qtbot.keyClick(window.map, Qt.Key_Z, Qt.ControlModifier | Qt.AltModifier)
-    assert np.array_equal(window.selecting.mask(), union)
-    qtbot.mouseClick(window.selecting.panel.undo, Qt.LeftButton)
+    undo, redo = (Qt.ControlModifier, Qt.ControlModifier | Qt.ShiftModifier)
+    qtbot.keyClick(window.map, Qt.Key_Z, undo)
+    assert np.array_equal(window.selecting.mask(), union) and window.path is not None
+    qtbot.keyClick(window.map, Qt.Key_Z, undo)  # the path goes, the selection stays
+    assert window.path is None and np.array_equal(window.selecting.mask(), union)
+    qtbot.keyClick(window.map, Qt.Key_Z, undo)
     assert np.array_equal(window.selecting.mask(), first)
     assert np.array_equal(window.map.cloud._selected, first) and window.selecting.panel.grid.count == first.sum()
-    qtbot.keyClick(window.map, Qt.Key_Z, Qt.ControlModifier | Qt.AltModifier | Qt.ShiftModifier)
-    assert np.array_equal(window.selecting.mask(), union)
-    qtbot.mouseClick(window.selecting.panel.redo, Qt.LeftButton)
-    assert np.array_equal(window.selecting.mask(), union & ~third) and not window.selecting.panel.redo.isEnabled()
+    for _ in range(3):
+        qtbot.keyClick(window.map, Qt.Key_Z, redo)
+    assert np.array_equal(window.selecting.mask(), union & ~third) and window.path is not None
+    assert not window.redo_action.isEnabled()
 
 
 def test_only_shown_points_are_selected_and_keys_select_all_or_nothing(selecting, qtbot):
