@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -261,6 +262,14 @@ def _make_step(model: nn.Module, kind: str, optimizers: dict, device: torch.devi
         return {k: v.detach() for k, v in terms.items()}
 
     return step
+
+
+def warm_up() -> None:
+    """Import what training imports lazily on its first run: creating the first optimizer imports
+    torch._dynamo (about a second here), and the first map statistics numpy.ma. Imports hold the GIL
+    in bursts, so a window calls this on a worker before the user starts training, not during it."""
+    torch.optim.Adam([nn.Parameter(torch.zeros(1))])
+    np.percentile(np.zeros(2), 50)
 
 
 def run_meta(images: torch.Tensor, dataset: str, config: TrainConfig, result: TrainResult) -> dict:

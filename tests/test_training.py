@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -245,3 +248,27 @@ def test_conv_nets_train_at_a_capped_rate_and_the_rate_used_is_reported(tiny_ima
     chosen = train(build_model(ModelConfig(kind="vae", arch="conv"), seed=0), images,
                    TrainConfig(epochs=1, batch_size=16, lr=5e-2))
     assert chosen.lr == 5e-2
+
+
+def test_warm_up_does_the_lazy_imports_a_first_run_would_do_mid_training():
+    """In a fresh interpreter: after warm_up, the optimizers and the map statistics import nothing more."""
+    script = """
+import sys
+import numpy as np
+from explorer import latent, training
+from explorer.config import ModelConfig
+from explorer.models import build_model
+model = build_model(ModelConfig(kind="vae"), seed=0)
+assert "torch._dynamo" not in sys.modules
+WARM_UP
+before = set(sys.modules)
+training._optimizers(model, "vae", 1e-3)
+latent.bounds_of(np.random.default_rng(0).normal(size=(100, 2)))
+print(len(set(sys.modules) - before))
+"""
+    counts = []
+    for warm_up in ("training.warm_up()", "pass"):
+        done = subprocess.run([sys.executable, "-c", script.replace("WARM_UP", warm_up)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        counts.append(int(done.stdout))
+    assert counts[0] == 0 and counts[1] > 100  # without it, hundreds of modules load during the first epoch

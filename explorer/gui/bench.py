@@ -111,6 +111,7 @@ def window_timings(app, data_dir, moves: int, epochs: int) -> dict[str, float]:
     if epochs:
         dialog = window.train_dialog
         window.train_action.trigger()
+        wait_for(app, lambda: not window._job_callbacks)  # as while a user fills in the form
         dialog.epochs.setValue(epochs)
         dialog.device.setCurrentText("cpu")
         clock, gaps, timer = QElapsedTimer(), [], QTimer()

@@ -10,7 +10,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar
 
-from explorer import checkpoint, latent, trained
+from explorer import checkpoint, latent, trained, training
 from explorer.data import classes
 from explorer.gui import actions, jobs
 from explorer.gui.attribute_panel import Attributes
@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self._loading_key: str | None = None
         self._decode_floor = 0  # decodes up to this id were for an earlier model
         self._job_callbacks: dict[int, tuple] = {}
+        self._warmed_up = False
 
         self.map_panel = MapPanel()
         self.map = self.map_panel.map
@@ -496,6 +497,9 @@ class MainWindow(QMainWindow):
 
     # --- training -----------------------------------------------------------------------------
     def show_train_dialog(self) -> None:
+        if not self._warmed_up:  # while the form is filled in, not in the first epoch: see training.warm_up
+            self._warmed_up = True
+            self.run_job((training.warm_up,), report=False, failure="Could not prepare training")
         self.train_dialog.show()
         self.train_dialog.raise_()
         self.train_dialog.activateWindow()

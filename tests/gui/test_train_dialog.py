@@ -166,6 +166,18 @@ def test_the_form_offers_the_engines_defaults_for_the_model_chosen(open_window):
     assert dialog.batch.specialValueText() == f"default ({training.DEFAULTS['gan'][0]})"
 
 
+def test_opening_the_dialog_warms_training_up_once_off_the_ui_thread(open_window, qtbot, monkeypatch):
+    threads = []
+    monkeypatch.setattr(training, "warm_up", lambda: threads.append(threading.get_ident()))
+    window = open_window()
+    window.train_action.trigger()
+    qtbot.waitUntil(lambda: len(threads) == 1 and not window._job_callbacks, timeout=5000)
+    assert threads[0] != threading.main_thread().ident
+    window.train_dialog.close()
+    window.train_action.trigger()
+    assert not window._job_callbacks  # the second opening submits nothing
+
+
 def test_training_steps_run_off_the_ui_thread_which_keeps_serving_clicks(open_window, qtbot, monkeypatch):
     """Every optimiser step runs on the worker thread; meanwhile a 10 ms timer on the UI thread keeps
     firing and a click on the map decodes. (How long the UI thread's worst gap is: explorer.gui.bench.)"""
