@@ -70,7 +70,9 @@ class TrainDialog(QDialog):
         self.beta.setDecimals(3)
         self.beta.setValue(1.0)
         self.beta.setToolTip("Weight of the KL term: 0 is an autoencoder, more buys a smoother, more complete space")
-        self.inversion = QCheckBox("Fit an inversion encoder (places real images on the map)")
+        self.inversion = QCheckBox("Fit an inversion encoder")
+        self.inversion.setToolTip("GAN only: an encoder fitted to the generator's samples, so that real images "
+                                  "can be placed on its map")
         self.inversion.setChecked(True)
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 10_000)
