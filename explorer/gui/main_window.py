@@ -55,6 +55,7 @@ class MainWindow(QMainWindow):
         self.sessions: dict[str, Session] = {}  # key -> models opened, trained or picked
         self.catalog: dict[str, checkpoint.Checkpoint] = {}  # key -> shipped models listed, not opened yet
         self.points = None  # session.Points on the map
+        self.points_uv: np.ndarray | None = None  # (N, 2) where those points lie on the map
         self.plane: latent.Plane | None = None
         self.axes = (0, 1)
         self.cursor: tuple[float, float] | None = None  # the map point decoded, when the code is one
@@ -280,12 +281,13 @@ class MainWindow(QMainWindow):
     def _show_points(self, fit: bool) -> None:
         s = self.session
         self.points = s.points(self.map_panel.split.currentText()) if s else None
+        self.points_uv = None if self.points is None else self.plane.project(self.points.codes)
         if self.points is None:
             self.map.set_points(None, None)
             if s is not None and not self.manifold_action.isChecked():
                 self.manifold_action.setChecked(True)  # nothing else to see: show what the model draws
         else:
-            self.map.set_points(self.plane.project(self.points.codes), self.points.labels)
+            self.map.set_points(self.points_uv, self.points.labels)
             self.map_panel.legend.set_classes(self.points.splits[0].classes,
                                               np.bincount(self.points.labels, minlength=10))
         if s is not None:
@@ -313,7 +315,7 @@ class MainWindow(QMainWindow):
         if self.axes == (0, 1) or self.points is None:
             bounds = self.session.stats.bounds
         else:
-            bounds = latent.bounds_of(self.plane.project(self.points.codes))
+            bounds = latent.bounds_of(self.points_uv)
         self.map.show_range(bounds)
         self._fit_each_epoch = True
 
@@ -379,8 +381,8 @@ class MainWindow(QMainWindow):
         self._draws += 1
         draw = jobs.Draw(split.images[i].numpy(), int(split.labels[i]), self._draws)
         z = self.points.codes[k : k + 1]
-        self._request_decode(z, tuple(float(x) for x in self.plane.project(z)[0]), draw, f"a draw from q(z|x) "
-                             f"for {split.split} image #{i:,} ({split.classes[draw.label]}), seed {draw.seed}")
+        self._request_decode(z, self._map_point(z), draw, f"a draw from q(z|x) for {split.split} image #{i:,} "
+                                                          f"({split.classes[draw.label]}), seed {draw.seed}")
 
     def _reset_code(self) -> None:
         if self.session is not None:
@@ -391,13 +393,16 @@ class MainWindow(QMainWindow):
         """Make z (d,) the cursor's code: the cursor goes to uv (default: z's projection on the map) and
         the sliders show z. Returns uv."""
         self.cursor_code = np.asarray(z, dtype=np.float32).reshape(-1)
-        if uv is None:
-            uv = tuple(float(x) for x in self.plane.project(self.cursor_code[None])[0])
+        uv = self._map_point(self.cursor_code) if uv is None else uv
         self.map.set_cursor(*uv)
         where = self._where(uv, self.cursor_code)
         self.code_panel.set_code(self.cursor_code, where)
         self.coords.setText(where)
         return uv
+
+    def _map_point(self, z: np.ndarray) -> tuple[float, float]:
+        """Where one code (d,) or (1, d) projects onto the map plane."""
+        return tuple(float(x) for x in self.plane.project(np.reshape(z, (1, -1)))[0])
 
     def _request_decode(self, z: np.ndarray, uv, draw: jobs.Draw | None = None,
                         source: str = "") -> jobs.DecodeRequest:
@@ -565,7 +570,7 @@ class MainWindow(QMainWindow):
         if self.key == key and session is not None:
             self.show_session(session, previous_key)
         elif self.key == key:
-            self.session = self.key = self.points = None
+            self.session = self.key = self.points = self.points_uv = None
             self.map.set_points(None, None)
             self._show_session_state()
 

@@ -201,7 +201,6 @@ class Selecting:
         self.selection = selection.Selection()
         self.panel = SelectionPanel()
         self.order = np.zeros(0, dtype=np.int64)  # the selected points, in the grid's order
-        self._uv: np.ndarray | None = None  # the map positions of window.points
         # below the model list, where the left column has room for a grid of thumbnails
         self.dock = window._dock("Selection", self.panel, Qt.LeftDockWidgetArea)
         self._models_dock = window.findChild(QDockWidget, "Models")
@@ -242,14 +241,15 @@ class Selecting:
         """A box (two corners), lasso (outline) or click (one point) on the map, combined by `mode`."""
         if not self._can_select():
             return
+        uv = self.window.points_uv
         if shape == "box":
             (x0, y0), (x1, y1) = points
-            hit = selection.in_rect(self._uv, x0, x1, y0, y1)
+            hit = selection.in_rect(uv, x0, x1, y0, y1)
         elif shape == "lasso":
-            hit = selection.in_polygon(self._uv, points)
+            hit = selection.in_polygon(uv, points)
         else:
             cloud, (u, v) = self.window.map.cloud, points[0]
-            hit = np.zeros(len(self._uv), dtype=bool)
+            hit = np.zeros(len(uv), dtype=bool)
             k = cloud.point_at(QPointF(u, v), self.window.map._pixel())
             if k >= 0:
                 hit[k] = True
@@ -321,9 +321,6 @@ class Selecting:
         w = self.window
         if w.points is not None:
             self.selection.use(w.session.dataset, dict(w.points.sizes()))
-            self._uv = w.plane.project(w.points.codes)
-        else:
-            self._uv = None
         self.refresh()
 
     def refresh(self) -> None:
