@@ -35,7 +35,6 @@ def in_polygon(points: np.ndarray, polygon: np.ndarray) -> np.ndarray:
 
 
 MODES = ("replace", "add", "subtract", "intersect")
-HISTORY = 100  # selection changes kept for undo
 
 
 def combine(current: np.ndarray, hit: np.ndarray, mode: str) -> np.ndarray:
@@ -67,8 +66,9 @@ def mean_code(codes: np.ndarray) -> np.ndarray:
 
 
 class Selection:
-    """Which images of a dataset are selected, one boolean mask per split, with undo and redo, and named
-    groups saved from it (the attribute arithmetic's A and B).
+    """Which images of a dataset are selected, one boolean mask per split, and named groups saved from it
+    (the attribute arithmetic's A and B). It keeps no history of its own: the window's one undo stack
+    holds `snapshot()`s taken before and after each change and `restore`s them.
 
     Images are named by split and index, not by map position, so a selection outlives a change of
     model (the same digits, placed by another model) or of the split shown (masks of the splits not
@@ -79,8 +79,6 @@ class Selection:
         self.dataset: str | None = None
         self.masks: dict[str, np.ndarray] = {}
         self.groups: dict[str, dict[str, np.ndarray]] = {}
-        self._undo: list[dict[str, np.ndarray]] = []
-        self._redo: list[dict[str, np.ndarray]] = []
 
     def use(self, dataset: str, sizes: dict[str, int]) -> None:
         """Make room for the splits of `dataset` with these sizes; another dataset starts afresh."""
@@ -101,8 +99,6 @@ class Selection:
         mask = np.asarray(mask, dtype=bool)
         if np.array_equal(mask, self.mask(splits)):
             return False
-        self._undo = (self._undo + [self._snapshot()])[-HISTORY:]
-        self._redo.clear()
         for (name, _), part in zip(splits, np.split(mask, np.cumsum([n for _, n in splits])[:-1])):
             self.masks[name] = part.copy()
         return True
@@ -110,18 +106,6 @@ class Selection:
     def count(self, splits: list[str] | None = None) -> int:
         """Images selected in these splits (default: all)."""
         return int(sum(m.sum() for name, m in self.masks.items() if splits is None or name in splits))
-
-    def can_undo(self) -> bool:
-        return bool(self._undo)
-
-    def can_redo(self) -> bool:
-        return bool(self._redo)
-
-    def undo(self) -> bool:
-        return self._step(self._undo, self._redo)
-
-    def redo(self) -> bool:
-        return self._step(self._redo, self._undo)
 
     def save_group(self, name: str, splits: list[str]) -> int:
         """Keep what is selected in these splits (those shown) as group `name`; returns its size."""
@@ -131,12 +115,15 @@ class Selection:
     def group_size(self, name: str) -> int:
         return int(sum(m.sum() for m in self.groups.get(name, {}).values()))
 
-    def _snapshot(self) -> dict[str, np.ndarray]:
-        return {name: m.copy() for name, m in self.masks.items()}
+    def snapshot(self) -> tuple[str | None, dict[str, np.ndarray]]:
+        """What is selected now (dataset and a copy of every mask), for `restore`."""
+        return self.dataset, {name: m.copy() for name, m in self.masks.items()}
 
-    def _step(self, source: list, target: list) -> bool:
-        if not source:
-            return False
-        target.append(self._snapshot())
-        self.masks = source.pop()
-        return True
+    def restore(self, snapshot: tuple[str | None, dict[str, np.ndarray]]) -> None:
+        """Select again what `snapshot()` returned; masks of splits it lacks are cleared."""
+        dataset, masks = snapshot
+        if dataset != self.dataset:
+            return  # taken over other images (another dataset): nothing of it applies
+        sizes = {name: len(m) for name, m in self.masks.items()}
+        self.masks = {name: (masks[name].copy() if len(masks.get(name, ())) == n else np.zeros(n, dtype=bool))
+                      for name, n in sizes.items()}

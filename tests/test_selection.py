@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from explorer.errors import ExplorerError
-from explorer.selection import HISTORY, Selection, combine, in_polygon, in_rect, mean_code, pick
+from explorer.selection import Selection, combine, in_polygon, in_rect, mean_code, pick
 
 
 def test_rectangle_with_corners_in_any_order():
@@ -39,29 +39,23 @@ def test_combine_replaces_adds_subtracts_and_intersects():
         combine(current, hit, "xor")
 
 
-def test_selection_undo_and_redo_step_through_changes():
+def test_a_snapshot_restores_the_selection_it_was_taken_of():
     s = Selection()
-    s.use("mnist", {"test": 4})
+    s.use("mnist", {"test": 4, "train": 2})
     shown = [("test", 4)]
-    assert s.set(shown, [1, 0, 0, 0]) and s.set(shown, [1, 1, 0, 0])
-    assert not s.set(shown, [1, 1, 0, 0])  # no change, nothing to undo
-    assert s.undo() and s.mask(shown).tolist() == [1, 0, 0, 0]
-    assert s.undo() and not s.mask(shown).any() and not s.undo()
-    assert s.redo() and s.redo() and s.mask(shown).tolist() == [1, 1, 0, 0] and not s.redo()
-    s.undo()
-    s.set(shown, [0, 0, 0, 1])  # a new change forgets what could be redone
-    assert not s.can_redo() and s.mask(shown).tolist() == [0, 0, 0, 1]
-
-
-def test_history_is_bounded():
-    s = Selection()
-    s.use("mnist", {"test": 300})
-    for k in range(HISTORY + 50):
-        s.set([("test", 300)], np.arange(300) == k)
-    undone = 0
-    while s.undo():
-        undone += 1
-    assert undone == HISTORY
+    empty = s.snapshot()
+    assert s.set(shown, [1, 0, 0, 0])
+    one = s.snapshot()
+    assert s.set(shown, [1, 1, 0, 0]) and not s.set(shown, [1, 1, 0, 0])  # no change: False
+    s.restore(one)
+    assert s.mask(shown).tolist() == [1, 0, 0, 0]
+    s.set(shown, [0, 0, 0, 1])
+    assert one[1]["test"].tolist() == [1, 0, 0, 0]  # a snapshot is a copy: later changes leave it as it was
+    s.restore(empty)
+    assert s.count() == 0
+    s.use("fashion-mnist", {"test": 4})  # other images: a snapshot of the old ones does not apply
+    s.restore(one)
+    assert s.count() == 0
 
 
 def test_selection_is_kept_per_split_and_survives_showing_another():
@@ -75,8 +69,8 @@ def test_selection_is_kept_per_split_and_survives_showing_another():
     assert s.count() == 2 and s.count(["train"]) == 1
     s.use("mnist", {"test": 3, "train": 2})  # another model of the same data: the same images stay selected
     assert s.count() == 2
-    s.use("fashion-mnist", {"test": 3})  # other images: nothing selected, nothing to undo
-    assert s.count() == 0 and not s.can_undo()
+    s.use("fashion-mnist", {"test": 3})  # other images: nothing selected
+    assert s.count() == 0
 
 
 def test_groups_pick_the_codes_of_their_images():

@@ -256,11 +256,12 @@ class Selecting:
         self.change(selection.combine(self.mask(), hit & self.visible(), mode))
 
     def change(self, mask: np.ndarray) -> None:
+        before = self.selection.snapshot()
         if self.selection.set(self._splits(), mask):
-            n = int(mask.sum())
+            n, after = int(mask.sum()), self.selection.snapshot()
             # on the window's one history, so Ctrl+Z undoes the newest edit, path or selection
             self.window.undo_stack.push(f"Selection ({n:,} image{'s' * (n != 1)})" if n else "Clear selection",
-                                        self.undo, self.redo)
+                                        lambda: self._restore(before), lambda: self._restore(after))
             self.refresh()
             if mask.any():
                 self.show_panel()
@@ -281,13 +282,9 @@ class Selecting:
     def clear(self) -> None:
         self.change(np.zeros(len(self.mask()), dtype=bool))
 
-    def undo(self) -> None:
-        if self.selection.undo():
-            self.refresh()
-
-    def redo(self) -> None:
-        if self.selection.redo():
-            self.refresh()
+    def _restore(self, snapshot) -> None:
+        self.selection.restore(snapshot)
+        self.refresh()
 
     def keep_group(self, name: str) -> None:
         size = self.selection.save_group(name, [n for n, _ in self._splits()])

@@ -203,3 +203,19 @@ def test_decode_mean_shows_the_decode_of_the_mean_full_code(open_window, qtbot, 
     cursor = [coord[0] for coord in window.map.cursor.getData()]
     assert np.allclose(cursor, window.plane.project(mean), atol=1e-5)  # the mean is off the plane: its projection
     assert f"Mean code of the {mask.sum():,} selected images" in window.decoded_view.where.text()
+
+
+def test_after_many_selection_edits_every_undo_the_edit_menu_names_is_done(selecting, qtbot):
+    """The Edit menu never names an edit it cannot undo: past the selection's old 100-edit limit, each
+    Ctrl+Z it offers still steps the selection back, down to the empty selection it started from."""
+    window = selecting
+    select_all, clear = (Qt.ControlModifier, Qt.ControlModifier | Qt.ShiftModifier)
+    for k in range(120):  # alternating, so each key is a change
+        qtbot.keyClick(window.map, Qt.Key_A, clear if k % 2 else select_all)
+    masks = [window.selecting.mask().copy()]
+    while window.undo_action.isEnabled():
+        assert window.undo_action.text().startswith("&Undo")
+        qtbot.keyClick(window.map, Qt.Key_Z, Qt.ControlModifier)
+        masks.append(window.selecting.mask().copy())
+        assert not np.array_equal(masks[-1], masks[-2]), f"undo {len(masks) - 1} named an edit it did not do"
+    assert len(masks) == 121 and not masks[-1].any()
