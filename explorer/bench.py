@@ -1,8 +1,9 @@
 """`explorer bench`: how fast and how good, measured on this machine, beside a tutorial-style loop.
 
 Each part is a function (Settings) -> list of Rows, registered in PARTS by name; `--only` picks
-parts. The GUI keeps its timings beside its code, in explorer/gui/bench.py: a PARTS dict of the
-same shape there joins these parts. Timings are printed, never asserted.
+parts. The GUI keeps its timings (start-up, the map) beside its code, in explorer/gui/bench.py: the
+CLI passes that PARTS dict of the same shape to `run`, so this module never imports the GUI.
+Timings are printed, never asserted.
 
 The table is Markdown, one section per part, columns: figure | ours | tutorial loop (or a published
 anchor) | ratio | target | pass. `--json` prints {"command", "machine", "seconds", "parts": {name:
@@ -35,7 +36,6 @@ from explorer.models import build_model
 from explorer.training import train, use_bf16
 
 TUTORIAL = "DataLoader(torchvision MNIST, ToTensor, batch 128, shuffle), Adam lr 1e-3"
-GUI_BENCH = Path(__file__).parent / "gui" / "bench.py"  # the GUI's own timings, and its start-up watcher
 KERAS_VAE = {"loss": 146.9508, "recon": 140.1473, "kl": 6.7960}  # keras.io "Variational AutoEncoder", epoch 30/30
 
 
@@ -91,26 +91,14 @@ def part(name: str, title: str):
     return register
 
 
-def all_parts() -> dict[str, tuple[str, PartFn]]:
-    """Ours, then the GUI's (explorer/gui/bench.py) once it exists."""
-    parts = dict(PARTS)
-    if GUI_BENCH.is_file():
-        try:
-            from explorer.gui import bench as gui_bench
-        except ImportError as e:  # no Qt here: the core parts still run
-            print(f"bench: no GUI parts ({e})", file=sys.stderr)
-        else:
-            parts.update(getattr(gui_bench, "PARTS", {}))
-    return parts
-
-
 # ---------------------------------------------------------------------------------------------- run
 
 
-def run(args) -> int:
-    """Entry point of `explorer bench`; prints the table (or JSON) on stdout, progress on stderr."""
+def run(args, extra_parts: dict[str, tuple[str, PartFn]] | None = None) -> int:
+    """Entry point of `explorer bench` with our parts and `extra_parts` (the GUI's, from the CLI); prints
+    the table (or JSON) on stdout, progress on stderr."""
     settings = Settings.from_args(args)
-    parts = all_parts()
+    parts = {**PARTS, **(extra_parts or {})}
     chosen = args.only or list(parts)
     unknown = [p for p in chosen if p not in parts]
     if unknown:
@@ -618,39 +606,10 @@ def keras_comparison(r: dict, meta: dict) -> str:
             f"is close to Keras' ({KERAS_VAE['kl']}), so the difference is in reconstruction.")
 
 
-# ---------------------------------------------------------------------------------------- start-up
+# ------------------------------------------------------------------------------- timing a process
 
 
-@part("startup", "Start-up: a fresh `explorer gui` process until its window is shown")
-def part_startup(s: Settings) -> list[Row]:
-    """Uses the GUI's own watcher (explorer.gui.bench.STARTUP_CHILD), which runs the app with the
-    default model and prints "shown" when the window is up and "ready" when the model's map is drawn."""
-    if not GUI_BENCH.is_file():
-        return [Row("startup.ready_seconds", "process start to window shown with the map", "s", target="≤ 3 s",
-                    ours_note="not measured: no GUI here (explorer/gui/bench.py)")]
-    from explorer.gui.bench import STARTUP_CHILD
-
-    env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
-    command = [sys.executable, "-c", STARTUP_CHILD.replace("DATA_DIR", repr(s.data_dir and str(s.data_dir)))]
-    runs = [_time_lines(command, env, ("shown", "ready")) for _ in range(s.startup_runs)]
-    shown = [r["shown"][0] for r in runs if "shown" in r]
-    ready = [r["ready"][0] for r in runs if "ready" in r]
-    peaks = [r["ready"][1] for r in runs if "ready" in r and r["ready"][1] is not None]
-    median = float(np.median(ready)) if len(ready) == len(runs) else None
-    return [
-        Row("startup.shown_seconds", "process start to window shown (median)", "s",
-            float(np.median(shown)) if len(shown) == len(runs) else None, extra={"runs": shown},
-            note=f"{s.startup_runs} fresh processes running the app with the default model and the test map "
-                 f"(QT_QPA_PLATFORM={env['QT_QPA_PLATFORM']}); explorer.gui.bench's watcher reports the window "
-                 f"shown, then the model's map drawn."),
-        Row("startup.ready_seconds", "process start to the default model's map drawn (median)", "s", median,
-            target="≤ 3 s", passed=check(median, "<=", 3.0), extra={"runs": ready},
-            ours_note="" if median is not None else "not measured: the window never reported its map drawn"),
-        Row("startup.peak_mib", "peak resident memory by then", "MiB", max(peaks, default=None)),
-    ]
-
-
-def _time_lines(command: list[str], env: dict, lines: tuple[str, ...], timeout: float = 60) -> dict:
+def time_lines(command: list[str], env: dict, lines: tuple[str, ...], timeout: float = 60) -> dict:
     """{line: (seconds from starting `command` to printing it, peak resident MiB by then)} for
     each of `lines` the command prints before it exits (or is killed after `timeout`)."""
     start = time.perf_counter()

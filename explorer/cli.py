@@ -320,7 +320,12 @@ def cmd_evaluate(args) -> int:
 def cmd_bench(args) -> int:
     from explorer.bench import run
 
-    return run(args)
+    try:  # the window's parts (start-up, map) live beside the GUI; the core parts run without Qt
+        from explorer.gui.bench import PARTS as gui_parts
+    except ImportError as e:
+        print(f"bench: no GUI parts ({e})", file=sys.stderr)
+        gui_parts = {}
+    return run(args, gui_parts)
 
 
 def _open(args, split_name: str = "test"):

@@ -82,17 +82,11 @@ def test_gpu_rows_count_the_floor_from_the_samples_trained(small_root):
         assert loss.ours > 0
 
 
-def test_startup_part_skips_without_a_gui(monkeypatch, tmp_path):
-    monkeypatch.setattr(bench, "GUI_BENCH", tmp_path / "missing" / "bench.py")
-    (row,) = bench.part_startup(bench.Settings())
-    assert row.ours is None and "no GUI" in row.ours_note
-
-
 def test_startup_is_timed_to_each_line_the_gui_prints():
     script = "import time; time.sleep(0.2); print('shown', flush=True); time.sleep(0.3); print('ready', flush=True)"
-    seen = bench._time_lines([sys.executable, "-c", script], dict(os.environ), ("shown", "ready"))
+    seen = bench.time_lines([sys.executable, "-c", script], dict(os.environ), ("shown", "ready"))
     assert 0.2 <= seen["shown"][0] < seen["ready"][0] - 0.25 and seen["ready"][1] > 1
-    silent = bench._time_lines([sys.executable, "-c", "import time; time.sleep(30)"], dict(os.environ),
+    silent = bench.time_lines([sys.executable, "-c", "import time; time.sleep(30)"], dict(os.environ),
                                ("shown",), timeout=0.5)
     assert silent == {}
 

@@ -10,26 +10,26 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar
 
-from explorer import checkpoint, latent, trained, training
+from explorer import checkpoint, jobs, latent, trained, training
 from explorer.data import classes
-from explorer.gui import actions, jobs
-from explorer.gui.attribute_panel import Attributes
-from explorer.gui.compare import CompareWindow
-from explorer.gui.decodability_view import Decodability
-from explorer.gui.code_panel import CodePanel
-from explorer.gui.decoded_view import DecodedView
-from explorer.gui.digits_row import DigitsRow
-from explorer.gui.exports import Exports
-from explorer.gui.filmstrip import Filmstrip
-from explorer.gui.map_panel import MapPanel
-from explorer.gui.model_list import ModelList
-from explorer.gui.neighbours import Neighbours, show_hovered
-from explorer.gui.selection_panel import Selecting
-from explorer.gui.path_editor import PathEditor
-from explorer.gui.session import Session, open_session
-from explorer.gui.train_dialog import TrainDialog
+from explorer.gui import actions
+from explorer.gui.dialogs.compare import CompareWindow
+from explorer.gui.dialogs.exports import Exports
+from explorer.gui.dialogs.train import TrainDialog
+from explorer.gui.map.decodability import Decodability
+from explorer.gui.map.map_panel import MapPanel
+from explorer.gui.map.path_editor import PathEditor
+from explorer.gui.panels.attributes import Attributes
+from explorer.gui.panels.code_panel import CodePanel
+from explorer.gui.panels.decoded_view import DecodedView
+from explorer.gui.panels.digits_row import DigitsRow
+from explorer.gui.panels.filmstrip import Filmstrip
+from explorer.gui.panels.model_list import ModelList
+from explorer.gui.panels.neighbours import Neighbours, show_hovered
+from explorer.gui.panels.selection import Selecting
+from explorer.gui.threads.workers import Worker
 from explorer.gui.undo import UndoStack
-from explorer.gui.workers import Worker
+from explorer.session import Session, open_session
 
 MANIFOLD_CELLS = 20  # decodes per side of the background layer
 ON_PLANE = 1e-4  # a code this close to the map plane is on it (float32 rounding)
@@ -470,7 +470,7 @@ class MainWindow(QMainWindow):
 
     @property
     def path(self):
-        """The interpolation path (paths.Path), None when there is none."""
+        """The interpolation path (interpolation.Path), None when there is none."""
         return self.path_editor.path
 
     @property

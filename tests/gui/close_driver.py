@@ -9,7 +9,7 @@ import threading
 import time
 
 import explorer.gui.app as app_module
-from explorer.gui import jobs
+from explorer import jobs
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 

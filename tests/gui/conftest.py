@@ -30,7 +30,7 @@ def pytest_configure(config):
 @pytest.fixture(autouse=True)
 def no_leaks(qapp):
     """After the test (and its windows are closed), no thread of ours runs and no timer is active."""
-    from explorer.gui import workers
+    from explorer.gui.threads import workers
 
     yield
     running = [t.objectName() for t in list(workers.THREADS) if shiboken6.isValid(t) and t.isRunning()]

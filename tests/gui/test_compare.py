@@ -6,7 +6,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, Qt
 
 from explorer import export, latent
-from explorer.gui.compare import MANIFOLD_CELLS
+from explorer.gui.dialogs.compare import MANIFOLD_CELLS
 
 
 def open_compare(window, qtbot):

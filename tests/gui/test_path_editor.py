@@ -9,8 +9,8 @@ import numpy as np
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 
-from explorer import latent, paths
-from explorer.gui.export_dialog import StripExportDialog
+from explorer import interpolation, latent
+from explorer.gui.dialogs.export import StripExportDialog
 
 from .helpers import at, drag, map_point, pixel_of
 
@@ -18,7 +18,7 @@ from .helpers import at, drag, map_point, pixel_of
 def strip_of(window, waypoints, **settings) -> np.ndarray:
     """What the model decodes along a path through map points, with the filmstrip's settings."""
     f = window.filmstrip
-    path = paths.Path(waypoints=[tuple(p) for p in waypoints], steps=settings.get("steps", f.steps.value()),
+    path = interpolation.Path(waypoints=[tuple(p) for p in waypoints], steps=settings.get("steps", f.steps.value()),
                       smooth=settings.get("smooth", f.smooth.isChecked()), spherical=f.spherical())
     return latent.decode(window.session.model, path.codes(window.plane), window.label())
 
@@ -106,7 +106,7 @@ def test_undo_and_redo_path_edits(open_window, qtbot):
     after = [points[0], map_point(window, moved)]
     qtbot.waitUntil(lambda: shows(window, after), timeout=5000)
     assert window.undo_action.text() == "&Undo move waypoint"  # one edit for the whole drag
-    window.path_editor.set_waypoints(np.zeros((paths.MAX_WAYPOINTS + 1, 2)), "Add waypoint")
+    window.path_editor.set_waypoints(np.zeros((interpolation.MAX_WAYPOINTS + 1, 2)), "Add waypoint")
     assert "at most 64 waypoints" in window.statusBar().currentMessage() and shows(window, after)
     assert window.undo_action.text() == "&Undo move waypoint"  # refused: nothing to undo
 
@@ -176,13 +176,13 @@ def test_a_saved_path_opens_to_the_same_strip_on_any_model(open_window, qtbot, t
 
 def test_a_path_on_other_axes_opens_on_those_axes(open_window, qtbot, tmp_path, gui_models):
     window = open_window(gui_models / "vae-3d-mlp.safetensors")
-    file = paths.save(tmp_path / "arc.json", paths.Path(waypoints=[(-1, 0.5), (1, -0.5)], steps=6, spherical=True,
+    file = interpolation.save(tmp_path / "arc.json", interpolation.Path(waypoints=[(-1, 0.5), (1, -0.5)], steps=6, spherical=True,
                                                          axes=(0, 2), model="vae-3d-mlp"))
     with qtbot.waitSignal(window.path_decoded, timeout=10_000) as blocker:
         window.path_editor.open(str(file))
     assert window.axes == (0, 2) and window.map_panel.axis_v.currentIndex() == 2
     assert window.filmstrip.spherical() and blocker.args[0].request.spherical
-    expected = paths.Path(waypoints=[(-1, 0.5), (1, -0.5)], steps=6, spherical=True).codes(window.plane)
+    expected = interpolation.Path(waypoints=[(-1, 0.5), (1, -0.5)], steps=6, spherical=True).codes(window.plane)
     assert np.allclose(blocker.args[0].codes, expected)
     assert np.array_equal(window.filmstrip.frames, latent.decode(window.session.model, expected))
     assert "drawn on" not in window.filmstrip.caption.text()

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor
 
-from explorer.gui.point_cloud import PALETTE, PointCloud
+from explorer.gui.map.point_cloud import PALETTE, PointCloud
 
 
 @pytest.fixture

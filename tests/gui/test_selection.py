@@ -11,7 +11,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from explorer import export, latent
-from explorer.gui.selection_panel import EXPORT_SCALE
+from explorer.gui.panels.selection import EXPORT_SCALE
 from explorer.selection import in_polygon, in_rect
 
 from .helpers import at, map_point, pixel_of

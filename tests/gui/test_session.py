@@ -7,7 +7,7 @@ import pytest
 
 from explorer import checkpoint
 from explorer.errors import ExplorerError
-from explorer.gui.session import open_session
+from explorer.session import open_session
 
 
 def test_both_splits_are_one_list_that_remembers_where_each_point_came_from(gui_models, small_root):

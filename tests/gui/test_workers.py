@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from explorer.errors import ExplorerError
-from explorer.gui.workers import Worker
+from explorer.gui.threads.workers import Worker
 
 
 @pytest.fixture

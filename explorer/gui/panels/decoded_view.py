@@ -7,7 +7,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from explorer.gui.latent_map import to_pixmap
+from explorer.gui.map.latent_map import to_pixmap
 
 HINT = "Click or drag on the map to decode a point"
 

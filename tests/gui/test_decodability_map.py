@@ -9,7 +9,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, Qt
 
 from explorer import decodability, latent, metrics
-from explorer.gui.decodability_view import BACKGROUND_OPACITY, CELLS, PALETTE, bins, colours
+from explorer.gui.map.decodability import BACKGROUND_OPACITY, CELLS, PALETTE, bins, colours
 
 SHIPPED_VAE = Path(__file__).resolve().parents[2] / "trained" / "vae-2d-mlp.safetensors"  # decodes clear and vague
 

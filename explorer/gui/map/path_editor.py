@@ -1,4 +1,4 @@
-"""The interpolation path in the window: one paths.Path, however it was drawn (a straight line is two
+"""The interpolation path in the window: one interpolation.Path, however it was drawn (a straight line is two
 waypoints, a freehand stroke many, the waypoint tool's clicks editable ones), decoded by the path
 worker into the filmstrip, undoable, and saved or opened as JSON.
 
@@ -14,10 +14,9 @@ from pathlib import Path as FilePath
 import numpy as np
 from PySide6.QtWidgets import QFileDialog
 
-from explorer import paths
+from explorer import interpolation, jobs
 from explorer.errors import ExplorerError
-from explorer.gui import jobs
-from explorer.gui.filmstrip import HINT
+from explorer.gui.panels.filmstrip import HINT
 
 NEXT_WAYPOINT_HINT = "Click on the map to add the next waypoint; drag one to move it, right-click it to delete it"
 _IDLE = object()  # no gesture under way
@@ -26,7 +25,7 @@ _IDLE = object()  # no gesture under way
 class PathEditor:
     def __init__(self, window):
         self.window = window
-        self.path: paths.Path | None = None
+        self.path: interpolation.Path | None = None
         self.result: jobs.PathDecoded | None = None
         self._before = _IDLE  # waypoints when the gesture under way began
         self._note = ""  # said in the caption until the next edit (where an opened path came from)
@@ -46,14 +45,14 @@ class PathEditor:
 
     def set_waypoints(self, points, what: str | None = None) -> None:
         """Make the path go through map points (k, 2) (none: no path) and decode along it; with `what`,
-        an undoable edit of that name. More than paths.MAX_WAYPOINTS are refused with a message."""
+        an undoable edit of that name. More than interpolation.MAX_WAYPOINTS are refused with a message."""
         before = self.waypoints()
         points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         if len(points) == 0:
             self.clear(what)
             return
         try:
-            self.path = self._with_settings(paths.Path(waypoints=[tuple(p) for p in points]))
+            self.path = self._with_settings(interpolation.Path(waypoints=[tuple(p) for p in points]))
         except ExplorerError as e:  # too many waypoints: keep the path as it was
             self.window.statusBar().showMessage(str(e), 8000)
             self._show_on_map()
@@ -87,7 +86,7 @@ class PathEditor:
             self._show_on_map()
             self.request()
 
-    def _with_settings(self, path: paths.Path) -> paths.Path:
+    def _with_settings(self, path: interpolation.Path) -> interpolation.Path:
         w = self.window
         return replace(path, steps=w.filmstrip.steps.value(), smooth=w.filmstrip.smooth.isChecked(),
                        spherical=w.filmstrip.spherical(), axes=w.axes, model=w.session.name if w.session else "")
@@ -137,7 +136,7 @@ class PathEditor:
             self.save(file)
 
     def save(self, file: str) -> None:
-        self.window.run_job((paths.save, file, self._with_settings(self.path)))
+        self.window.run_job((interpolation.save, file, self._with_settings(self.path)))
 
     def ask_open(self) -> None:
         if file := QFileDialog.getOpenFileName(self.window, "Open path", "", "Path (*.json);;All files (*)")[0]:
@@ -145,10 +144,10 @@ class PathEditor:
 
     def open(self, file: str) -> None:
         """Read a path file on the jobs thread; a bad file gets a message and the current path stays."""
-        self.window.run_job((paths.load, file), lambda path: self._opened(path, FilePath(file).name), report=False,
+        self.window.run_job((interpolation.load, file), lambda path: self._opened(path, FilePath(file).name), report=False,
                             failure="Cannot open the path")
 
-    def _opened(self, path: paths.Path, name: str) -> None:
+    def _opened(self, path: interpolation.Path, name: str) -> None:
         w = self.window
         if w.session is None:
             return
@@ -173,7 +172,7 @@ class PathEditor:
         w.statusBar().showMessage(f"Opened the path {name}{said}", 15000)
 
 
-def describe(path: paths.Path) -> str:
+def describe(path: interpolation.Path) -> str:
     """The filmstrip's caption: how many decodes, how, along what."""
     (x0, y0), (x1, y1) = path.waypoints[0], path.waypoints[-1]
     k = len(path.waypoints)

@@ -9,9 +9,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
 
-from explorer.gui import jobs
-from explorer.gui.thumbs import ThumbGrid
-from explorer.gui.workers import Worker
+from explorer import jobs
+from explorer.gui.threads.workers import Worker
+from explorer.gui.widgets.thumbnail_grid import ThumbGrid
 
 DEFAULT_K = 8
 MAX_K = 32

@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 
-from explorer import paths
+from explorer import interpolation
 
 HANDLE_PX = 8.0  # a waypoint's handle takes the pointer within this many pixels
 
@@ -78,7 +78,7 @@ class WaypointTool:
     def _with_added(self, pos: QPointF) -> tuple[np.ndarray, int]:
         """The waypoints with one more at pos, and its index."""
         px, _ = self.owner._pixel()
-        k = paths.insertion_index(self.waypoints, self.curve, (pos.x(), pos.y()), HANDLE_PX * px)
+        k = interpolation.insertion_index(self.waypoints, self.curve, (pos.x(), pos.y()), HANDLE_PX * px)
         return np.insert(self.waypoints, k, (pos.x(), pos.y()), axis=0), k
 
     def _show(self) -> None:

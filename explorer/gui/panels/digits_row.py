@@ -8,10 +8,10 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from explorer import jobs
 from explorer.data import classes
-from explorer.gui import jobs
-from explorer.gui.thumbs import ThumbGrid
-from explorer.gui.workers import Worker
+from explorer.gui.threads.workers import Worker
+from explorer.gui.widgets.thumbnail_grid import ThumbGrid
 
 ROW_HEIGHT = 160  # pixels: digits enlarged three times, with the caption above
 EXPLAINED = ("One latent point, every digit: the code holds the style (slant, stroke, width), the label "

@@ -15,11 +15,11 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QApplication, QFrame, QLabel, QVBoxLayout
 
-from explorer import paths
-from explorer.gui.point_cloud import PointCloud
-from explorer.gui.select_tool import SelectTool
-from explorer.gui.thumbs import ThumbGrid
-from explorer.gui.waypoint_tool import WaypointTool
+from explorer import interpolation
+from explorer.gui.map.point_cloud import PointCloud
+from explorer.gui.map.select_tool import SelectTool
+from explorer.gui.map.waypoint_tool import WaypointTool
+from explorer.gui.widgets.thumbnail_grid import ThumbGrid
 
 TOOLS = ("explore", "line", "freehand", "waypoint", "select")
 SETTLE_MS = 200  # the manifold is re-rendered once pan/zoom has been still this long
@@ -293,7 +293,7 @@ class LatentMap(pg.PlotWidget):
             if moved >= FREEHAND_STEP_PX or (finished and moved > 0):  # the end point always counts
                 self._freehand.append(pos)
             points = self._freehand
-        points = paths.thinned([[p.x(), p.y()] for p in points])  # a long stroke: at most MAX_WAYPOINTS
+        points = interpolation.thinned([[p.x(), p.y()] for p in points])  # a long stroke: at most MAX_WAYPOINTS
         what = "Draw line" if self.tool == "line" else "Draw freehand path"
         self.path_changed.emit(points, finished, what)
         if finished:

@@ -6,9 +6,9 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from explorer.gui.latent_map import LatentMap
-from explorer.gui.point_cloud import PALETTE
-from explorer.gui.session import SPLIT_CHOICES
+from explorer.gui.map.latent_map import LatentMap
+from explorer.gui.map.point_cloud import PALETTE
+from explorer.session import SPLIT_CHOICES
 
 
 class Legend(QWidget):

@@ -17,9 +17,8 @@ from PySide6.QtCore import QObject, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
-from explorer import decodability
-from explorer.gui import jobs
-from explorer.gui.workers import Worker
+from explorer import decodability, jobs
+from explorer.gui.threads.workers import Worker
 
 CELLS = 32  # scored cells per side of the view: 1,024 decodes, about half a second on two CPU cores
 BINS = 32  # colours the points are drawn in

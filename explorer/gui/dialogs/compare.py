@@ -10,13 +10,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from explorer import latent
+from explorer import jobs, latent
 from explorer.data import classes
-from explorer.gui import jobs
-from explorer.gui.decoded_view import PixelImage
-from explorer.gui.latent_map import LatentMap
-from explorer.gui.neighbours import show_hovered
-from explorer.gui.workers import Worker
+from explorer.gui.map.latent_map import LatentMap
+from explorer.gui.panels.decoded_view import PixelImage
+from explorer.gui.panels.neighbours import show_hovered
+from explorer.gui.threads.workers import Worker
 
 DEFAULTS = ("ae-2d-mlp", "vae-2d-mlp")  # the lecture's pair: left, right
 MANIFOLD_CELLS = 20

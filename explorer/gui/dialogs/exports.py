@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QFileDialog
 from explorer import export
 from explorer.errors import ExplorerError
 from explorer.files import atomic_write
-from explorer.gui.export_dialog import GridExportDialog, StripExportDialog
+from explorer.gui.dialogs.export import GridExportDialog, StripExportDialog
 
 STRIP_SCALE = 4  # exported filmstrip pixels per image pixel: 112 px frames for a slide
 STRIP_FPS = 10.0

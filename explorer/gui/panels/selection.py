@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDockWidget, QFileDialog
 
 from explorer import export, selection
 from explorer.errors import ExplorerError
-from explorer.gui.point_cloud import PALETTE
+from explorer.gui.map.point_cloud import PALETTE
 
 THUMB_SCALE = 2  # screen pixels per image pixel in the grid
 GAP = 2

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from explorer import checkpoint, decodability, export, latent, paths, trained
-from explorer.gui.session import open_session
+from explorer import checkpoint, decodability, export, interpolation, latent, trained
+from explorer.session import open_session
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ def manifold(req: ManifoldRequest, report) -> tuple[np.ndarray, tuple]:
 class PathRequest:
     model: object
     plane: latent.Plane
-    path: paths.Path  # never changed once made: an edit makes a new one
+    path: interpolation.Path  # never changed once made: an edit makes a new one
     label: int | None
 
     @property

@@ -17,12 +17,11 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                QSizePolicy, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
-from explorer import export, latent, selection
+from explorer import export, jobs, latent, selection
 from explorer.errors import ExplorerError
-from explorer.gui import jobs
-from explorer.gui.exports import STRIP_SCALE
-from explorer.gui.filmstrip import Strip
-from explorer.gui.workers import Worker
+from explorer.gui.dialogs.exports import STRIP_SCALE
+from explorer.gui.panels.filmstrip import Strip
+from explorer.gui.threads.workers import Worker
 
 TICKS = 100  # slider steps per unit of t
 DEFAULT_RANGE = 1.5

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 from explorer.config import ARCHS, KIND_NAMES, MAX_LATENT_DIM, ModelConfig, TrainConfig
 from explorer.data import DATASETS
 from explorer.errors import ExplorerError
-from explorer.gui.workers import TrainWorker
+from explorer.gui.threads.workers import TrainWorker
 from explorer.models import build_model
 from explorer.training import defaults_for
 

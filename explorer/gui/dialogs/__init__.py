@@ -1,0 +1,1 @@
+"""Windows and dialogs of their own: training, exports, the compare view."""
