@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from explorer import checkpoint, decodability, export, interpolation, latent, trained
+from explorer.errors import ExplorerError
 from explorer.session import open_session
 
 
@@ -34,6 +35,7 @@ class DecodeRequest:
     nearest: tuple[str, np.ndarray] | None  # (split name, codes) to find the nearest real image in
     draw: Draw | None = None
     source: str = ""  # what the code is, when it is not simply a place on the map ("test image #12")
+    origin: str = ""  # who asked: click, slider, path, neighbour, draw, selection, attribute, code
 
 
 @dataclass(frozen=True)
@@ -106,12 +108,33 @@ def path(req: PathRequest, report) -> PathDecoded:
 
 @dataclass(frozen=True)
 class OpenRequest:
-    source: object  # a path, or a Checkpoint already in memory
+    source: object  # a path; a Checkpoint already in memory; None: the shipped default
     data_dir: object
+    key: str | None = None  # the model's row, when known (a listed Checkpoint); a path's is its absolute path
 
 
-def open_model(req: OpenRequest, report):
-    return open_session(req.source, req.data_dir, report)
+@dataclass(frozen=True)
+class Opened:
+    key: str  # the row it goes in: one row per file, however its path was written
+    session: object  # session.Session
+
+
+def open_model(req: OpenRequest, report) -> Opened:
+    """Open a model, file-system calls included (resolving a path can hang or fail on a broken mount:
+    never on the UI thread); any failure is an ExplorerError with one line to show."""
+    source = req.source
+    if source is None:
+        source = trained.default_checkpoint()
+        if source is None:
+            raise ExplorerError(f"no checkpoint was found in {trained.trained_dir()}: train a model (Ctrl+T) "
+                                f"or open a checkpoint (Ctrl+O)")
+    key = req.key
+    if key is None:
+        try:
+            key = model_key(source)
+        except (OSError, ValueError, RuntimeError) as e:  # a NUL byte, a symlink loop, an unreadable folder
+            raise ExplorerError(f"{source}: cannot read this path ({e})") from e
+    return Opened(key, open_session(source, req.data_dir, report))
 
 
 def model_key(path) -> str:

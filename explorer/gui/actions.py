@@ -4,45 +4,45 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 
 ZOOM_STEP = 0.8
 
-SHORTCUTS = (  # (action attribute, keys, what it does): the menus, the help box and the README's table
-    ("open_action", "Ctrl+O", "Open a checkpoint"),
-    ("save_action", "Ctrl+S", "Save the current model"),
-    ("train_action", "Ctrl+T", "Train a new model"),
-    ("export_grid_action", "Ctrl+E", "Export a decoded grid"),
-    ("export_strip_action", "Ctrl+Shift+E", "Export the filmstrip (PNG or GIF)"),
-    ("export_map_action", "Ctrl+Shift+M", "Export the map as PNG"),
-    ("save_path_action", "Ctrl+P", "Save the path (JSON)"),
-    ("open_path_action", "Ctrl+Shift+P", "Open a path (JSON)"),
-    ("undo_action", "Ctrl+Z", "Undo the last edit (path or selection)"),
-    ("redo_action", "Ctrl+Shift+Z", "Redo"),
-    ("explore_action", "Esc", "Explore tool: click or drag to decode"),
-    ("line_action", "L", "Path tool: drag a straight line"),
-    ("freehand_action", "F", "Path tool: draw a freehand path"),
-    ("waypoint_action", "W", "Path tool: click waypoints, drag one to move it, right-click to delete it"),
-    ("clear_path_action", "Del", "Clear the path (waypoint tool: the waypoint under the pointer)"),
-    ("select_action", "S", "Select tool: drag a box, or a lasso (S again switches)"),
-    ("select_all_action", "Ctrl+A", "Select every point shown"),
-    ("clear_selection_action", "Ctrl+Shift+A", "Clear the selection"),
-    ("decode_mean_action", "M", "Decode the mean code of the selection"),
-    ("attribute_action", "Ctrl+Shift+T", "Show the attribute arithmetic panel"),
-    ("play_action", "Space", "Play or pause the path animation"),
-    ("manifold_action", "B", "Show the decoded manifold behind the points"),
-    ("prior_action", "N", "Show the prior N(0, I) contours"),
-    ("points_action", "D", "Show the data points"),
-    ("confidence_action", "Y", "Colour the map by decodability (the digit classifier's confidence)"),
-    ("neighbours_action", "K", "Show the k nearest images to the decoded point"),
-    ("digits_action", "G", "Show every digit at the cursor (conditional VAE)"),
-    ("compare_action", "Ctrl+Shift+C", "Compare two models side by side"),
-    ("code_dock_action", "Z", "Show the latent code sliders"),
-    ("reset_action", "Home", "Reset the view to the data"),
-    ("zoom_in_action", "+", "Zoom in"),
-    ("zoom_out_action", "-", "Zoom out"),
-    ("help_action", "F1", "Show the keyboard shortcuts"),
-    ("quit_action", "Ctrl+Q", "Quit"),
+SHORTCUTS = (  # (action name, keys, what it does): the menus, the help box and the README's table
+    ("open", "Ctrl+O", "Open a checkpoint"),
+    ("save", "Ctrl+S", "Save the current model"),
+    ("train", "Ctrl+T", "Train a new model"),
+    ("export_grid", "Ctrl+E", "Export a decoded grid"),
+    ("export_strip", "Ctrl+Shift+E", "Export the filmstrip (PNG or GIF)"),
+    ("export_map", "Ctrl+Shift+M", "Export the map as PNG"),
+    ("save_path", "Ctrl+P", "Save the path (JSON)"),
+    ("open_path", "Ctrl+Shift+P", "Open a path (JSON)"),
+    ("undo", "Ctrl+Z", "Undo the last edit (path or selection)"),
+    ("redo", "Ctrl+Shift+Z", "Redo"),
+    ("explore", "Esc", "Explore tool: click or drag to decode"),
+    ("line", "L", "Path tool: drag a straight line"),
+    ("freehand", "F", "Path tool: draw a freehand path"),
+    ("waypoint", "W", "Path tool: click waypoints, drag one to move it, right-click to delete it"),
+    ("clear_path", "Del", "Clear the path (waypoint tool: the waypoint under the pointer)"),
+    ("select", "S", "Select tool: drag a box, or a lasso (S again switches)"),
+    ("select_all", "Ctrl+A", "Select every point shown"),
+    ("clear_selection", "Ctrl+Shift+A", "Clear the selection"),
+    ("decode_mean", "M", "Decode the mean code of the selection"),
+    ("attribute", "Ctrl+Shift+T", "Show the attribute arithmetic panel"),
+    ("play", "Space", "Play or pause the path animation"),
+    ("manifold", "B", "Show the decoded manifold behind the points"),
+    ("prior", "N", "Show the prior N(0, I) contours"),
+    ("points", "D", "Show the data points"),
+    ("confidence", "Y", "Colour the map by decodability (the digit classifier's confidence)"),
+    ("neighbours", "K", "Show the k nearest images to the decoded point"),
+    ("digits", "G", "Show every digit at the cursor (conditional VAE)"),
+    ("compare", "Ctrl+Shift+C", "Compare two models side by side"),
+    ("code_dock", "Z", "Show the latent code sliders"),
+    ("reset", "Home", "Reset the view to the data"),
+    ("zoom_in", "+", "Zoom in"),
+    ("zoom_out", "-", "Zoom out"),
+    ("help", "F1", "Show the keyboard shortcuts"),
+    ("quit", "Ctrl+Q", "Quit"),
 )
 MOUSE = (
     ("Click, drag", "Decode there (Explore tool) or draw a path (path tools)"),
@@ -55,8 +55,21 @@ MOUSE = (
 KEYS = {name: keys for name, keys, _ in SHORTCUTS}
 
 
-def install(window) -> None:
-    """Create the window's actions as attributes (window.open_action, ...), its menus and toolbar."""
+class Actions:
+    """The window's actions by name (actions.open, actions.undo, ...), and the toolbar's label picker."""
+
+    def __init__(self):
+        self.by_name: dict[str, QAction] = {}
+
+    def add(self, name: str, action: QAction) -> QAction:
+        self.by_name[name] = action
+        setattr(self, name, action)
+        return action
+
+
+def install(window) -> Actions:
+    """Create the window's actions, menus and toolbar from its parts; returns the actions by name."""
+    actions = Actions()
 
     def act(name, text, slot, checkable=False, checked=False) -> QAction:
         action = QAction(text, window)
@@ -70,96 +83,106 @@ def install(window) -> None:
         else:
             action.triggered.connect(lambda checked=False: slot())
         window.addAction(action)  # shortcuts work wherever the focus is in the window
-        setattr(window, name, action)
-        return action
+        return actions.add(name, action)
 
-    exports, view_box = window.exports, window.map.view
+    a, exports, view_box, history = actions, window.exports, window.map.view, window.state.history
     file_menu = window.menuBar().addMenu("&File")
-    for item in (act("open_action", "&Open checkpoint…", window.ask_open),
-                 act("save_action", "&Save model as…", window.ask_save),
-                 act("train_action", "&Train new model…", window.show_train_dialog), None,
-                 act("open_path_action", "Open &path…", window.path_editor.ask_open),
-                 act("save_path_action", "Save pat&h as…", window.path_editor.ask_save), None,
-                 act("export_grid_action", "Export decoded &grid…", exports.ask_grid),
-                 act("export_strip_action", "Export &filmstrip…", exports.ask_strip),
-                 act("export_map_action", "Export &map image…", exports.ask_map),
-                 act("export_codes_action", "Export &embeddings…", exports.ask_codes),
-                 act("export_selection_action", "Export se&lection…", window.selecting.ask_export), None,
-                 act("quit_action", "&Quit", window.close)):
+    for item in (act("open", "&Open checkpoint…", window.ask_open),
+                 act("save", "&Save model as…", window.ask_save),
+                 act("train", "&Train new model…", window.training.show_dialog), None,
+                 act("open_path", "Open &path…", window.path_editor.ask_open),
+                 act("save_path", "Save pat&h as…", window.path_editor.ask_save), None,
+                 act("export_grid", "Export decoded &grid…", exports.ask_grid),
+                 act("export_strip", "Export &filmstrip…", exports.ask_strip),
+                 act("export_map", "Export &map image…", exports.ask_map),
+                 act("export_codes", "Export &embeddings…", exports.ask_codes),
+                 act("export_selection", "Export se&lection…", window.selecting.ask_export), None,
+                 act("quit", "&Quit", window.close)):
         file_menu.addAction(item) if item else file_menu.addSeparator()
 
     edit = window.menuBar().addMenu("&Edit")
-    edit.addAction(act("undo_action", "&Undo", window.undo_stack.undo))
-    edit.addAction(act("redo_action", "&Redo", window.undo_stack.redo))
-    window.undo_stack.changed.connect(lambda: show_undo(window))
-    show_undo(window)
+    edit.addAction(act("undo", "&Undo", history.undo))
+    edit.addAction(act("redo", "&Redo", history.redo))
+    history.changed.connect(lambda: show_undo(a, history))
+    show_undo(a, history)
 
     view = window.menuBar().addMenu("&View")
-    for layer, name, text, on in (("points", "points_action", "Data &points", True),
-                                  ("manifold", "manifold_action", "Decoded &manifold", False),
-                                  ("prior", "prior_action", "Prior N(0, I) &contours", False)):
-        view.addAction(act(name, text, lambda shown, layer=layer: window.show_layer(layer, shown), True, on))
-    view.addAction(act("confidence_action", "Deco&dability colouring", window.decodability.set_shown, True))
+    for layer, text, on in (("points", "Data &points", True), ("manifold", "Decoded &manifold", False),
+                            ("prior", "Prior N(0, I) &contours", False)):
+        view.addAction(act(layer, text, lambda shown, layer=layer: window.show_layer(layer, shown), True, on))
+    decodability = window.decodability
+    view.addAction(act("confidence", "Deco&dability colouring", decodability.set_shown, True))
+    decodability.turned_off.connect(lambda: a.confidence.setChecked(False))
+    decodability.availability.connect(lambda reason: show_availability(a.confidence, reason))
     view.addSeparator()
-    view.addAction(act("reset_action", "&Reset view", window.reset_view))
-    view.addAction(act("zoom_in_action", "Zoom &in", lambda: view_box.scaleBy((ZOOM_STEP, ZOOM_STEP))))
-    view.addAction(act("zoom_out_action", "Zoom &out", lambda: view_box.scaleBy((1 / ZOOM_STEP, 1 / ZOOM_STEP))))
-    window.zoom_in_action.setShortcuts([QKeySequence("+"), QKeySequence("="), QKeySequence.ZoomIn])
-    window.zoom_out_action.setShortcuts([QKeySequence("-"), QKeySequence.ZoomOut])
+    view.addAction(act("reset", "&Reset view", window.reset_view))
+    view.addAction(act("zoom_in", "Zoom &in", lambda: view_box.scaleBy((ZOOM_STEP, ZOOM_STEP))))
+    view.addAction(act("zoom_out", "Zoom &out", lambda: view_box.scaleBy((1 / ZOOM_STEP, 1 / ZOOM_STEP))))
+    a.zoom_in.setShortcuts([QKeySequence("+"), QKeySequence("="), QKeySequence.ZoomIn])
+    a.zoom_out.setShortcuts([QKeySequence("-"), QKeySequence.ZoomOut])
     view.addSeparator()
-    keyed = {"neighbours_action": window.neighbours.dock, "digits_action": window.digits.dock,
-             "attribute_action": window.attributes.dock, "code_dock_action": window.code_dock}
-    for dock in window.findChildren(QDockWidget):
+    keyed = {"neighbours": window.neighbours.dock, "digits": window.digits.dock,
+             "attribute": window.attributes.dock, "code_dock": window.code_dock}
+    for dock in window.docks.all():
         if dock not in keyed.values():
             view.addAction(dock.toggleViewAction())
     for name, dock in keyed.items():
         view.addAction(act(name, dock.windowTitle(), lambda dock=dock: show_or_hide(dock)))
-    window.digits_action.setEnabled(False)  # until a conditional model is open
+    a.digits.setEnabled(False)  # until a conditional model is open
+    window.digits.available.connect(a.digits.setEnabled)
 
     tools = window.menuBar().addMenu("&Tools")
     group = QActionGroup(window)
-    for name, text, tool in (("explore_action", "&Explore (decode)", "explore"),
-                             ("line_action", "Straight &line path", "line"),
-                             ("freehand_action", "&Freehand path", "freehand"),
-                             ("waypoint_action", "&Waypoint path", "waypoint")):
-        group.addAction(act(name, text, lambda on, tool=tool: on and window.set_tool(tool), True, tool == "explore"))
-        tools.addAction(getattr(window, name))
+    for name, text in (("explore", "&Explore (decode)"), ("line", "Straight &line path"),
+                       ("freehand", "&Freehand path"), ("waypoint", "&Waypoint path")):
+        group.addAction(act(name, text, lambda on, tool=name: on and window.set_tool(tool), True, name == "explore"))
+        tools.addAction(a.by_name[name])
     # S chooses the select tool, and again switches box and lasso: handled on trigger, as the group's
     # toggle would already have moved the check mark
-    group.addAction(act("select_action", "&Select (box or lasso)", lambda on: None, True))
-    window.select_action.triggered.connect(window.selecting.select_key)
-    tools.addAction(window.select_action)
-    tools.addSeparator()
+    group.addAction(act("select", "&Select (box or lasso)", lambda on: None, True))
     selecting = window.selecting
-    for item in (act("select_all_action", "Select &all shown", selecting.select_all),
-                 act("clear_selection_action", "Clear selectio&n", selecting.clear),
-                 act("decode_mean_action", "Decode the selection's &mean", selecting.decode_mean)):
+    a.select.triggered.connect(selecting.select_key)
+    tools.addAction(a.select)
+    tools.addSeparator()
+    for item in (act("select_all", "Select &all shown", selecting.select_all),
+                 act("clear_selection", "Clear selectio&n", selecting.clear),
+                 act("decode_mean", "Decode the selection's &mean", selecting.decode_mean)):
         tools.addAction(item)
+    for name in ("clear_selection", "decode_mean", "export_selection"):
+        selecting.actions_enabled.connect(a.by_name[name].setEnabled)
+    selecting.refresh()  # now that its actions listen
     tools.addSeparator()
-    tools.addAction(act("clear_path_action", "&Clear path", window.path_editor.delete))
-    tools.addAction(act("play_action", "&Play / pause path", window.filmstrip.play.toggle))
+    tools.addAction(act("clear_path", "&Clear path", window.path_editor.delete))
+    tools.addAction(act("play", "&Play / pause path", window.filmstrip.play.toggle))
     tools.addSeparator()
-    tools.addAction(act("compare_action", "&Compare models…", window.show_compare))
+    tools.addAction(act("compare", "&Compare models…", window.show_compare))
 
-    window.menuBar().addMenu("&Help").addAction(act("help_action", "&Keyboard shortcuts",
-                                                    lambda: show_shortcuts(window)))
+    window.menuBar().addMenu("&Help").addAction(act("help", "&Keyboard shortcuts", lambda: show_shortcuts(window)))
 
     toolbar = window.addToolBar("Main")
     toolbar.setObjectName("main toolbar")
     toolbar.setMovable(False)
-    for item in (("open_action", "Open"), ("train_action", "Train"), None, ("explore_action", "Explore"),
-                 ("line_action", "Line"), ("freehand_action", "Freehand"), ("waypoint_action", "Waypoints"),
-                 ("select_action", "Select"), None, ("points_action", "Points"), ("manifold_action", "Manifold"),
-                 ("prior_action", "Prior"), ("confidence_action", "Decodability"), ("reset_action", "Reset view"),
-                 None):
+    for item in (("open", "Open"), ("train", "Train"), None, ("explore", "Explore"), ("line", "Line"),
+                 ("freehand", "Freehand"), ("waypoint", "Waypoints"), ("select", "Select"), None,
+                 ("points", "Points"), ("manifold", "Manifold"), ("prior", "Prior"), ("confidence", "Decodability"),
+                 ("reset", "Reset view"), None):
         if item is None:
             toolbar.addSeparator()
             continue
-        action, short = getattr(window, item[0]), item[1]
-        action.setIconText(short)  # the toolbar's label; menus keep the full text
+        action = a.by_name[item[0]]
+        action.setIconText(item[1])  # the toolbar's label; menus keep the full text
         toolbar.addAction(action)
-    window.label_text = toolbar.addWidget(QLabel(" Decode as "))
-    window.label_widget = toolbar.addWidget(window.label_combo)
+    a.label_text = toolbar.addWidget(QLabel(" Decode as "))
+    a.label_picker = toolbar.addWidget(window.label_combo)
+    return actions
+
+
+def show_availability(action: QAction, reason: str | None) -> None:
+    """Enable an action, or disable it and say why in its tooltip."""
+    text = "Colour the map by how recognisable its decodes are (Y)"
+    action.setEnabled(reason is None)
+    action.setToolTip(text if reason is None else f"{text}; unavailable: {reason}")
+    action.setStatusTip(action.toolTip())
 
 
 def show_or_hide(dock) -> None:
@@ -171,10 +194,10 @@ def show_or_hide(dock) -> None:
         dock.raise_()
 
 
-def show_undo(window) -> None:
+def show_undo(actions: Actions, history) -> None:
     """Name what Undo and Redo would do, and disable them when there is nothing."""
-    for action, verb, text in ((window.undo_action, "Undo", window.undo_stack.undo_text()),
-                               (window.redo_action, "Redo", window.undo_stack.redo_text())):
+    for action, verb, text in ((actions.undo, "Undo", history.undo_text()),
+                               (actions.redo, "Redo", history.redo_text())):
         action.setEnabled(text is not None)
         action.setText(f"&{verb} {text.lower()}" if text else f"&{verb}")
 

@@ -54,7 +54,7 @@ def watch():
     if window is None:
         return QTimer.singleShot(1, watch)
     print("shown", flush=True)
-    window.session_changed.connect(lambda s: (print("ready", flush=True), QTimer.singleShot(0, window.close)))
+    window.state.session_changed.connect(lambda s: (print("ready", flush=True), QTimer.singleShot(0, window.close)))
 QTimer.singleShot(0, watch)
 app.run(None, DATA_DIR)
 """
@@ -89,11 +89,11 @@ def window_timings(app, data_dir, moves: int, epochs: int) -> dict[str, float]:
     window.resize(1280, 820)
     window.show()
     window.start(None)
-    wait_for(app, lambda: window.session is not None)
+    wait_for(app, lambda: window.state.session is not None)
     results = {}
     if moves:
         viewport, shown = window.map.viewport(), []
-        window.decoded.connect(lambda result: shown.append(time.perf_counter()))
+        window.state.decoded.connect(lambda result: shown.append(time.perf_counter()))
         centre = viewport.rect().center()
         QTest.mousePress(viewport, Qt.LeftButton, Qt.NoModifier, centre)
         latency = []
@@ -110,8 +110,8 @@ def window_timings(app, data_dir, moves: int, epochs: int) -> dict[str, float]:
         results["move to image p99 (ms)"] = float(np.percentile(latency[5:], 99))
     if epochs:
         dialog = window.train_dialog
-        window.train_action.trigger()
-        wait_for(app, lambda: not window._job_callbacks)  # as while a user fills in the form
+        window.actions.train.trigger()
+        wait_for(app, lambda: not window.tasks.pending())  # as while a user fills in the form
         dialog.epochs.setValue(epochs)
         dialog.device.setCurrentText("cpu")
         clock, gaps, timer = QElapsedTimer(), [], QTimer()
@@ -233,7 +233,7 @@ def main(argv=None) -> int:
     plot.set_shown_labels(np.zeros(10, dtype=bool))
     results["pan frame, points hidden (ms)"] = timed(pan_frame, args.repeat * 3)
     plot.set_shown_labels(np.ones(10, dtype=bool))
-    results["hover hit-test (ms)"] = timed(lambda: plot.cloud.point_at(QPointF(0.3, 0.2), plot._pixel()), args.repeat)
+    results["hover hit-test (ms)"] = timed(lambda: plot.cloud.point_at(QPointF(0.3, 0.2), plot.pixel_size()), args.repeat)
 
     model = build_model(ModelConfig(kind="vae"), seed=0).eval()
     worker = Worker(decode, True, "bench decode")

@@ -40,7 +40,7 @@ if scenario == "training":
         steps = []
         w.train_dialog.worker.step.connect(steps.append)
         when(lambda: steps, w.close)
-    when(lambda: window().session is not None, start)
+    when(lambda: window().state.session is not None, start)
 elif scenario == "decoding":
     busy = threading.Event()
     fast = jobs.decode
@@ -53,12 +53,11 @@ elif scenario == "decoding":
 
     def start():
         w = window()
-        w.decoder._fn = slow_decode
-        w.decode_at(0.0, 0.0)
+        w.state.set_cursor((0.0, 0.0))  # jobs.decode is slow_decode by the time the window exists
         when(busy.is_set, w.close)
-    when(lambda: window().session is not None, start)
+    when(lambda: window().state.session is not None, start)
 elif scenario == "loading":
-    when(lambda: not window().loader.idle(), lambda: window().close())
+    when(lambda: not window().models.loader.idle(), lambda: window().close())
 else:
     raise SystemExit(f"unknown scenario {scenario}")
 

@@ -86,7 +86,7 @@ def open_window(qtbot, gui_models, small_root, monkeypatch):
         window.show()
         qtbot.waitExposed(window)
         if wait:
-            with qtbot.waitSignals([window.session_changed, window.models_listed], timeout=20_000):
+            with qtbot.waitSignals([window.state.session_changed, window.models.listed], timeout=20_000):
                 window.start(None if checkpoint is None else str(checkpoint))
         else:
             window.start(None if checkpoint is None else str(checkpoint))

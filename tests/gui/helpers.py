@@ -22,14 +22,14 @@ def map_point(window, pixel: QPoint) -> tuple[float, float]:
 
 def expected_decode(window, u: float, v: float) -> np.ndarray:
     """What the model itself decodes at map point (u, v)."""
-    s = window.session
-    return latent.decode(s.model, window.plane.to_latent([u, v]), window.label())[0]
+    s = window.state.session
+    return latent.decode(s.model, window.state.plane.to_latent([u, v]), window.state.label)[0]
 
 
 def decodes_of(window):
     """A list that collects every decode the window shows."""
     seen = []
-    window.decoded.connect(seen.append)
+    window.state.decoded.connect(seen.append)
     return seen
 
 

@@ -32,9 +32,9 @@ def test_a_bad_checkpoint_on_the_command_line_opens_the_window_with_a_message_an
     bad.write_bytes(b"not a checkpoint")
     window = open_window(bad, wait=False)
     messages = []
-    window.message_shown.connect(lambda title, text: messages.append(text))
-    qtbot.waitUntil(lambda: window.session is not None, timeout=20_000)
-    assert str(bad) in messages[0] and window.session.name == "vae-2d-mlp"
+    window.feedback.message_shown.connect(lambda title, text: messages.append(text))
+    qtbot.waitUntil(lambda: window.state.session is not None, timeout=20_000)
+    assert str(bad) in messages[0] and window.state.session.name == "vae-2d-mlp"
 
 
 def test_without_a_display_the_command_says_so_instead_of_aborting():

@@ -28,7 +28,7 @@ def walking(open_window, qtbot):
 
 def click_start(window, qtbot, fx=0.6, fy=0.4) -> np.ndarray:
     """Click the map in the Explore tool; returns the code decoded there (the walk's t = 0)."""
-    with qtbot.waitSignal(window.decoded, timeout=5000) as blocker:
+    with qtbot.waitSignal(window.state.decoded, timeout=5000) as blocker:
         qtbot.mouseClick(window.map.viewport(), Qt.LeftButton, pos=pixel_of(window, *at(window, fx, fy)))
     return blocker.args[0].request.z[0]
 
@@ -39,7 +39,7 @@ def wait_strip_from(window, qtbot, start):
 
 
 def group_codes(window, digit):
-    return window.points.codes[window.points.labels == digit]
+    return window.state.points.codes[window.state.points.labels == digit]
 
 
 def test_the_strip_walks_the_clicked_point_along_the_difference_of_the_digits_means(walking, qtbot):
@@ -50,15 +50,15 @@ def test_the_strip_walks_the_clicked_point_along_the_difference_of_the_digits_me
     assert np.allclose(a.direction, direction)
     amounts = np.linspace(-1.5, 1.5, 9)
     assert np.allclose(a.strip_walk[2], amounts)
-    expected = latent.decode(window.session.model, latent.walk(start, direction, amounts))
+    expected = latent.decode(window.state.session.model, latent.walk(start, direction, amounts))
     assert np.array_equal(a.frames, expected) and np.array_equal(a.panel.strip.frames, expected)
     # the walk is drawn on the map where its codes project
-    assert np.allclose(np.column_stack(a.dots.getData()), window.plane.project(latent.walk(start, direction, amounts)),
+    assert np.allclose(np.column_stack(a.dots.getData()), window.state.plane.project(latent.walk(start, direction, amounts)),
                        atol=1e-5)
 
     a.panel.frames.setValue(5)
     qtbot.waitUntil(lambda: len(a.strip_walk[2]) == 5, timeout=5000)
-    assert np.array_equal(a.frames, latent.decode(window.session.model, latent.walk(
+    assert np.array_equal(a.frames, latent.decode(window.state.session.model, latent.walk(
         start, direction, np.linspace(-1.5, 1.5, 5))))
 
 
@@ -67,19 +67,19 @@ def test_the_slider_decodes_the_start_plus_t_times_the_direction(walking, qtbot)
     start = click_start(window, qtbot)
     wait_strip_from(window, qtbot, start)
     for ticks in (75, -50, 150):
-        with qtbot.waitSignal(window.decoded, timeout=5000) as blocker:
+        with qtbot.waitSignal(window.state.decoded, timeout=5000) as blocker:
             a.panel.slider.setValue(ticks)
         t = ticks / 100
         z = blocker.args[0].request.z
         assert np.allclose(z[0], start + t * a.direction, atol=1e-6)  # always from the same start
-        assert np.array_equal(window.decoded_view.decoded.image, latent.decode(window.session.model, z)[0])
+        assert np.array_equal(window.decoded_view.decoded.image, latent.decode(window.state.session.model, z)[0])
         cursor = [coord[0] for coord in window.map.cursor.getData()]
-        assert np.allclose(cursor, window.plane.project(z)[0], atol=1e-5)
+        assert np.allclose(cursor, window.state.plane.project(z)[0], atol=1e-5)
         assert f"start {t:+.2f} × (digit 7" in window.decoded_view.where.text()
     assert a.panel.strip.current == 8  # t = 1.5 is the strip's last frame, marked
     # a frame of the strip is a place on the slider
     strip = a.panel.strip
-    with qtbot.waitSignal(window.decoded, timeout=5000) as blocker:
+    with qtbot.waitSignal(window.state.decoded, timeout=5000) as blocker:
         qtbot.mouseClick(strip, Qt.LeftButton, pos=QPoint(strip._cell // 2, strip.height() // 2))
     assert a.panel.amount() == -1.5 and np.allclose(blocker.args[0].request.z[0], start - 1.5 * a.direction, atol=1e-6)
     # clicking the map picks a new point: the slider goes back to 0 there
@@ -100,10 +100,10 @@ def test_groups_kept_from_selections_give_the_direction(walking, qtbot):
     assert group_a.any() and group_b.any()
     assert "group A (" in a.panel.source.itemText(a.panel.source.findData("group:A"))
     a.panel.choose("group:A", "group:B")
-    codes = window.points.codes
+    codes = window.state.points.codes
     assert np.allclose(a.direction, codes[group_b].mean(axis=0) - codes[group_a].mean(axis=0), atol=1e-6)
     # nothing decoded yet: t = 0 is the mean of From, so t = 1 lands on the mean of To
-    with qtbot.waitSignal(window.decoded, timeout=5000) as blocker:
+    with qtbot.waitSignal(window.state.decoded, timeout=5000) as blocker:
         a.panel.slider.setValue(100)
     assert np.allclose(blocker.args[0].request.z[0], codes[group_b].mean(axis=0), atol=1e-5)
     # the current selection is a group too, and follows it
@@ -128,7 +128,7 @@ def test_the_strip_exports_as_a_png(walking, qtbot, tmp_path):
 def test_a_conditional_model_draws_the_strip_as_the_digit_picked(open_window, qtbot, gui_models):
     window = open_window(gui_models / "cvae-2d-mlp.safetensors")
     a = window.attributes
-    window.attribute_action.trigger()
+    window.actions.attribute.trigger()
     a.panel.choose("digit:1", "digit:7")
     start = click_start(window, qtbot)
     wait_strip_from(window, qtbot, start)
@@ -136,4 +136,4 @@ def test_a_conditional_model_draws_the_strip_as_the_digit_picked(open_window, qt
     window.label_combo.setCurrentIndex(7)
     qtbot.waitUntil(lambda: a.strip_walk[3] == 7, timeout=5000)
     codes = latent.walk(*a.strip_walk[:3])
-    assert np.array_equal(a.frames, latent.decode(window.session.model, codes, 7))
+    assert np.array_equal(a.frames, latent.decode(window.state.session.model, codes, 7))

@@ -20,33 +20,33 @@ def test_sliders_edit_the_code_at_the_cursor_and_decode_it(open_window, qtbot, g
     window = open_window(gui_models / "vae-3d-mlp.safetensors")
     panel = window.code_panel
     assert len(panel.sliders) == 3 and not panel.rows.isEnabled()  # no code picked yet
-    low, high = window.session.stats.ranges(prior=True)
+    low, high = window.state.session.stats.ranges(prior=True)
     assert np.allclose(panel.low, low) and np.allclose(panel.high, high)
 
     u, v = at(window, 0.6, 0.4)
-    with qtbot.waitSignal(window.decoded, timeout=5000):
+    with qtbot.waitSignal(window.state.decoded, timeout=5000):
         qtbot.mouseClick(window.map.viewport(), Qt.LeftButton, pos=pixel_of(window, *at(window, 0.6, 0.4)))
-    picked = window.plane.to_latent(window.cursor)[0]
+    picked = window.state.plane.to_latent(window.state.cursor.uv)[0]
     assert np.allclose(panel.code, picked) and panel.rows.isEnabled()  # the sliders show the clicked code
     assert "on the map plane" in panel.note.text()
 
     slider = panel.sliders[2]
     slider.setFocus()
-    with qtbot.waitSignal(window.decoded, timeout=5000) as blocker:
+    with qtbot.waitSignal(window.state.decoded, timeout=5000) as blocker:
         qtbot.keyClick(slider, Qt.Key_PageUp)  # one page step along z3
     edited = picked.astype(np.float64).copy()
     edited[2] = low[2] + (high[2] - low[2]) * slider.value() / slider.maximum()
     result = blocker.args[0]
     assert np.allclose(result.request.z[0], edited, atol=1e-6) and not np.allclose(edited, picked)
-    assert np.array_equal(result.image, latent.decode(window.session.model, result.request.z)[0])
+    assert np.array_equal(result.image, latent.decode(window.state.session.model, result.request.z)[0])
     assert np.array_equal(window.decoded_view.decoded.image, result.image)
-    uv = window.plane.project(result.request.z)[0]
+    uv = window.state.plane.project(result.request.z)[0]
     assert np.allclose(cursor_at(window), uv, atol=1e-6)  # the cursor shows the code's projection
-    gap = float(window.plane.distance(result.request.z)[0])
+    gap = float(window.state.plane.distance(result.request.z)[0])
     assert gap > 0.01 and f"distance from the map plane: {gap:.2f}" in panel.note.text()
     assert f"distance from the map plane: {gap:.2f}" in window.coords.text()
 
-    with qtbot.waitSignal(window.decoded, timeout=5000) as blocker:
+    with qtbot.waitSignal(window.state.decoded, timeout=5000) as blocker:
         panel.reset.click()  # back to the code picked on the map
     assert np.allclose(blocker.args[0].request.z[0], picked) and np.allclose(panel.code, picked)
 
@@ -56,29 +56,29 @@ def test_a_vae_can_decode_draws_from_the_encoder_for_the_real_point_hovered(open
     panel = window.code_panel
     assert panel.sample.isVisibleTo(window) and not panel.sampling()
     k = 21
-    pixel = pixel_of(window, *window.plane.project(window.points.codes[k : k + 1])[0])
-    requests = window._latest.get("decode")
+    pixel = pixel_of(window, *window.state.plane.project(window.state.points.codes[k : k + 1])[0])
+    requests = window.decoding.worker.runs + window.decoding.worker.pending()
     qtbot.mouseMove(window.map.viewport(), pixel)
     qtbot.waitUntil(lambda: window.map.inset.isVisible(), timeout=5000)
-    assert window._latest.get("decode") == requests  # off: hovering shows the image, decodes nothing
+    assert window.decoding.worker.runs + window.decoding.worker.pending() == requests  # off: hovering shows the image, decodes nothing
     qtbot.mouseMove(window.map.viewport(), pixel + QPoint(40, 40))
 
     panel.sample.setChecked(True)
-    with qtbot.waitSignal(window.decoded, timeout=5000) as blocker:
+    with qtbot.waitSignal(window.state.decoded, timeout=5000) as blocker:
         qtbot.mouseMove(window.map.viewport(), pixel)
     result = blocker.args[0]
     hovered = window.map.hovered_point
-    split, i = window.points.source(hovered)
+    split, i = window.state.points.source(hovered)
     draw = result.request.draw
     assert draw is not None and np.array_equal(draw.image, split.images[i].numpy())
-    z = latent.sample_posterior(window.session.model, split.images[i : i + 1], torch.tensor([draw.label]), draw.seed)
-    assert np.array_equal(result.z, z) and not np.allclose(z, window.points.codes[hovered])  # a draw, not the mean
-    assert np.array_equal(window.decoded_view.decoded.image, latent.decode(window.session.model, z)[0])
-    assert np.allclose(cursor_at(window), window.plane.project(z)[0], atol=1e-6)
+    z = latent.sample_posterior(window.state.session.model, split.images[i : i + 1], torch.tensor([draw.label]), draw.seed)
+    assert np.array_equal(result.z, z) and not np.allclose(z, window.state.points.codes[hovered])  # a draw, not the mean
+    assert np.array_equal(window.decoded_view.decoded.image, latent.decode(window.state.session.model, z)[0])
+    assert np.allclose(cursor_at(window), window.state.plane.project(z)[0], atol=1e-6)
     assert np.allclose(panel.code, z[0])
     assert f"a draw from q(z|x) for test image #{i}" in window.decoded_view.where.text().lower()
 
-    with qtbot.waitSignal(window.decoded, timeout=5000) as blocker:  # a click draws again, with a new seed
+    with qtbot.waitSignal(window.state.decoded, timeout=5000) as blocker:  # a click draws again, with a new seed
         qtbot.mouseClick(window.map.viewport(), Qt.LeftButton, pos=pixel)
     assert blocker.args[0].request.draw.seed != draw.seed and not np.array_equal(blocker.args[0].z, z)
 

@@ -34,14 +34,14 @@ def test_a_click_in_either_map_decodes_the_same_point_with_both_models(open_wind
     compare = open_compare(window, qtbot)
     left, right = compare.left, compare.right
     assert (left.session.name, right.session.name) == ("ae-2d-mlp", "vae-2d-mlp")  # the lecture's pair
-    assert left.key in window.sessions  # opened here, opened for the main window too
+    assert left.key in window.models.sessions  # opened here, opened for the main window too
 
     (xmin, xmax), (ymin, ymax) = left.map.view.viewRange()
     u, v = xmin + 0.3 * (xmax - xmin), ymin + 0.6 * (ymax - ymin)
     with qtbot.waitSignal(compare.decoded, timeout=10_000):
         qtbot.mouseClick(left.map.viewport(), Qt.LeftButton, pos=map_pixel(left, u, v))
     cu, cv = compare.cursor
-    assert abs(cu - u) < 2 * left.map._pixel()[0] and abs(cv - v) < 2 * left.map._pixel()[1]
+    assert abs(cu - u) < 2 * left.map.pixel_size()[0] and abs(cv - v) < 2 * left.map.pixel_size()[1]
     for side in (left, right):
         assert np.array_equal(side.image, latent.decode(side.session.model, side.plane.to_latent([cu, cv]))[0])
         assert np.allclose(side.map.cursor.getData()[0][0], cu) and np.allclose(side.map.cursor.getData()[1][0], cv)

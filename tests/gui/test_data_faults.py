@@ -14,13 +14,13 @@ import pytest
 def messages_of():
     def collect(window):
         seen = []
-        window.message_shown.connect(lambda title, text: seen.append((title, text)))
+        window.feedback.message_shown.connect(lambda title, text: seen.append((title, text)))
         return seen
     return collect
 
 
 def wait_opened(qtbot, window, seen):
-    qtbot.waitUntil(lambda: window.session is not None and seen and window.map.background.image is not None,
+    qtbot.waitUntil(lambda: window.state.session is not None and seen and window.map.background.image is not None,
                     timeout=20_000)
 
 
@@ -32,7 +32,7 @@ def test_missing_data_without_downloads_names_the_files_and_the_fix(open_window,
     assert title == "Data not available"
     assert "t10k-images-idx3-ubyte" in text and "--data-dir" in text and "EXPLORER_NO_DOWNLOAD" in text
     assert "Traceback" not in text
-    assert len(window.map.cloud) == 0 and window.manifold_action.isChecked()
+    assert len(window.map.cloud) == 0 and window.actions.manifold.isChecked()
     assert window.map.background.image.shape == (20 * 28, 20 * 28)
     assert "No images could be read" in window.map_panel.note.text()
 

@@ -24,13 +24,13 @@ def turn_on(window, qtbot):
 
 def test_background_cells_show_the_confidence_in_their_decode(open_window, qtbot):
     window = open_window(SHIPPED_VAE)
-    window.points_action.setChecked(False)  # nothing over the background
+    window.actions.points.setChecked(False)  # nothing over the background
     deco = turn_on(window, qtbot)
-    assert deco.on and window.confidence_action.isChecked()
+    assert deco.on and window.actions.confidence.isChecked()
 
     # each cell: the classifier's confidence in the model's own decode of the cell's centre
     centres = decodability.cell_centres(CELLS, deco.bounds)
-    expected = metrics.confidence(deco.classifier, latent.decode(window.session.model, window.plane.to_latent(centres)))
+    expected = metrics.confidence(deco.classifier, latent.decode(window.state.session.model, window.state.plane.to_latent(centres)))
     assert np.allclose(deco.values.ravel(), expected, atol=1e-5)
     assert expected.max() - expected.min() > 0.3  # the region holds clear and vague decodes
     assert np.allclose(deco.bounds, window.map.covering_square())
@@ -56,8 +56,8 @@ def test_background_cells_show_the_confidence_in_their_decode(open_window, qtbot
 def test_points_show_the_confidence_in_their_reconstruction(open_window, qtbot):
     window = open_window()
     deco = turn_on(window, qtbot)
-    split = window.points.splits[0]
-    expected = decodability.reconstruction_confidence(window.session.model, deco.classifier, split.images,
+    split = window.state.points.splits[0]
+    expected = decodability.reconstruction_confidence(window.state.session.model, deco.classifier, split.images,
                                                       split.labels)
     assert np.allclose(deco.point_scores, expected, atol=1e-6)
     cloud = window.map.cloud
@@ -68,7 +68,7 @@ def test_points_show_the_confidence_in_their_reconstruction(open_window, qtbot):
     # both splits: the train images are scored too, once, and the test scores are kept
     with qtbot.waitSignal(deco.scored, timeout=60_000):
         window.map_panel.split.setCurrentText("both")
-    assert len(cloud.colours) == len(window.points) == 256 + 512
+    assert len(cloud.colours) == len(window.state.points) == 256 + 512
     assert np.array_equal(cloud.colours[:256], bins(expected))
 
     qtbot.keyClick(window, Qt.Key_Y)  # back to the labels
@@ -78,7 +78,7 @@ def test_points_show_the_confidence_in_their_reconstruction(open_window, qtbot):
 def test_the_colouring_is_unavailable_without_the_classifier(open_window, qtbot, monkeypatch):
     monkeypatch.setattr(decodability.trained, "classifier_path", lambda: None)
     window = open_window()
-    action = window.confidence_action
+    action = window.actions.confidence
     assert not action.isEnabled()
     assert "classifier" in action.toolTip() and "not in" in action.toolTip()
     window.decodability.set_shown(True)  # however it is asked for
@@ -96,7 +96,7 @@ def test_closing_the_window_cancels_the_scoring_under_way(open_window, qtbot, mo
     window = open_window()
     deco = window.decodability
     with qtbot.waitSignal(deco.score_worker.progress, timeout=30_000):
-        window.confidence_action.setChecked(True)
+        window.actions.confidence.setChecked(True)
     running = deco._scoring
     window.close()
     assert running.cancel.is_set() and not deco.score_worker.isRunning()

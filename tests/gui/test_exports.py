@@ -11,7 +11,7 @@ from .helpers import at
 
 
 def wait_written(qtbot, window, action):
-    with qtbot.waitSignal(window.exported, timeout=10_000) as blocker:
+    with qtbot.waitSignal(window.tasks.wrote, timeout=10_000) as blocker:
         action()
     return blocker.args[0]
 
@@ -30,8 +30,8 @@ def test_grid_export_is_the_same_image_as_the_cli_writes(open_window, qtbot, gui
 def test_filmstrip_exports_as_a_png_strip_and_a_gif(open_window, qtbot, tmp_path):
     window = open_window()
     window.filmstrip.steps.setValue(6)
-    with qtbot.waitSignal(window.path_decoded, timeout=5000):
-        window.set_path(np.array([at(window, 0.2, 0.2), at(window, 0.8, 0.8)]))
+    with qtbot.waitSignal(window.state.path_decoded, timeout=5000):
+        window.path_editor.set_waypoints(np.array([at(window, 0.2, 0.2), at(window, 0.8, 0.8)]))
     png = wait_written(qtbot, window, lambda: window.exports.strip(str(tmp_path / "p.png"), scale=4))
     assert Image.open(png).size == (6 * 28 * 4, 28 * 4)
     gif = Image.open(wait_written(qtbot, window, lambda: window.exports.strip(str(tmp_path / "p.gif"), scale=2)))
@@ -51,8 +51,8 @@ def test_embeddings_export_as_csv_and_npz(open_window, qtbot, tmp_path):
     lines = open(csv).read().splitlines()
     assert lines[0] == "split,label,u,v,z1,z2" and len(lines) == 1 + 256
     first = lines[1].split(",")
-    assert first[0] == "test" and int(first[1]) == int(window.points.labels[0])
-    assert np.allclose([float(x) for x in first[4:]], window.points.codes[0], atol=1e-5)
+    assert first[0] == "test" and int(first[1]) == int(window.state.points.labels[0])
+    assert np.allclose([float(x) for x in first[4:]], window.state.points.codes[0], atol=1e-5)
     npz = wait_written(qtbot, window, lambda: window.exports.codes(str(tmp_path / "e.npz")))
     with np.load(npz) as f:
         assert f["z"].shape == (256, 2) and f["uv"].shape == (256, 2) and f["labels"].shape == (256,)
@@ -61,9 +61,9 @@ def test_embeddings_export_as_csv_and_npz(open_window, qtbot, tmp_path):
 def test_a_failed_export_shows_why_and_writes_nothing(open_window, qtbot, tmp_path):
     window = open_window()
     target = tmp_path / "missing-folder" / "g.png"
-    with qtbot.waitSignal(window.message_shown, timeout=10_000) as blocker:
+    with qtbot.waitSignal(window.feedback.message_shown, timeout=10_000) as blocker:
         window.exports.grid(str(target), 4, window.map.visible_bounds())
     assert "does not exist" in blocker.args[1] and not target.exists()
-    with qtbot.waitSignal(window.message_shown, timeout=10_000) as blocker:
+    with qtbot.waitSignal(window.feedback.message_shown, timeout=10_000) as blocker:
         window.exports.codes(str(tmp_path / "e.txt"))
     assert ".csv or .npz" in blocker.args[1]

@@ -21,18 +21,18 @@ def click_and_wait(window, qtbot, fx, fy):
 def test_thumbnails_are_the_k_nearest_images_by_brute_force(open_window, qtbot):
     window = open_window()
     neighbours = click_and_wait(window, qtbot, 0.6, 0.4)
-    z = window.shown_decode.request.z[0]
-    codes = window.points.codes
+    z = window.state.shown_decode.request.z[0]
+    codes = window.state.points.codes
     assert list(neighbours.indices) == list(brute_force(codes, z, 8))
     assert np.allclose(neighbours.distances, np.linalg.norm(codes[neighbours.indices] - z, axis=1), atol=1e-5)
     grid = neighbours.panel.grid
     for k, i in enumerate(neighbours.indices):
-        split, j = window.points.source(int(i))
+        split, j = window.state.points.source(int(i))
         assert np.array_equal(grid.images[k], split.images[j].numpy())
         assert grid.captions[k] == f"{int(split.labels[j])} · {neighbours.distances[k]:.2f}"
     # ringed on the map, where each neighbour is
     xs, ys = neighbours.rings.getData()
-    assert np.allclose(np.c_[xs, ys], window.plane.project(codes[neighbours.indices]), atol=1e-5)
+    assert np.allclose(np.c_[xs, ys], window.state.plane.project(codes[neighbours.indices]), atol=1e-5)
 
     with qtbot.waitSignal(neighbours.shown, timeout=10_000):
         neighbours.panel.k.setValue(3)
@@ -42,8 +42,8 @@ def test_thumbnails_are_the_k_nearest_images_by_brute_force(open_window, qtbot):
 def test_neighbours_are_found_with_full_codes_above_two_dimensions(open_window, qtbot, gui_models):
     window = open_window(gui_models / "vae-3d-mlp.safetensors")
     neighbours = click_and_wait(window, qtbot, 0.3, 0.7)
-    z = window.shown_decode.request.z[0]
-    assert list(neighbours.indices) == list(brute_force(window.points.codes, z, 8))
+    z = window.state.shown_decode.request.z[0]
+    assert list(neighbours.indices) == list(brute_force(window.state.points.codes, z, 8))
     assert "3-d latent space" in neighbours.panel.caption.text()
 
 
@@ -51,17 +51,17 @@ def test_clicking_a_neighbour_decodes_its_code(open_window, qtbot):
     window = open_window()
     neighbours = click_and_wait(window, qtbot, 0.4, 0.5)
     target = int(neighbours.indices[5])
-    rect = neighbours.panel.grid._rect(5)
-    with qtbot.waitSignal(window.decoded, timeout=10_000) as blocker:
+    rect = neighbours.panel.grid.rect_of(5)
+    with qtbot.waitSignal(window.state.decoded, timeout=10_000) as blocker:
         qtbot.mouseClick(neighbours.panel.grid, Qt.LeftButton, pos=rect.center())
-    assert np.array_equal(blocker.args[0].request.z[0], window.points.codes[target])
+    assert np.array_equal(blocker.args[0].request.z[0], window.state.points.codes[target])
 
 
 def test_hovering_overlapping_points_shows_several(open_window, qtbot):
     window = open_window()
     window.map.view.scaleBy((3, 3))  # zoom out: the points crowd together
     qtbot.waitUntil(lambda: not window.map._settle.isActive(), timeout=5000)
-    uv = window.plane.project(window.points.codes)
+    uv = window.state.plane.project(window.state.points.codes)
     pixels = np.array([[p.x(), p.y()] for p in (pixel_of(window, u, v) for u, v in uv)])
     crowd = (np.linalg.norm(pixels[:, None] - pixels[None], axis=2) <= 3).sum(axis=1)
     k = int(np.argmax(crowd))
@@ -73,7 +73,7 @@ def test_hovering_overlapping_points_shows_several(open_window, qtbot):
     shown = window.map.inset.shown
     assert len(shown) == min(len(group), 6)
     for image, i in zip(shown, group):
-        split, j = window.points.source(int(i))
+        split, j = window.state.points.source(int(i))
         assert np.array_equal(image, split.images[j].numpy())
     assert window.map.inset.text.text().startswith(f"{min(len(group), 6)}")
-    assert window.map.inset.group.captions == [str(int(window.points.labels[i])) for i in group[:6]]
+    assert window.map.inset.group.captions == [str(int(window.state.points.labels[i])) for i in group[:6]]

@@ -20,15 +20,15 @@ def strip_of(window, waypoints, **settings) -> np.ndarray:
     f = window.filmstrip
     path = interpolation.Path(waypoints=[tuple(p) for p in waypoints], steps=settings.get("steps", f.steps.value()),
                       smooth=settings.get("smooth", f.smooth.isChecked()), spherical=f.spherical())
-    return latent.decode(window.session.model, path.codes(window.plane), window.label())
+    return latent.decode(window.state.session.model, path.codes(window.state.plane), window.state.label)
 
 
 def shows(window, waypoints) -> bool:
     """The window's path goes through these map points and its strip has been decoded along them."""
     def same(a):
         return np.shape(a) == np.shape(waypoints) and np.allclose(a, waypoints, atol=1e-9)
-    r = window.path_result
-    return window.path is not None and same(window.path.waypoints) and r is not None and same(r.request.waypoints)
+    r = window.state.path_result
+    return window.state.path is not None and same(window.state.path.waypoints) and r is not None and same(r.request.waypoints)
 
 
 def key(qtbot, window, k, modifiers=Qt.NoModifier):
@@ -51,7 +51,7 @@ def click_waypoints(qtbot, window, fractions):
 def test_waypoint_tool_adds_moves_and_deletes_waypoints_and_the_strip_follows(open_window, qtbot):
     window = active(qtbot, open_window())
     key(qtbot, window, Qt.Key_W)
-    assert window.map.tool == "waypoint" and window.waypoint_action.isChecked()
+    assert window.map.tool == "waypoint" and window.actions.waypoint.isChecked()
     viewport = window.map.viewport()
     pixels, points = click_waypoints(qtbot, window, [(0.2, 0.2), (0.5, 0.8), (0.8, 0.3)])
     qtbot.waitUntil(lambda: shows(window, points), timeout=5000)
@@ -59,25 +59,25 @@ def test_waypoint_tool_adds_moves_and_deletes_waypoints_and_the_strip_follows(op
     assert window.map.path_handles.isVisible() and len(window.map.path_handles.data) == 3
 
     # a click on the line between the first two waypoints bends it there (even on one of its dots)
-    on_dot = pixel_of(window, *window.path_result.positions[1])
+    on_dot = pixel_of(window, *window.state.path_result.positions[1])
     qtbot.mouseClick(viewport, Qt.LeftButton, pos=on_dot)
     points.insert(1, map_point(window, on_dot))
     qtbot.waitUntil(lambda: shows(window, points), timeout=5000)
 
     # drag the last waypoint: the strip is decoded again while it moves, and ends where it is dropped
     seen = []
-    window.path_decoded.connect(lambda r: seen.append(r.request.waypoints[-1].copy()))
+    window.state.path_decoded.connect(lambda r: seen.append(r.request.waypoints[-1].copy()))
     end = pixels[2] + QPoint(-60, 40)
     steps = [pixels[2] + QPoint(-12 * k, 8 * k) for k in range(1, 6)]
     drag(qtbot, viewport, [pixels[2], *steps], settle=lambda: qtbot.waitUntil(
-        lambda: len(seen) and np.allclose(seen[-1], window.path.waypoints[-1]), timeout=5000))
+        lambda: len(seen) and np.allclose(seen[-1], window.state.path.waypoints[-1]), timeout=5000))
     points[-1] = map_point(window, end)
     qtbot.waitUntil(lambda: shows(window, points), timeout=5000)
     assert len({tuple(p) for p in seen}) >= 4  # live: each settled position was decoded on the way
     assert np.array_equal(window.filmstrip.frames, strip_of(window, points))
 
     # smooth: a curve through the waypoints, and the strip follows the curve
-    with qtbot.waitSignal(window.path_decoded, timeout=5000):
+    with qtbot.waitSignal(window.state.path_decoded, timeout=5000):
         window.filmstrip.smooth.setChecked(True)
     assert len(window.map.path_line.getData()[0]) > len(points)
     assert np.array_equal(window.filmstrip.frames, strip_of(window, points, smooth=True))
@@ -105,24 +105,24 @@ def test_undo_and_redo_path_edits(open_window, qtbot):
     drag(qtbot, window.map.viewport(), [pixels[1], (pixels[1] + moved) / 2, moved])
     after = [points[0], map_point(window, moved)]
     qtbot.waitUntil(lambda: shows(window, after), timeout=5000)
-    assert window.undo_action.text() == "&Undo move waypoint"  # one edit for the whole drag
+    assert window.actions.undo.text() == "&Undo move waypoint"  # one edit for the whole drag
     window.path_editor.set_waypoints(np.zeros((interpolation.MAX_WAYPOINTS + 1, 2)), "Add waypoint")
     assert "at most 64 waypoints" in window.statusBar().currentMessage() and shows(window, after)
-    assert window.undo_action.text() == "&Undo move waypoint"  # refused: nothing to undo
+    assert window.actions.undo.text() == "&Undo move waypoint"  # refused: nothing to undo
 
     key(qtbot, window, Qt.Key_Z, Qt.ControlModifier)
     qtbot.waitUntil(lambda: shows(window, points), timeout=5000)
     assert np.array_equal(window.filmstrip.frames, first)
     key(qtbot, window, Qt.Key_Z, Qt.ControlModifier)  # undo the second click: one waypoint, nothing to decode
-    assert window.path.waypoints == [points[0]] and window.filmstrip.frames is None
+    assert window.state.path.waypoints == [points[0]] and window.filmstrip.frames is None
     key(qtbot, window, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
     key(qtbot, window, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
     qtbot.waitUntil(lambda: shows(window, after), timeout=5000)
-    assert not window.redo_action.isEnabled()
+    assert not window.actions.redo.isEnabled()
 
     window.set_tool("explore")
     key(qtbot, window, Qt.Key_Delete)  # clears the whole path...
-    assert window.path is None and window.filmstrip.frames is None
+    assert window.state.path is None and window.filmstrip.frames is None
     key(qtbot, window, Qt.Key_Z, Qt.ControlModifier)  # ...and undo brings it back
     qtbot.waitUntil(lambda: shows(window, after), timeout=5000)
 
@@ -131,7 +131,7 @@ def test_undo_and_redo_path_edits(open_window, qtbot):
     a, b = pixel_of(window, *at(window, 0.1, 0.9)), pixel_of(window, *at(window, 0.9, 0.1))
     drag(qtbot, window.map.viewport(), [a, (a + b) / 2, b])
     qtbot.waitUntil(lambda: shows(window, [map_point(window, a), map_point(window, b)]), timeout=5000)
-    window.undo_action.trigger()
+    window.actions.undo.trigger()
     qtbot.waitUntil(lambda: shows(window, after), timeout=5000)
 
 
@@ -143,32 +143,32 @@ def test_a_saved_path_opens_to_the_same_strip_on_any_model(open_window, qtbot, t
     _, points = click_waypoints(qtbot, window, [(0.2, 0.3), (0.4, 0.8), (0.7, 0.4), (0.85, 0.7)])
     qtbot.waitUntil(lambda: shows(window, points), timeout=5000)
     strip = window.filmstrip.frames.copy()
-    with qtbot.waitSignal(window.exported, timeout=10_000) as blocker:
+    with qtbot.waitSignal(window.tasks.wrote, timeout=10_000) as blocker:
         window.path_editor.save(str(tmp_path / "walk.json"))
     saved = json.loads(open(blocker.args[0]).read())
     assert saved["model"] == "vae-2d-mlp" and saved["steps"] == 7 and saved["smooth"] is True
 
     window.filmstrip.steps.setValue(12)
     window.filmstrip.smooth.setChecked(False)
-    window.clear_path()
-    with qtbot.waitSignal(window.path_decoded, timeout=10_000):
+    window.path_editor.clear()
+    with qtbot.waitSignal(window.state.path_decoded, timeout=10_000):
         window.path_editor.open(str(tmp_path / "walk.json"))
     assert shows(window, points) and np.array_equal(window.filmstrip.frames, strip)
     assert window.filmstrip.steps.value() == 7 and window.filmstrip.smooth.isChecked()
-    assert window.undo_stack.undo_text() == "Open path"
+    assert window.state.history.undo_text() == "Open path"
 
     # a bad file: a message, and the path stays as it was
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "latent-explorer-path", "version": 1, "waypoints": [[0, "x"]]}')
-    with qtbot.waitSignal(window.message_shown, timeout=10_000) as blocker:
+    with qtbot.waitSignal(window.feedback.message_shown, timeout=10_000) as blocker:
         window.path_editor.open(str(bad))
     assert blocker.args[0] == "Cannot open the path" and str(bad) in blocker.args[1]
     assert shows(window, points)
 
     # on another model: the same map coordinates, and the caption says where it was drawn
-    with qtbot.waitSignal(window.session_changed, timeout=20_000):
-        window.open_path(str(gui_models / "ae-2d-mlp.safetensors"))
-    with qtbot.waitSignal(window.path_decoded, timeout=10_000):
+    with qtbot.waitSignal(window.state.session_changed, timeout=20_000):
+        window.models.open_path(str(gui_models / "ae-2d-mlp.safetensors"))
+    with qtbot.waitSignal(window.state.path_decoded, timeout=10_000):
         window.path_editor.open(str(tmp_path / "walk.json"))
     assert shows(window, points) and np.array_equal(window.filmstrip.frames, strip_of(window, points))
     assert "drawn on vae-2d-mlp" in window.filmstrip.caption.text()
@@ -178,23 +178,23 @@ def test_a_path_on_other_axes_opens_on_those_axes(open_window, qtbot, tmp_path, 
     window = open_window(gui_models / "vae-3d-mlp.safetensors")
     file = interpolation.save(tmp_path / "arc.json", interpolation.Path(waypoints=[(-1, 0.5), (1, -0.5)], steps=6, spherical=True,
                                                          axes=(0, 2), model="vae-3d-mlp"))
-    with qtbot.waitSignal(window.path_decoded, timeout=10_000) as blocker:
+    with qtbot.waitSignal(window.state.path_decoded, timeout=10_000) as blocker:
         window.path_editor.open(str(file))
-    assert window.axes == (0, 2) and window.map_panel.axis_v.currentIndex() == 2
+    assert window.state.axes == (0, 2) and window.map_panel.axis_v.currentIndex() == 2
     assert window.filmstrip.spherical() and blocker.args[0].request.spherical
-    expected = interpolation.Path(waypoints=[(-1, 0.5), (1, -0.5)], steps=6, spherical=True).codes(window.plane)
+    expected = interpolation.Path(waypoints=[(-1, 0.5), (1, -0.5)], steps=6, spherical=True).codes(window.state.plane)
     assert np.allclose(blocker.args[0].codes, expected)
-    assert np.array_equal(window.filmstrip.frames, latent.decode(window.session.model, expected))
+    assert np.array_equal(window.filmstrip.frames, latent.decode(window.state.session.model, expected))
     assert "drawn on" not in window.filmstrip.caption.text()
     line = np.column_stack(window.map.path_line.getData())
-    assert np.allclose(line, window.path.curve(window.plane))  # the arc as seen on the map, not the chord
+    assert np.allclose(line, window.state.path.curve(window.state.plane))  # the arc as seen on the map, not the chord
 
 
 def test_filmstrip_export_uses_the_scale_and_rate_chosen(open_window, qtbot, tmp_path, monkeypatch):
     window = open_window()
     window.filmstrip.steps.setValue(5)
-    with qtbot.waitSignal(window.path_decoded, timeout=5000):
-        window.set_path(np.array([at(window, 0.2, 0.2), at(window, 0.8, 0.8)]))
+    with qtbot.waitSignal(window.state.path_decoded, timeout=5000):
+        window.path_editor.set_waypoints(np.array([at(window, 0.2, 0.2), at(window, 0.8, 0.8)]))
 
     dialog = StripExportDialog(5, str(tmp_path / "walk.txt"), 4, 10.0, window)
     assert ".png" in dialog.error.text()  # a suffix it cannot write
@@ -215,7 +215,7 @@ def test_filmstrip_export_uses_the_scale_and_rate_chosen(open_window, qtbot, tmp
         return dialog.result()
 
     monkeypatch.setattr(StripExportDialog, "exec", choose)
-    with qtbot.waitSignal(window.exported, timeout=10_000) as blocker:
+    with qtbot.waitSignal(window.tasks.wrote, timeout=10_000) as blocker:
         window.exports.ask_strip()
     gif = Image.open(blocker.args[0])
     assert gif.size == (84, 84) and gif.n_frames == 2 * 5 - 2 and gif.info["duration"] == 40

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
@@ -37,7 +37,7 @@ def box(window, a, b, modifiers=Qt.NoModifier):
 
 
 def uv(window):
-    return window.plane.project(window.points.codes)
+    return window.state.plane.project(window.state.points.codes)
 
 
 def in_box(window, corners):
@@ -63,12 +63,12 @@ def test_a_box_selects_exactly_the_points_inside_it_and_the_grid_lists_them(sele
     expected = in_box(window, corners)
     mask = window.selecting.mask()
     assert 0 < expected.sum() < len(expected) and np.array_equal(mask, expected)
-    assert np.array_equal(window.map.cloud._selected, expected)  # highlighted on the map
+    assert np.array_equal(window.map.cloud.selected, expected)  # highlighted on the map
     grid = window.selecting.panel.grid
     assert grid.count == expected.sum()
-    assert np.array_equal(grid.labels, window.points.labels[expected])
+    assert np.array_equal(grid.labels, window.state.points.labels[expected])
     assert f"{expected.sum():,} selected" in window.selecting.panel.summary.text()
-    for d, n in enumerate(np.bincount(window.points.labels[expected], minlength=10)):
+    for d, n in enumerate(np.bincount(window.state.points.labels[expected], minlength=10)):
         assert (f"{d}:&nbsp;{n:,}" in window.selecting.panel.summary.text()) == (n > 0)
 
 
@@ -96,43 +96,43 @@ def test_shift_adds_ctrl_takes_away_and_ctrl_z_steps_back_through_paths_and_sele
     window.path_editor.set_waypoints(np.array([[0.0, 0.0], [1.0, 1.0]]), "Draw path")  # an edit of another kind
     third = in_box(window, box(window, (0.3, 0.3), (0.6, 0.7), Qt.ControlModifier))
     assert third.any() and np.array_equal(window.selecting.mask(), union & ~third)
-    assert window.undo_action.text().startswith("&Undo selection")  # the Edit menu names what it undoes
+    assert window.actions.undo.text().startswith("&Undo selection")  # the Edit menu names what it undoes
 
     undo, redo = (Qt.ControlModifier, Qt.ControlModifier | Qt.ShiftModifier)
     qtbot.keyClick(window.map, Qt.Key_Z, undo)
-    assert np.array_equal(window.selecting.mask(), union) and window.path is not None
+    assert np.array_equal(window.selecting.mask(), union) and window.state.path is not None
     qtbot.keyClick(window.map, Qt.Key_Z, undo)  # the path goes, the selection stays
-    assert window.path is None and np.array_equal(window.selecting.mask(), union)
+    assert window.state.path is None and np.array_equal(window.selecting.mask(), union)
     qtbot.keyClick(window.map, Qt.Key_Z, undo)
     assert np.array_equal(window.selecting.mask(), first)
-    assert np.array_equal(window.map.cloud._selected, first) and window.selecting.panel.grid.count == first.sum()
+    assert np.array_equal(window.map.cloud.selected, first) and window.selecting.panel.grid.count == first.sum()
     for _ in range(3):
         qtbot.keyClick(window.map, Qt.Key_Z, redo)
-    assert np.array_equal(window.selecting.mask(), union & ~third) and window.path is not None
-    assert not window.redo_action.isEnabled()
+    assert np.array_equal(window.selecting.mask(), union & ~third) and window.state.path is not None
+    assert not window.actions.redo.isEnabled()
 
 
 def test_only_shown_points_are_selected_and_keys_select_all_or_nothing(selecting, qtbot):
     window = selecting
-    labels = window.points.labels
+    labels = window.state.points.labels
     qtbot.mouseClick(window.map_panel.legend.buttons[3], Qt.LeftButton)  # hide the 3s
     inside = in_box(window, box(window, (0.02, 0.02), (0.98, 0.98)))
     assert np.array_equal(window.selecting.mask(), inside & (labels != 3)) and (inside & (labels == 3)).any()
     qtbot.keyClick(window.map, Qt.Key_A, Qt.ControlModifier | Qt.ShiftModifier)
-    assert not window.selecting.mask().any() and window.map.cloud._selected is None
+    assert not window.selecting.mask().any() and window.map.cloud.selected is None
     qtbot.keyClick(window.map, Qt.Key_A, Qt.ControlModifier)
     assert np.array_equal(window.selecting.mask(), labels != 3)
     # a click on a point selects it alone; on empty map, nothing
     k = int(np.flatnonzero(labels == 5)[0])
     qtbot.mouseClick(window.map.viewport(), Qt.LeftButton, pos=pixel_of(window, *uv(window)[k]))
     picked = np.flatnonzero(window.selecting.mask())
-    assert len(picked) == 1 and np.allclose(uv(window)[picked[0]], uv(window)[k], atol=3 * max(window.map._pixel()))
-    far = uv(window).max(axis=0) + 50 * np.array(window.map._pixel())
+    assert len(picked) == 1 and np.allclose(uv(window)[picked[0]], uv(window)[k], atol=3 * max(window.map.pixel_size()))
+    far = uv(window).max(axis=0) + 50 * np.array(window.map.pixel_size())
     window.map.view.setRange(xRange=(far[0] - 1, far[0] + 1), yRange=(far[1] - 1, far[1] + 1), padding=0)
     qtbot.mouseClick(window.map.viewport(), Qt.LeftButton, pos=pixel_of(window, *far))
     assert not window.selecting.mask().any()
     qtbot.keyClick(window.map, Qt.Key_Escape)
-    assert window.map.tool == "explore" and window.explore_action.isChecked()
+    assert window.map.tool == "explore" and window.actions.explore.isChecked()
 
 
 def test_the_selection_outlives_a_change_of_split_and_of_model(selecting, qtbot, gui_models):
@@ -141,10 +141,10 @@ def test_the_selection_outlives_a_change_of_split_and_of_model(selecting, qtbot,
     window.map_panel.split.setCurrentText("both")
     assert np.array_equal(window.selecting.mask()[:256], chosen) and not window.selecting.mask()[256:].any()
     window.map_panel.split.setCurrentText("test")
-    with qtbot.waitSignal(window.session_changed, timeout=20_000):
-        window.open_path(str(gui_models / "ae-2d-mlp.safetensors"))
+    with qtbot.waitSignal(window.state.session_changed, timeout=20_000):
+        window.models.open_path(str(gui_models / "ae-2d-mlp.safetensors"))
     assert np.array_equal(window.selecting.mask(), chosen)  # the same images, placed by another model
-    assert np.array_equal(window.map.cloud._selected, chosen)
+    assert np.array_equal(window.map.cloud.selected, chosen)
 
 
 def test_the_thumbnail_grid_paints_only_the_rows_in_view(selecting, qtbot):
@@ -161,12 +161,10 @@ def test_the_thumbnail_grid_paints_only_the_rows_in_view(selecting, qtbot):
     # a thumbnail is the image of the point it stands for: clicking it decodes that point's code
     k = 5
     point = window.selecting.order[k]
-    with qtbot.waitSignal(window.decoded, timeout=5000) as blocker:
-        row, col = divmod(k, grid.columns())
-        qtbot.mouseClick(grid, Qt.LeftButton, pos=QPoint(grid._left() + grid.cell * col + grid.cell // 2,
-                                                         grid.cell * row + grid.cell // 2))
-    assert np.array_equal(blocker.args[0].request.z[0], window.points.codes[point])
-    assert np.array_equal(grid._images(np.array([k]))[0], window.points.images(np.array([point]))[0])
+    with qtbot.waitSignal(window.state.decoded, timeout=5000) as blocker:
+        qtbot.mouseClick(grid, Qt.LeftButton, pos=grid.rect_of(k).center())
+    assert np.array_equal(blocker.args[0].request.z[0], window.state.points.codes[point])
+    assert np.array_equal(grid.images_at([k])[0], window.state.points.images(np.array([point]))[0])
 
 
 def test_the_selection_exports_as_thumbnails_and_as_codes(selecting, qtbot, tmp_path):
@@ -177,13 +175,13 @@ def test_the_selection_exports_as_thumbnails_and_as_codes(selecting, qtbot, tmp_
     cols = int(np.ceil(np.sqrt(n)))
     picture = np.asarray(Image.open(png))
     assert picture.shape == (-(-n // cols) * 28 * EXPORT_SCALE, cols * 28 * EXPORT_SCALE)
-    images = window.points.images(np.flatnonzero(mask))
+    images = window.state.points.images(np.flatnonzero(mask))
     assert np.array_equal(picture[::EXPORT_SCALE, ::EXPORT_SCALE], export.thumbnails(images))
     csv = wait_written(qtbot, window, lambda: window.selecting.export(str(tmp_path / "s.csv")))
     lines = open(csv).read().splitlines()
     assert lines[0] == "split,index,label,u,v,z1,z2" and len(lines) == 1 + n
     k = int(np.flatnonzero(mask)[0])
-    assert lines[1].split(",")[:3] == ["test", str(k), str(window.points.labels[k])]
+    assert lines[1].split(",")[:3] == ["test", str(k), str(window.state.points.labels[k])]
     npz = wait_written(qtbot, window, lambda: window.selecting.export(str(tmp_path / "s.npz")))
     with np.load(npz) as f:
         assert f["index"].tolist() == np.flatnonzero(mask).tolist() and f["z"].shape == (n, 2)
@@ -194,14 +192,14 @@ def test_decode_mean_shows_the_decode_of_the_mean_full_code(open_window, qtbot, 
     window.selecting.select_shape("box", np.array([at(window, 0.1, 0.1), at(window, 0.6, 0.7)]), "replace")
     mask = window.selecting.mask()
     assert mask.any()
-    mean = window.points.codes[mask].mean(axis=0)
-    with qtbot.waitSignal(window.decoded, timeout=5000) as blocker:
-        window.decode_mean_action.trigger()
+    mean = window.state.points.codes[mask].mean(axis=0)
+    with qtbot.waitSignal(window.state.decoded, timeout=5000) as blocker:
+        window.actions.decode_mean.trigger()
     request = blocker.args[0].request
     assert np.allclose(request.z[0], mean, atol=1e-6)
-    assert np.array_equal(window.decoded_view.decoded.image, latent.decode(window.session.model, request.z)[0])
+    assert np.array_equal(window.decoded_view.decoded.image, latent.decode(window.state.session.model, request.z)[0])
     cursor = [coord[0] for coord in window.map.cursor.getData()]
-    assert np.allclose(cursor, window.plane.project(mean), atol=1e-5)  # the mean is off the plane: its projection
+    assert np.allclose(cursor, window.state.plane.project(mean), atol=1e-5)  # the mean is off the plane: its projection
     assert f"Mean code of the {mask.sum():,} selected images" in window.decoded_view.where.text()
 
 
@@ -213,8 +211,8 @@ def test_after_many_selection_edits_every_undo_the_edit_menu_names_is_done(selec
     for k in range(120):  # alternating, so each key is a change
         qtbot.keyClick(window.map, Qt.Key_A, clear if k % 2 else select_all)
     masks = [window.selecting.mask().copy()]
-    while window.undo_action.isEnabled():
-        assert window.undo_action.text().startswith("&Undo")
+    while window.actions.undo.isEnabled():
+        assert window.actions.undo.text().startswith("&Undo")
         qtbot.keyClick(window.map, Qt.Key_Z, Qt.ControlModifier)
         masks.append(window.selecting.mask().copy())
         assert not np.array_equal(masks[-1], masks[-2]), f"undo {len(masks) - 1} named an edit it did not do"

@@ -33,27 +33,27 @@ def configure(dialog, epochs, batch=64, kind="vae"):
 def test_a_short_run_completes_the_map_follows_each_epoch_and_the_model_can_be_saved(open_window, qtbot, tmp_path):
     window = open_window()
     dialog = window.train_dialog
-    window.train_action.trigger()
+    window.actions.train.trigger()
     assert dialog.isVisible()
     configure(dialog, epochs=2)
     epochs_shown = []
-    window.session_changed.connect(lambda s: epochs_shown.append((s.ckpt.meta.get("epochs"), len(window.map.cloud))))
-    with qtbot.waitSignal(window.trained_ready, timeout=60_000) as blocker:
+    window.state.session_changed.connect(lambda s: epochs_shown.append((s.ckpt.meta.get("epochs"), len(window.map.cloud))))
+    with qtbot.waitSignal(window.training.trained_ready, timeout=60_000) as blocker:
         qtbot.mouseClick(dialog.start, Qt.LeftButton)
     assert epochs_shown[:3] == [(0, 256), (1, 256), (2, 256)]  # the untrained space, then after each epoch
     trained = blocker.args[0]
-    assert window.session is trained and not trained.saved and trained.name == "vae-2d-mlp (2 epochs)"
+    assert window.state.session is trained and not trained.saved and trained.name == "vae-2d-mlp (2 epochs)"
     assert trained.ckpt.meta["epochs"] == 2 and trained.ckpt.meta["train_images"] == 512
     assert set(trained.codes) == {"test", "train"}
     assert not dialog.running and dialog.start.isEnabled() and dialog.save.isEnabled()
     assert len(dialog.curves) == 3 and dialog.progress.value() == 1000
 
     out = tmp_path / "mine.safetensors"
-    with qtbot.waitSignal(window.exported, timeout=10_000):
+    with qtbot.waitSignal(window.tasks.wrote, timeout=10_000):
         window.save_model(str(out))
     loaded = checkpoint.load(out)
     assert same(weights(loaded.model), weights(trained.model)) and loaded.meta["epochs"] == 2
-    assert window.session.saved and window.session.name == "mine"
+    assert window.state.session.saved and window.state.session.name == "mine"
 
 
 def start_long_run(window, qtbot, epochs=10_000):
@@ -78,14 +78,14 @@ def test_cancel_stops_within_a_second_once_and_keeps_the_last_complete_epoch(ope
         getattr(worker, name).connect(got.append)
     with qtbot.waitSignal(worker.cancelled, timeout=1000):  # stops within one second
         qtbot.mouseClick(dialog.cancel, Qt.LeftButton)
-    qtbot.waitUntil(lambda: window.session is not None and window.session.title.endswith("epochs)")
-                    or window.session.title.endswith("epoch)"), timeout=20_000)
+    qtbot.waitUntil(lambda: window.state.session is not None and window.state.session.title.endswith("epochs)")
+                    or window.state.session.title.endswith("epoch)"), timeout=20_000)
     assert len(ends["cancelled"]) == 1 and not ends["completed"] and not ends["diverged"]
     run = ends["cancelled"][0]
     assert run.result.status == "cancelled" and run.result.epochs_done >= 1
     last = next(s for s in snapshots if s.epoch == run.result.epochs_done)
     assert same(weights(run.model), weights(last.model))
-    assert same(weights(window.session.model), weights(last.model))  # the partial model is the current one
+    assert same(weights(window.state.session.model), weights(last.model))  # the partial model is the current one
     assert not dialog.running and dialog.start.isEnabled()
 
 
@@ -110,8 +110,8 @@ def test_a_loss_that_becomes_nan_stops_the_run_keeps_the_last_good_weights_and_o
     configure(dialog, epochs=5)
     snapshots, messages = [], []
     dialog.epoch_snapshot.connect(snapshots.append)
-    window.message_shown.connect(lambda title, text: messages.append((title, text)))
-    with qtbot.waitSignal(window.trained_ready, timeout=60_000) as blocker:
+    window.feedback.message_shown.connect(lambda title, text: messages.append((title, text)))
+    with qtbot.waitSignal(window.training.trained_ready, timeout=60_000) as blocker:
         dialog.start_training()
     title, text = messages[0]
     assert title == "Training stopped" and "non-finite" in text and "kept the weights of epoch 1" in text
@@ -131,17 +131,17 @@ def test_an_error_inside_the_training_worker_reaches_the_user_and_the_app_keeps_
         raise RuntimeError("simulated failure inside training")
 
     window = open_window()
-    model_before = window.session.model
+    model_before = window.state.session.model
     monkeypatch.setattr(explorer.training, "train", broken)
-    with qtbot.waitSignal(window.message_shown, timeout=30_000) as blocker:
+    with qtbot.waitSignal(window.feedback.message_shown, timeout=30_000) as blocker:
         window.train_dialog.start_training()
     title, text = blocker.args
     assert title == "Training failed" and "simulated failure inside training" in text
     qtbot.waitUntil(lambda: not window.train_dialog.running, timeout=5000)
     assert window.train_dialog.start.isEnabled()
-    assert window.session.model is model_before  # the untrained preview is gone, the model shown before is back
+    assert window.state.session.model is model_before  # the untrained preview is gone, the model shown before is back
     assert window.model_list.topLevelItemCount() == 5
-    with qtbot.waitSignal(window.decoded, timeout=5000) as decoded:
+    with qtbot.waitSignal(window.state.decoded, timeout=5000) as decoded:
         qtbot.mouseClick(window.map.viewport(), Qt.LeftButton, pos=pixel_of(window, *at(window, 0.5, 0.5)))
     assert np.array_equal(decoded.args[0].image, expected_decode(window, *decoded.args[0].request.uv))
 
@@ -149,7 +149,7 @@ def test_an_error_inside_the_training_worker_reaches_the_user_and_the_app_keeps_
 def test_the_form_rejects_a_bad_learning_rate_with_a_message(open_window, qtbot):
     window = open_window()
     window.train_dialog.lr.setText("fast")
-    with qtbot.waitSignal(window.message_shown, timeout=5000) as blocker:
+    with qtbot.waitSignal(window.feedback.message_shown, timeout=5000) as blocker:
         assert not window.train_dialog.start_training()
     assert "learning rate" in blocker.args[1] and not window.train_dialog.running
 
@@ -170,12 +170,12 @@ def test_opening_the_dialog_warms_training_up_once_off_the_ui_thread(open_window
     threads = []
     monkeypatch.setattr(training, "warm_up", lambda: threads.append(threading.get_ident()))
     window = open_window()
-    window.train_action.trigger()
-    qtbot.waitUntil(lambda: len(threads) == 1 and not window._job_callbacks, timeout=5000)
+    window.actions.train.trigger()
+    qtbot.waitUntil(lambda: len(threads) == 1 and not window.tasks.pending(), timeout=5000)
     assert threads[0] != threading.main_thread().ident
     window.train_dialog.close()
-    window.train_action.trigger()
-    assert not window._job_callbacks  # the second opening submits nothing
+    window.actions.train.trigger()
+    assert not window.tasks.pending()  # the second opening submits nothing
 
 
 def test_training_steps_run_off_the_ui_thread_which_keeps_serving_clicks(open_window, qtbot, monkeypatch):
@@ -193,21 +193,21 @@ def test_training_steps_run_off_the_ui_thread_which_keeps_serving_clicks(open_wi
     monkeypatch.setattr(training, "_make_step", make_step)
     window = open_window()
     dialog = window.train_dialog
-    window.train_action.trigger()  # the dialog is open, its loss curves redrawing
+    window.actions.train.trigger()  # the dialog is open, its loss curves redrawing
     qtbot.waitExposed(dialog)
     configure(dialog, epochs=30)  # a few seconds: long enough to click while it runs
     ticks = []
     timer = QTimer()
     timer.setInterval(10)
     timer.timeout.connect(lambda: ticks.append(dialog.running))
-    with qtbot.waitSignal(window.trained_ready, timeout=120_000):
+    with qtbot.waitSignal(window.training.trained_ready, timeout=120_000):
         dialog.start_training()
         timer.start()
-        qtbot.waitUntil(lambda: window.key == window.training_key and window.session.ckpt.meta["epochs"] >= 1,
+        qtbot.waitUntil(lambda: window.state.key == window.training.training_key and window.state.session.ckpt.meta["epochs"] >= 1,
                         timeout=30_000)  # the map shows the model in training
         assert dialog.running
         pixel = pixel_of(window, *at(window, 0.4, 0.6))
-        with qtbot.waitSignal(window.decoded, timeout=5000) as decoded:
+        with qtbot.waitSignal(window.state.decoded, timeout=5000) as decoded:
             qtbot.mouseClick(window.map.viewport(), Qt.LeftButton, pos=pixel)
         req = decoded.args[0].request  # by the model of the epoch shown when clicked (the view refits each epoch)
         assert np.allclose(req.z, req.uv) and np.array_equal(decoded.args[0].image, latent.decode(req.model, req.z)[0])
@@ -219,11 +219,11 @@ def test_training_steps_run_off_the_ui_thread_which_keeps_serving_clicks(open_wi
 
 def test_training_on_a_dataset_that_is_not_there_says_which_files_are_missing(open_window, qtbot):
     window = open_window()
-    model_before = window.session.model
+    model_before = window.state.session.model
     window.train_dialog.dataset.setCurrentText("fashion-mnist")  # the small root holds MNIST only
-    with qtbot.waitSignal(window.message_shown, timeout=30_000) as blocker:
+    with qtbot.waitSignal(window.feedback.message_shown, timeout=30_000) as blocker:
         window.train_dialog.start_training()
     title, text = blocker.args
     assert title == "Training failed" and "train-images-idx3-ubyte" in text and "FashionMNIST" in text
     qtbot.waitUntil(lambda: not window.train_dialog.running, timeout=5000)
-    assert window.session.model is model_before
+    assert window.state.session.model is model_before

@@ -106,3 +106,20 @@ def test_stop_lets_the_running_request_finish_and_drops_the_rest(make_worker, qt
     threading.Timer(0.05, release.set).start()
     worker.stop()
     assert not worker.isRunning() and worker.pending() == 0 and worker.runs == 1
+
+
+def test_each_asker_hears_whether_a_result_is_still_its_newest(qapp, qtbot):
+    from explorer.gui.threads.workers import Workers
+
+    workers = Workers()
+    worker = workers.add(lambda payload, report: payload, True, "test")
+    a1, b1, a2 = worker.submit(1, "a"), worker.submit(2, "b"), worker.submit(3, "a")
+    assert not worker.is_newest(a1) and worker.is_newest(a2) and worker.is_newest(b1)  # one asker's newer
+    assert worker.is_current(a1)                                                      # request leaves b's alone
+    worker.forget("a")  # a shows another model now: nothing it asked before counts
+    assert not worker.is_current(a2) and not worker.is_newest(a2) and worker.is_newest(b1)
+    a3 = worker.submit(4, "a")
+    assert worker.is_newest(a3) and worker.is_current(a3)
+    qtbot.waitUntil(worker.idle, timeout=5000)
+    workers.stop()  # the window's close: every worker it made ends
+    assert all(not w.isRunning() for w in workers)

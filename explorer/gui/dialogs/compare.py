@@ -15,7 +15,9 @@ from explorer.data import classes
 from explorer.gui.map.latent_map import LatentMap
 from explorer.gui.panels.decoded_view import PixelImage
 from explorer.gui.panels.neighbours import show_hovered
-from explorer.gui.threads.workers import Worker
+from explorer.gui.feedback import Feedback
+from explorer.gui.models import ModelRegistry
+from explorer.gui.threads.workers import Workers
 
 DEFAULTS = ("ae-2d-mlp", "vae-2d-mlp")  # the lecture's pair: left, right
 MANIFOLD_CELLS = 20
@@ -69,28 +71,23 @@ class CompareWindow(QWidget):
     background_rendered = Signal(str)  # the side whose decoded background was redrawn
     model_shown = Signal(str)  # the side whose model changed
 
-    def __init__(self, window):
-        super().__init__(window, Qt.Window)
+    def __init__(self, registry: ModelRegistry, workers: Workers, feedback: Feedback, parent=None):
+        super().__init__(parent, Qt.Window)
         self.setWindowTitle("Compare models — Latent Explorer")
-        self.window = window
+        self.registry = registry
         self.sides = {name: Side(name) for name in SIDES}
         self.left, self.right = self.sides["left"], self.sides["right"]
         self.cursor: tuple[float, float] | None = None
         self._syncing = False
         self._fitted = False
-        self._latest: dict[str, int] = {}
         self._loading: dict[int, tuple[Side, str]] = {}  # load request -> (side, key)
 
-        self.decoder = Worker(jobs.decode_each, True, "compare decode", parent=self)
-        self.decoder.done.connect(self._decoded)
-        self.loader = Worker(jobs.open_model, False, "compare load", parent=self)
-        self.loader.done.connect(self._loaded)
-        self.loader.failed.connect(self._load_failed)
-        self.manifolds = {name: Worker(jobs.manifold, True, f"compare manifold {name}", parent=self) for name in SIDES}
-        for name, worker in self.manifolds.items():
-            worker.done.connect(lambda r, result, name=name: self._manifold_ready(name, r, result))
-        for worker in (self.decoder, *self.manifolds.values()):
-            worker.failed.connect(lambda r, message: self.window.show_message("Cannot compare", message))
+        failed = lambda r, message: feedback.show_message("Cannot compare", message)  # noqa: E731
+        self.decoder = workers.add(jobs.decode_each, True, "compare decode", self._decoded, failed)
+        self.loader = workers.add(jobs.open_model, False, "compare load", self._loaded, self._load_failed)
+        self.manifolds = {name: workers.add(jobs.manifold, True, f"compare manifold {name}",
+                                            lambda r, result, name=name: self._manifold_ready(name, r, result), failed)
+                          for name in SIDES}
 
         self.background = QCheckBox("Decoded background (B)")
         self.background.setChecked(True)
@@ -138,11 +135,8 @@ class CompareWindow(QWidget):
         for keys, slot in (("B", self.background.toggle), ("D", self.show_points.toggle), ("Home", self.reset_view),
                            ("Ctrl+W", self.close)):
             QShortcut(QKeySequence(keys), self, slot)
-        window.models_listed.connect(self.list_models)
-        window.session_changed.connect(lambda session: self.list_models())
-
-    def workers(self) -> list[Worker]:
-        return [self.decoder, self.loader, *self.manifolds.values()]
+        registry.listed.connect(self.list_models)
+        registry.added.connect(lambda key: self.list_models())
 
     def stop_timers(self) -> None:
         for side in self.sides.values():
@@ -155,9 +149,8 @@ class CompareWindow(QWidget):
     # --- models -----------------------------------------------------------------------------------
     def list_models(self) -> None:
         """Offer every model the main window lists, by name; pick the defaults the first time."""
-        w = self.window
-        keys = [k for k in w.model_list.keys() if k in w.sessions or k in w.catalog]
-        names = {k: (w.sessions[k].name if k in w.sessions else w.catalog[k].name) for k in keys}
+        names = self.registry.names()
+        keys = list(names)
         for side in self.sides.values():
             side.picker.blockSignals(True)
             side.picker.clear()
@@ -171,18 +164,19 @@ class CompareWindow(QWidget):
                 self.choose(side, key)
 
     def choose(self, side: Side, key: str) -> None:
-        w = self.window
+        reg = self.registry
         side.wanted = key
         side.picker.setCurrentIndex(side.picker.findData(key))
-        if key in w.sessions:
-            self._show_model(side, key, w.sessions[key])
-        elif key in w.catalog:
-            side.note.setText(f"Opening {w.catalog[key].name}…")
-            self._loading[self.loader.submit(jobs.OpenRequest(w.catalog[key], w.data_dir))] = (side, key)
+        if key in reg.sessions:
+            self._show_model(side, key, reg.sessions[key])
+        elif key in reg.catalog:
+            side.note.setText(f"Opening {reg.catalog[key].name}…")
+            request = jobs.OpenRequest(reg.catalog[key], reg.data_dir, key)
+            self._loading[self.loader.submit(request, f"compare {side.name}")] = (side, key)
 
-    def _loaded(self, r: int, session) -> None:
+    def _loaded(self, r: int, opened: jobs.Opened) -> None:
         side, key = self._loading.pop(r)
-        self.window.adopt(key, session)
+        session = self.registry.add(opened.session, key)
         if side.wanted == key:  # still the one wanted there
             self._show_model(side, key, session)
 
@@ -263,11 +257,11 @@ class CompareWindow(QWidget):
     def _request_manifold(self, side: Side) -> None:
         if side.session is None or not self.background.isChecked():
             return
-        self._latest[side.name] = self.manifolds[side.name].submit(jobs.ManifoldRequest(
-            side.session.model, side.plane, side.map.covering_square(), MANIFOLD_CELLS, side.decode_label()))
+        self.manifolds[side.name].submit(jobs.ManifoldRequest(
+            side.session.model, side.plane, side.map.covering_square(), MANIFOLD_CELLS, side.decode_label()), side.name)
 
     def _manifold_ready(self, name: str, r: int, result) -> None:
-        if r == self._latest.get(name):
+        if self.manifolds[name].is_newest(r):
             self.sides[name].map.set_background(*result)
             self.background_rendered.emit(name)
 
@@ -279,10 +273,10 @@ class CompareWindow(QWidget):
             side.map.set_cursor(u, v)
         parts = tuple(None if s.session is None else (s.session.model, s.code(u, v), s.decode_label())
                       for s in self.sides.values())
-        self._latest["decode"] = self.decoder.submit(jobs.DecodeEach(parts, (u, v)))
+        self.decoder.submit(jobs.DecodeEach(parts, (u, v)), "compare")
 
     def _decoded(self, r: int, images: list) -> None:
-        if r != self._latest.get("decode"):
+        if not self.decoder.is_newest(r):
             return
         u, v = self.cursor
         for side, image in zip(self.sides.values(), images):

@@ -1,7 +1,7 @@
 """Exports from the window: decoded grid, filmstrip, map image, embeddings.
 
 Each `ask_*` asks where (a file dialog) and then calls the method that writes; the writing runs on
-the window's jobs thread through explorer.export, atomically, and failures become messages.
+the jobs thread through explorer.export, atomically, and failures become messages.
 """
 
 from __future__ import annotations
@@ -10,78 +10,76 @@ from PySide6.QtCore import QBuffer, QIODevice
 from PySide6.QtWidgets import QFileDialog
 
 from explorer import export
-from explorer.errors import ExplorerError
 from explorer.files import atomic_write
 from explorer.gui.dialogs.export import GridExportDialog, StripExportDialog
+from explorer.gui.feedback import Feedback
+from explorer.gui.map.latent_map import LatentMap
+from explorer.gui.state import ViewState
+from explorer.gui.threads.tasks import Tasks
 
 STRIP_SCALE = 4  # exported filmstrip pixels per image pixel: 112 px frames for a slide
 STRIP_FPS = 10.0
 
 
 class Exports:
-    def __init__(self, window):
-        self.window = window
+    def __init__(self, state: ViewState, latent_map: LatentMap, tasks: Tasks, feedback: Feedback):
+        self.state, self.map, self.tasks, self.feedback = state, latent_map, tasks, feedback
         self.strip_choice: tuple[str, int, float] | None = None  # the last filmstrip export's file, scale, rate
 
     def _ask(self, title: str, name: str, filters: str) -> str:
-        path, _ = QFileDialog.getSaveFileName(self.window, title, name, filters)
+        path, _ = QFileDialog.getSaveFileName(self.map.window(), title, name, filters)
         return path
 
     def ask_grid(self) -> None:
-        w = self.window
-        if w.session is None:
+        if self.state.session is None:
             return
-        dialog = GridExportDialog(w.map.visible_bounds(), f"{w.session.name}-grid.png", w)
+        dialog = GridExportDialog(self.map.visible_bounds(), f"{self.state.session.name}-grid.png", self.map.window())
         if dialog.exec():
             self.grid(dialog.path.text(), dialog.n.value(), dialog.bounds(), dialog.scale.value())
 
     def grid(self, path: str, n: int, bounds, scale: int = 1) -> None:
         """n x n decodes over bounds as one PNG, exactly as `explorer grid` writes it."""
-        model, plane, label = self.window.session.model, self.window.plane, self.window.label()
+        model, plane, label = self.state.session.model, self.state.plane, self.state.label
 
         def write():
             return export.save_png(path, export.grid_image(model, plane, n, bounds, label), scale)
-        self.window.run_job((write,))
+        self.tasks.run((write,))
 
     def ask_strip(self) -> None:
-        result = self.window.path_result
+        result = self.state.path_result
         if result is None:
-            self.window.show_message("Nothing to export", "Draw a path on the map first (L, F or W).")
+            self.feedback.show_message("Nothing to export", "Draw a path on the map first (L, F or W).")
             return
-        choice = self.strip_choice or (f"{self.window.session.name}-path.png", STRIP_SCALE, STRIP_FPS)
-        dialog = StripExportDialog(len(result.frames), *choice, parent=self.window)
+        choice = self.strip_choice or (f"{self.state.session.name}-path.png", STRIP_SCALE, STRIP_FPS)
+        dialog = StripExportDialog(len(result.frames), *choice, parent=self.map.window())
         if dialog.exec():
             self.strip_choice = (dialog.path.text().strip(), dialog.scale.value(), dialog.fps.value())
             self.strip(*self.strip_choice)
 
     def strip(self, path: str, scale: int = STRIP_SCALE, fps: float = STRIP_FPS) -> None:
         """The path's decodes as a PNG strip or a GIF (by the suffix), each pixel `scale` x `scale`."""
-        self.window.run_job((export.save_strip, path, self.window.path_result.frames, scale, fps))
+        self.tasks.run((export.save_strip, path, self.state.path_result.frames, scale, fps))
 
     def ask_map(self) -> None:
         if path := self._ask("Export map image", "map.png", "PNG image (*.png)"):
             self.map_image(path)
 
     def map_image(self, path: str) -> None:
-        """The map as it is on screen (Qt renders it on this thread; the file is written atomically)."""
+        """The map as it is on screen (Qt renders it on this thread; the file is written on the jobs
+        thread, atomically: a file-system call can hang)."""
         buffer = QBuffer()
         buffer.open(QIODevice.WriteOnly)
-        self.window.map.grab().save(buffer, "PNG")
+        self.map.grab().save(buffer, "PNG")
         data = bytes(buffer.data())
-        try:
-            written = atomic_write(path, lambda f: f.write(data), (".png",))
-        except ExplorerError as e:
-            self.window.show_message("Could not write the file", str(e))
-            return
-        self.window.wrote(written)
+        self.tasks.run((atomic_write, path, lambda f: f.write(data), (".png",)))
 
     def ask_codes(self) -> None:
-        if self.window.points is None:
-            self.window.show_message("Nothing to export", "There are no embedded images on the map.")
+        if self.state.points is None:
+            self.feedback.show_message("Nothing to export", "There are no embedded images on the map.")
         elif path := self._ask("Export embeddings", "embeddings.csv", "CSV table (*.csv);;NumPy arrays (*.npz)"):
             self.codes(path)
 
     def codes(self, path: str) -> None:
         """Every point on the map: its full code, its map position, label and split."""
-        p, plane = self.window.points, self.window.plane
-        self.window.run_job((export.save_codes, path, p.codes, p.labels, plane.project(p.codes), p.split_names()))
+        p, plane = self.state.points, self.state.plane
+        self.tasks.run((export.save_codes, path, p.codes, p.labels, plane.project(p.codes), p.split_names()))

@@ -18,7 +18,11 @@ from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from explorer import decodability, jobs
-from explorer.gui.threads.workers import Worker
+from explorer.gui.feedback import Feedback
+from explorer.gui.map.map_panel import MapPanel
+from explorer.gui.state import ViewState
+from explorer.gui.threads.tasks import Tasks
+from explorer.gui.threads.workers import Workers
 
 CELLS = 32  # scored cells per side of the view: 1,024 decodes, about half a second on two CPU cores
 BINS = 32  # colours the points are drawn in
@@ -96,24 +100,27 @@ class GradientStrip(QWidget):
 
 
 class Decodability(QObject):
-    """Wires the decodability colouring into the main window: toggled by its confidence_action."""
+    """The decodability colouring of the map: the background scored cell by cell, the points by their
+    reconstructions. Toggled with set_shown; it says when it cannot be shown and when it turned off."""
 
     rendered = Signal()  # the background now shows the scores of `values` over `bounds`
     scored = Signal()  # the points now show their reconstructions' scores
+    availability = Signal(object)  # None when it can be shown, else why not
+    turned_off = Signal()  # it switched itself off (unavailable, or the classifier failed to load)
 
-    def __init__(self, window):
-        super().__init__(window)
-        self.window = window
-        self.map = window.map
+    def __init__(self, state: ViewState, map_panel: MapPanel, workers: Workers, tasks: Tasks, feedback: Feedback,
+                 parent=None):
+        super().__init__(parent)
+        self.state, self.map_panel, self.tasks, self.feedback = state, map_panel, tasks, feedback
+        self.map = map_panel.map
         self.on = False
         self.classifier = None
-        self._load_job: int | None = None
+        self._loading = False
         self.values: np.ndarray | None = None  # (CELLS, CELLS) scores shown, row 0 at the top
         self.bounds = None
         self.point_scores: np.ndarray | None = None  # the points' scores shown
         self._scores: OrderedDict = OrderedDict()  # (id(model), split) -> (model, scores)
         self._scoring: jobs.ReconstructionRequest | None = None
-        self._latest: dict[str, int] = {}
 
         self.layer = pg.ImageItem(axisOrder="row-major")
         self.layer.setZValue(-9)  # above the decoded manifold, below the points
@@ -122,24 +129,17 @@ class Decodability(QObject):
         self.map.addItem(self.layer)
         self.bar = ColourBar()
         self.bar.hide()
-        header = window.map_panel.header
-        header.insertWidget(header.indexOf(window.map_panel.legend) + 1, self.bar, 100)  # the room the legend had
+        header = map_panel.header
+        header.insertWidget(header.indexOf(map_panel.legend) + 1, self.bar, 100)  # the room the legend had
 
-        self.grid_worker = Worker(jobs.confidence_grid, True, "decodability grid", parent=self)
-        self.grid_worker.done.connect(self._grid_ready)
-        self.grid_worker.failed.connect(self._failed)
-        self.score_worker = Worker(jobs.reconstruction_confidence, True, "decodability points", parent=self)
-        self.score_worker.done.connect(self._scores_ready)
-        self.score_worker.failed.connect(self._failed)
+        self.grid_worker = workers.add(jobs.confidence_grid, True, "decodability grid", self._grid_ready, self._failed)
+        self.score_worker = workers.add(jobs.reconstruction_confidence, True, "decodability points",
+                                        self._scores_ready, self._failed)
         self.score_worker.progress.connect(self._scoring_progress)
-        window.jobs.failed.connect(self._load_failed)
         self.map.cloud.points_set.connect(self.refresh)
         self.map.region_settled.connect(lambda bounds: self._request_grid())
-        window.label_combo.currentIndexChanged.connect(lambda _: self._request_grid())
-        window.session_changed.connect(lambda session: self.update_availability())
-
-    def workers(self) -> list[Worker]:
-        return [self.grid_worker, self.score_worker]
+        state.label_changed.connect(lambda label: self._request_grid())
+        state.session_changed.connect(lambda session: self.update_availability())
 
     def stop(self) -> None:
         if self._scoring is not None:
@@ -147,28 +147,26 @@ class Decodability(QObject):
 
     # --- on and off -------------------------------------------------------------------------------
     def unavailable(self) -> str | None:
-        s = self.window.session
+        s = self.state.session
         return "no model is open" if s is None else decodability.unavailable(s.dataset)
 
     def update_availability(self) -> None:
-        action, reason = self.window.confidence_action, self.unavailable()
-        action.setEnabled(reason is None)
-        text = "Colour the map by how recognisable its decodes are (Y)"
-        action.setToolTip(text if reason is None else f"{text}; unavailable: {reason}")
-        action.setStatusTip(action.toolTip())
+        reason = self.unavailable()
+        self.availability.emit(reason)
         if reason is not None and self.on:
-            action.setChecked(False)  # toggles set_shown(False)
+            self.set_shown(False)
+            self.turned_off.emit()
 
     def set_shown(self, on: bool) -> None:
         reason = self.unavailable()
         if on and reason is not None:
-            self.window.confidence_action.setChecked(False)
-            self.window.statusBar().showMessage(f"Decodability colouring is unavailable: {reason}", 10000)
+            self.turned_off.emit()
+            self.feedback.say(f"Decodability colouring is unavailable: {reason}", 10000)
             return
         self.on = on
         self.layer.setVisible(on)
         self.bar.setVisible(on)
-        self.window.map_panel.legend.setVisible(not on)
+        self.map_panel.legend.setVisible(not on)
         if not on:
             self.stop()
             self._scoring = None
@@ -176,21 +174,22 @@ class Decodability(QObject):
             self.map.cloud.set_colours(None)
             return
         if self.classifier is None:
-            if self._load_job is None:
+            if not self._loading:
+                self._loading = True
                 self.bar.set_status("Loading the digit classifier…")
-                self._load_job = self.window.run_job((decodability.load_classifier,), self._classifier_loaded,
-                                                     report=False, failure="Cannot judge decodability")
+                self.tasks.run((decodability.load_classifier,), self._classifier_loaded, report=False,
+                               failure="Cannot judge decodability", on_failed=self._load_failed)
             return
         self.refresh()
 
     def _classifier_loaded(self, classifier) -> None:
-        self.classifier, self._load_job = classifier, None
+        self.classifier, self._loading = classifier, False
         self.refresh()
 
-    def _load_failed(self, r: int, message: str) -> None:
-        if r == self._load_job:  # the window shows the message
-            self._load_job = None
-            self.window.confidence_action.setChecked(False)
+    def _load_failed(self, message: str) -> None:  # the message is shown already
+        self._loading = False
+        self.set_shown(False)
+        self.turned_off.emit()
 
     def refresh(self) -> None:
         """New points, plane or model on the map: score what is not scored yet."""
@@ -200,16 +199,16 @@ class Decodability(QObject):
 
     # --- the background ----------------------------------------------------------------------------
     def _request_grid(self) -> None:
-        s = self.window.session
+        s = self.state.session
         if not self.on or self.classifier is None or s is None:
             return
-        self._latest["grid"] = self.grid_worker.submit(jobs.ConfidenceGridRequest(
-            s.model, self.classifier, self.window.plane, self.map.covering_square(), CELLS, self.window.label()))
+        self.grid_worker.submit(jobs.ConfidenceGridRequest(
+            s.model, self.classifier, self.state.plane, self.map.covering_square(), CELLS, self.state.label), "grid")
 
     def _grid_ready(self, r: int, result) -> None:
         req, values = result
-        s = self.window.session
-        if r != self._latest.get("grid") or not self.on or s is None or req.model is not s.model:
+        s = self.state.session
+        if not self.grid_worker.is_newest(r) or not self.on or s is None or req.model is not s.model:
             return
         self.values, self.bounds = values, req.bounds
         xmin, xmax, ymin, ymax = req.bounds
@@ -220,7 +219,7 @@ class Decodability(QObject):
 
     # --- the points -------------------------------------------------------------------------------
     def _colour_points(self) -> None:
-        s, points = self.window.session, self.window.points
+        s, points = self.state.session, self.state.points
         if points is None or s is None or not s.model.has_encoder:
             self.bar.set_status("")
             return
@@ -239,11 +238,11 @@ class Decodability(QObject):
         if running is not None:
             running.cancel.set()
         self._scoring = jobs.ReconstructionRequest(s.model, self.classifier, missing, threading.Event())
-        self._latest["points"] = self.score_worker.submit(self._scoring)
+        self.score_worker.submit(self._scoring, "points")
         self.bar.set_status(f"Scoring {sum(len(split) for split in missing):,} reconstructions…")
 
     def _scoring_progress(self, r: int, fraction: float) -> None:
-        if r == self._latest.get("points") and self.on:
+        if self.score_worker.is_newest(r) and self.on:
             self.bar.set_status(f"Scoring reconstructions… {fraction:.0%}")
 
     def _scores_ready(self, r: int, result) -> None:
@@ -260,4 +259,4 @@ class Decodability(QObject):
                 self._colour_points()
 
     def _failed(self, r: int, message: str) -> None:
-        self.window.show_message("Cannot judge decodability", message)
+        self.feedback.show_message("Cannot judge decodability", message)

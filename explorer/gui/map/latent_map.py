@@ -19,7 +19,7 @@ from explorer import interpolation
 from explorer.gui.map.point_cloud import PointCloud
 from explorer.gui.map.select_tool import SelectTool
 from explorer.gui.map.waypoint_tool import WaypointTool
-from explorer.gui.widgets.thumbnail_grid import ThumbGrid
+from explorer.gui.widgets.thumbnail_grid import ThumbnailGrid
 
 TOOLS = ("explore", "line", "freehand", "waypoint", "select")
 SETTLE_MS = 200  # the manifold is re-rendered once pan/zoom has been still this long
@@ -201,6 +201,10 @@ class LatentMap(pg.PlotWidget):
             text.setPos(centre[0], centre[1] + radius)
             text.setParentItem(self.prior)
 
+    def points_shown(self) -> np.ndarray:
+        """(N,) which points the user can see and pick: the points layer on, their label shown."""
+        return self.cloud.shown if self.cloud.isVisible() else np.zeros(len(self.cloud), dtype=bool)
+
     def set_layer_visible(self, layer: str, visible: bool) -> None:
         {"points": self.cloud, "manifold": self.background, "prior": self.prior}[layer].setVisible(visible)
 
@@ -288,7 +292,7 @@ class LatentMap(pg.PlotWidget):
             if not self._freehand or self._freehand[0] != start:
                 self._freehand = [start]
             last = self._freehand[-1]
-            px, py = self._pixel()
+            px, py = self.pixel_size()
             moved = np.hypot((pos.x() - last.x()) / px, (pos.y() - last.y()) / py)
             if moved >= FREEHAND_STEP_PX or (finished and moved > 0):  # the end point always counts
                 self._freehand.append(pos)
@@ -311,7 +315,7 @@ class LatentMap(pg.PlotWidget):
         if self.tool == "waypoint" and self.waypoint_tool.hover(pos):
             self._set_hovered()  # the handle, not the point beneath it
             return
-        self._set_hovered(self.cloud.points_at(pos, self._pixel()))
+        self._set_hovered(self.cloud.points_at(pos, self.pixel_size()))
         if self.inset.isVisible():
             self._place_inset()
 
@@ -324,7 +328,7 @@ class LatentMap(pg.PlotWidget):
                 self.hide_inset()
             self.point_hovered.emit(self._hovered)
 
-    def _pixel(self) -> tuple[float, float]:
+    def pixel_size(self) -> tuple[float, float]:
         """Size of one screen pixel in map units (x, y)."""
         px, py = self.view.viewPixelSize()
         return px or 1.0, py or 1.0
@@ -350,7 +354,7 @@ class Inset(QFrame):
         self.setStyleSheet("Inset { background: #202124; border: 1px solid #80868b; border-radius: 3px; }"
                            "QLabel { color: #e8eaed; }")
         self.image = QLabel()
-        self.group = ThumbGrid(columns=1, scale=GROUP_SCALE)
+        self.group = ThumbnailGrid(columns=1, scale=GROUP_SCALE)
         self.text = QLabel()
         self.text.setAlignment(Qt.AlignCenter)
         layout = QVBoxLayout(self)
@@ -371,7 +375,7 @@ class Inset(QFrame):
 
     def set_group(self, images: np.ndarray, captions: list[str], text: str) -> None:
         self.shown = images
-        self.group.columns = len(images)
+        self.group.fixed_columns = len(images)
         self.group.set_items(images, captions)
         self.group.show()
         self.image.hide()

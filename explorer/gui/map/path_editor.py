@@ -3,7 +3,8 @@ waypoints, a freehand stroke many, the waypoint tool's clicks editable ones), de
 worker into the filmstrip, undoable, and saved or opened as JSON.
 
 The path's waypoints are what the user edits (and what undo restores); steps, smooth and spherical
-come from the filmstrip's controls, the plane's axes and the model's name from the window.
+come from the filmstrip's controls, the plane's axes and the model's name from the view state, which
+holds the path; the editor only turns gestures and files into paths and decodes them.
 """
 
 from __future__ import annotations
@@ -12,26 +13,43 @@ from dataclasses import replace
 from pathlib import Path as FilePath
 
 import numpy as np
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog
 
 from explorer import interpolation, jobs
 from explorer.errors import ExplorerError
-from explorer.gui.panels.filmstrip import HINT
+from explorer.gui.feedback import Feedback
+from explorer.gui.map.latent_map import LatentMap
+from explorer.gui.panels.filmstrip import HINT, Filmstrip
+from explorer.gui.state import ViewState
+from explorer.gui.threads.tasks import Tasks
+from explorer.gui.threads.workers import Workers
 
 NEXT_WAYPOINT_HINT = "Click on the map to add the next waypoint; drag one to move it, right-click it to delete it"
 _IDLE = object()  # no gesture under way
 
 
-class PathEditor:
-    def __init__(self, window):
-        self.window = window
-        self.path: interpolation.Path | None = None
-        self.result: jobs.PathDecoded | None = None
+class PathEditor(QObject):
+    """Keeps the state's path in step with the map's tools and the filmstrip, decodes it, and files it."""
+
+    def __init__(self, state: ViewState, latent_map: LatentMap, filmstrip: Filmstrip, workers: Workers, tasks: Tasks,
+                 feedback: Feedback, parent=None):
+        super().__init__(parent)
+        self.state, self.map, self.filmstrip, self.tasks, self.feedback = state, latent_map, filmstrip, tasks, feedback
+        self.worker = workers.add(jobs.path, True, "path", self._ready,
+                                  lambda r, message: feedback.show_message("Cannot decode the path", message))
         self._before = _IDLE  # waypoints when the gesture under way began
         self._note = ""  # said in the caption until the next edit (where an opened path came from)
+        latent_map.path_changed.connect(self.map_changed)
+        filmstrip.settings_changed.connect(self.settings_changed)
+        filmstrip.frame_selected.connect(self._frame_selected)
+        state.path_changed.connect(self._path_changed)
+        state.path_decoded.connect(self._decoded)
+        state.session_changed.connect(lambda session: self.request())
+        state.label_changed.connect(lambda label: self.request())
 
     def waypoints(self) -> tuple | None:
-        return None if self.path is None else tuple(self.path.waypoints)
+        return None if self.state.path is None else tuple(self.state.path.waypoints)
 
     # --- editing ----------------------------------------------------------------------------------
     def map_changed(self, points: np.ndarray, finished: bool, what: str) -> None:
@@ -52,124 +70,130 @@ class PathEditor:
             self.clear(what)
             return
         try:
-            self.path = self._with_settings(interpolation.Path(waypoints=[tuple(p) for p in points]))
+            path = self._with_settings(interpolation.Path(waypoints=[tuple(p) for p in points]))
         except ExplorerError as e:  # too many waypoints: keep the path as it was
-            self.window.statusBar().showMessage(str(e), 8000)
+            self.feedback.say(str(e), 8000)
             self._show_on_map()
             return
         self._note = ""
-        self._show_on_map()
-        self.request()
+        self.state.set_path(path)
         if what:
             self._record(what, before)
 
     def clear(self, what: str | None = None) -> None:
         before = self.waypoints()
-        self.path = self.result = None
         self._note = ""
-        self.window.filmstrip.set_frames(None, HINT)
-        self.window.map.set_path(None)
+        self.state.set_path(None)
         if what and before is not None:
             self._record(what, before)
 
     def delete(self) -> None:
         """Del: the waypoint under the pointer (waypoint tool), else the whole path; both undoable."""
-        k = self.window.map.hovered_waypoint if self.window.map.tool == "waypoint" else -1
-        if self.path is not None and 0 <= k < len(self.path.waypoints):
-            self.set_waypoints(np.delete(np.asarray(self.path.waypoints), k, axis=0), "Delete waypoint")
+        k = self.map.hovered_waypoint if self.map.tool == "waypoint" else -1
+        if self.state.path is not None and 0 <= k < len(self.state.path.waypoints):
+            self.set_waypoints(np.delete(np.asarray(self.state.path.waypoints), k, axis=0), "Delete waypoint")
         else:
             self.clear("Clear path")
 
     def settings_changed(self) -> None:
-        if self.path is not None:
-            self.path = self._with_settings(self.path)
-            self._show_on_map()
-            self.request()
+        if self.state.path is not None:
+            self.state.set_path(self._with_settings(self.state.path))
 
     def _with_settings(self, path: interpolation.Path) -> interpolation.Path:
-        w = self.window
-        return replace(path, steps=w.filmstrip.steps.value(), smooth=w.filmstrip.smooth.isChecked(),
-                       spherical=w.filmstrip.spherical(), axes=w.axes, model=w.session.name if w.session else "")
+        f, s = self.filmstrip, self.state
+        return replace(path, steps=f.steps.value(), smooth=f.smooth.isChecked(), spherical=f.spherical(),
+                       axes=s.axes, model=s.session.name if s.session else "")
 
     def _record(self, what: str, before) -> None:
         after = self.waypoints()
         if after != before:
-            self.window.undo_stack.push(what, lambda: self._restore(before), lambda: self._restore(after))
+            self.state.history.push(what, lambda: self._restore(before), lambda: self._restore(after))
 
     def _restore(self, waypoints) -> None:
         self.set_waypoints(np.zeros((0, 2)) if waypoints is None else np.array(waypoints))
 
     # --- decoding -----------------------------------------------------------------------------------
+    def _path_changed(self, path) -> None:
+        if path is None:
+            self.filmstrip.set_frames(None, HINT)
+        self._show_on_map()
+        self.request()
+
     def _show_on_map(self) -> None:
-        w = self.window
-        if self.path is None:
-            w.map.set_path(None)
-        elif w.plane is not None:
-            w.map.set_path(np.asarray(self.path.waypoints), None, self.path.curve(w.plane))
+        path, plane = self.state.path, self.state.plane
+        if path is None:
+            self.map.set_path(None)
+        elif plane is not None:
+            self.map.set_path(np.asarray(path.waypoints), None, path.curve(plane))
 
     def request(self) -> None:
-        w = self.window
-        if w.session is None or self.path is None:
+        s, path = self.state, self.state.path
+        if s.session is None or path is None:
             return
-        if len(self.path.waypoints) < 2:
-            self.result = None
-            w.filmstrip.set_frames(None, NEXT_WAYPOINT_HINT)
-            w.map.set_path(np.asarray(self.path.waypoints), np.zeros((0, 2)))
+        if len(path.waypoints) < 2:
+            self.filmstrip.set_frames(None, NEXT_WAYPOINT_HINT)
+            self.map.set_path(np.asarray(path.waypoints), np.zeros((0, 2)))
             return
-        w._submit(w.pather, "path", jobs.PathRequest(w.session.model, w.plane, self.path, w.label()))
+        self.worker.submit(jobs.PathRequest(s.session.model, s.plane, path, s.label), "path")
 
-    def ready(self, r: int, result: jobs.PathDecoded) -> None:
-        w = self.window
-        if r != w._latest.get("path") or self.path is None:
+    def _ready(self, r: int, result: jobs.PathDecoded) -> None:
+        if self.worker.is_newest(r):
+            self.state.show_path_decoded(result)
+
+    def _decoded(self, result: jobs.PathDecoded) -> None:
+        self.filmstrip.set_frames(result.frames, describe(result.request.path) + self._note)
+        self.map.set_path(result.request.waypoints, result.positions, result.request.path.curve(result.request.plane))
+
+    def _frame_selected(self, k: int) -> None:
+        result = self.state.path_result
+        if result is None or k >= len(result.frames) or self.state.session is None:
             return
-        self.result = result
-        w.filmstrip.set_frames(result.frames, describe(result.request.path) + self._note)
-        w.map.set_path(result.request.waypoints, result.positions, result.request.path.curve(result.request.plane))
-        w.path_decoded.emit(result)
+        self.state.set_code(result.codes[k], "path", f"frame {k + 1} of {len(result.frames)} on the path",
+                            uv=result.positions[k])
 
     # --- files --------------------------------------------------------------------------------------
     def ask_save(self) -> None:
-        if self.path is None:
-            self.window.show_message("Nothing to save", "Draw a path on the map first (L, F or W).")
-        elif file := QFileDialog.getSaveFileName(self.window, "Save path", f"{self.window.session.name}-path.json",
-                                                 "Path (*.json)")[0]:
+        if self.state.path is None:
+            self.feedback.show_message("Nothing to save", "Draw a path on the map first (L, F or W).")
+        elif file := QFileDialog.getSaveFileName(self.map.window(), "Save path",
+                                                 f"{self.state.session.name}-path.json", "Path (*.json)")[0]:
             self.save(file)
 
     def save(self, file: str) -> None:
-        self.window.run_job((interpolation.save, file, self._with_settings(self.path)))
+        self.tasks.run((interpolation.save, file, self._with_settings(self.state.path)))
 
     def ask_open(self) -> None:
-        if file := QFileDialog.getOpenFileName(self.window, "Open path", "", "Path (*.json);;All files (*)")[0]:
+        if file := QFileDialog.getOpenFileName(self.map.window(), "Open path", "", "Path (*.json);;All files (*)")[0]:
             self.open(file)
 
     def open(self, file: str) -> None:
         """Read a path file on the jobs thread; a bad file gets a message and the current path stays."""
-        self.window.run_job((interpolation.load, file), lambda path: self._opened(path, FilePath(file).name), report=False,
-                            failure="Cannot open the path")
+        self.tasks.run((interpolation.load, file), lambda path: self._opened(path, FilePath(file).name), report=False,
+                       failure="Cannot open the path")
 
     def _opened(self, path: interpolation.Path, name: str) -> None:
-        w = self.window
-        if w.session is None:
+        s = self.state
+        if s.session is None:
             return
         before, notes = self.waypoints(), []
-        d = w.session.model.latent_dim
-        if path.model and path.model != w.session.name:
+        d = s.session.model.latent_dim
+        if path.model and path.model != s.session.name:
             notes.append(f"drawn on {path.model}, shown here at the same map coordinates")
         i, j = path.axes
-        if d > 2 and (i, j) != w.axes:
+        if d > 2 and (i, j) != s.axes:
             if max(i, j) < d:
-                w.set_axes(i, j)
+                s.set_axes(i, j)
             else:
                 notes.append(f"its axes PC{i + 1} × PC{j + 1} are not in this {d}-d space, so it is on "
-                             f"PC{w.axes[0] + 1} × PC{w.axes[1] + 1}")
-        if path.spherical and not w.filmstrip.interpolation.isEnabled():
+                             f"PC{s.axes[0] + 1} × PC{s.axes[1] + 1}")
+        if path.spherical and not self.filmstrip.interpolation.isEnabled():
             notes.append("spherical interpolation needs a latent dimension above 2, so it is linear here")
-        w.filmstrip.show_settings(path.steps, path.smooth, path.spherical)
+        self.filmstrip.show_settings(path.steps, path.smooth, path.spherical)
         self.set_waypoints(np.asarray(path.waypoints))
         self._record("Open path", before)
         said = "".join(f"; {n}" for n in notes)
         self._note = f" — opened {name}{said}"
-        w.statusBar().showMessage(f"Opened the path {name}{said}", 15000)
+        self.feedback.say(f"Opened the path {name}{said}", 15000)
 
 
 def describe(path: interpolation.Path) -> str:

@@ -45,6 +45,16 @@ class PointCloud(pg.GraphicsObject):
         self._frags = np.zeros((0, 10))
 
     # --- data -------------------------------------------------------------------------------------
+    @property
+    def shown(self) -> np.ndarray:
+        """(N,) which points are drawn: those of the labels shown."""
+        return self._shown.copy()
+
+    @property
+    def selected(self) -> np.ndarray | None:
+        """(N,) the points ringed as selected, None when none are."""
+        return self._selected
+
     def set_points(self, xy: np.ndarray, labels: np.ndarray) -> None:
         self.prepareGeometryChange()
         self._xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)

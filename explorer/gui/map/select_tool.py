@@ -58,7 +58,7 @@ class SelectTool(QObject):
             self.outline.setData([x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0])
         else:
             last = self._lasso[-1]
-            px, py = self._map._pixel()
+            px, py = self._map.pixel_size()
             if np.hypot((pos.x() - last.x()) / px, (pos.y() - last.y()) / py) >= LASSO_STEP_PX or finished:
                 self._lasso.append(pos)
             points = np.array([[p.x(), p.y()] for p in self._lasso])

@@ -70,14 +70,14 @@ class WaypointTool:
         """The waypoint whose handle is under map point pos, -1 for none."""
         if len(self.waypoints) == 0:
             return -1
-        px, py = self.owner._pixel()
+        px, py = self.owner.pixel_size()
         gaps = np.hypot((self.waypoints[:, 0] - pos.x()) / px, (self.waypoints[:, 1] - pos.y()) / py)
         k = int(np.argmin(gaps))
         return k if gaps[k] <= HANDLE_PX else -1
 
     def _with_added(self, pos: QPointF) -> tuple[np.ndarray, int]:
         """The waypoints with one more at pos, and its index."""
-        px, _ = self.owner._pixel()
+        px, _ = self.owner.pixel_size()
         k = interpolation.insertion_index(self.waypoints, self.curve, (pos.x(), pos.y()), HANDLE_PX * px)
         return np.insert(self.waypoints, k, (pos.x(), pos.y()), axis=0), k
 

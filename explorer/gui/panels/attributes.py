@@ -3,13 +3,11 @@ walks the point at the cursor along it, with a strip of decodes across the slide
 
 A group is a digit (the map's points of that label), a group kept from the Selection panel (A or B),
 or the current selection. The maths is explorer.latent.direction and walk; `Attributes` wires the
-panel to the window: the slider decodes through the window's decoder (latest wins) and moves the
-cursor to where the code projects; the strip is decoded on its own worker.
+panel to the view state: the slider sets the state's cursor to the walked code (decoded like any
+other, the newest wins, placed where the code projects); the strip is decoded on its own worker.
 """
 
 from __future__ import annotations
-
-import collections
 
 import numpy as np
 import pyqtgraph as pg
@@ -21,7 +19,12 @@ from explorer import export, jobs, latent, selection
 from explorer.errors import ExplorerError
 from explorer.gui.dialogs.exports import STRIP_SCALE
 from explorer.gui.panels.filmstrip import Strip
-from explorer.gui.threads.workers import Worker
+from explorer.gui.docks import Docks
+from explorer.gui.feedback import Feedback
+from explorer.gui.map.latent_map import LatentMap
+from explorer.gui.state import ViewState
+from explorer.gui.threads.tasks import Tasks
+from explorer.gui.threads.workers import Workers
 
 TICKS = 100  # slider steps per unit of t
 DEFAULT_RANGE = 1.5
@@ -156,75 +159,73 @@ class Attributes:
     """The panel's wiring: groups from the map's points and the selection, the direction between them,
     the walk decoded at the cursor, the strip on its own worker, and the walk drawn on the map."""
 
-    def __init__(self, window):
-        self.window = window
+    def __init__(self, state: ViewState, latent_map: LatentMap, workers: Workers, docks: Docks, tasks: Tasks,
+                 feedback: Feedback):
+        self.state, self.tasks, self.feedback = state, tasks, feedback
         self.panel = AttributePanel()
-        self.dock = window._dock("Attribute arithmetic", self.panel, Qt.BottomDockWidgetArea)
-        window.tabifyDockWidget(window.filmstrip_dock, self.dock)  # the same shape: a row of controls, a strip
+        self.dock = docks.add("Attribute arithmetic", self.panel, Qt.BottomDockWidgetArea)
+        path_dock = docks.find("Interpolation path")
+        if path_dock is not None:
+            docks.tabify(path_dock, self.dock)  # the same shape: a row of controls, a strip
         self.dock.hide()
-        self.worker = Worker(jobs.call, True, "attribute strip", parent=window)
-        self.worker.done.connect(self._strip_ready)
-        self.worker.failed.connect(lambda r, message: self.panel.status.setText(message))
+        self.worker = workers.add(jobs.call, True, "attribute strip", self._strip_ready,
+                                  lambda r, message: self.panel.status.setText(message))
         self.direction: np.ndarray | None = None
         self.start: np.ndarray | None = None  # the code at t = 0; None: the mean of From
         self.frames: np.ndarray | None = None
         self.strip_walk: tuple | None = None  # (start, direction, amounts, label) the strip shown decodes
-        self._strip_request, self._strip_walk = 0, None
+        self._strip_walk = None
         self._session = None
-        # our latest decode requests: the decoder drops all but the newest waiting one, so few are in flight
-        self._ours: collections.deque = collections.deque(maxlen=8)
         self.line = pg.PlotCurveItem(pen=pg.mkPen("#ff9e40", width=2, style=Qt.DashLine))
         self.dots = pg.ScatterPlotItem(size=6, pen=pg.mkPen("#202020"), brush=pg.mkBrush("#ff9e40"))
         for z, item in enumerate((self.line, self.dots)):
             item.setZValue(8 + z)
-            window.map.addItem(item)
+            latent_map.addItem(item)
 
         p = self.panel
         p.groups_chosen.connect(self.update_direction)
         p.amount_changed.connect(self.walk)
         p.strip_changed.connect(self.request_strip)
         p.export_requested.connect(self.ask_export)
-        window.decoded.connect(self._decoded)
-        window.label_combo.currentIndexChanged.connect(lambda _: self._label_changed())
-        window.selecting.panel.changed.connect(self.refresh)  # also when the points change
+        state.decoded.connect(self._decoded)
+        state.label_changed.connect(lambda label: self._label_changed())
+        state.selection_changed.connect(self.refresh)
+        state.points_changed.connect(self.refresh)
         self.dock.visibilityChanged.connect(lambda visible: self.request_strip())
         self.refresh()
-
-    def workers(self) -> list[Worker]:
-        return [self.worker]
 
     # --- groups and direction -----------------------------------------------------------------------
     def groups(self) -> list[tuple[str, str, bool]]:
         """(text, key, usable) for every group on offer now."""
-        w, points = self.window, self.window.points
+        s, points = self.state, self.state.points
         counts = np.bincount(points.labels, minlength=10) if points is not None else np.zeros(10, dtype=int)
         names = points.splits[0].classes if points is not None else [str(d) for d in range(10)]
         items = [(f"digit {name} ({counts[d]:,})" if name.isdigit() else f"{name} ({counts[d]:,})", f"digit:{d}",
                   bool(counts[d] > 0)) for d, name in enumerate(names)]
         for name in ("A", "B"):
-            n = w.selecting.selection.group_size(name)
+            n = s.selection.group_size(name)
             items.append((f"group {name} ({n:,})" if n else f"group {name} (keep a selection as {name})",
                           f"group:{name}", n > 0))
-        n = len(w.selecting.order)
+        n = len(s.selected)
         items.append((f"current selection ({n:,})", "selection", n > 0))
         return items
 
     def codes_of(self, key: str) -> np.ndarray:
         """The full codes of a group, by the current model."""
-        w, points = self.window, self.window.points
+        s, points = self.state, self.state.points
         if points is None:
-            return np.zeros((0, w.session.model.latent_dim if w.session else 2))
+            return np.zeros((0, s.session.model.latent_dim if s.session else 2))
         if key.startswith("digit:"):
             return points.codes[points.labels == int(key[6:])]
         if key.startswith("group:"):
-            return selection.pick(w.selecting.selection.groups.get(key[6:], {}), w.session.codes)
-        return points.codes[w.selecting.mask()]
+            return selection.pick(s.selection.groups.get(key[6:], {}), s.session.codes)
+        return points.codes[s.selection_mask()]
 
     def update_direction(self) -> None:
         """The direction between the groups picked; when it changed with the slider off 0, walk again."""
         p, before = self.panel, self.direction
         self.direction = None
-        if self.window.points is not None:
+        if self.state.points is not None:
             try:
                 self.direction = latent.direction(self.codes_of(p.source.currentData()),
                                                   self.codes_of(p.target.currentData()))
@@ -239,7 +240,7 @@ class Attributes:
 
     def _show_status(self) -> None:
         p = self.panel
-        if self.window.points is None:
+        if self.state.points is None:
             text = "This model places no real images on its map, so there are no groups to compare."
         elif self.direction is None:
             text = "Pick two groups with images in them: keep a selection as A or B in the Selection panel (S)."
@@ -256,16 +257,15 @@ class Attributes:
 
     # --- walking ------------------------------------------------------------------------------------
     def walk(self, t: float) -> None:
-        """Decode start + t * direction at the cursor, through the window's decoder (latest wins)."""
-        if self.direction is None or self.window.session is None:
+        """Decode start + t * direction at the cursor, through the state's cursor (the newest decode wins)."""
+        if self.direction is None or self.state.session is None:
             return
-        z = latent.walk(self.start_code(), self.direction, [t])
-        request = self.window.decode_code(z, f"Attribute walk: start {t:+.2f} × ({self.panel.names()})")
-        self._ours.append(request)
+        z = latent.walk(self.start_code(), self.direction, [t])[0]
+        self.state.set_code(z, "attribute", f"Attribute walk: start {t:+.2f} × ({self.panel.names()})")
 
     def _decoded(self, result) -> None:
         """A decode the walk did not ask for (a click, a thumbnail, a mean) is the new point at t = 0."""
-        if any(result.request is ours for ours in self._ours):
+        if result.request.origin == "attribute":
             return
         self.start = np.asarray(result.request.z[0], dtype=np.float32)
         self.panel.set_amount(0.0, quiet=True)
@@ -280,17 +280,17 @@ class Attributes:
 
     def refresh(self) -> None:
         """The points, the selection or a kept group changed: offer the groups again, recompute the direction."""
-        w = self.window
-        if w.session is not self._session:  # another model: codes and the cursor's code no longer apply
-            self._session, self.start = w.session, None
+        s = self.state
+        if s.session is not self._session:  # another model: codes and the cursor's code no longer apply
+            self._session, self.start = s.session, None
         self.panel.set_groups(self.groups())
         self.update_direction()
 
     # --- the strip ------------------------------------------------------------------------------------
     def request_strip(self) -> None:
         """Decode the strip across the range (while the panel is shown) and draw where it lies on the map."""
-        w = self.window
-        if self.direction is None or w.session is None or not self.dock.isVisible():
+        s = self.state
+        if self.direction is None or s.session is None or not self.dock.isVisible():
             if len(self.dots.data):
                 self.line.setData([], [])
                 self.dots.setData([], [])
@@ -301,14 +301,14 @@ class Attributes:
             return
         start, amounts = self.start_code(), self.panel.amounts()
         codes = latent.walk(start, self.direction, amounts)
-        uv = w.plane.project(codes)
+        uv = s.plane.project(codes)
         self.line.setData(uv[[0, -1], 0], uv[[0, -1], 1])
         self.dots.setData(uv[:, 0], uv[:, 1])
-        self._strip_walk = (start, self.direction, amounts, w.label())
-        self._strip_request = self.worker.submit((export.walk_frames, w.session.model, *self._strip_walk))
+        self._strip_walk = (start, self.direction, amounts, s.label)
+        self.worker.submit((export.walk_frames, s.session.model, *self._strip_walk), "attributes")
 
     def _strip_ready(self, r: int, frames: np.ndarray) -> None:
-        if r != self._strip_request:
+        if not self.worker.is_newest(r):
             return
         self.frames, self.strip_walk = frames, self._strip_walk
         self.panel.strip.set_frames(frames)
@@ -317,12 +317,12 @@ class Attributes:
 
     def ask_export(self) -> None:
         if self.frames is None:
-            self.window.show_message("Nothing to export", "Pick two groups first: the strip is empty.")
+            self.feedback.show_message("Nothing to export", "Pick two groups first: the strip is empty.")
             return
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export attribute strip", "attribute.png",
+        path, _ = QFileDialog.getSaveFileName(self.panel.window(), "Export attribute strip", "attribute.png",
                                               "PNG strip (*.png);;GIF animation (*.gif)")
         if path:
             self.export(path)
 
     def export(self, path: str, scale: int = STRIP_SCALE) -> None:
-        self.window.run_job((export.save_strip, path, self.frames, scale))
+        self.tasks.run((export.save_strip, path, self.frames, scale))

@@ -1,7 +1,8 @@
 """The Latent code dock: one slider per latent dimension for the code at the cursor, and, for a VAE,
 whether a real point decodes as the encoder's mean or as a draw from q(z|x).
 
-The panel only shows a code and says which one the user made; the window decodes it and places it.
+The panel shows the state's cursor code; a slider moved sets the state's cursor to the edited code,
+and Reset goes back to the code last picked on the map (the data's mean if none).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
                                QSlider, QVBoxLayout, QWidget)
 
+from explorer.gui.state import ViewState
+
 SLIDER_STEPS = 1000  # positions per slider
 HINT = "Click the map to pick a code"
 
@@ -19,8 +22,10 @@ class CodePanel(QWidget):
     code_edited = Signal(object)  # (d,) float64: the code after the user moved a slider
     reset_requested = Signal()
 
-    def __init__(self, parent=None):
+    def __init__(self, state: ViewState, parent=None):
         super().__init__(parent)
+        self.state = state
+        self.picked: np.ndarray | None = None  # the code last picked on the map (what Reset returns to)
         self.low = self.high = self.code = np.zeros(0)
         self.sliders: list[QSlider] = []
         self.values: list[QLabel] = []
@@ -48,6 +53,30 @@ class CodePanel(QWidget):
         layout.addWidget(self.scroll, 1)
         layout.addLayout(buttons)
         self.set_code(None)
+        self.code_edited.connect(lambda z: state.set_code(z, "slider", "set with the sliders"))
+        self.reset_requested.connect(self._reset)
+        state.cursor_changed.connect(self._cursor_changed)
+        state.session_changed.connect(self._session_changed)
+
+    def _session_changed(self, session) -> None:
+        self.picked = None
+        self.allow_sampling(session is not None and session.model.kind in ("vae", "cvae"))
+        if session is not None:
+            self.set_space(*session.stats.ranges(prior=session.model.kind != "ae"))
+
+    def _cursor_changed(self, cursor) -> None:
+        if cursor is None:
+            self.set_code(None)
+            return
+        if cursor.on_map:
+            self.picked = cursor.code
+        self.set_code(cursor.code, self.state.describe_place(cursor.uv, cursor.code))
+
+    def _reset(self) -> None:
+        s = self.state.session
+        if s is not None:
+            self.state.set_code(s.stats.mean if self.picked is None else self.picked, "code",
+                                "the code last picked on the map" if self.picked is not None else "the data's mean")
 
     def set_space(self, low: np.ndarray, high: np.ndarray) -> None:
         """The range of each slider (one per dimension)."""

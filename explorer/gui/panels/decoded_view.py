@@ -7,7 +7,9 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from explorer.data import classes
 from explorer.gui.map.latent_map import to_pixmap
+from explorer.gui.state import ViewState
 
 HINT = "Click or drag on the map to decode a point"
 
@@ -44,8 +46,11 @@ class PixelImage(QLabel):
 
 
 class DecodedView(QWidget):
-    def __init__(self, parent=None):
+    """Shows the state's decode: the image, where it is and what it is, and the nearest real image."""
+
+    def __init__(self, state: ViewState, parent=None):
         super().__init__(parent)
+        self.state = state
         self.decoded = PixelImage(224)
         self.where = QLabel(HINT)
         self.where.setWordWrap(True)
@@ -62,6 +67,28 @@ class DecodedView(QWidget):
         for w, stretch in ((self.decoded, 3), (self.where, 0), (self.nearest_title, 0),
                            (self.nearest, 1), (self.nearest_caption, 0)):
             layout.addWidget(w, stretch)
+        state.decoded.connect(self._decoded)
+        state.session_changed.connect(lambda session: state.shown_decode is None and self.clear())
+
+    def _decoded(self, result) -> None:
+        s = self.state
+        req, d = result.request, s.session.model.latent_dim
+        where = s.describe_place(s.cursor.uv if req.draw is not None and s.cursor else req.uv, result.z[0])
+        if d > 2:
+            where += f"\nthe full {d}-d code is decoded"
+        if req.source:
+            where += f"\n{req.source[0].upper()}{req.source[1:]}"
+        if req.label is not None:
+            name = classes(s.session.dataset)[req.label]
+            where += f"\ndrawn as {'digit ' + name if name.isdigit() else name}"
+        self.show_decode(result.image, where)
+        if result.nearest is None:
+            self.show_nearest(None, "No real images to compare with")
+        else:
+            name, i, distance = result.nearest
+            split = s.session.splits[name]
+            self.show_nearest(split.images[i].numpy(), f"{split.classes[int(split.labels[i])]} "
+                                                       f"({name} image #{i:,}), latent distance {distance:.3g}")
 
     def show_decode(self, image: np.ndarray, where: str) -> None:
         self.decoded.set_image(image)

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QDockWidget, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from explorer import jobs
 from explorer.data import classes
-from explorer.gui.threads.workers import Worker
-from explorer.gui.widgets.thumbnail_grid import ThumbGrid
+from explorer.gui.docks import Docks
+from explorer.gui.feedback import Feedback
+from explorer.gui.state import ViewState
+from explorer.gui.threads.workers import Workers
+from explorer.gui.widgets.thumbnail_grid import ThumbnailGrid
 
 ROW_HEIGHT = 160  # pixels: digits enlarged three times, with the caption above
 EXPLAINED = ("One latent point, every digit: the code holds the style (slant, stroke, width), the label "
@@ -22,74 +25,69 @@ class DigitsRow(QObject):
     """The dock under the map for conditional models, kept on the code last decoded."""
 
     shown = Signal()  # the row now shows `images` for `code`
+    available = Signal(bool)  # whether the open model is conditional (the row has something to show)
 
-    def __init__(self, window):
-        super().__init__(window)
-        self.window = window
+    def __init__(self, state: ViewState, workers: Workers, docks: Docks, feedback: Feedback, parent=None):
+        super().__init__(parent)
+        self.state, self.docks = state, docks
         self.caption = QLabel(EXPLAINED)
         self.caption.setWordWrap(True)
         self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        self.grid = ThumbGrid(columns=10)
+        self.grid = ThumbnailGrid(columns=10)
         self.grid.setToolTip("Click a digit to decode with it")
         panel = QWidget()
         layout = QVBoxLayout(panel)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addWidget(self.caption)
         layout.addWidget(self.grid, 1)
-        self.dock = window._dock("Every digit at the cursor", panel, Qt.BottomDockWidgetArea)
-        path_dock = window.findChild(QDockWidget, "Interpolation path")
+        self.dock = docks.add("Every digit at the cursor", panel, Qt.BottomDockWidgetArea)
+        path_dock = docks.find("Interpolation path")
         if path_dock is not None:
-            window.splitDockWidget(self.dock, path_dock, Qt.Vertical)  # the row above the filmstrip
+            docks.split(self.dock, path_dock, Qt.Vertical)  # the row above the filmstrip
         self.dock.hide()
         self.code: np.ndarray | None = None  # (1, d) decoded with every label
         self._uv = None  # its map point
         self.images: np.ndarray | None = None
-        self._latest = 0
         self._conditional = False
-        self.worker = Worker(jobs.decode_each, True, "every digit", parent=self)
-        self.worker.done.connect(self._ready)
-        self.worker.failed.connect(lambda r, message: window.show_message("Cannot decode every digit", message))
-        window.decoded.connect(lambda result: self._request(result.request.z, result.request.uv))
-        window.session_changed.connect(self._session_changed)
-        window.label_combo.currentIndexChanged.connect(self.grid.set_current)
-        self.grid.clicked.connect(window.label_combo.setCurrentIndex)
+        self.worker = workers.add(jobs.decode_each, True, "every digit", self._ready,
+                                  lambda r, message: feedback.show_message("Cannot decode every digit", message))
+        state.decoded.connect(lambda result: self._request(result.request.z, result.request.uv))
+        state.session_changed.connect(self._session_changed)
+        state.label_changed.connect(lambda label: self.grid.set_current(-1 if label is None else label))
+        self.grid.clicked.connect(state.set_label)
         self.dock.visibilityChanged.connect(lambda visible: visible and self.code is not None and
                                             self._request(self.code, self._uv))
 
-    def workers(self) -> list[Worker]:
-        return [self.worker]
-
     def _session_changed(self, session) -> None:
-        conditional = session.model.conditional
-        self.window.digits_action.setEnabled(conditional)
+        conditional = session is not None and session.model.conditional
+        self.available.emit(conditional)
         if conditional and not self._conditional:  # a conditional model just opened: show what it does
             self.dock.show()
-            self.window.resizeDocks([self.dock], [ROW_HEIGHT], Qt.Vertical)
+            self.docks.resize([self.dock], [ROW_HEIGHT], Qt.Vertical)
         elif not conditional:
             self.dock.hide()
         self._conditional = conditional
-        if conditional and self.window.cursor is None and self.window.shown_decode is None:
+        if conditional and self.state.cursor is None and self.state.shown_decode is None:
             # nothing decoded yet: start at the map's origin, where the prior is densest for a 2-d code
-            self._request(self.window.plane.to_latent([0.0, 0.0]), (0.0, 0.0))
+            self._request(self.state.plane.to_latent([0.0, 0.0]), (0.0, 0.0))
 
     def _request(self, code: np.ndarray, uv) -> None:
-        s = self.window.session
+        s = self.state.session
         if s is None or not s.model.conditional:
             return
         self.code, self._uv = code, uv
         if self.dock.isVisible():
             n = s.model.config.num_classes
-            self._latest = self.worker.submit(jobs.DecodeEach(((s.model, np.repeat(code, n, axis=0), np.arange(n)),),
-                                                              uv))
+            self.worker.submit(jobs.DecodeEach(((s.model, np.repeat(code, n, axis=0), np.arange(n)),), uv), "digits")
 
     def _ready(self, r: int, result: list) -> None:
-        s = self.window.session
-        if r != self._latest or s is None or not s.model.conditional:
+        s = self.state.session
+        if not self.worker.is_newest(r) or s is None or not s.model.conditional:
             return
         self.images = result[0]
         names = list(classes(s.dataset))[: len(self.images)]
         self.grid.set_items(self.images, names)
-        self.grid.set_current(self.window.label_combo.currentIndex())
+        self.grid.set_current(-1 if self.state.label is None else self.state.label)
         u, v = self._uv
         self.caption.setText(f"<b>At ({u:.2f}, {v:.2f})</b>: {EXPLAINED}")
         self.shown.emit()

@@ -7,11 +7,15 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
 
 from explorer import jobs
-from explorer.gui.threads.workers import Worker
-from explorer.gui.widgets.thumbnail_grid import ThumbGrid
+from explorer.gui.docks import Docks
+from explorer.gui.feedback import Feedback
+from explorer.gui.map.latent_map import LatentMap
+from explorer.gui.state import ViewState
+from explorer.gui.threads.workers import Workers
+from explorer.gui.widgets.thumbnail_grid import ThumbnailGrid
 
 DEFAULT_K = 8
 MAX_K = 32
@@ -49,7 +53,7 @@ class NeighboursPanel(QWidget):
         self.caption = QLabel(HINT)
         self.caption.setWordWrap(True)
         self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        self.grid = ThumbGrid(COLUMNS, min_scale=2)
+        self.grid = ThumbnailGrid(COLUMNS, min_scale=2)
         self.grid.setToolTip("Click an image to decode its code")
         top = QHBoxLayout()
         top.addWidget(self.caption, 1)
@@ -67,41 +71,37 @@ class NeighboursPanel(QWidget):
 class Neighbours(QObject):
     """Keeps the panel (a dock under the decoded image) on the neighbours of the point last decoded."""
 
-    shown = Signal()  # the panel now shows `indices` (into the window's points), closest first
+    shown = Signal()  # the panel now shows `indices` (into the state's points), closest first
 
-    def __init__(self, window):
-        super().__init__(window)
-        self.window = window
+    def __init__(self, state: ViewState, latent_map: LatentMap, workers: Workers, docks: Docks, feedback: Feedback,
+                 parent=None):
+        super().__init__(parent)
+        self.state = state
         self.panel = NeighboursPanel()
-        self.dock = window._dock("Neighbours", self.panel, Qt.RightDockWidgetArea)  # under the decoded image
-        decoded = window.findChild(QDockWidget, "Decoded")
+        self.dock = docks.add("Neighbours", self.panel, Qt.RightDockWidgetArea)  # under the decoded image
+        decoded = docks.find("Decoded")
         if decoded is not None:
-            window.resizeDocks([decoded, self.dock], [500, 300], Qt.Vertical)
+            docks.resize([decoded, self.dock], [500, 300], Qt.Vertical)
         self.query: np.ndarray | None = None  # (d,) the code last decoded
         self.indices: np.ndarray | None = None
         self.distances: np.ndarray | None = None
-        self._latest = 0
         self.rings = pg.ScatterPlotItem(symbol="o", size=12, brush=None, pen=pg.mkPen("#ffffff", width=1.5))
         self.rings.setZValue(9)  # over the points, under the path and cursor
-        window.map.addItem(self.rings)
-        self.worker = Worker(jobs.neighbours, True, "neighbours", parent=self)
-        self.worker.done.connect(self._ready)
-        self.worker.failed.connect(lambda r, message: window.show_message("Cannot find the neighbours", message))
-        window.decoded.connect(self._decoded)
-        window.map.cloud.points_set.connect(self._points_changed)
+        latent_map.addItem(self.rings)
+        self.worker = workers.add(jobs.neighbours, True, "neighbours", self._ready,
+                                  lambda r, message: feedback.show_message("Cannot find the neighbours", message))
+        state.decoded.connect(self._decoded)
+        state.points_changed.connect(self._points_changed)
         self.panel.k.valueChanged.connect(lambda _: self._request())
         self.panel.grid.clicked.connect(self._picked)
         self.dock.visibilityChanged.connect(self._visibility_changed)
-
-    def workers(self) -> list[Worker]:
-        return [self.worker]
 
     def _decoded(self, result: jobs.Decoded) -> None:
         self.query = result.request.z[0]
         self._request()
 
     def _points_changed(self) -> None:
-        shown = self.window.shown_decode
+        shown = self.state.shown_decode
         self.query = None if shown is None else shown.request.z[0]
         self._request()
 
@@ -111,19 +111,19 @@ class Neighbours(QObject):
             self._request()
 
     def _request(self) -> None:
-        points = self.window.points
-        if self.query is None or points is None:
+        points = self.state.points
+        if self.query is None or points is None or len(self.query) != points.codes.shape[1]:
             self.indices = self.distances = None
             self.rings.setData([], [])
             self.panel.clear(HINT if points is not None else "No images on the map to compare with")
             return
         if self.dock.isVisible():
-            self._latest = self.worker.submit(jobs.NeighboursRequest(points.codes, self.query, self.panel.k.value()))
+            self.worker.submit(jobs.NeighboursRequest(points.codes, self.query, self.panel.k.value()), "neighbours")
 
     def _ready(self, r: int, result) -> None:
         req, idx, dist = result
-        points = self.window.points
-        if r != self._latest or points is None or req.codes is not points.codes:
+        points = self.state.points
+        if not self.worker.is_newest(r) or points is None or req.codes is not points.codes:
             return  # asked for before the points changed
         self.indices, self.distances = idx, dist
         sources = [points.source(int(k)) for k in idx]
@@ -132,20 +132,21 @@ class Neighbours(QObject):
         tips = [f"{name} · {split.split} image #{i:,}\nlatent distance {d:.4g}\nClick to decode its code"
                 for name, (split, i), d in zip(names, sources, dist)]
         self.panel.grid.set_items(images, [f"{name} · {d:.2f}" for name, d in zip(names, dist)], tips)
-        d, model = len(req.query), self.window.session.model
+        d, model = len(req.query), self.state.session.model
         text = f"The {len(idx)} nearest of {len(points):,} images on the map, by distance in the {d}-d latent space"
         if d > 2:
             text += " (full codes: near in latent space need not be near on the map's plane)"
         if model.conditional:
             text += ". The code holds the style only: neighbours share it, whatever their digit"
         self.panel.caption.setText(text + "; ringed on the map.")
-        uv = self.window.plane.project(req.codes[idx])
+        uv = self.state.plane.project(req.codes[idx])
         self.rings.setData(uv[:, 0], uv[:, 1])
         self.shown.emit()
 
     def _picked(self, k: int) -> None:
-        points = self.window.points
+        points = self.state.points
         if self.indices is None or points is None or k >= len(self.indices):
             return
-        code = points.codes[self.indices[k] : self.indices[k] + 1]
-        self.window.decode_code(code)
+        i = int(self.indices[k])
+        split, index = points.source(i)
+        self.state.set_code(points.codes[i], "neighbour", f"neighbour {k + 1}: {split.split} image #{index:,}")

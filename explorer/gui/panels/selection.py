@@ -1,130 +1,32 @@
 """The Selection panel: the images selected on the map as a grid of thumbnails with their labels, and
-what can be done with them (undo, keep as group A or B, decode their mean code, export).
+what can be done with them (keep as group A or B, decode their mean code, export).
 
-`ThumbnailGrid` paints only the rows in view, fetching those images as it paints, so a selection of
-tens of thousands of images costs one widget and a few milliseconds per scroll. `Selecting` wires the
-select tool, this panel and the window together over the Qt-free explorer.selection.
+The thumbnails are the shared ThumbnailGrid, which paints only the rows in view. `Selecting` wires the
+select tool, this panel and the view state's selection together over the Qt-free explorer.selection.
 """
 
 from __future__ import annotations
 
-from typing import Callable
-
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDockWidget, QFileDialog, QGridLayout, QLabel, QPushButton,
-                               QScrollArea, QSizePolicy, QToolTip, QVBoxLayout, QWidget)
+from PySide6.QtCore import QObject, QPointF, Qt, Signal
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFileDialog, QGridLayout, QLabel, QPushButton, QScrollArea,
+                               QVBoxLayout, QWidget)
 
 from explorer import export, selection
 from explorer.errors import ExplorerError
+from explorer.gui.docks import Docks
+from explorer.gui.feedback import Feedback
+from explorer.gui.map.latent_map import LatentMap
 from explorer.gui.map.point_cloud import PALETTE
+from explorer.gui.state import ViewState
+from explorer.gui.threads.tasks import Tasks
+from explorer.gui.widgets.thumbnail_grid import ThumbnailGrid
 
 THUMB_SCALE = 2  # screen pixels per image pixel in the grid
 GAP = 2
 EXPORT_SCALE = 2  # exported thumbnails: 56 px a digit, unless the picture would be too large
 HINT = ("Press S and drag a box on the map to select points (S again: lasso). Shift adds, Ctrl or Alt "
         "takes away, Shift+Ctrl keeps what is in both; a click on empty map clears.")
-
-
-class ThumbnailGrid(QWidget):
-    """Images row by row, each with its label in its class colour; click one to pick it."""
-
-    clicked = Signal(int)  # position in the grid
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.count = 0
-        self.labels = np.zeros(0, dtype=np.int64)
-        self._images: Callable[[np.ndarray], np.ndarray] = lambda ks: np.zeros((len(ks), 28, 28), np.uint8)
-        self._caption: Callable[[int], str] = str
-        self.current = -1
-        self.painted = 0  # thumbnails drawn by the last paint (only the rows in view are)
-        self._side = 28 * THUMB_SCALE
-        self.setMouseTracking(True)
-        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
-
-    def set_items(self, count: int, labels: np.ndarray, images: Callable[[np.ndarray], np.ndarray],
-                  caption: Callable[[int], str]) -> None:
-        """`count` thumbnails: labels (count,), images(positions) -> uint8 (k, h, w), caption(position)."""
-        self.count, self.labels, self._images, self._caption = count, labels, images, caption
-        self.current = -1
-        self._fit()
-        self.update()
-
-    @property
-    def cell(self) -> int:
-        return self._side + GAP
-
-    def columns(self) -> int:
-        return max(1, (self.width() - GAP) // self.cell)
-
-    def _left(self) -> int:
-        """Where the first column starts: the grid is centred in the width."""
-        return (self.width() - self.columns() * self.cell + GAP) // 2
-
-    def position_at(self, x: float, y: float) -> int:
-        x -= self._left()
-        col, row = int(x // self.cell), int((y - GAP) // self.cell)
-        k = row * self.columns() + col
-        return k if 0 <= col < self.columns() and 0 <= k < self.count and x >= 0 and y >= GAP else -1
-
-    def sizeHint(self) -> QSize:
-        return QSize(8 * self.cell + GAP, self._height())
-
-    def resizeEvent(self, event):
-        super().resizeEvent(event)
-        self._fit()
-
-    def _height(self) -> int:
-        return -(-self.count // self.columns()) * self.cell + GAP
-
-    def _fit(self) -> None:
-        if self.height() != self._height():
-            self.setFixedHeight(self._height())
-
-    def paintEvent(self, event):
-        painter = QPainter(self)
-        painter.fillRect(event.rect(), QColor("#202124"))
-        cols, cell = self.columns(), self.cell
-        first = max(0, (event.rect().top() - GAP) // cell) * cols
-        last = min(self.count, (event.rect().bottom() // cell + 1) * cols)
-        self.painted = max(0, last - first)
-        if last <= first:
-            return
-        positions = np.arange(first, last)
-        images = np.ascontiguousarray(self._images(positions))
-        font = QFont(self.font())
-        font.setPixelSize(11)
-        font.setBold(True)
-        painter.setFont(font)
-        left = self._left()
-        for k, image in zip(positions, images):
-            row, col = divmod(int(k), cols)
-            x, y = left + col * cell, GAP + row * cell
-            h, w = image.shape
-            painter.drawImage(QRect(x, y, self._side, self._side), QImage(image.data, w, h, w, QImage.Format_Grayscale8))
-            label = int(self.labels[k])
-            painter.fillRect(QRect(x, y, 12, 13), QColor(0, 0, 0, 170))
-            painter.setPen(QColor(PALETTE[label % len(PALETTE)]).lighter(130))
-            painter.drawText(QRect(x, y, 12, 13), Qt.AlignCenter, str(label))
-            if k == self.current:
-                painter.setPen(QPen(QColor("#ffd54a"), 2))
-                painter.drawRect(QRect(x, y, self._side, self._side).adjusted(1, 1, -1, -1))
-
-    def mouseMoveEvent(self, event):
-        k = self.position_at(event.position().x(), event.position().y())
-        if k >= 0:
-            QToolTip.showText(event.globalPosition().toPoint(), self._caption(k), self)
-        else:
-            QToolTip.hideText()
-
-    def mousePressEvent(self, event):
-        k = self.position_at(event.position().x(), event.position().y())
-        if k >= 0 and event.button() == Qt.LeftButton:
-            self.current = k
-            self.update()
-            self.clicked.emit(k)
 
 
 class SelectionPanel(QWidget):
@@ -136,7 +38,6 @@ class SelectionPanel(QWidget):
     mean_requested = Signal()
     export_requested = Signal()
     order_changed = Signal()
-    changed = Signal()  # the selection, the points under it, or a group kept from it changed
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -165,7 +66,7 @@ class SelectionPanel(QWidget):
         self.summary = QLabel(HINT)
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.RichText)
-        self.grid = ThumbnailGrid()
+        self.grid = ThumbnailGrid(scale=THUMB_SCALE, gap=GAP, palette=PALETTE)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setWidget(self.grid)
@@ -192,22 +93,28 @@ class SelectionPanel(QWidget):
         (self.box if shape == "box" else self.lasso).setChecked(True)
 
 
-class Selecting:
-    """The selection's wiring: shapes drawn with the select tool become masks over the map's points
-    (only those shown), the map highlights them, the panel lists them, and the window decodes them."""
+class Selecting(QObject):
+    """The selection's wiring: shapes drawn with the select tool become the state's selection over the
+    map's points (only those shown), the map highlights it, the panel lists it, and a thumbnail or the
+    mean decodes through the state's cursor."""
 
-    def __init__(self, window):
-        self.window = window
-        self.selection = selection.Selection()
+    tool_requested = Signal(str)  # the select tool should be the map's tool
+    actions_enabled = Signal(bool)  # whether there is a selection to clear, decode or export
+
+    def __init__(self, state: ViewState, latent_map: LatentMap, docks: Docks, tasks: Tasks, feedback: Feedback,
+                 parent=None):
+        super().__init__(parent)
+        self.state, self.map, self.docks, self.tasks, self.feedback = state, latent_map, docks, tasks, feedback
         self.panel = SelectionPanel()
         self.order = np.zeros(0, dtype=np.int64)  # the selected points, in the grid's order
         # below the model list, where the left column has room for a grid of thumbnails
-        self.dock = window._dock("Selection", self.panel, Qt.LeftDockWidgetArea)
-        self._models_dock = window.findChild(QDockWidget, "Models")
-        window.splitDockWidget(self._models_dock, self.dock, Qt.Vertical)
+        self.dock = docks.add("Selection", self.panel, Qt.LeftDockWidgetArea)
+        self._models_dock = docks.find("Models")
+        if self._models_dock is not None:
+            docks.split(self._models_dock, self.dock, Qt.Vertical)
         self.dock.hide()
         self._sized = False
-        tool = window.map.select_tool
+        tool = latent_map.select_tool
         tool.selected.connect(self.select_shape)
         tool.shape_changed.connect(self.panel.show_shape)
         p = self.panel
@@ -218,138 +125,108 @@ class Selecting:
         p.export_requested.connect(self.ask_export)
         p.order_changed.connect(self.refresh)
         p.grid.clicked.connect(self._thumbnail_clicked)
-        window.points_changed.connect(self._points_changed)
+        state.points_changed.connect(self.refresh)
+        state.selection_changed.connect(self.refresh)
         self.refresh()
 
     # --- what is selected ---------------------------------------------------------------------
-    def _splits(self) -> list[tuple[str, int]]:
-        points = self.window.points
-        return points.sizes() if points is not None else []
-
     def mask(self) -> np.ndarray:
         """The selection over the map's points."""
-        return self.selection.mask(self._splits())
-
-    def visible(self) -> np.ndarray:
-        """The points a selection can take: those of the digits shown, while the points layer is on."""
-        points, w = self.window.points, self.window
-        if points is None or not w.points_action.isChecked():
-            return np.zeros(0 if points is None else len(points), dtype=bool)
-        return w.map_panel.legend.shown()[points.labels]
+        return self.state.selection_mask()
 
     def select_shape(self, shape: str, points: np.ndarray, mode: str) -> None:
         """A box (two corners), lasso (outline) or click (one point) on the map, combined by `mode`."""
         if not self._can_select():
             return
-        uv = self.window.points_uv
+        uv = self.state.points_uv
         if shape == "box":
             (x0, y0), (x1, y1) = points
             hit = selection.in_rect(uv, x0, x1, y0, y1)
         elif shape == "lasso":
             hit = selection.in_polygon(uv, points)
         else:
-            cloud, (u, v) = self.window.map.cloud, points[0]
+            (u, v) = points[0]
             hit = np.zeros(len(uv), dtype=bool)
-            k = cloud.point_at(QPointF(u, v), self.window.map._pixel())
+            k = self.map.cloud.point_at(QPointF(u, v), self.map.pixel_size())
             if k >= 0:
                 hit[k] = True
-        self.change(selection.combine(self.mask(), hit & self.visible(), mode))
+        self.change(selection.combine(self.mask(), hit & self.map.points_shown(), mode))
 
     def change(self, mask: np.ndarray) -> None:
-        before = self.selection.snapshot()
-        if self.selection.set(self._splits(), mask):
-            n, after = int(mask.sum()), self.selection.snapshot()
-            # on the window's one history, so Ctrl+Z undoes the newest edit, path or selection
-            self.window.undo_stack.push(f"Selection ({n:,} image{'s' * (n != 1)})" if n else "Clear selection",
-                                        lambda: self._restore(before), lambda: self._restore(after))
-            self.refresh()
+        """Select `mask`: one edit on the window's one history, so Ctrl+Z undoes the newest, path or selection."""
+        n = int(mask.sum())
+        if self.state.set_selection(mask, f"Selection ({n:,} image{'s' * (n != 1)})" if n else "Clear selection"):
             if mask.any():
                 self.show_panel()
 
     def _can_select(self) -> bool:
         """Whether there are points to select; if not, the status bar says why."""
-        w = self.window
-        why = ("No images on the map to select" if w.points is None else
-               "The points are hidden: show them (D) to select them" if not w.points_action.isChecked() else "")
+        why = ("No images on the map to select" if self.state.points is None else
+               "The points are hidden: show them (D) to select them" if not self.map.cloud.isVisible() else "")
         if why:
-            w.statusBar().showMessage(why, 5000)
+            self.feedback.say(why, 5000)
         return not why
 
     def select_all(self) -> None:
         if self._can_select():
-            self.change(self.visible())
+            self.change(self.map.points_shown())
 
     def clear(self) -> None:
         self.change(np.zeros(len(self.mask()), dtype=bool))
 
-    def _restore(self, snapshot) -> None:
-        self.selection.restore(snapshot)
-        self.refresh()
-
     def keep_group(self, name: str) -> None:
-        size = self.selection.save_group(name, [n for n, _ in self._splits()])
-        self.window.statusBar().showMessage(f"Group {name}: {size:,} images, for attribute arithmetic "
-                                            f"(Ctrl+Shift+T)", 8000)
-        self.panel.changed.emit()
+        size = self.state.keep_group(name)
+        self.feedback.say(f"Group {name}: {size:,} images, for attribute arithmetic (Ctrl+Shift+T)", 8000)
 
     def show_panel(self) -> None:
         self.dock.show()
         self.dock.raise_()
-        if not self._sized:  # the first time: most of the column, the model list keeps a few rows
+        if not self._sized and self._models_dock is not None:  # the first time: most of the column
             self._sized = True
             column = self._models_dock.height() + max(self.dock.height(), 200)
-            self.window.resizeDocks([self._models_dock, self.dock], [160, max(column - 160, 200)], Qt.Vertical)
+            self.docks.resize([self._models_dock, self.dock], [160, max(column - 160, 200)], Qt.Vertical)
 
     # --- tool --------------------------------------------------------------------------------
     def select_key(self) -> None:
         """S: the select tool; pressed again, it switches between box and lasso."""
-        tool = self.window.map.select_tool
-        if self.window.map.tool == "select":
+        tool = self.map.select_tool
+        if self.map.tool == "select":
             tool.set_shape("lasso" if tool.shape == "box" else "box")
-        self.window.set_tool("select")
+        self.tool_requested.emit("select")
         self.show_panel()
 
     def _shape_chosen(self, shape: str) -> None:
-        self.window.map.select_tool.set_shape(shape)
-        self.window.set_tool("select")
+        self.map.select_tool.set_shape(shape)
+        self.tool_requested.emit("select")
 
     # --- showing it ----------------------------------------------------------------------------
-    def _points_changed(self) -> None:
-        w = self.window
-        if w.points is not None:
-            self.selection.use(w.session.dataset, dict(w.points.sizes()))
-        self.refresh()
-
     def refresh(self) -> None:
         """Map highlight, thumbnails, counts and the actions that make sense, from the selection."""
-        w, points = self.window, self.window.points
+        points = self.state.points
         mask = self.mask()
-        w.map.cloud.set_selected(mask if len(mask) == len(w.map.cloud) else None)
+        self.map.cloud.set_selected(mask if len(mask) == len(self.map.cloud) else None)
         self.order = np.flatnonzero(mask)
         if points is not None and self.panel.by_digit.isChecked():
             self.order = self.order[np.argsort(points.labels[self.order], kind="stable")]
         n = len(self.order)
         if points is None or n == 0:
-            self.panel.grid.set_items(0, np.zeros(0, dtype=np.int64), lambda ks: None, str)
+            self.panel.grid.set_items(None)
         else:
             order, labels = self.order, points.labels[self.order]
             names, indices, classes = points.split_names(), points.indices(), points.splits[0].classes
-            self.panel.grid.set_items(n, labels, lambda ks: points.images(order[ks]),
-                                      lambda k: f"{classes[labels[k]]} · {names[order[k]]} image #{indices[order[k]]:,}")
+            self.panel.grid.set_items(lambda ks: points.images(order[ks]), labels=labels, count=n,
+                                      tooltips=lambda k: f"{classes[labels[k]]} · {names[order[k]]} image "
+                                                         f"#{indices[order[k]]:,}")
         self.panel.summary.setText(self._summary(mask))
         p = self.panel
-        p.changed.emit()
         for widget in (p.clear, p.as_a, p.as_b, p.mean, p.export):
             widget.setEnabled(n > 0)
-        for name, on in (("clear_selection_action", n > 0), ("decode_mean_action", n > 0),
-                         ("export_selection_action", n > 0)):
-            if hasattr(w, name):
-                getattr(w, name).setEnabled(on)
+        self.actions_enabled.emit(n > 0)
 
     def _summary(self, mask: np.ndarray) -> str:
-        points = self.window.points
+        points = self.state.points
         n = int(mask.sum())
-        hidden = self.selection.count() - n
+        hidden = self.state.selection.count() - n
         elsewhere = f" ({hidden:,} more in a split not shown)" if hidden > 0 else ""
         if n == 0:
             return HINT + elsewhere
@@ -360,27 +237,27 @@ class Selecting:
 
     # --- decoding and exporting ---------------------------------------------------------------
     def decode_mean(self) -> None:
-        points, mask = self.window.points, self.mask()
+        points, mask = self.state.points, self.mask()
         try:
             z = selection.mean_code(points.codes[mask] if points is not None else np.zeros((0, 2)))
         except ExplorerError as e:
-            self.window.show_message("Nothing to decode", str(e))
+            self.feedback.show_message("Nothing to decode", str(e))
             return
         n = int(mask.sum())
-        self.window.decode_code(z, f"Mean code of the {n:,} selected image{'s' if n != 1 else ''}")
+        self.state.set_code(z, "selection", f"Mean code of the {n:,} selected image{'s' if n != 1 else ''}")
 
     def _thumbnail_clicked(self, k: int) -> None:
-        points = self.window.points
+        points = self.state.points
         i = int(self.order[k])
         split, index = points.source(i)
-        self.window.decode_code(points.codes[i], f"The code of {split.split} image #{index:,} "
-                                                 f"(digit {int(points.labels[i])}): its reconstruction")
+        self.state.set_code(points.codes[i], "selection", f"The code of {split.split} image #{index:,} "
+                                                          f"(digit {int(points.labels[i])}): its reconstruction")
 
     def ask_export(self) -> None:
         if len(self.order) == 0:
-            self.window.show_message("Nothing to export", "Select points on the map first (S).")
+            self.feedback.show_message("Nothing to export", "Select points on the map first (S).")
             return
-        path, _ = QFileDialog.getSaveFileName(self.window, "Export selection", "selection.png",
+        path, _ = QFileDialog.getSaveFileName(self.panel.window(), "Export selection", "selection.png",
                                               "Thumbnails (*.png);;CSV table (*.csv);;NumPy arrays (*.npz)")
         if path:
             self.export(path)
@@ -388,14 +265,14 @@ class Selecting:
     def export(self, path: str) -> None:
         """The selection in the grid's order: thumbnails as one PNG (row by row, EXPORT_SCALE pixels per
         image pixel where the picture allows), or split, index, label, map position and code per image."""
-        points, order, plane = self.window.points, self.order, self.window.plane
+        points, order, plane = self.state.points, self.order, self.state.plane
         if path.lower().endswith(".png"):
             def write():
                 picture = export.thumbnails(points.images(order))
                 scale = EXPORT_SCALE if picture.size * EXPORT_SCALE**2 <= export.MAX_PIXELS else 1
                 return export.save_png(path, picture, scale)
-            self.window.run_job((write,))
+            self.tasks.run((write,))
         else:
             codes = points.codes[order]
-            self.window.run_job((export.save_codes, path, codes, points.labels[order], plane.project(codes),
-                                 points.split_names()[order], points.indices()[order]))
+            self.tasks.run((export.save_codes, path, codes, points.labels[order], plane.project(codes),
+                            points.split_names()[order], points.indices()[order]))

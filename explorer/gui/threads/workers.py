@@ -2,8 +2,12 @@
 
 `Worker` runs one function on its own thread, request after request. With `latest_only` a new
 request replaces the one still waiting (a drag that outruns the model never builds a queue of stale
-decodes); otherwise requests run in order (exports). `TrainWorker` runs the core training loop.
-Every thread here is registered in `THREADS`, so tests can prove none outlives its window.
+decodes); otherwise requests run in order (exports). Each request says who asked for it, and the
+worker answers, for any result, whether it is still the newest its asker wants (`is_newest`) or at
+least not from before the asker `forget`s what it asked (`is_current`): no consumer keeps its own
+counters. `Workers` is one window's registry: every worker made there, stopped together on close.
+`TrainWorker` runs the core training loop. Every thread here is also in `THREADS` (weakly), so tests
+can prove none outlives its window.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QObject, QThread, Signal
 
 from explorer import latent, training
 from explorer.data import load_split
@@ -28,6 +32,7 @@ log = logging.getLogger(__name__)
 
 THREADS: "weakref.WeakSet[QThread]" = weakref.WeakSet()
 PROGRESS_INTERVAL = 0.05  # s between step reports sent to the UI; epoch ends always go through
+ASKERS_KEPT = 4096  # requests whose asker is remembered; a drag submits about 60 a second
 
 
 def describe_error(e: BaseException) -> str:
@@ -55,11 +60,14 @@ class Worker(QThread):
         self._stopping = False
         self._busy = False
         self._next_id = 0
+        self._asker: dict[int, str] = {}  # request id -> who asked (UI thread only, as are the two below)
+        self._newest: dict[str, int] = {}  # asker -> its newest request
+        self._floor: dict[str, int] = {}  # asker -> requests up to this id no longer count
         self.runs = 0  # requests actually run (a burst of submits runs far fewer)
         THREADS.add(self)
 
-    def submit(self, payload) -> int:
-        """Queue a request (replacing the waiting one when latest_only); returns its id."""
+    def submit(self, payload, asker: str = "") -> int:
+        """Queue a request from `asker` (replacing the waiting one when latest_only); returns its id."""
         with self._wake:
             self._next_id += 1
             if self._latest_only:
@@ -67,9 +75,29 @@ class Worker(QThread):
             self._queue.append((self._next_id, payload))
             self._wake.notify()
             request = self._next_id
+        self._asker[request] = asker
+        self._newest[asker] = request
+        if len(self._asker) > ASKERS_KEPT:  # answered long ago: forget who asked
+            for r in [r for r in self._asker if r <= request - ASKERS_KEPT]:
+                del self._asker[r]
         if not self.isRunning() and not self._stopping:
             self.start()
         return request
+
+    def is_newest(self, request: int) -> bool:
+        """Whether `request` is the newest its asker made (a result of an older one is stale)."""
+        asker = self._asker.get(request)
+        return asker is not None and self._newest.get(asker) == request and self.is_current(request)
+
+    def is_current(self, request: int) -> bool:
+        """Whether `request` was made after its asker last called `forget` (a drag shows every decode
+        that comes back, newest or not, as long as it is for the model still shown)."""
+        asker = self._asker.get(request)
+        return asker is not None and request > self._floor.get(asker, 0)
+
+    def forget(self, asker: str = "") -> None:
+        """Results of what `asker` asked so far no longer count (it now shows another model)."""
+        self._floor[asker] = self._next_id
 
     def pending(self) -> int:
         """Requests submitted but not started (at most 1 when latest_only)."""
@@ -107,6 +135,32 @@ class Worker(QThread):
                 with self._wake:
                     self._busy = False
                     self.runs += 1
+
+
+class Workers(QObject):
+    """One window's worker registry: panels make their workers here, and the window's close stops them all."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._all: list[Worker] = []
+
+    def add(self, fn, latest_only: bool, name: str, on_done=None, on_failed=None) -> Worker:
+        """A new worker running fn, with its done and failed signals connected when given."""
+        worker = Worker(fn, latest_only, name, parent=self)
+        if on_done is not None:
+            worker.done.connect(on_done)
+        if on_failed is not None:
+            worker.failed.connect(on_failed)
+        self._all.append(worker)
+        return worker
+
+    def __iter__(self):
+        return iter(list(self._all))
+
+    def stop(self) -> None:
+        """Drop what waits, let what runs finish, end every thread (a QThread destroyed running aborts)."""
+        for worker in self._all:
+            worker.stop()
 
 
 class TrainWorker(QThread):

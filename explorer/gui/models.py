@@ -1,0 +1,114 @@
+"""The model registry: every model the window knows, by key (a file's absolute path, or "trained:N"
+for a run of this window): those opened (Sessions) and the shipped ones listed but not opened yet
+(Checkpoints). It opens models on its loader thread, file-system calls included, keeps the model
+list panel in step, and makes the chosen one current in the view state.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from explorer import checkpoint, jobs
+from explorer.gui.feedback import Feedback
+from explorer.gui.panels.model_list import ModelList
+from explorer.gui.state import ViewState
+from explorer.gui.threads.workers import Workers
+from explorer.session import Session
+
+ASKER = "registry"
+
+
+class ModelRegistry(QObject):
+    listed = Signal()  # the shipped models are in the list
+    added = Signal(str)  # a key now has an opened Session (or its Session was replaced)
+
+    def __init__(self, state: ViewState, model_list: ModelList, workers: Workers, feedback: Feedback,
+                 data_dir=None, parent=None):
+        super().__init__(parent)
+        self.state, self.list, self.feedback, self.data_dir = state, model_list, feedback, data_dir
+        self.sessions: dict[str, Session] = {}
+        self.catalog: dict[str, checkpoint.Checkpoint] = {}  # key -> shipped models listed, not opened yet
+        self._fallback = False  # open the default model if the one asked for at start fails
+        self.loader = workers.add(jobs.open_model, True, "load", self._opened, self._failed)
+        self.loader.progress.connect(lambda r, text: feedback.set_busy(text))
+        self.lister = workers.add(lambda req, report: jobs.catalog(), True, "catalog", self._listed,
+                                  lambda r, message: None)  # a broken shipped file shows up when opened
+        model_list.chosen.connect(self.choose)
+        state.session_changed.connect(lambda session: model_list.mark_current(state.key))
+
+    # --- opening ----------------------------------------------------------------------------------
+    def start(self, path: str | None = None) -> None:
+        """Open `path` (default: the shipped default model), and list the shipped models."""
+        self.lister.submit(None, ASKER)
+        self._fallback = path is not None
+        self._open(jobs.OpenRequest(path, self.data_dir), "Opening the model…")
+
+    def open_path(self, path: str) -> None:
+        """Open a checkpoint file: one row per file, however its path was written."""
+        self._fallback = False
+        self._open(jobs.OpenRequest(str(path), self.data_dir), f"Opening {path}…")
+
+    def choose(self, key: str) -> None:
+        """Make a listed model current (opening it first if only listed)."""
+        if key in self.sessions:
+            if key != self.state.key:
+                self.state.set_session(self.sessions[key], key)
+        elif key in self.catalog:
+            self._open(jobs.OpenRequest(self.catalog[key], self.data_dir, key), f"Opening {self.catalog[key].name}…")
+
+    def _open(self, request: jobs.OpenRequest, text: str) -> None:
+        self.feedback.set_busy(text)
+        self.loader.submit(request, ASKER)
+
+    def _opened(self, r: int, opened: jobs.Opened) -> None:
+        if not self.loader.is_newest(r):
+            return  # the user has asked for another model since
+        self.feedback.set_idle()
+        session = self.add(opened.session, opened.key)
+        self.state.set_session(session, opened.key)
+        problems = "; ".join(f"{split}: {e}" for split, e in session.data_errors.items())
+        if "test" in session.data_errors:
+            self.feedback.show_message("Data not available", f"The model is open, but its images could not be "
+                                                             f"read, so the map shows the decoded background only."
+                                                             f"\n\n{problems}")
+        elif problems:
+            self.feedback.say(f"Only the test images are on the map ({problems})", 15000)
+
+    def _failed(self, r: int, message: str) -> None:
+        if self.loader.is_newest(r):
+            self.feedback.set_idle()
+        self.feedback.show_message("Cannot open the model", message)
+        if self._fallback and self.state.session is None:
+            self._fallback = False
+            self._open(jobs.OpenRequest(None, self.data_dir), "Opening the default model…")
+
+    def _listed(self, r: int, found) -> None:
+        for key, ckpt in found:
+            if key not in self.sessions:
+                self.catalog[key] = ckpt
+                self.list.put(key, ckpt, ckpt.name)
+        self.list.mark_current(self.state.key)
+        self.listed.emit()
+
+    # --- what is known --------------------------------------------------------------------------------
+    def add(self, session: Session, key: str | None = None) -> Session:
+        """An opened model joins the list (from a file, a training run, the compare view or a script);
+        the key defaults to its name. Returns it."""
+        if not isinstance(session, Session):
+            raise TypeError(f"expected a Session, got {type(session).__name__}")
+        key = key or session.name
+        self.sessions[key] = session
+        self.catalog.pop(key, None)
+        self.list.put(key, session.ckpt, session.name)
+        self.added.emit(key)
+        return session
+
+    def remove(self, key: str) -> None:
+        self.sessions.pop(key, None)
+        self.catalog.pop(key, None)
+        self.list.remove(key)
+
+    def names(self) -> dict[str, str]:
+        """Key -> name of every model listed, in the list's order."""
+        return {k: (self.sessions[k].name if k in self.sessions else self.catalog[k].name)
+                for k in self.list.keys() if k in self.sessions or k in self.catalog}
