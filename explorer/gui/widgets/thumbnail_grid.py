@@ -86,7 +86,9 @@ class ThumbnailGrid(QWidget):
         return SIDE * max(self.min_scale, min(fit_w, fit_h) // SIDE)
 
     def _caption(self) -> int:
-        return CAPTION if self.captions else 0
+        """Room for a caption under each image: a grid of a few (fixed columns) keeps it, captions or not,
+        so its size stays put; the selection's scrolling grid has none."""
+        return CAPTION if self.fixed_columns is not None else 0
 
     @property
     def cell(self) -> int:
@@ -127,6 +129,8 @@ class ThumbnailGrid(QWidget):
         return self._size(self.scale or max(2, self.min_scale))
 
     def minimumSizeHint(self) -> QSize:
+        if self.fixed_columns is None:  # in a scroll area: one column, never wider than the viewport
+            return QSize(self.cell + self.gap, self.cell + self.gap)
         return self._size(self.scale or self.min_scale)
 
     def resizeEvent(self, event):
