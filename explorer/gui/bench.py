@@ -2,7 +2,7 @@
 
 Measures start-up (a fresh process until the window shows, and until the default model's map is
 drawn), then the map with N points (default 70,000, all of MNIST): setting them, one frame while
-panning, hiding a digit, a hover hit-test, a decode from request to result on the UI thread; then in
+panning and while zooming (and once the zoom settles), hiding a digit, a hover hit-test, a decode from request to result on the UI thread; then in
 the window itself, a synthetic mouse move (dragging in Explore) until its decode is shown, and the
 UI thread's worst gap while the window trains a model (map and curves redrawn every epoch).
 Renders offscreen unless QT_QPA_PLATFORM says otherwise; the raster work is the same.
@@ -223,6 +223,19 @@ def main(argv=None) -> int:
         plot.view.translateBy(x=0.05 * (1 if next(steps) % 40 < 20 else -1))
         viewport.repaint()
     results["pan frame (ms)"] = timed(pan_frame, args.repeat * 3)
+
+    def zoom_frame():
+        plot.view.scaleBy((1.05, 1.05) if next(steps) % 20 < 10 else (1 / 1.05, 1 / 1.05))
+        viewport.repaint()
+    results["zoom frame (ms)"] = timed(zoom_frame, args.repeat * 3)
+
+    def settle_frame():  # what a zoom costs once the view stops: a density image drawn at the new scale
+        plot.view.scaleBy((1.05, 1.05) if next(steps) % 2 else (1 / 1.05, 1 / 1.05))
+        viewport.repaint()
+        plot.cloud.refresh()
+        viewport.repaint()
+    results["zoom, then redraw once settled (ms)"] = timed(settle_frame, args.repeat)
+    results["drawn as"] = "density image" if plot.cloud.dense else "discs"
     shown = np.ones(10, dtype=bool)
 
     def toggle_digit():

@@ -28,6 +28,11 @@ def colour_at(plot, x, y) -> QColor:
     return image.pixelColor(p)
 
 
+def same_hue(colour: QColor, expected: str) -> bool:
+    gap = abs(colour.hue() - QColor(expected).hue())
+    return min(gap, 360 - gap) <= 4
+
+
 def test_points_are_drawn_in_their_label_colour_and_hidden_labels_are_not(plot):
     cloud = PointCloud(size=9, alpha=255)
     plot.addItem(cloud)
@@ -98,3 +103,45 @@ def test_selected_points_are_drawn_on_top_and_the_others_fade(plot):
     assert faded.name() != QColor(PALETTE[8]).name() and faded.lightness() < QColor(PALETTE[8]).lightness()
     cloud.set_selected(np.zeros(3, dtype=bool))  # nothing selected: everything as before
     assert colour_at(plot, 7, 7).name() == QColor(PALETTE[8]).name()
+
+
+def test_points_denser_than_the_discs_are_drawn_as_a_density_image_and_sparse_ones_as_discs(plot, monkeypatch):
+    from explorer.gui.map import point_cloud
+
+    monkeypatch.setattr(point_cloud, "DENSE_AT", 2000)
+    rng = np.random.default_rng(0)
+    labels = np.repeat([3, 8], 5000)
+    xy = np.where(labels[:, None] == 3, [2.5, 2.5], [7.5, 7.5]) + rng.normal(scale=0.4, size=(10_000, 2))
+    cloud = PointCloud(size=5, alpha=255)
+    plot.addItem(cloud)
+    cloud.set_points(xy, labels)
+    red, olive = colour_at(plot, 2.5, 2.5), colour_at(plot, 7.5, 7.5)
+    assert cloud.dense
+    assert same_hue(red, PALETTE[3]) and same_hue(olive, PALETTE[8])
+    cloud.set_selected(labels == 8)  # the others fade, the selection stays as bright
+    faded, bright = colour_at(plot, 2.5, 2.5), colour_at(plot, 7.5, 7.5)
+    assert same_hue(faded, PALETTE[3]) and faded.value() < red.value() / 2
+    assert bright.name() == olive.name()
+    cloud.set_selected(None)
+    plot.setRange(xRange=(2.4, 2.6), yRange=(2.4, 2.6), padding=0)  # a few hundred points in view
+    plot.grab()
+    assert not cloud.dense
+    one = int(np.argmin(np.abs(xy - [2.5, 2.5]).sum(axis=1)))
+    assert colour_at(plot, *xy[one]).name() == QColor(PALETTE[3]).name()
+
+
+def test_hit_tests_among_many_points_are_exact(plot):
+    rng = np.random.default_rng(1)
+    xy = rng.uniform(0, 10, size=(50_000, 2))
+    labels = rng.integers(0, 10, 50_000)
+    cloud = PointCloud()
+    plot.addItem(cloud)
+    cloud.set_points(xy, labels)
+    shown = np.ones(10, dtype=bool)
+    shown[4] = False
+    cloud.set_shown_labels(shown)
+    for pos, pixel in zip(rng.uniform(0, 10, size=(30, 2)), rng.uniform(0.001, 0.05, size=(30, 2))):
+        d2 = np.square((xy[:, 0] - pos[0]) / pixel[0]) + np.square((xy[:, 1] - pos[1]) / pixel[1])
+        expected = np.flatnonzero((labels != 4) & (d2 <= 36))
+        expected = expected[np.argsort(d2[expected], kind="stable")]
+        np.testing.assert_array_equal(cloud.points_at(QPointF(*pos), tuple(pixel)), expected)

@@ -133,6 +133,7 @@ class LatentMap(pg.PlotWidget):
         self._settle.setInterval(SETTLE_MS)
         self._settle.timeout.connect(lambda: self.region_settled.emit(self.visible_bounds()))
         self.view.sigRangeChanged.connect(self._settle.start)
+        self.region_settled.connect(lambda bounds: self.cloud.refresh())  # a zoomed density image, drawn anew
         self.scene().sigMouseMoved.connect(self._moved)
 
     # --- what the owner shows -------------------------------------------------------------------

@@ -7,20 +7,47 @@ into a small atlas and each paint is one drawPixmapFragments call built with num
 or hiding a label costs a few milliseconds, and points keep their data order (no label always on top).
 A selection is drawn the same way: the other points fade (each fragment has its own opacity) and the
 selected ones are drawn again on top over white rings from the same atlas.
+
+A million points would still cost the painter about half a second a frame, so each paint first finds
+the shown points in a region around the view (half a view beyond each side) and keeps them: while the
+view stays inside that region, a frame looks only at those. Where more than DENSE_AT of them are in
+view, they are denser than the discs can show, and the region is drawn as a density image instead
+(explorer.splat): panning moves that image, zooming scales it until the view settles and it is drawn
+anew at the new scale. Hover, click, selection and the legend always use the exact points.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
 import shiboken6
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
+
+from explorer import splat
 
 # matplotlib's tab10: the lecture's colours for digits 0-9
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 FADED = 0.25  # opacity of the points left out of a selection
+# Points in view above which they are drawn as a density image: discs cost about 0.2 us each a frame
+# here, so 150,000 of them is about a 30 fps frame
+DENSE_AT = 150_000
+REGION_PAD = 0.5  # views beyond each side of the view that a region covers
+DENSITY_CELL = 2  # logical pixels per density cell: a lone point shows as a 2 x 2 dot
+
+
+@dataclass
+class _Region:
+    """The shown points around the view when it was last painted, and their density image if dense."""
+
+    version: int
+    rect: QRectF  # map coordinates
+    scale: tuple[float, float]  # the view's pixels per map unit it was built at
+    subset: np.ndarray  # indices of the shown points inside rect
+    images: tuple = ()  # (QImage, its RGBA array) pairs drawn over rect, bottom first; () for discs
 
 
 class PointCloud(pg.GraphicsObject):
@@ -43,6 +70,11 @@ class PointCloud(pg.GraphicsObject):
         self._bounds = QRectF()
         self._rect: QRectF | None = None
         self._frags = np.zeros((0, 10))
+        self._by_x: np.ndarray | None = None  # point indices by x, for hit tests
+        self._sorted_x = np.zeros(0)
+        self._version = 0  # bumped by every change to what is drawn
+        self._region: _Region | None = None
+        self._scale = (0.0, 0.0)  # of the last paint
 
     # --- data -------------------------------------------------------------------------------------
     @property
@@ -60,6 +92,7 @@ class PointCloud(pg.GraphicsObject):
         self._xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
         self._labels = np.asarray(labels, dtype=np.int64)
         self._shown = self._shown_labels[self._labels]
+        self._by_x = None
         if len(self._xy):
             lo, hi = self._xy.min(axis=0), self._xy.max(axis=0)
             self._bounds = QRectF(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1])
@@ -70,7 +103,7 @@ class PointCloud(pg.GraphicsObject):
         self.colours = None
         if self.palette != PALETTE or self._outline:
             self.palette, self._outline, self._atlas = PALETTE, False, None
-        self.update()
+        self._changed()
         self.points_set.emit()
 
     def set_colours(self, colours: np.ndarray | None, palette=PALETTE, outline: bool = False) -> None:
@@ -81,7 +114,7 @@ class PointCloud(pg.GraphicsObject):
         self.colours = None if colours is None else np.asarray(colours, dtype=np.int64)
         if tuple(palette) != self.palette or outline != self._outline:
             self.palette, self._outline, self._atlas = tuple(palette), outline, None
-        self.update()
+        self._changed()
 
     def set_selected(self, selected: np.ndarray | None) -> None:
         """Highlight these points (bool mask over the points); None or all False: no selection."""
@@ -89,12 +122,27 @@ class PointCloud(pg.GraphicsObject):
         selected = selected if selected is not None and selected.any() else None
         if selected is not None or self._selected is not None:  # nothing to redraw when nothing was or is selected
             self._selected = selected
-            self.update()
+            self._changed()
 
     def set_shown_labels(self, shown: np.ndarray) -> None:
         self._shown_labels = np.asarray(shown, dtype=bool)
         self._shown = self._shown_labels[self._labels]
+        self._changed()
+
+    def _changed(self) -> None:
+        self._version += 1
         self.update()
+
+    @property
+    def dense(self) -> bool:
+        """Whether the last paint drew the points as a density image."""
+        return self._region is not None and bool(self._region.images)
+
+    def refresh(self) -> None:
+        """The view has settled: a density image drawn at another scale is drawn anew at this one."""
+        if self.dense and self._region.scale != self._scale:
+            self._region = None
+            self.update()
 
     def __len__(self) -> int:
         return len(self._labels)
@@ -108,9 +156,20 @@ class PointCloud(pg.GraphicsObject):
         """Indices of the shown points within radius_px pixels of `pos` (view coordinates), nearest first."""
         if not self._shown.any():
             return np.zeros(0, dtype=np.int64)
-        d2 = np.square((self._xy[:, 0] - pos.x()) / pixel[0]) + np.square((self._xy[:, 1] - pos.y()) / pixel[1])
-        near = np.flatnonzero(self._shown & (d2 <= radius_px**2))
-        return near[np.argsort(d2[near], kind="stable")]
+        if self._by_x is None:  # sorted once per set of points, on the first hover: a window of x is then a slice
+            self._by_x = np.argsort(self._xy[:, 0], kind="stable")
+            self._sorted_x = self._xy[self._by_x, 0]
+        reach_x = radius_px * abs(pixel[0])
+        lo = int(np.searchsorted(self._sorted_x, pos.x() - reach_x, side="left"))
+        hi = int(np.searchsorted(self._sorted_x, pos.x() + reach_x, side="right"))
+        candidates = self._by_x[lo:hi]
+        candidates = candidates[self._shown[candidates]]
+        d2 = np.square((self._xy[candidates, 0] - pos.x()) / pixel[0]) + \
+            np.square((self._xy[candidates, 1] - pos.y()) / pixel[1])
+        close = d2 <= radius_px**2
+        near, d2 = candidates[close], d2[close]
+        order = np.lexsort((near, d2))  # nearest first, ties in data order
+        return near[order]
 
     # --- QGraphicsItem ----------------------------------------------------------------------------
     def viewTransformChanged(self):
@@ -132,16 +191,72 @@ class PointCloud(pg.GraphicsObject):
         return float(column.min()), float(column.max())
 
     def paint(self, p: QPainter, option, widget=None):
-        shown = self._shown
-        if not shown.any():
+        if not self._shown.any():
             return
-        dpr = widget.devicePixelRatioF() if widget is not None else 1.0
-        atlas = self._atlas_for(dpr)
         t = p.transform()
-        x, y = self._xy[shown, 0], self._xy[shown, 1]
+        self._scale = (t.m11(), t.m22())
+        region = self._region_for(t, QRectF(p.viewport()))
+        if region.images:
+            target = t.mapRect(region.rect)
+            p.resetTransform()
+            for image, _ in region.images:
+                p.drawImage(target, image)
+        else:
+            dpr = widget.devicePixelRatioF() if widget is not None else 1.0
+            self._paint_discs(p, t, region.subset, dpr)
+
+    def _region_for(self, t, device: QRectF) -> _Region:
+        """The region painted last if it still holds the view, else a new one around it."""
+        inverse, _ = t.inverted()
+        view = inverse.mapRect(device)
+        region = self._region
+        if region is not None and region.version == self._version and region.rect.contains(view):
+            return region
+        rect = view.adjusted(-REGION_PAD * view.width(), -REGION_PAD * view.height(),
+                             REGION_PAD * view.width(), REGION_PAD * view.height())
+        x, y = self._xy[:, 0], self._xy[:, 1]
+        subset = np.flatnonzero(self._shown & (x >= rect.left()) & (x <= rect.right()) &
+                                (y >= rect.top()) & (y <= rect.bottom()))
+        images = ()
+        if len(subset) > DENSE_AT:
+            sx, sy = x[subset], y[subset]
+            in_view = np.count_nonzero((sx >= view.left()) & (sx <= view.right()) &
+                                       (sy >= view.top()) & (sy <= view.bottom()))
+            if in_view > DENSE_AT:
+                images = self._density(t, rect, subset)
+        self._region = _Region(self._version, rect, (t.m11(), t.m22()), subset, images)
+        return self._region
+
+    def _density(self, t, rect: QRectF, subset: np.ndarray) -> tuple:
+        """Density images of the points `subset` over `rect` at the transform's scale: one for all of
+        them, or with a selection, one for the others (faded) and one for the selected on top."""
+        target = t.mapRect(rect)
+        x, y = self._xy[subset, 0], self._xy[subset, 1]
+        px = t.m11() * x + t.m21() * y + t.dx() - target.left()
+        py = t.m12() * x + t.m22() * y + t.dy() - target.top()
+        index = (self._labels if self.colours is None else self.colours)[subset]
+        palette = splat.hex_to_rgb(self.palette)
+        width, height = int(np.ceil(target.width())), int(np.ceil(target.height()))
+        if self._selected is None:
+            groups = [(np.ones(len(subset), dtype=bool), 1.0)]
+        else:
+            chosen = self._selected[subset]
+            groups = [(~chosen, FADED), (chosen, 1.0)]
+        images = []
+        for members, opacity in groups:
+            rgba = splat.density_rgba(px[members], py[members], index[members], width, height, palette,
+                                      DENSITY_CELL, opacity)
+            image = QImage(rgba.data, rgba.shape[1], rgba.shape[0], rgba.shape[1] * 4, QImage.Format_RGBA8888)
+            images.append((image, rgba))  # the array stays alive as long as the image that reads it
+        return tuple(images)
+
+    def _paint_discs(self, p: QPainter, t, subset: np.ndarray, dpr: float) -> None:
+        """One atlas disc per point of `subset` in view, in data order; a selection on top, ringed."""
+        atlas = self._atlas_for(dpr)
+        x, y = self._xy[subset, 0], self._xy[subset, 1]
         px = t.m11() * x + t.m21() * y + t.dx()
         py = t.m12() * x + t.m22() * y + t.dy()
-        index = (self._labels if self.colours is None else self.colours)[shown]  # atlas cell per point
+        index = (self._labels if self.colours is None else self.colours)[subset]  # atlas cell per point
         device = p.viewport()
         margin = self.size
         inside = (px > device.left() - margin) & (px < device.right() + margin) & \
@@ -149,7 +264,7 @@ class PointCloud(pg.GraphicsObject):
         opacity = np.ones(len(px))
         on_top = np.zeros(0, dtype=np.int64)
         if self._selected is not None:
-            selected = self._selected[shown]
+            selected = self._selected[subset]
             opacity[~selected] = FADED
             on_top = np.flatnonzero(inside & selected)
         order = np.flatnonzero(inside)
