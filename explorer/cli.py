@@ -85,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--label", type=_int_from(0, 9), help="for a conditional VAE: the digit to decode (default 0)")
         p.add_argument("--scale", type=_int_from(1, 16), default=1, help="enlarge each pixel N times (default 1)")
 
+    def map_arg(p):
+        p.add_argument("--map", choices=("pca", "umap", "tsne"), default="pca",
+                       help="pca: the exact principal-axes plane (default); umap or tsne: a layout of the test "
+                            "codes decoded through a learned inverse, exact on the data only (needs "
+                            "pip install 'latent-explorer[maps]'; built once per model, then cached)")
+
     p = sub.add_parser("gui", help="open the explorer window (the default)")
     p.add_argument("--checkpoint", metavar="PATH", help="model to open (default: the shipped 2-d VAE)")
     data_args(p)
@@ -109,10 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="FILE.safetensors")
     p.set_defaults(run=cmd_train)
 
-    p = sub.add_parser("embed", help="write the latent codes of a split to .npz (arrays z and labels) or .csv "
-                                     "(columns z1..zd, label)")
+    p = sub.add_parser("embed", help="write the latent codes of a split and their map positions to .npz "
+                                     "(arrays z, uv and labels) or .csv (columns z1..zd, u, v, label)")
     ckpt_arg(p)
     p.add_argument("--split", choices=("train", "test"), default="test")
+    p.add_argument("--map", choices=("pca", "umap", "tsne"),
+                   help="also write each code's map position (u, v): on the principal-axes plane (pca, with "
+                        "--axes), or in a UMAP or t-SNE layout of the split's codes")
+    p.add_argument("--axes", nargs=2, type=_int_from(1), default=(1, 2), metavar=("I", "J"),
+                   help="with --map pca and latent dim > 2: which principal axes give u and v (default 1 2)")
     data_args(p)
     p.add_argument("--out", required=True, metavar="FILE.npz|FILE.csv")
     p.set_defaults(run=cmd_embed)
@@ -128,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--range", nargs=4, type=_finite, metavar=("XMIN", "XMAX", "YMIN", "YMAX"),
                    help="default: where the test data lies")
     plane_args(p)
+    map_arg(p)
     data_args(p)
     p.add_argument("--out", required=True, metavar="FILE.png")
     p.set_defaults(run=cmd_grid)
@@ -142,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--slerp", action="store_true", help="spherical interpolation between the two full codes")
     p.add_argument("--fps", type=_positive, default=10.0, help="GIF frames per second (default 10)")
     plane_args(p)
+    map_arg(p)
     data_args(p)
     p.add_argument("--out", required=True, metavar="FILE.png|FILE.gif")
     p.set_defaults(run=cmd_path)
@@ -263,13 +276,19 @@ def cmd_embed(args) -> int:
     out = check_target(args.out, (".npz", ".csv"))  # fail before the work, not after
     ckpt, split = _open(args, args.split)
     z = latent.embed(ckpt.model, split.images, split.labels)
+    columns = {f"z{i + 1}": z[:, i] for i in range(z.shape[1])}
+    if args.map == "pca":
+        columns["u"], columns["v"] = _plane(ckpt.stats or latent.stats_from_embeddings(z), args).project(z).T
+    elif args.map:
+        columns["u"], columns["v"] = _learned_map(args, z).uv.T
     buf = io.BytesIO()
     if out.suffix.lower() == ".csv":
-        names = ",".join([*(f"z{i + 1}" for i in range(z.shape[1])), "label"])
-        table = np.column_stack([z, split.labels.numpy()])
-        np.savetxt(buf, table, fmt=["%.9g"] * z.shape[1] + ["%d"], delimiter=",", header=names, comments="")
+        table = np.column_stack([*columns.values(), split.labels.numpy()])
+        np.savetxt(buf, table, fmt=["%.9g"] * len(columns) + ["%d"], delimiter=",",
+                   header=",".join([*columns, "label"]), comments="")
     else:
-        np.savez(buf, z=z, labels=split.labels.numpy())
+        arrays = {"uv": np.column_stack([columns["u"], columns["v"]])} if args.map else {}
+        np.savez(buf, z=z, **arrays, labels=split.labels.numpy())
     atomic_write(out, lambda f: f.write(buf.getvalue()), (".npz", ".csv"))
     print(f"wrote {len(z):,} codes of {z.shape[1]} dimensions to {args.out}", file=sys.stderr)
     return 0
@@ -279,8 +298,9 @@ def cmd_grid(args) -> int:
     from explorer import export, latent
 
     ckpt, stats = _open_with_stats(args)
-    bounds = latent.check_bounds(args.range) if args.range else stats.bounds
-    image = export.grid_image(ckpt.model, _plane(stats, args), args.n, bounds, _label(ckpt, args))
+    surface = _surface(ckpt, stats, args)
+    bounds = latent.check_bounds(args.range) if args.range else getattr(surface, "bounds", stats.bounds)
+    image = export.grid_image(ckpt.model, surface, args.n, bounds, _label(ckpt, args))
     export.save_png(args.out, image, args.scale)
     print(f"wrote a {args.n}x{args.n} grid over x {bounds[0]:.3g}..{bounds[1]:.3g}, y {bounds[2]:.3g}..{bounds[3]:.3g} "
           f"to {args.out}", file=sys.stderr)
@@ -291,7 +311,7 @@ def cmd_path(args) -> int:
     from explorer import export
 
     ckpt, stats = _open_with_stats(args)
-    frames = export.path_frames(ckpt.model, _plane(stats, args), [args.start, args.end], args.steps,
+    frames = export.path_frames(ckpt.model, _surface(ckpt, stats, args), [args.start, args.end], args.steps,
                                 args.slerp, _label(ckpt, args))
     export.save_strip(args.out, frames, args.scale, args.fps)
     print(f"wrote {args.steps} decodes to {args.out}", file=sys.stderr)
@@ -352,6 +372,31 @@ def _plane(stats, args):
     return stats.plane(i - 1, j - 1)
 
 
+def _surface(ckpt, stats, args):
+    """What map coordinates mean: the principal-axes plane, or a learned map of the test codes."""
+    if args.map == "pca":
+        return _plane(stats, args)
+    from explorer import latent
+    from explorer.data import load_split
+
+    if not ckpt.model.has_encoder:
+        raise ExplorerError(f"{args.checkpoint}: this model has no encoder, so there are no codes to lay out; "
+                            f"use --map pca")
+    test = load_split(ckpt.meta.get("dataset", "mnist"), "test", args.data_dir)
+    return _learned_map(args, latent.embed(ckpt.model, test.images, test.labels))
+
+
+def _learned_map(args, z):
+    """The --map layout of codes z with its learned inverse (cached), its fit said on stderr."""
+    from explorer import maps
+
+    if tuple(args.axes) != (1, 2):
+        raise ExplorerError("--axes applies only to --map pca")
+    learned = maps.build(z, args.map, cache_dir=maps.default_cache_dir(), report=_fraction_bar(f"{args.map} map"))
+    print(learned.describe(), file=sys.stderr)
+    return learned
+
+
 def _label(ckpt, args):
     if getattr(args, "label", None) is not None and not ckpt.model.conditional:
         raise ExplorerError("--label applies only to a conditional VAE")
@@ -374,6 +419,18 @@ def _download_bar():
             print(f"\rdownloading {name}: {done / total:6.1%} of {total / 1e6:.1f} MB", end="", file=sys.stderr)
             if done >= total:
                 print(file=sys.stderr)
+    return show
+
+
+def _fraction_bar(what: str, width: int = 24):
+    """A bar for work that reports the fraction done (on a terminal; silent otherwise)."""
+    tty = sys.stderr.isatty()
+
+    def show(fraction: float):
+        if tty:
+            filled = int(width * fraction)
+            print(f"\r{what}: [{'#' * filled}{'.' * (width - filled)}] {fraction:5.1%}",
+                  end="\n" if fraction >= 1 else "", file=sys.stderr)
     return show
 
 
