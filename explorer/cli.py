@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "--axes), or in a UMAP or t-SNE layout of the split's codes")
     p.add_argument("--axes", nargs=2, type=_int_from(1), default=(1, 2), metavar=("I", "J"),
                    help="with --map pca and latent dim > 2: which principal axes give u and v (default 1 2)")
+    p.add_argument("--epoch", type=_int_from(1), metavar="K",
+                   help="the codes after epoch K of training instead, for the test images its timeline "
+                        "followed (writes their test-split numbers as `index`)")
     data_args(p)
     p.add_argument("--out", required=True, metavar="FILE.npz|FILE.csv")
     p.set_defaults(run=cmd_embed)
@@ -158,6 +161,16 @@ def build_parser() -> argparse.ArgumentParser:
     data_args(p)
     p.add_argument("--out", required=True, metavar="FILE.png|FILE.gif")
     p.set_defaults(run=cmd_path)
+
+    p = sub.add_parser("timeline", help="replay how the map formed during training: a GIF of the test images' "
+                                        "map after each epoch (or one epoch as a PNG)")
+    ckpt_arg(p)
+    p.add_argument("--epoch", type=_int_from(1), metavar="K", help="only the map after epoch K (for a PNG)")
+    p.add_argument("--size", type=_int_from(120, 2048), default=480, help="map size in pixels (default 480)")
+    p.add_argument("--fps", type=_positive, default=4.0, help="GIF frames per second (default 4)")
+    data_args(p)
+    p.add_argument("--out", required=True, metavar="FILE.gif|FILE.png")
+    p.set_defaults(run=cmd_timeline)
 
     p = sub.add_parser("evaluate", help="print test-split quality figures as JSON")
     ckpt_arg(p)
@@ -199,7 +212,7 @@ def cmd_gui(args) -> int:
 def cmd_train(args) -> int:
     import torch
 
-    from explorer import checkpoint, latent
+    from explorer import checkpoint, latent, timeline
     from explorer.config import ModelConfig, TrainConfig
     from explorer.data import load_split
     from explorer.files import check_target
@@ -232,10 +245,18 @@ def cmd_train(args) -> int:
         stop["requested"] = True
         print("\nstopping at the next step; Ctrl-C again to quit without saving", file=sys.stderr)
 
+    bar = _progress_bar()
+    recorder = timeline.Recorder(model, test_split.images, test_split.labels) if args.model in ("ae", "vae", "cvae") else None
+
+    def on_progress(p):
+        bar(p)
+        if recorder is not None:
+            recorder(p)
+
     previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
         result = train(model, train_split.images, config, labels=train_split.labels,
-                       callback=_progress_bar(), should_stop=lambda: stop["requested"])
+                       callback=on_progress, should_stop=lambda: stop["requested"])
     finally:
         signal.signal(signal.SIGINT, previous)
     if result.message:
@@ -247,7 +268,9 @@ def cmd_train(args) -> int:
     meta = run_meta(train_split.images, args.dataset, config, result)
     if args.model == "classifier":
         meta["test_accuracy"] = _accuracy(model, test_split)
-    path = _save_or_rescue(out, lambda to: checkpoint.save(to, model, meta, stats, weights_dtype=args.weights_dtype))
+    recorded = recorder.timeline(result.epochs_done) if recorder is not None else None
+    path = _save_or_rescue(out, lambda to: checkpoint.save(to, model, meta, stats, weights_dtype=args.weights_dtype,
+                                                           timeline=recorded))
     print(f"saved {path} ({result.status}, {result.epochs_done} epochs, {result.seconds:.1f} s)", file=sys.stderr)
     return 0 if result.status == "finished" else 1
 
@@ -275,20 +298,33 @@ def cmd_embed(args) -> int:
 
     out = check_target(args.out, (".npz", ".csv"))  # fail before the work, not after
     ckpt, split = _open(args, args.split)
-    z = latent.embed(ckpt.model, split.images, split.labels)
-    columns = {f"z{i + 1}": z[:, i] for i in range(z.shape[1])}
-    if args.map == "pca":
+    index = None
+    if args.epoch is not None:
+        recorded = _timeline(ckpt, args, split)
+        if args.split != "test":
+            raise ExplorerError("the training timeline follows test images; leave out --split or use --split test")
+        index, z = recorded.index, recorded.after(args.epoch)
+        labels = split.labels.numpy()[index]
+    else:
+        z, labels = latent.embed(ckpt.model, split.images, split.labels), split.labels.numpy()
+    columns = {} if index is None else {"index": index}
+    columns.update({f"z{i + 1}": z[:, i] for i in range(z.shape[1])})
+    if args.map == "pca" and index is not None:
+        columns["u"], columns["v"] = recorded.positions(_plane(ckpt.stats, args) if ckpt.stats else None)[args.epoch - 1].T
+    elif args.map == "pca":
         columns["u"], columns["v"] = _plane(ckpt.stats or latent.stats_from_embeddings(z), args).project(z).T
     elif args.map:
         columns["u"], columns["v"] = _learned_map(args, z).uv.T
     buf = io.BytesIO()
     if out.suffix.lower() == ".csv":
-        table = np.column_stack([*columns.values(), split.labels.numpy()])
-        np.savetxt(buf, table, fmt=["%.9g"] * len(columns) + ["%d"], delimiter=",",
+        table = np.column_stack([*columns.values(), labels])
+        np.savetxt(buf, table, fmt=[("%d" if name == "index" else "%.9g") for name in columns] + ["%d"], delimiter=",",
                    header=",".join([*columns, "label"]), comments="")
     else:
         arrays = {"uv": np.column_stack([columns["u"], columns["v"]])} if args.map else {}
-        np.savez(buf, z=z, **arrays, labels=split.labels.numpy())
+        if index is not None:
+            arrays["index"] = index
+        np.savez(buf, z=z, **arrays, labels=labels)
     atomic_write(out, lambda f: f.write(buf.getvalue()), (".npz", ".csv"))
     print(f"wrote {len(z):,} codes of {z.shape[1]} dimensions to {args.out}", file=sys.stderr)
     return 0
@@ -316,6 +352,45 @@ def cmd_path(args) -> int:
     export.save_strip(args.out, frames, args.scale, args.fps)
     print(f"wrote {args.steps} decodes to {args.out}", file=sys.stderr)
     return 0
+
+
+def cmd_timeline(args) -> int:
+    import numpy as np
+
+    from explorer import checkpoint, export, scatter_image
+    from explorer.data import load_split
+    from explorer.files import check_target
+
+    out = check_target(args.out, (".gif", ".png"))
+    ckpt = checkpoint.load(args.checkpoint, expect="latent")
+    test = load_split(ckpt.meta.get("dataset", "mnist"), "test", args.data_dir)
+    recorded = _timeline(ckpt, args, test)
+    labels = test.labels.numpy()[recorded.index]
+    positions = recorded.positions(ckpt.stats.plane() if ckpt.stats else None)
+    if args.epoch:
+        recorded.after(args.epoch)  # a clear error for an epoch the run did not reach
+    epochs = [args.epoch] if args.epoch else range(1, recorded.epochs + 1)
+    bounds = scatter_image.replay_bounds(positions)
+    frames = np.stack([scatter_image.draw(positions[k - 1], labels, bounds, args.size,
+                                          f"{ckpt.name}: after epoch {k} of {recorded.epochs}") for k in epochs])
+    if out.suffix.lower() == ".gif":
+        export.save_gif(out, frames, fps=args.fps, bounce=False)
+    else:
+        export.save_png(out, frames[-1])
+    print(f"wrote the map after {'epoch ' + str(args.epoch) if args.epoch else f'each of {recorded.epochs} epochs'} "
+          f"to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _timeline(ckpt, args, test):
+    """The checkpoint's training timeline, checked against the test split it indexes."""
+    if ckpt.timeline is None:
+        raise ExplorerError(f"{args.checkpoint}: no training timeline in this file (it records the map after each "
+                            f"epoch for AEs and VAEs trained by this version)")
+    if ckpt.timeline.index.max() >= len(test):
+        raise ExplorerError(f"{args.checkpoint}: its timeline follows test images up to number "
+                            f"{ckpt.timeline.index.max()}, but this test split has {len(test):,}")
+    return ckpt.timeline
 
 
 def cmd_evaluate(args) -> int:
