@@ -20,11 +20,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from explorer import __version__
+from explorer import __version__, timeline
 from explorer.config import KIND_NAMES, ModelConfig
 from explorer.errors import ExplorerError
 from explorer.files import atomic_write
 from explorer.latent import LatentStats
+from explorer.timeline import Timeline
 from explorer.models import Classifier, build_model
 
 FORMAT = "latent-explorer-checkpoint"
@@ -35,8 +36,9 @@ MAX_HEADER = 1 << 20  # ours are a few KiB; anything near this is not one of our
 MAX_FILE = 1 << 30
 PICKLE_OPS = 10_000  # opcodes that parse in a row: no other kind of file gets this far as a pickle
 WEIGHT_DTYPES = {"float32": ("F32", torch.float32), "float16": ("F16", torch.float16), "bfloat16": ("BF16", torch.bfloat16)}
-_ITEMSIZE = {"F32": 4, "F16": 2, "BF16": 2}
+_ITEMSIZE = {"F32": 4, "F16": 2, "BF16": 2, "I64": 8}
 _STATS = ("mean", "components", "variance", "bounds")
+_TIMELINE = ("timeline.index", "timeline.codes")
 _META_FIELDS = {
     **dict.fromkeys(("dataset", "app_version", "created", "status", "device"), lambda v: isinstance(v, str)),
     **dict.fromkeys(("train_images", "epochs", "seed", "batch_size"), lambda v: _is_int(v) and v >= 0),
@@ -51,6 +53,7 @@ class Checkpoint:
     meta: dict
     stats: LatentStats | None = None
     path: Path | None = None
+    timeline: Timeline | None = None  # the test sample's codes after each epoch of the run
 
     @property
     def kind(self) -> str:
@@ -72,8 +75,9 @@ class Checkpoint:
 
 
 def save(path: str | os.PathLike, model: torch.nn.Module, meta: dict | None = None,
-         stats: LatentStats | None = None, weights_dtype: str = "float32") -> Path:
-    """Write model + stats + metadata atomically; `meta` adds training facts (dataset, epochs, ...)."""
+         stats: LatentStats | None = None, weights_dtype: str = "float32", timeline: Timeline | None = None) -> Path:
+    """Write model + stats + metadata (+ the run's timeline) atomically; `meta` adds training facts
+    (dataset, epochs, ...)."""
     from safetensors.torch import save as to_bytes
 
     if weights_dtype not in WEIGHT_DTYPES:
@@ -94,6 +98,8 @@ def save(path: str | os.PathLike, model: torch.nn.Module, meta: dict | None = No
     if stats is not None:
         for name in _STATS:
             tensors[f"stats.{name}"] = torch.as_tensor(np.asarray(getattr(stats, name)), dtype=torch.float32)
+    if timeline is not None:
+        tensors.update(timeline.tensors())
     for name, t in tensors.items():  # load() refuses such a file: never write one
         if not bool(torch.isfinite(t).all()):
             source = model.state_dict()[name[len("model."):]] if name.startswith("model.") else t
@@ -133,7 +139,8 @@ def load(path: str | os.PathLike, expect: str | None = None) -> Checkpoint:
     found = {k for k in header if k.startswith("model.")}
     _require(not (missing := sorted(set(expected) - found)), where, f"missing tensors for this {meta['kind']}: "
              f"{', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}")
-    _require(not (extra := sorted(set(header) - set(expected) - {f"stats.{s}" for s in _STATS})), where,
+    _require(not (extra := sorted(set(header) - set(expected) - {f"stats.{s}" for s in _STATS} - set(_TIMELINE))),
+             where,
              f"unexpected tensors {', '.join(extra[:3])}{' ...' if len(extra) > 3 else ''}")
     for name, shape in expected.items():
         got = tuple(header[name]["shape"])
@@ -148,6 +155,7 @@ def load(path: str | os.PathLike, expect: str | None = None) -> Checkpoint:
             info = header[f"stats.{name}"]
             _require(tuple(info["shape"]) == shape and info["dtype"] == "F32", where,
                      f"tensor stats.{name} should be F32 {list(shape)}, got {info['dtype']} {info['shape']}")
+    _check_timeline(header, getattr(model, "latent_dim", 0), where)
 
     from safetensors.torch import load as from_bytes
 
@@ -164,7 +172,26 @@ def load(path: str | os.PathLike, expect: str | None = None) -> Checkpoint:
         stats = LatentStats(*(tensors[f"stats.{s}"].double().numpy() for s in _STATS))
         _require(stats.bounds[0] < stats.bounds[1] and stats.bounds[2] < stats.bounds[3], where,
                  "stats.bounds must be xmin < xmax, ymin < ymax")
-    return Checkpoint(model, meta, stats, path)
+    if "timeline.index" in tensors:
+        index = tensors["timeline.index"]
+        _require(bool((index >= 0).all()) and len(index.unique()) == len(index), where,
+                 "the training timeline's test indices must be different numbers from 0 up")
+    return Checkpoint(model, meta, stats, path, timeline.from_tensors(tensors))
+
+
+def _check_timeline(header: dict, latent_dim: int, where: str) -> None:
+    """Both timeline tensors or neither: (K,) I64 test indices and (E, K, d) F16 codes, within bounds."""
+    present = [name in header for name in _TIMELINE]
+    _require(all(present) or not any(present), where, "the training timeline is incomplete")
+    if not any(present):
+        return
+    index, codes = (header[name] for name in _TIMELINE)
+    ok = (index["dtype"] == "I64" and len(index["shape"]) == 1 and 0 < index["shape"][0] <= timeline.SAMPLE
+          and codes["dtype"] == "F16" and len(codes["shape"]) == 3 and 0 < codes["shape"][0] <= timeline.MAX_EPOCHS
+          and codes["shape"][1:] == [index["shape"][0], latent_dim])
+    _require(ok, where, f"the training timeline should be I64 [K] indices and F16 [epochs, K, {latent_dim}] codes "
+                        f"(K <= {timeline.SAMPLE}, epochs <= {timeline.MAX_EPOCHS}), got {index['dtype']} "
+                        f"{index['shape']} and {codes['dtype']} {codes['shape']}")
 
 
 def _parse_header(raw: bytes, where: str) -> tuple[dict, dict]:

@@ -85,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--label", type=_int_from(0, 9), help="for a conditional VAE: the digit to decode (default 0)")
         p.add_argument("--scale", type=_int_from(1, 16), default=1, help="enlarge each pixel N times (default 1)")
 
+    def map_arg(p):
+        p.add_argument("--map", choices=("pca", "umap", "tsne"), default="pca",
+                       help="pca: the exact principal-axes plane (default); umap or tsne: a layout of the test "
+                            "codes decoded through a learned inverse, exact on the data only (needs "
+                            "pip install 'latent-explorer[maps]'; built once per model, then cached)")
+
     p = sub.add_parser("gui", help="open the explorer window (the default)")
     p.add_argument("--checkpoint", metavar="PATH", help="model to open (default: the shipped 2-d VAE)")
     data_args(p)
@@ -109,10 +115,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="FILE.safetensors")
     p.set_defaults(run=cmd_train)
 
-    p = sub.add_parser("embed", help="write the latent codes of a split to .npz (arrays z and labels) or .csv "
-                                     "(columns z1..zd, label)")
+    p = sub.add_parser("embed", help="write the latent codes of a split and their map positions to .npz "
+                                     "(arrays z, uv and labels) or .csv (columns z1..zd, u, v, label)")
     ckpt_arg(p)
     p.add_argument("--split", choices=("train", "test"), default="test")
+    p.add_argument("--map", choices=("pca", "umap", "tsne"),
+                   help="also write each code's map position (u, v): on the principal-axes plane (pca, with "
+                        "--axes), or in a UMAP or t-SNE layout of the split's codes")
+    p.add_argument("--axes", nargs=2, type=_int_from(1), default=(1, 2), metavar=("I", "J"),
+                   help="with --map pca and latent dim > 2: which principal axes give u and v (default 1 2)")
+    p.add_argument("--epoch", type=_int_from(1), metavar="K",
+                   help="the codes after epoch K of training instead, for the test images its timeline "
+                        "followed (writes their test-split numbers as `index`)")
     data_args(p)
     p.add_argument("--out", required=True, metavar="FILE.npz|FILE.csv")
     p.set_defaults(run=cmd_embed)
@@ -128,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--range", nargs=4, type=_finite, metavar=("XMIN", "XMAX", "YMIN", "YMAX"),
                    help="default: where the test data lies")
     plane_args(p)
+    map_arg(p)
     data_args(p)
     p.add_argument("--out", required=True, metavar="FILE.png")
     p.set_defaults(run=cmd_grid)
@@ -142,9 +157,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--slerp", action="store_true", help="spherical interpolation between the two full codes")
     p.add_argument("--fps", type=_positive, default=10.0, help="GIF frames per second (default 10)")
     plane_args(p)
+    map_arg(p)
     data_args(p)
     p.add_argument("--out", required=True, metavar="FILE.png|FILE.gif")
     p.set_defaults(run=cmd_path)
+
+    p = sub.add_parser("timeline", help="replay how the map formed during training: a GIF of the test images' "
+                                        "map after each epoch (or one epoch as a PNG)")
+    ckpt_arg(p)
+    p.add_argument("--epoch", type=_int_from(1), metavar="K", help="only the map after epoch K (for a PNG)")
+    p.add_argument("--size", type=_int_from(120, 2048), default=480, help="map size in pixels (default 480)")
+    p.add_argument("--fps", type=_positive, default=4.0, help="GIF frames per second (default 4)")
+    data_args(p)
+    p.add_argument("--out", required=True, metavar="FILE.gif|FILE.png")
+    p.set_defaults(run=cmd_timeline)
 
     p = sub.add_parser("evaluate", help="print test-split quality figures as JSON")
     ckpt_arg(p)
@@ -186,7 +212,7 @@ def cmd_gui(args) -> int:
 def cmd_train(args) -> int:
     import torch
 
-    from explorer import checkpoint, latent
+    from explorer import checkpoint, latent, timeline
     from explorer.config import ModelConfig, TrainConfig
     from explorer.data import load_split
     from explorer.files import check_target
@@ -219,10 +245,18 @@ def cmd_train(args) -> int:
         stop["requested"] = True
         print("\nstopping at the next step; Ctrl-C again to quit without saving", file=sys.stderr)
 
+    bar = _progress_bar()
+    recorder = timeline.Recorder(model, test_split.images, test_split.labels) if args.model in ("ae", "vae", "cvae") else None
+
+    def on_progress(p):
+        bar(p)
+        if recorder is not None:
+            recorder(p)
+
     previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
         result = train(model, train_split.images, config, labels=train_split.labels,
-                       callback=_progress_bar(), should_stop=lambda: stop["requested"])
+                       callback=on_progress, should_stop=lambda: stop["requested"])
     finally:
         signal.signal(signal.SIGINT, previous)
     if result.message:
@@ -234,7 +268,9 @@ def cmd_train(args) -> int:
     meta = run_meta(train_split.images, args.dataset, config, result)
     if args.model == "classifier":
         meta["test_accuracy"] = _accuracy(model, test_split)
-    path = _save_or_rescue(out, lambda to: checkpoint.save(to, model, meta, stats, weights_dtype=args.weights_dtype))
+    recorded = recorder.timeline(result.epochs_done) if recorder is not None else None
+    path = _save_or_rescue(out, lambda to: checkpoint.save(to, model, meta, stats, weights_dtype=args.weights_dtype,
+                                                           timeline=recorded))
     print(f"saved {path} ({result.status}, {result.epochs_done} epochs, {result.seconds:.1f} s)", file=sys.stderr)
     return 0 if result.status == "finished" else 1
 
@@ -262,14 +298,33 @@ def cmd_embed(args) -> int:
 
     out = check_target(args.out, (".npz", ".csv"))  # fail before the work, not after
     ckpt, split = _open(args, args.split)
-    z = latent.embed(ckpt.model, split.images, split.labels)
+    index = None
+    if args.epoch is not None:
+        recorded = _timeline(ckpt, args, split)
+        if args.split != "test":
+            raise ExplorerError("the training timeline follows test images; leave out --split or use --split test")
+        index, z = recorded.index, recorded.after(args.epoch)
+        labels = split.labels.numpy()[index]
+    else:
+        z, labels = latent.embed(ckpt.model, split.images, split.labels), split.labels.numpy()
+    columns = {} if index is None else {"index": index}
+    columns.update({f"z{i + 1}": z[:, i] for i in range(z.shape[1])})
+    if args.map == "pca" and index is not None:
+        columns["u"], columns["v"] = recorded.positions(_plane(ckpt.stats, args) if ckpt.stats else None)[args.epoch - 1].T
+    elif args.map == "pca":
+        columns["u"], columns["v"] = _plane(ckpt.stats or latent.stats_from_embeddings(z), args).project(z).T
+    elif args.map:
+        columns["u"], columns["v"] = _learned_map(args, z).uv.T
     buf = io.BytesIO()
     if out.suffix.lower() == ".csv":
-        names = ",".join([*(f"z{i + 1}" for i in range(z.shape[1])), "label"])
-        table = np.column_stack([z, split.labels.numpy()])
-        np.savetxt(buf, table, fmt=["%.9g"] * z.shape[1] + ["%d"], delimiter=",", header=names, comments="")
+        table = np.column_stack([*columns.values(), labels])
+        np.savetxt(buf, table, fmt=[("%d" if name == "index" else "%.9g") for name in columns] + ["%d"], delimiter=",",
+                   header=",".join([*columns, "label"]), comments="")
     else:
-        np.savez(buf, z=z, labels=split.labels.numpy())
+        arrays = {"uv": np.column_stack([columns["u"], columns["v"]])} if args.map else {}
+        if index is not None:
+            arrays["index"] = index
+        np.savez(buf, z=z, **arrays, labels=labels)
     atomic_write(out, lambda f: f.write(buf.getvalue()), (".npz", ".csv"))
     print(f"wrote {len(z):,} codes of {z.shape[1]} dimensions to {args.out}", file=sys.stderr)
     return 0
@@ -279,8 +334,9 @@ def cmd_grid(args) -> int:
     from explorer import export, latent
 
     ckpt, stats = _open_with_stats(args)
-    bounds = latent.check_bounds(args.range) if args.range else stats.bounds
-    image = export.grid_image(ckpt.model, _plane(stats, args), args.n, bounds, _label(ckpt, args))
+    surface = _surface(ckpt, stats, args)
+    bounds = latent.check_bounds(args.range) if args.range else getattr(surface, "bounds", stats.bounds)
+    image = export.grid_image(ckpt.model, surface, args.n, bounds, _label(ckpt, args))
     export.save_png(args.out, image, args.scale)
     print(f"wrote a {args.n}x{args.n} grid over x {bounds[0]:.3g}..{bounds[1]:.3g}, y {bounds[2]:.3g}..{bounds[3]:.3g} "
           f"to {args.out}", file=sys.stderr)
@@ -291,11 +347,50 @@ def cmd_path(args) -> int:
     from explorer import export
 
     ckpt, stats = _open_with_stats(args)
-    frames = export.path_frames(ckpt.model, _plane(stats, args), [args.start, args.end], args.steps,
+    frames = export.path_frames(ckpt.model, _surface(ckpt, stats, args), [args.start, args.end], args.steps,
                                 args.slerp, _label(ckpt, args))
     export.save_strip(args.out, frames, args.scale, args.fps)
     print(f"wrote {args.steps} decodes to {args.out}", file=sys.stderr)
     return 0
+
+
+def cmd_timeline(args) -> int:
+    import numpy as np
+
+    from explorer import checkpoint, export, scatter_image
+    from explorer.data import load_split
+    from explorer.files import check_target
+
+    out = check_target(args.out, (".gif", ".png"))
+    ckpt = checkpoint.load(args.checkpoint, expect="latent")
+    test = load_split(ckpt.meta.get("dataset", "mnist"), "test", args.data_dir)
+    recorded = _timeline(ckpt, args, test)
+    labels = test.labels.numpy()[recorded.index]
+    positions = recorded.positions(ckpt.stats.plane() if ckpt.stats else None)
+    if args.epoch:
+        recorded.after(args.epoch)  # a clear error for an epoch the run did not reach
+    epochs = [args.epoch] if args.epoch else range(1, recorded.epochs + 1)
+    bounds = scatter_image.replay_bounds(positions)
+    frames = np.stack([scatter_image.draw(positions[k - 1], labels, bounds, args.size,
+                                          f"{ckpt.name}: after epoch {k} of {recorded.epochs}") for k in epochs])
+    if out.suffix.lower() == ".gif":
+        export.save_gif(out, frames, fps=args.fps, bounce=False)
+    else:
+        export.save_png(out, frames[-1])
+    print(f"wrote the map after {'epoch ' + str(args.epoch) if args.epoch else f'each of {recorded.epochs} epochs'} "
+          f"to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _timeline(ckpt, args, test):
+    """The checkpoint's training timeline, checked against the test split it indexes."""
+    if ckpt.timeline is None:
+        raise ExplorerError(f"{args.checkpoint}: no training timeline in this file (it records the map after each "
+                            f"epoch for AEs and VAEs trained by this version)")
+    if ckpt.timeline.index.max() >= len(test):
+        raise ExplorerError(f"{args.checkpoint}: its timeline follows test images up to number "
+                            f"{ckpt.timeline.index.max()}, but this test split has {len(test):,}")
+    return ckpt.timeline
 
 
 def cmd_evaluate(args) -> int:
@@ -357,6 +452,31 @@ def _plane(stats, args):
     return stats.plane(i - 1, j - 1)
 
 
+def _surface(ckpt, stats, args):
+    """What map coordinates mean: the principal-axes plane, or a learned map of the test codes."""
+    if args.map == "pca":
+        return _plane(stats, args)
+    from explorer import latent
+    from explorer.data import load_split
+
+    if not ckpt.model.has_encoder:
+        raise ExplorerError(f"{args.checkpoint}: this model has no encoder, so there are no codes to lay out; "
+                            f"use --map pca")
+    test = load_split(ckpt.meta.get("dataset", "mnist"), "test", args.data_dir)
+    return _learned_map(args, latent.embed(ckpt.model, test.images, test.labels))
+
+
+def _learned_map(args, z):
+    """The --map layout of codes z with its learned inverse (cached), its fit said on stderr."""
+    from explorer import maps
+
+    if tuple(args.axes) != (1, 2):
+        raise ExplorerError("--axes applies only to --map pca")
+    learned = maps.build(z, args.map, cache_dir=maps.default_cache_dir(), report=_fraction_bar(f"{args.map} map"))
+    print(learned.describe(), file=sys.stderr)
+    return learned
+
+
 def _label(ckpt, args):
     if getattr(args, "label", None) is not None and not ckpt.model.conditional:
         raise ExplorerError("--label applies only to a conditional VAE")
@@ -379,6 +499,18 @@ def _download_bar():
             print(f"\rdownloading {name}: {done / total:6.1%} of {total / 1e6:.1f} MB", end="", file=sys.stderr)
             if done >= total:
                 print(file=sys.stderr)
+    return show
+
+
+def _fraction_bar(what: str, width: int = 24):
+    """A bar for work that reports the fraction done (on a terminal; silent otherwise)."""
+    tty = sys.stderr.isatty()
+
+    def show(fraction: float):
+        if tty:
+            filled = int(width * fraction)
+            print(f"\r{what}: [{'#' * filled}{'.' * (width - filled)}] {fraction:5.1%}",
+                  end="\n" if fraction >= 1 else "", file=sys.stderr)
     return show
 
 

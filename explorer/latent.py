@@ -242,12 +242,15 @@ def resample_polyline(points, n: int) -> np.ndarray:
     return _along(points, points, n, _lerp_at)
 
 
-def path_codes(plane: Plane, waypoints, n: int, spherical: bool = False) -> np.ndarray:
-    """Codes (n, d) along a path through map points, evenly spaced by length on the map: straight
-    segments on the plane, or with `spherical`, slerp between the full codes of each segment's ends."""
+def path_codes(surface, waypoints, n: int, spherical: bool = False) -> np.ndarray:
+    """Codes (n, d) along a path through map points, evenly spaced by length on the map: the codes of
+    points on its straight segments, or with `spherical`, slerp between the full codes of each segment's
+    ends. `surface` turns map points into codes: a Plane, or any map with to_latent (maps.LearnedMap)."""
     waypoints = _finite_points(np.asarray(waypoints, dtype=np.float64).reshape(-1, 2))
-    codes = plane.to_latent(waypoints).astype(np.float64)
-    return _along(waypoints, codes, n, _slerp_at if spherical else _lerp_at).astype(np.float32)
+    if not spherical:
+        return np.asarray(surface.to_latent(resample_polyline(waypoints, n)), dtype=np.float32)
+    codes = np.asarray(surface.to_latent(waypoints), dtype=np.float64)
+    return _along(waypoints, codes, n, _slerp_at).astype(np.float32)
 
 
 def _along(measure, values, n: int, at) -> np.ndarray:

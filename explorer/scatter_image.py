@@ -1,0 +1,59 @@
+"""A map of labelled points drawn to an image without Qt: for the timeline's replay GIF and exports.
+
+Points are drawn in matplotlib's tab10 colours (the lecture's, and the window's) on white, with a
+legend of the labels present; frames of a replay share one frame of reference so nothing jumps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from explorer import latent
+
+TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+LEGEND_WIDTH = 70  # pixels to the right of the map
+MIN_SIZE, MAX_SIZE = 120, 2048
+
+
+def draw(uv: np.ndarray, labels: np.ndarray, bounds, size: int = 480, title: str = "",
+         classes: list[str] | None = None) -> np.ndarray:
+    """(size, size + LEGEND_WIDTH, 3) uint8: points uv (N, 2) inside bounds (xmin, xmax, ymin, ymax),
+    y up, coloured by label, with a legend."""
+    from PIL import Image, ImageDraw
+
+    if not (isinstance(size, (int, np.integer)) and MIN_SIZE <= size <= MAX_SIZE):
+        raise ValueError(f"size must be a whole number from {MIN_SIZE} to {MAX_SIZE}, got {size!r}")
+    xmin, xmax, ymin, ymax = latent.check_bounds(bounds)
+    image = Image.new("RGB", (size + LEGEND_WIDTH, size), "white")
+    pen = ImageDraw.Draw(image)
+    font = _font(13)
+    labels = np.asarray(labels, dtype=np.int64)
+    px = (np.asarray(uv)[:, 0] - xmin) / (xmax - xmin) * (size - 1)
+    py = (ymax - np.asarray(uv)[:, 1]) / (ymax - ymin) * (size - 1)
+    radius = max(1, size // 240)
+    for x, y, k in zip(px, py, labels):
+        if 0 <= x < size and 0 <= y < size:
+            pen.ellipse((x - radius, y - radius, x + radius, y + radius), fill=TAB10[int(k) % 10])
+    pen.line((size, 0, size, size), fill="#bbbbbb")
+    for row, k in enumerate(np.unique(labels)):
+        y = 8 + row * 16
+        pen.rectangle((size + 8, y, size + 18, y + 10), fill=TAB10[int(k) % 10])
+        name = classes[int(k)] if classes and 0 <= k < len(classes) else str(int(k))
+        pen.text((size + 24, y - 2), name[:6], fill="black", font=font)
+    if title:
+        pen.text((6, 4), title, fill="black", font=font)
+    return np.asarray(image)
+
+
+def replay_bounds(positions: np.ndarray) -> np.ndarray:
+    """One frame of reference for every frame (E, K, 2): the data's extent over all epochs, padded."""
+    return latent.bounds_of(np.asarray(positions).reshape(-1, 2))
+
+
+def _font(size: int):
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.load_default(size=size)  # a scalable font where Pillow has FreeType
+    except (TypeError, OSError, ImportError):
+        return ImageFont.load_default()
