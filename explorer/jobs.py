@@ -224,3 +224,42 @@ def reconstruction_confidence(req: ReconstructionRequest, report) -> tuple[Recon
             return req, None
         out[split.split] = conf
     return req, out
+
+
+@dataclass(frozen=True)
+class LearnedMapRequest:
+    codes: np.ndarray  # (N, d) the points' codes, in the map's order
+    method: str  # "umap" or "tsne"
+    cancel: threading.Event  # set when the map is no longer wanted
+    cache_dir: Path | None = None
+    shade_cells: int = 256  # per side of the far-from-data shading: 0.2 s for 10,000 points here
+
+
+@dataclass(frozen=True)
+class LearnedMapResult:
+    request: LearnedMapRequest
+    learned: object  # maps.LearnedMap
+    shade: np.ndarray  # (cells, cells) distance to the data in spacings, row 0 at the top of shade_bounds
+    shade_bounds: tuple[float, float, float, float]
+
+
+def learned_map(req: LearnedMapRequest, report) -> LearnedMapResult | None:
+    """Lay the codes out and learn the way back (maps.build), then how far each part of the map around
+    them lies from the data; None if cancelled."""
+    from explorer import maps
+    from explorer.maps.inverse import Cancelled
+
+    try:
+        learned = maps.build(req.codes, req.method, cache_dir=req.cache_dir, should_stop=req.cancel.is_set,
+                             report=lambda f: report(0.95 * f))
+    except Cancelled:
+        return None
+    xmin, xmax, ymin, ymax = learned.bounds
+    w, h = xmax - xmin, ymax - ymin
+    bounds = (xmin - 2 * w, xmax + 2 * w, ymin - 2 * h, ymax + 2 * h)  # five times the data's extent
+    n = req.shade_cells
+    steps = (np.arange(n) + 0.5) / n
+    gx, gy = np.meshgrid(bounds[0] + steps * (bounds[1] - bounds[0]), bounds[3] - steps * (bounds[3] - bounds[2]))
+    shade = learned.distance_to_data(np.stack([gx.ravel(), gy.ravel()], axis=1)).reshape(n, n)
+    report(1.0)
+    return LearnedMapResult(req, learned, shade, bounds)

@@ -15,6 +15,7 @@ import numpy as np
 from explorer import checkpoint, latent
 from explorer.data import Split, load_split
 from explorer.errors import ExplorerError
+from explorer.maps import NAMES
 
 SPLIT_CHOICES = ("test", "train", "both")
 
@@ -80,11 +81,16 @@ class Session:
     def dataset(self) -> str:
         return self.ckpt.meta.get("dataset", "mnist")
 
-    def map_note(self, axes: tuple[int, int]) -> str:
-        """What the map shows for this model, in a few sentences (rich text)."""
+    def map_note(self, axes: tuple[int, int], learned=None) -> str:
+        """What the map shows for this model, in a few sentences (rich text); `learned`: the
+        maps.LearnedMap shown instead of the principal plane."""
         model, d = self.model, self.model.latent_dim
         notes = [f"<b>{self.name}</b>: {self.ckpt.describe()}"]
-        if d > 2:
+        if learned is not None:
+            notes.append(f"Map: a {NAMES[learned.method]} layout of the {len(learned.uv):,} codes shown; a point of it is decoded "
+                         f"through a network fitted to undo the layout, which misses the codes by {learned.error:.0%} "
+                         f"of their spread on the data. Away from the data (shaded) its decodes are extrapolation")
+        elif d > 2:
             i, j = axes
             notes.append(f"Map: the plane through the mean of the test embeddings spanned by principal axes "
                          f"{i + 1} and {j + 1} ({self.stats.explained(i, j):.0%} of their variance); every point is "

@@ -22,6 +22,8 @@ from explorer.gui.dialogs.train import TrainDialog
 from explorer.gui.docks import Docks
 from explorer.gui.feedback import Feedback
 from explorer.gui.map.decodability import Decodability
+from explorer.gui.map.learned_maps import LearnedMaps
+from explorer.maps import NAMES
 from explorer.gui.map.manifold import ManifoldLayer
 from explorer.gui.map.map_panel import MapPanel
 from explorer.gui.map.path_editor import PathEditor
@@ -98,6 +100,8 @@ class MainWindow(QMainWindow):
         self.resizeDocks([right, self.code_dock], [450, 300], Qt.Vertical)
         self.digits = DigitsRow(s, w, self.docks, f, self)
         self.decodability = Decodability(s, self.map_panel, w, self.tasks, f, self)
+        self.learned_maps = LearnedMaps(s, self.map_panel, w, f, self)
+        self.learned_maps.shown.connect(lambda learned: self.reset_view())
         self.selecting = Selecting(s, self.map, self.docks, self.tasks, f, self)
         self.attributes = Attributes(s, self.map, w, self.docks, self.tasks, f)
         self.resizeDocks([left, right], [300, 300], Qt.Horizontal)  # now that every dock is in place
@@ -123,8 +127,8 @@ class MainWindow(QMainWindow):
         s.label_changed.connect(lambda label: label is not None and self.label_combo.setCurrentIndex(label))
         f.message_shown.connect(self._show_message)
         f.status.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
-        f.busy.connect(self._busy)
-        f.idle.connect(self._idle)
+        f.busy.connect(lambda text: (self.progress.show(), self.statusBar().showMessage(text)))
+        f.idle.connect(lambda: (self.progress.hide(), self.statusBar().clearMessage()))
 
     def start(self, checkpoint_path=None) -> None:
         """Open the given checkpoint, else the shipped default, and list the shipped models."""
@@ -174,10 +178,11 @@ class MainWindow(QMainWindow):
         if s is None:
             return
         self.map_panel.set_dimensions(s.model.latent_dim, self.state.axes)
-        self.map_panel.note.setText(s.map_note(self.state.axes))
-        i, j = self.state.axes
-        self.map.set_axis_labels(*((f"PC{i + 1}", f"PC{j + 1}") if s.model.latent_dim > 2 else ("z₁", "z₂")))
-        self.map.set_prior(*self.state.plane.prior_circles())
+        learned, (i, j) = self.state.learned, self.state.axes
+        self.map_panel.note.setText(s.map_note(self.state.axes, learned))
+        self.map.set_axis_labels(*((f"{NAMES[learned.method]} 1", f"{NAMES[learned.method]} 2") if learned else
+                                   (f"PC{i + 1}", f"PC{j + 1}") if s.model.latent_dim > 2 else ("z₁", "z₂")))
+        self.map.set_prior(*(self.state.plane.prior_circles() if learned is None else ((0.0, 0.0), [])))
 
     def _show_points(self) -> None:
         points = self.state.points
@@ -199,7 +204,7 @@ class MainWindow(QMainWindow):
         s = self.state
         if s.session is None:
             return
-        self.map.show_range(s.session.stats.bounds if s.axes == (0, 1) or s.points is None
+        self.map.show_range(s.session.stats.bounds if (s.axes == (0, 1) and s.learned is None) or s.points is None
                             else latent.bounds_of(s.points_uv))
         self._fit_each_epoch = True
 
@@ -278,14 +283,6 @@ class MainWindow(QMainWindow):
         box.show()
         self.statusBar().showMessage(text.splitlines()[0], 10000)
 
-    def _busy(self, text: str) -> None:
-        self.progress.show()
-        self.statusBar().showMessage(text)
-
-    def _idle(self) -> None:
-        self.progress.hide()
-        self.statusBar().clearMessage()
-
     def closeEvent(self, event) -> None:
         """Stop every thread and timer before the window goes: a running QThread destroyed aborts the process."""
         self.filmstrip.stop()
@@ -294,6 +291,7 @@ class MainWindow(QMainWindow):
         self.train_dialog.shutdown()
         self.train_dialog.close()
         self.decodability.stop()
+        self.learned_maps.stop()
         if self.compare is not None:
             self.compare.close()
         self.workers.stop()

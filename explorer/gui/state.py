@@ -54,7 +54,8 @@ class ViewState(QObject):
         self.session: Session | None = None
         self.key: str | None = None  # the session's row in the model registry
         self.axes = (0, 1)
-        self.plane = None
+        self.plane = None  # a latent.Plane, or the learned map shown instead (to_latent, project)
+        self.learned = None  # maps.LearnedMap shown instead of the principal plane, when one is
         self.split = "test"
         self.points: Points | None = None
         self.points_uv: np.ndarray | None = None  # (N, 2) where the points lie on the map
@@ -73,6 +74,7 @@ class ViewState(QObject):
         if session is not None and not isinstance(session, Session):
             raise TypeError(f"expected a Session, got {type(session).__name__}")
         self.session, self.key = session, key
+        self.learned = None  # a map of another model's codes (LearnedMaps builds this one's anew)
         d = session.model.latent_dim if session is not None else 2
         if not keep_view or max(self.axes) >= d:
             self.axes = (0, 1)
@@ -107,8 +109,21 @@ class ViewState(QObject):
         self.split = choice
         self._set_points()
 
+    def set_learned_map(self, learned) -> None:
+        """Show a learned UMAP or t-SNE map of the points (maps.LearnedMap built from exactly the points'
+        codes) instead of the principal plane; None: the plane again. The path goes, the cursor keeps its code."""
+        if learned is not None and (self.points is None or not np.array_equal(learned.codes, self.points.codes)):
+            raise ExplorerError("that map was laid out for other points than the ones shown")
+        self.learned = learned
+        self.set_path(None)
+        self._set_plane()
+        self._set_points()
+        if self.cursor is not None:
+            self.cursor = replace(self.cursor, uv=self.project(self.cursor.code), on_map=False)
+            self.cursor_changed.emit(self.cursor)
+
     def _set_plane(self) -> None:
-        self.plane = self.session.stats.plane(*self.axes) if self.session is not None else None
+        self.plane = (self.learned or self.session.stats.plane(*self.axes)) if self.session is not None else None
         self.plane_changed.emit(self.plane)
 
     def _set_points(self) -> None:
@@ -116,7 +131,13 @@ class ViewState(QObject):
         self.points = s.points(self.split) if s is not None else None
         if self.points is not None:
             self.selection.use(s.dataset, dict(self.points.sizes()))
-        self.points_uv = None if self.points is None else self.plane.project(self.points.codes)
+        if self.learned is not None and (self.points is None or not np.array_equal(self.points.codes, self.learned.codes)):
+            self.learned = None  # other points (another split): the plane, until their own map is laid out
+            self._set_plane()
+        if self.points is None:
+            self.points_uv = None
+        else:
+            self.points_uv = self.learned.uv if self.learned is not None else self.plane.project(self.points.codes)
         self.points_changed.emit()
 
     def project(self, code: np.ndarray) -> tuple[float, float]:
@@ -128,7 +149,10 @@ class ViewState(QObject):
         d = self._require_session().model.latent_dim
         u, v = ("u", "v") if d > 2 else ("z₁", "z₂")
         text = f"{u} = {uv[0]:.3f}   {v} = {uv[1]:.3f}"
-        if d > 2:
+        if self.learned is not None:
+            far = float(self.learned.distance_to_data([uv])[0])
+            text += f"   {far:.1f} point spacings from the data" + ("" if far < 3 else " (the inverse extrapolates)")
+        elif d > 2:
             gap = float(self.plane.distance(np.reshape(code, (1, -1)))[0])
             text += f"   distance from the map plane: {gap:.2f}" if gap > ON_PLANE else "   on the map plane"
         return text

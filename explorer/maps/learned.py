@@ -21,7 +21,7 @@ import torch
 from explorer import latent
 from explorer.errors import ExplorerError
 from explorer.maps import inverse as inverse_net
-from explorer.maps.projection import check_method, layout
+from explorer.maps.projection import NAMES, check_method, layout
 
 PLACE_NEIGHBOURS = 8  # data codes averaged to place a code when the layout has no transform
 CHUNK = 2048  # query rows per distance block: 2048 x 70,000 float32 is 570 MB at most
@@ -64,7 +64,7 @@ class LearnedMap:
         return dist[:, 0] / self.spacing
 
     def describe(self) -> str:
-        return (f"{self.method.upper()} map with a learned inverse: off the data, decodes are its "
+        return (f"{NAMES[self.method]} map with a learned inverse: off the data, decodes are its "
                 f"extrapolation; on the data it misses codes by {self.error:.0%} of their spread (median)")
 
 
