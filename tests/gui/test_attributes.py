@@ -80,7 +80,7 @@ def test_the_slider_decodes_the_start_plus_t_times_the_direction(walking, qtbot)
     # a frame of the strip is a place on the slider
     strip = a.panel.strip
     with qtbot.waitSignal(window.state.decoded, timeout=5000) as blocker:
-        qtbot.mouseClick(strip, Qt.LeftButton, pos=QPoint(strip._cell // 2, strip.height() // 2))
+        qtbot.mouseClick(strip, Qt.LeftButton, pos=QPoint(strip.cell // 2, strip.height() // 2))
     assert a.panel.amount() == -1.5 and np.allclose(blocker.args[0].request.z[0], start - 1.5 * a.direction, atol=1e-6)
     # clicking the map picks a new point: the slider goes back to 0 there
     new_start = click_start(window, qtbot, 0.3, 0.7)

@@ -97,7 +97,7 @@ def test_closing_the_window_cancels_the_scoring_under_way(open_window, qtbot, mo
     deco = window.decodability
     with qtbot.waitSignal(deco.score_worker.progress, timeout=30_000):
         window.actions.confidence.setChecked(True)
-    running = deco._scoring
+    running = deco.scoring
     window.close()
     assert running.cancel.is_set() and not deco.score_worker.isRunning()
-    assert not deco._scores  # stopped part-way: nothing half-scored is kept
+    assert not deco.scored_models()  # stopped part-way: nothing half-scored is kept

@@ -63,7 +63,7 @@ def test_hovering_a_point_shows_its_image_and_label(open_window, qtbot):
     k = int(np.flatnonzero(gaps.min(axis=1) > 14)[0])
     qtbot.mouseMove(window.map.viewport(), pixel_of(window, *uv[k]))
     qtbot.waitUntil(lambda: window.map.inset.isVisible(), timeout=5000)
-    assert window.map._hovered == k
+    assert window.map.hovered_point == k
     split, i = window.state.points.source(k)
     assert np.array_equal(window.map.inset.shown, split.images[i].numpy())
     assert window.map.inset.text.text() == f"{int(split.labels[i])} · test #{i}"
@@ -74,9 +74,9 @@ def test_legend_hides_and_solos_digits_without_rebuilding_points(open_window, qt
     legend = window.map_panel.legend
     labels = window.state.points.labels
     qtbot.mouseClick(legend.buttons[3], Qt.LeftButton)
-    assert not window.map.cloud._shown[labels == 3].any() and window.map.cloud._shown[labels != 3].all()
+    assert not window.map.cloud.shown[labels == 3].any() and window.map.cloud.shown[labels != 3].all()
     qtbot.mouseClick(legend.buttons[5], Qt.LeftButton, Qt.ShiftModifier)
-    assert np.array_equal(window.map.cloud._shown, labels == 5)
+    assert np.array_equal(window.map.cloud.shown, labels == 5)
     # a hidden point is not hovered
     k = int(np.flatnonzero(labels == 1)[0])
     u, v = window.state.plane.project(window.state.points.codes[k])
@@ -127,7 +127,7 @@ def test_playing_the_path_steps_through_its_frames_in_the_decoded_view(open_wind
     window.actions.play.trigger()
     qtbot.waitUntil(lambda: len(shown) >= 4, timeout=5000)
     window.actions.play.trigger()
-    assert not window.filmstrip._timer.isActive()
+    assert not window.filmstrip.timer.isActive()
     assert all(any(np.array_equal(image, f) for f in frames) for image in shown)
     assert not np.array_equal(shown[0], shown[3])
 
@@ -148,7 +148,7 @@ def test_a_model_with_more_than_two_dimensions_is_shown_on_a_principal_plane(ope
     window.map_panel.axis_v.activated.emit(2)
     assert window.state.axes == (0, 2)
     assert np.allclose(window.state.plane.axes, window.state.session.stats.components[[0, 2]])
-    assert np.allclose(window.map.cloud._xy, window.state.plane.project(window.state.points.codes), atol=1e-5)
+    assert np.allclose(window.map.cloud.positions, window.state.plane.project(window.state.points.codes), atol=1e-5)
     assert "principal axes 1 and 3" in window.map_panel.note.text()
 
 
@@ -266,7 +266,7 @@ def test_the_map_shows_the_split_chosen(open_window, qtbot):
     u, v = window.state.plane.project(window.state.points.codes[k])
     qtbot.mouseMove(window.map.viewport(), pixel_of(window, u, v))
     qtbot.waitUntil(lambda: window.map.inset.isVisible(), timeout=5000)
-    split, i = window.state.points.source(window.map._hovered)
+    split, i = window.state.points.source(window.map.hovered_point)
     assert window.map.inset.text.text().endswith(f"{int(split.labels[i])} · {split.split} #{i}")  # alone or nearest
 
 

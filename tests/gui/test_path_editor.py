@@ -8,11 +8,17 @@ import json
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QDialogButtonBox
 
 from explorer import interpolation, latent
 from explorer.gui.dialogs.export import StripExportDialog
 
 from .helpers import at, drag, map_point, pixel_of
+
+
+def ok(dialog) -> None:
+    """Press the dialog's Save button, as a user does."""
+    dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.Save).click()
 
 
 def strip_of(window, waypoints, **settings) -> np.ndarray:
@@ -198,7 +204,7 @@ def test_filmstrip_export_uses_the_scale_and_rate_chosen(open_window, qtbot, tmp
 
     dialog = StripExportDialog(5, str(tmp_path / "walk.txt"), 4, 10.0, window)
     assert ".png" in dialog.error.text()  # a suffix it cannot write
-    dialog._accept()
+    ok(dialog)
     assert dialog.result() == 0
     dialog.path.setText(str(tmp_path / "walk.png"))
     assert not dialog.fps.isEnabled() and dialog.size.text() == f"{5 * 112} × 112 px" and not dialog.error.text()
@@ -211,7 +217,7 @@ def test_filmstrip_export_uses_the_scale_and_rate_chosen(open_window, qtbot, tmp
         dialog.path.setText(str(tmp_path / "walk.gif"))
         dialog.scale.setValue(3)
         dialog.fps.setValue(25)
-        dialog._accept()
+        ok(dialog)
         return dialog.result()
 
     monkeypatch.setattr(StripExportDialog, "exec", choose)

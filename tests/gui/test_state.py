@@ -78,3 +78,18 @@ def test_a_panel_runs_on_the_state_without_a_main_window(qtbot, gui_models, smal
         state.show_decoded(jobs.decode(request, None))
     assert neighbours.indices[0] == 5 and neighbours.distances[0] == pytest.approx(0.0, abs=1e-6)
     workers.stop()
+
+
+def test_a_model_in_memory_joins_the_list_without_taking_over_the_window(open_window, qtbot, gui_models):
+    from explorer import checkpoint
+
+    window = open_window()
+    before = window.state.session
+    ckpt = checkpoint.load(gui_models / "ae-2d-mlp.safetensors")
+    ckpt.path = None  # as a script's model: no file behind it
+    with qtbot.waitSignal(window.models.added, timeout=20_000) as blocker:
+        window.models.open(ckpt, key="my model", show=False)
+    assert blocker.args == ["my model"] and "my model" in window.model_list.keys()
+    assert window.state.session is before and len(window.models.sessions["my model"].codes["test"]) == 256
+    window.model_list.chosen.emit("my model")
+    assert window.state.session is window.models.sessions["my model"] and window.state.key == "my model"
