@@ -53,8 +53,8 @@ def test_the_strip_walks_the_clicked_point_along_the_difference_of_the_digits_me
     expected = latent.decode(window.state.session.model, latent.walk(start, direction, amounts))
     assert np.array_equal(a.frames, expected) and np.array_equal(a.panel.strip.frames, expected)
     # the walk is drawn on the map where its codes project
-    assert np.allclose(np.column_stack(a.dots.getData()), window.state.plane.project(latent.walk(start, direction, amounts)),
-                       atol=1e-5)
+    walked = window.state.plane.project(latent.walk(start, direction, amounts))
+    assert np.allclose(np.column_stack(a.dots.getData()), walked, atol=1e-5)
 
     a.panel.frames.setValue(5)
     qtbot.waitUntil(lambda: len(a.strip_walk[2]) == 5, timeout=5000)

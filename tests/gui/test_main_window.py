@@ -101,7 +101,8 @@ def test_line_tool_draws_a_path_and_the_strip_shows_its_decodes(open_window, qtb
 
     with qtbot.waitSignal(window.state.path_decoded, timeout=5000):
         window.filmstrip.steps.setValue(7)
-    assert np.array_equal(window.filmstrip.frames, export.path_frames(window.state.session.model, window.state.plane, waypoints, 7))
+    s = window.state
+    assert np.array_equal(window.filmstrip.frames, export.path_frames(s.session.model, s.plane, waypoints, 7))
 
 
 def test_freehand_tool_follows_the_pointer(open_window, qtbot):
@@ -109,7 +110,8 @@ def test_freehand_tool_follows_the_pointer(open_window, qtbot):
     window.set_tool("freehand")
     pixels = [pixel_of(window, *at(window, 0.2 + 0.1 * k, 0.5 + 0.2 * (-1) ** k)) for k in range(6)]
     drag(qtbot, window.map.viewport(), pixels)
-    qtbot.waitUntil(lambda: window.state.path_result is not None and len(window.state.path_result.request.waypoints) == 6,
+    s = window.state
+    qtbot.waitUntil(lambda: s.path_result is not None and len(s.path_result.request.waypoints) == 6,
                     timeout=5000)
     waypoints = window.state.path_result.request.waypoints
     assert np.allclose(waypoints, [map_point(window, p) for p in pixels], atol=1e-6)
@@ -302,8 +304,8 @@ def test_spherical_interpolation_is_offered_above_two_dimensions(open_window, qt
         window.filmstrip.interpolation.setCurrentIndex(1)
     result = blocker.args[0]
     assert result.request.spherical
-    assert np.array_equal(result.frames, export.path_frames(window.state.session.model, window.state.plane, waypoints, 10,
-                                                            spherical=True))
+    s = window.state
+    assert np.array_equal(result.frames, export.path_frames(s.session.model, s.plane, waypoints, 10, spherical=True))
     assert np.allclose(result.positions, window.state.plane.project(result.codes))  # where the arc is seen on the map
 
 

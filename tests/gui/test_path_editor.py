@@ -34,7 +34,8 @@ def shows(window, waypoints) -> bool:
     def same(a):
         return np.shape(a) == np.shape(waypoints) and np.allclose(a, waypoints, atol=1e-9)
     r = window.state.path_result
-    return window.state.path is not None and same(window.state.path.waypoints) and r is not None and same(r.request.waypoints)
+    path = window.state.path
+    return path is not None and same(path.waypoints) and r is not None and same(r.request.waypoints)
 
 
 def key(qtbot, window, k, modifiers=Qt.NoModifier):
@@ -182,8 +183,9 @@ def test_a_saved_path_opens_to_the_same_strip_on_any_model(open_window, qtbot, t
 
 def test_a_path_on_other_axes_opens_on_those_axes(open_window, qtbot, tmp_path, gui_models):
     window = open_window(gui_models / "vae-3d-mlp.safetensors")
-    file = interpolation.save(tmp_path / "arc.json", interpolation.Path(waypoints=[(-1, 0.5), (1, -0.5)], steps=6, spherical=True,
-                                                         axes=(0, 2), model="vae-3d-mlp"))
+    arc = interpolation.Path(waypoints=[(-1, 0.5), (1, -0.5)], steps=6, spherical=True, axes=(0, 2),
+                             model="vae-3d-mlp")
+    file = interpolation.save(tmp_path / "arc.json", arc)
     with qtbot.waitSignal(window.state.path_decoded, timeout=10_000) as blocker:
         window.path_editor.open(str(file))
     assert window.state.axes == (0, 2) and window.map_panel.axis_v.currentIndex() == 2
