@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from explorer import bench
+from explorer import bench, bench_training
 from explorer.cli import main
 from explorer.config import ModelConfig, TrainConfig
 from explorer.models import build_model
@@ -24,7 +24,7 @@ def weights(model):
 
 def test_tutorial_loop_trains_the_same_model_from_the_same_start(small_root):
     ours = build_model(ModelConfig(kind="vae"), seed=0)
-    loop = bench.tutorial_loop("vae", small_root, epochs=1)
+    loop = bench_training.tutorial_loop("vae", small_root, epochs=1)
     model = next(loop)
     assert type(model) is type(ours) and model.config == ours.config
     assert weights(model).keys() == weights(ours).keys()
@@ -32,9 +32,9 @@ def test_tutorial_loop_trains_the_same_model_from_the_same_start(small_root):
 
 
 def test_tutorial_loop_is_reproducible_when_interleaved_with_other_work(small_root):
-    alone = next(bench.tutorial_loop("vae", small_root, epochs=1, images=256))
+    alone = next(bench_training.tutorial_loop("vae", small_root, epochs=1, images=256))
     torch.manual_seed(123)
-    loop = bench.tutorial_loop("vae", small_root, epochs=1, images=256)
+    loop = bench_training.tutorial_loop("vae", small_root, epochs=1, images=256)
     torch.randn(1000)  # another run drawing from the global generator meanwhile
     interleaved = next(loop)
     assert all(torch.equal(a, b) for a, b in zip(weights(alone).values(), weights(interleaved).values()))
@@ -42,7 +42,7 @@ def test_tutorial_loop_is_reproducible_when_interleaved_with_other_work(small_ro
 
 def test_training_part_stops_ours_at_the_tutorials_loss(small_root):
     settings = bench.Settings(data_dir=str(small_root), tutorial_epochs=2, log=lambda s: None)
-    rows = {r.key: r for r in bench.part_train(settings)}
+    rows = {r.key: r for r in bench_training.part_train(settings)}
     for kind in ("ae", "vae"):
         epoch, reach, loss = (rows[f"train.{kind}.{k}"] for k in ("epoch_seconds", "time_to_loss", "test_loss"))
         assert epoch.ours > 0 and epoch.reference > 0 and epoch.ratio == pytest.approx(epoch.reference / epoch.ours)
@@ -64,7 +64,7 @@ def test_training_part_stops_ours_at_the_tutorials_loss(small_root):
 
 def test_gpu_part_says_why_it_did_not_measure(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    (row,) = bench.part_gpu(bench.Settings())
+    (row,) = bench_training.part_gpu(bench.Settings())
     assert row.ours is None and "no GPU" in row.ours_note
 
 
@@ -72,12 +72,12 @@ def test_gpu_rows_count_the_floor_from_the_samples_trained(small_root):
     """The GPU part, run on the CPU with tiny sizes: 512 offline images repeated to 1,200."""
     settings = bench.Settings(data_dir=str(small_root), gpu_images=1200, gpu_epochs=2, gpu_peak_n=128,
                               log=lambda s: None)
-    rows = {r.key: r for r in bench.gpu_rows(torch.device("cpu"), settings)}
+    rows = {r.key: r for r in bench_training.gpu_rows(torch.device("cpu"), settings)}
     for kind in ("ae", "vae"):
         run, floor, loss = (rows[f"gpu.{kind}.{k}"] for k in ("epochs_seconds", "floor_ratio", "test_loss"))
         assert run.ours > 0 and run.reference > 0 and "512 images repeated to 1,200" in run.note
         assert floor.extra["samples"] == 1200 // 256 * 256 * 2
-        assert floor.extra["matmul_weights"] == bench.matmul_params(build_model(ModelConfig(kind=kind)))
+        assert floor.extra["matmul_weights"] == bench_training.matmul_params(build_model(ModelConfig(kind=kind)))
         assert floor.ours == pytest.approx(run.ours / floor.extra["floor_seconds"])
         assert loss.ours > 0
 
@@ -94,7 +94,7 @@ def test_startup_is_timed_to_each_line_the_gui_prints():
 def test_floor_counts_every_linear_weight():
     vae = build_model(ModelConfig(kind="vae", latent_dim=2))
     # encoder 784-256-128-(2x2), decoder 2-128-256-784
-    assert bench.matmul_params(vae) == 784 * 256 + 256 * 128 + 128 * 4 + 2 * 128 + 128 * 256 + 256 * 784
+    assert bench_training.matmul_params(vae) == 784 * 256 + 256 * 128 + 128 * 4 + 2 * 128 + 128 * 256 + 256 * 784
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,8 @@ def test_spherical_path_keeps_the_norm_between_equal_norm_waypoints():
 
 
 def test_json_round_trip(tmp_path):
-    p = interpolation.Path(waypoints=[(0.5, -1.0), (2.0, 3.0), (4.0, 0.0)], steps=12, smooth=True, axes=(1, 2), model="vae")
+    p = interpolation.Path(waypoints=[(0.5, -1.0), (2.0, 3.0), (4.0, 0.0)], steps=12, smooth=True, axes=(1, 2),
+                           model="vae")
     file = interpolation.save(tmp_path / "walk.json", p)
     again = interpolation.load(file)
     assert again == p

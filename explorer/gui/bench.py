@@ -246,7 +246,8 @@ def main(argv=None) -> int:
     plot.set_shown_labels(np.zeros(10, dtype=bool))
     results["pan frame, points hidden (ms)"] = timed(pan_frame, args.repeat * 3)
     plot.set_shown_labels(np.ones(10, dtype=bool))
-    results["hover hit-test (ms)"] = timed(lambda: plot.cloud.point_at(QPointF(0.3, 0.2), plot.pixel_size()), args.repeat)
+    results["hover hit-test (ms)"] = timed(lambda: plot.cloud.point_at(QPointF(0.3, 0.2), plot.pixel_size()),
+                                           args.repeat)
 
     model = build_model(ModelConfig(kind="vae"), seed=0).eval()
     worker = Worker(decode, True, "bench decode")

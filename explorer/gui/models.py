@@ -31,6 +31,8 @@ class ModelRegistry(QObject):
         self._fallback = False  # open the default model if the one asked for at start fails
         self.loader = workers.add(jobs.open_model, True, "load", self._opened, self._failed)
         self.loader.progress.connect(lambda r, text: feedback.set_busy(text))
+        self.adder = workers.add(jobs.open_model, False, "add", lambda r, opened: self.add(opened.session, opened.key),
+                                 lambda r, message: feedback.show_message("Cannot open the model", message))
         self.lister = workers.add(lambda req, report: jobs.catalog(), True, "catalog", self._listed,
                                   lambda r, message: None)  # a broken shipped file shows up when opened
         model_list.chosen.connect(self.choose)
@@ -45,8 +47,13 @@ class ModelRegistry(QObject):
 
     def open_path(self, path: str) -> None:
         """Open a checkpoint file: one row per file, however its path was written."""
+        self.open(str(path))
+
+    def open(self, source, key: str | None = None, show: bool = True) -> None:
+        """Open a checkpoint file, or a Checkpoint in memory (a script's model, with the key naming its
+        row), embedding its images on the loader thread; with `show` it becomes the current model."""
         self._fallback = False
-        self._open(jobs.OpenRequest(str(path), self.data_dir), f"Opening {path}…")
+        self._open(jobs.OpenRequest(source, self.data_dir, key), f"Opening {key or source}…", show)
 
     def choose(self, key: str) -> None:
         """Make a listed model current (opening it first if only listed)."""
@@ -56,9 +63,12 @@ class ModelRegistry(QObject):
         elif key in self.catalog:
             self._open(jobs.OpenRequest(self.catalog[key], self.data_dir, key), f"Opening {self.catalog[key].name}…")
 
-    def _open(self, request: jobs.OpenRequest, text: str) -> None:
-        self.feedback.set_busy(text)
-        self.loader.submit(request, ASKER)
+    def _open(self, request: jobs.OpenRequest, text: str, show: bool = True) -> None:
+        if show:
+            self.feedback.set_busy(text)
+            self.loader.submit(request, ASKER)
+        else:  # in order, none dropped: each joins the list
+            self.adder.submit(request, ASKER)
 
     def _opened(self, r: int, opened: jobs.Opened) -> None:
         if not self.loader.is_newest(r):

@@ -53,8 +53,8 @@ def test_the_strip_walks_the_clicked_point_along_the_difference_of_the_digits_me
     expected = latent.decode(window.state.session.model, latent.walk(start, direction, amounts))
     assert np.array_equal(a.frames, expected) and np.array_equal(a.panel.strip.frames, expected)
     # the walk is drawn on the map where its codes project
-    assert np.allclose(np.column_stack(a.dots.getData()), window.state.plane.project(latent.walk(start, direction, amounts)),
-                       atol=1e-5)
+    walked = window.state.plane.project(latent.walk(start, direction, amounts))
+    assert np.allclose(np.column_stack(a.dots.getData()), walked, atol=1e-5)
 
     a.panel.frames.setValue(5)
     qtbot.waitUntil(lambda: len(a.strip_walk[2]) == 5, timeout=5000)
@@ -80,7 +80,7 @@ def test_the_slider_decodes_the_start_plus_t_times_the_direction(walking, qtbot)
     # a frame of the strip is a place on the slider
     strip = a.panel.strip
     with qtbot.waitSignal(window.state.decoded, timeout=5000) as blocker:
-        qtbot.mouseClick(strip, Qt.LeftButton, pos=QPoint(strip._cell // 2, strip.height() // 2))
+        qtbot.mouseClick(strip, Qt.LeftButton, pos=QPoint(strip.cell // 2, strip.height() // 2))
     assert a.panel.amount() == -1.5 and np.allclose(blocker.args[0].request.z[0], start - 1.5 * a.direction, atol=1e-6)
     # clicking the map picks a new point: the slider goes back to 0 there
     new_start = click_start(window, qtbot, 0.3, 0.7)

@@ -57,10 +57,11 @@ def test_a_vae_can_decode_draws_from_the_encoder_for_the_real_point_hovered(open
     assert panel.sample.isVisibleTo(window) and not panel.sampling()
     k = 21
     pixel = pixel_of(window, *window.state.plane.project(window.state.points.codes[k : k + 1])[0])
-    requests = window.decoding.worker.runs + window.decoding.worker.pending()
+    decoder = window.decoding.worker
+    requests = decoder.runs + decoder.pending()
     qtbot.mouseMove(window.map.viewport(), pixel)
     qtbot.waitUntil(lambda: window.map.inset.isVisible(), timeout=5000)
-    assert window.decoding.worker.runs + window.decoding.worker.pending() == requests  # off: hovering shows the image, decodes nothing
+    assert decoder.runs + decoder.pending() == requests  # off: hovering shows the image, decodes nothing
     qtbot.mouseMove(window.map.viewport(), pixel + QPoint(40, 40))
 
     panel.sample.setChecked(True)
@@ -71,8 +72,9 @@ def test_a_vae_can_decode_draws_from_the_encoder_for_the_real_point_hovered(open
     split, i = window.state.points.source(hovered)
     draw = result.request.draw
     assert draw is not None and np.array_equal(draw.image, split.images[i].numpy())
-    z = latent.sample_posterior(window.state.session.model, split.images[i : i + 1], torch.tensor([draw.label]), draw.seed)
-    assert np.array_equal(result.z, z) and not np.allclose(z, window.state.points.codes[hovered])  # a draw, not the mean
+    model = window.state.session.model
+    z = latent.sample_posterior(model, split.images[i : i + 1], torch.tensor([draw.label]), draw.seed)
+    assert np.array_equal(result.z, z) and not np.allclose(z, window.state.points.codes[hovered])  # a draw
     assert np.array_equal(window.decoded_view.decoded.image, latent.decode(window.state.session.model, z)[0])
     assert np.allclose(cursor_at(window), window.state.plane.project(z)[0], atol=1e-6)
     assert np.allclose(panel.code, z[0])

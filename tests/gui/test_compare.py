@@ -34,7 +34,7 @@ def test_a_click_in_either_map_decodes_the_same_point_with_both_models(open_wind
     compare = open_compare(window, qtbot)
     left, right = compare.left, compare.right
     assert (left.session.name, right.session.name) == ("ae-2d-mlp", "vae-2d-mlp")  # the lecture's pair
-    assert left.key in window.models.sessions  # opened here, opened for the main window too
+    assert left.state.key in window.models.sessions  # opened here, opened for the main window too
 
     (xmin, xmax), (ymin, ymax) = left.map.view.viewRange()
     u, v = xmin + 0.3 * (xmax - xmin), ymin + 0.6 * (ymax - ymin)

@@ -30,7 +30,8 @@ def test_background_cells_show_the_confidence_in_their_decode(open_window, qtbot
 
     # each cell: the classifier's confidence in the model's own decode of the cell's centre
     centres = decodability.cell_centres(CELLS, deco.bounds)
-    expected = metrics.confidence(deco.classifier, latent.decode(window.state.session.model, window.state.plane.to_latent(centres)))
+    s = window.state
+    expected = metrics.confidence(deco.classifier, latent.decode(s.session.model, s.plane.to_latent(centres)))
     assert np.allclose(deco.values.ravel(), expected, atol=1e-5)
     assert expected.max() - expected.min() > 0.3  # the region holds clear and vague decodes
     assert np.allclose(deco.bounds, window.map.covering_square())
@@ -97,7 +98,7 @@ def test_closing_the_window_cancels_the_scoring_under_way(open_window, qtbot, mo
     deco = window.decodability
     with qtbot.waitSignal(deco.score_worker.progress, timeout=30_000):
         window.actions.confidence.setChecked(True)
-    running = deco._scoring
+    running = deco.scoring
     window.close()
     assert running.cancel.is_set() and not deco.score_worker.isRunning()
-    assert not deco._scores  # stopped part-way: nothing half-scored is kept
+    assert not deco.scored_models()  # stopped part-way: nothing half-scored is kept

@@ -63,7 +63,7 @@ def test_hovering_a_point_shows_its_image_and_label(open_window, qtbot):
     k = int(np.flatnonzero(gaps.min(axis=1) > 14)[0])
     qtbot.mouseMove(window.map.viewport(), pixel_of(window, *uv[k]))
     qtbot.waitUntil(lambda: window.map.inset.isVisible(), timeout=5000)
-    assert window.map._hovered == k
+    assert window.map.hovered_point == k
     split, i = window.state.points.source(k)
     assert np.array_equal(window.map.inset.shown, split.images[i].numpy())
     assert window.map.inset.text.text() == f"{int(split.labels[i])} · test #{i}"
@@ -74,9 +74,9 @@ def test_legend_hides_and_solos_digits_without_rebuilding_points(open_window, qt
     legend = window.map_panel.legend
     labels = window.state.points.labels
     qtbot.mouseClick(legend.buttons[3], Qt.LeftButton)
-    assert not window.map.cloud._shown[labels == 3].any() and window.map.cloud._shown[labels != 3].all()
+    assert not window.map.cloud.shown[labels == 3].any() and window.map.cloud.shown[labels != 3].all()
     qtbot.mouseClick(legend.buttons[5], Qt.LeftButton, Qt.ShiftModifier)
-    assert np.array_equal(window.map.cloud._shown, labels == 5)
+    assert np.array_equal(window.map.cloud.shown, labels == 5)
     # a hidden point is not hovered
     k = int(np.flatnonzero(labels == 1)[0])
     u, v = window.state.plane.project(window.state.points.codes[k])
@@ -101,7 +101,8 @@ def test_line_tool_draws_a_path_and_the_strip_shows_its_decodes(open_window, qtb
 
     with qtbot.waitSignal(window.state.path_decoded, timeout=5000):
         window.filmstrip.steps.setValue(7)
-    assert np.array_equal(window.filmstrip.frames, export.path_frames(window.state.session.model, window.state.plane, waypoints, 7))
+    s = window.state
+    assert np.array_equal(window.filmstrip.frames, export.path_frames(s.session.model, s.plane, waypoints, 7))
 
 
 def test_freehand_tool_follows_the_pointer(open_window, qtbot):
@@ -109,7 +110,8 @@ def test_freehand_tool_follows_the_pointer(open_window, qtbot):
     window.set_tool("freehand")
     pixels = [pixel_of(window, *at(window, 0.2 + 0.1 * k, 0.5 + 0.2 * (-1) ** k)) for k in range(6)]
     drag(qtbot, window.map.viewport(), pixels)
-    qtbot.waitUntil(lambda: window.state.path_result is not None and len(window.state.path_result.request.waypoints) == 6,
+    s = window.state
+    qtbot.waitUntil(lambda: s.path_result is not None and len(s.path_result.request.waypoints) == 6,
                     timeout=5000)
     waypoints = window.state.path_result.request.waypoints
     assert np.allclose(waypoints, [map_point(window, p) for p in pixels], atol=1e-6)
@@ -127,7 +129,7 @@ def test_playing_the_path_steps_through_its_frames_in_the_decoded_view(open_wind
     window.actions.play.trigger()
     qtbot.waitUntil(lambda: len(shown) >= 4, timeout=5000)
     window.actions.play.trigger()
-    assert not window.filmstrip._timer.isActive()
+    assert not window.filmstrip.timer.isActive()
     assert all(any(np.array_equal(image, f) for f in frames) for image in shown)
     assert not np.array_equal(shown[0], shown[3])
 
@@ -148,7 +150,7 @@ def test_a_model_with_more_than_two_dimensions_is_shown_on_a_principal_plane(ope
     window.map_panel.axis_v.activated.emit(2)
     assert window.state.axes == (0, 2)
     assert np.allclose(window.state.plane.axes, window.state.session.stats.components[[0, 2]])
-    assert np.allclose(window.map.cloud._xy, window.state.plane.project(window.state.points.codes), atol=1e-5)
+    assert np.allclose(window.map.cloud.positions, window.state.plane.project(window.state.points.codes), atol=1e-5)
     assert "principal axes 1 and 3" in window.map_panel.note.text()
 
 
@@ -266,7 +268,7 @@ def test_the_map_shows_the_split_chosen(open_window, qtbot):
     u, v = window.state.plane.project(window.state.points.codes[k])
     qtbot.mouseMove(window.map.viewport(), pixel_of(window, u, v))
     qtbot.waitUntil(lambda: window.map.inset.isVisible(), timeout=5000)
-    split, i = window.state.points.source(window.map._hovered)
+    split, i = window.state.points.source(window.map.hovered_point)
     assert window.map.inset.text.text().endswith(f"{int(split.labels[i])} · {split.split} #{i}")  # alone or nearest
 
 
@@ -302,8 +304,8 @@ def test_spherical_interpolation_is_offered_above_two_dimensions(open_window, qt
         window.filmstrip.interpolation.setCurrentIndex(1)
     result = blocker.args[0]
     assert result.request.spherical
-    assert np.array_equal(result.frames, export.path_frames(window.state.session.model, window.state.plane, waypoints, 10,
-                                                            spherical=True))
+    s = window.state
+    assert np.array_equal(result.frames, export.path_frames(s.session.model, s.plane, waypoints, 10, spherical=True))
     assert np.allclose(result.positions, window.state.plane.project(result.codes))  # where the arc is seen on the map
 
 

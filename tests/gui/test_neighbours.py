@@ -60,7 +60,7 @@ def test_clicking_a_neighbour_decodes_its_code(open_window, qtbot):
 def test_hovering_overlapping_points_shows_several(open_window, qtbot):
     window = open_window()
     window.map.view.scaleBy((3, 3))  # zoom out: the points crowd together
-    qtbot.waitUntil(lambda: not window.map._settle.isActive(), timeout=5000)
+    qtbot.waitUntil(lambda: not window.map.settle_timer.isActive(), timeout=5000)
     uv = window.state.plane.project(window.state.points.codes)
     pixels = np.array([[p.x(), p.y()] for p in (pixel_of(window, u, v) for u, v in uv)])
     crowd = (np.linalg.norm(pixels[:, None] - pixels[None], axis=2) <= 3).sum(axis=1)

@@ -8,11 +8,17 @@ import json
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QDialogButtonBox
 
 from explorer import interpolation, latent
 from explorer.gui.dialogs.export import StripExportDialog
 
 from .helpers import at, drag, map_point, pixel_of
+
+
+def ok(dialog) -> None:
+    """Press the dialog's Save button, as a user does."""
+    dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.Save).click()
 
 
 def strip_of(window, waypoints, **settings) -> np.ndarray:
@@ -28,7 +34,8 @@ def shows(window, waypoints) -> bool:
     def same(a):
         return np.shape(a) == np.shape(waypoints) and np.allclose(a, waypoints, atol=1e-9)
     r = window.state.path_result
-    return window.state.path is not None and same(window.state.path.waypoints) and r is not None and same(r.request.waypoints)
+    path = window.state.path
+    return path is not None and same(path.waypoints) and r is not None and same(r.request.waypoints)
 
 
 def key(qtbot, window, k, modifiers=Qt.NoModifier):
@@ -176,8 +183,9 @@ def test_a_saved_path_opens_to_the_same_strip_on_any_model(open_window, qtbot, t
 
 def test_a_path_on_other_axes_opens_on_those_axes(open_window, qtbot, tmp_path, gui_models):
     window = open_window(gui_models / "vae-3d-mlp.safetensors")
-    file = interpolation.save(tmp_path / "arc.json", interpolation.Path(waypoints=[(-1, 0.5), (1, -0.5)], steps=6, spherical=True,
-                                                         axes=(0, 2), model="vae-3d-mlp"))
+    arc = interpolation.Path(waypoints=[(-1, 0.5), (1, -0.5)], steps=6, spherical=True, axes=(0, 2),
+                             model="vae-3d-mlp")
+    file = interpolation.save(tmp_path / "arc.json", arc)
     with qtbot.waitSignal(window.state.path_decoded, timeout=10_000) as blocker:
         window.path_editor.open(str(file))
     assert window.state.axes == (0, 2) and window.map_panel.axis_v.currentIndex() == 2
@@ -198,7 +206,7 @@ def test_filmstrip_export_uses_the_scale_and_rate_chosen(open_window, qtbot, tmp
 
     dialog = StripExportDialog(5, str(tmp_path / "walk.txt"), 4, 10.0, window)
     assert ".png" in dialog.error.text()  # a suffix it cannot write
-    dialog._accept()
+    ok(dialog)
     assert dialog.result() == 0
     dialog.path.setText(str(tmp_path / "walk.png"))
     assert not dialog.fps.isEnabled() and dialog.size.text() == f"{5 * 112} × 112 px" and not dialog.error.text()
@@ -211,7 +219,7 @@ def test_filmstrip_export_uses_the_scale_and_rate_chosen(open_window, qtbot, tmp
         dialog.path.setText(str(tmp_path / "walk.gif"))
         dialog.scale.setValue(3)
         dialog.fps.setValue(25)
-        dialog._accept()
+        ok(dialog)
         return dialog.result()
 
     monkeypatch.setattr(StripExportDialog, "exec", choose)

@@ -78,3 +78,40 @@ def test_a_panel_runs_on_the_state_without_a_main_window(qtbot, gui_models, smal
         state.show_decoded(jobs.decode(request, None))
     assert neighbours.indices[0] == 5 and neighbours.distances[0] == pytest.approx(0.0, abs=1e-6)
     workers.stop()
+
+
+def test_a_model_in_memory_joins_the_list_without_taking_over_the_window(open_window, qtbot, gui_models):
+    from explorer import checkpoint
+
+    window = open_window()
+    before = window.state.session
+    ckpt = checkpoint.load(gui_models / "ae-2d-mlp.safetensors")
+    ckpt.path = None  # as a script's model: no file behind it
+    with qtbot.waitSignal(window.models.added, timeout=20_000) as blocker:
+        window.models.open(ckpt, key="my model", show=False)
+    assert blocker.args == ["my model"] and "my model" in window.model_list.keys()
+    assert window.state.session is before and len(window.models.sessions["my model"].codes["test"]) == 256
+    window.model_list.chosen.emit("my model")
+    assert window.state.session is window.models.sessions["my model"] and window.state.key == "my model"
+
+
+def test_each_setter_emits_its_one_signal(open_window, gui_models, qtbot):
+    from explorer.interpolation import Path
+
+    window = open_window(gui_models / "cvae-2d-mlp.safetensors")
+    s, heard = window.state, []
+    names = ("session_changed", "plane_changed", "points_changed", "cursor_changed", "label_changed", "decoded",
+             "path_changed", "path_decoded", "selection_changed")
+    for name in names:
+        getattr(s, name).connect(lambda *args, name=name: heard.append(name))
+    for setter, expected in ((lambda: s.set_cursor((0.1, 0.2)), "cursor_changed"),
+                             (lambda: s.set_code(np.zeros(2), "code"), "cursor_changed"),
+                             (lambda: s.set_label(4), "label_changed"),
+                             (lambda: s.set_split("both"), "points_changed"),
+                             (lambda: s.set_selection([0, 2]), "selection_changed"),
+                             (lambda: s.set_path(Path(waypoints=[(0, 0), (1, 1)])), "path_changed")):
+        heard.clear()
+        setter()
+        assert heard == [expected]
+    qtbot.waitUntil(lambda: s.shown_decode is not None and s.path_result is not None, timeout=10_000)
+    assert s.shown_decode.request.label == 4 and s.path_result.request.label == 4  # decoded with the new label

@@ -37,7 +37,8 @@ def test_a_short_run_completes_the_map_follows_each_epoch_and_the_model_can_be_s
     assert dialog.isVisible()
     configure(dialog, epochs=2)
     epochs_shown = []
-    window.state.session_changed.connect(lambda s: epochs_shown.append((s.ckpt.meta.get("epochs"), len(window.map.cloud))))
+    window.state.session_changed.connect(lambda s: epochs_shown.append((s.ckpt.meta.get("epochs"),
+                                                                        len(window.map.cloud))))
     with qtbot.waitSignal(window.training.trained_ready, timeout=60_000) as blocker:
         qtbot.mouseClick(dialog.start, Qt.LeftButton)
     assert epochs_shown[:3] == [(0, 256), (1, 256), (2, 256)]  # the untrained space, then after each epoch
@@ -203,7 +204,8 @@ def test_training_steps_run_off_the_ui_thread_which_keeps_serving_clicks(open_wi
     with qtbot.waitSignal(window.training.trained_ready, timeout=120_000):
         dialog.start_training()
         timer.start()
-        qtbot.waitUntil(lambda: window.state.key == window.training.training_key and window.state.session.ckpt.meta["epochs"] >= 1,
+        s = window.state
+        qtbot.waitUntil(lambda: s.key == window.training.training_key and s.session.ckpt.meta["epochs"] >= 1,
                         timeout=30_000)  # the map shows the model in training
         assert dialog.running
         pixel = pixel_of(window, *at(window, 0.4, 0.6))

@@ -10,13 +10,14 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 
-from explorer import jobs, latent
+from explorer import jobs
 from explorer.data import classes
+from explorer.gui.feedback import Feedback
 from explorer.gui.map.latent_map import LatentMap
+from explorer.gui.models import ModelRegistry
 from explorer.gui.panels.decoded_view import PixelImage
 from explorer.gui.panels.neighbours import show_hovered
-from explorer.gui.feedback import Feedback
-from explorer.gui.models import ModelRegistry
+from explorer.gui.state import ViewState
 from explorer.gui.threads.workers import Workers
 
 DEFAULTS = ("ae-2d-mlp", "vae-2d-mlp")  # the lecture's pair: left, right
@@ -28,10 +29,12 @@ INTRO = ("Click or drag on either map: both models decode the same map point, sh
 
 
 class Side:
-    """One half of the view: a model picker, its map and the decode at the shared cursor."""
+    """One half of the view: a model picker, its map and the decode at the shared cursor. What it shows
+    (model, plane, points, label) is a ViewState of its own, as in the main window."""
 
     def __init__(self, name: str):
         self.name = name
+        self.state = ViewState()
         self.picker = QComboBox()
         self.picker.setToolTip(f"The model on the {name}")
         self.label = QComboBox()
@@ -49,18 +52,28 @@ class Side:
         self.caption = QLabel()
         self.caption.setAlignment(Qt.AlignCenter)
         self.caption.setWordWrap(True)
-        self.session = None
-        self.key: str | None = None  # the model shown
         self.wanted: str | None = None  # the model picked (shown once it has opened)
-        self.plane: latent.Plane | None = None
-        self.points = None
         self.image: np.ndarray | None = None  # the decode shown
+        self.label.currentIndexChanged.connect(lambda k: self.session is not None and k >= 0 and
+                                               self.state.set_label(k))
+
+    @property
+    def session(self):
+        return self.state.session
+
+    @property
+    def plane(self):
+        return self.state.plane
+
+    @property
+    def points(self):
+        return self.state.points
 
     def code(self, u: float, v: float) -> np.ndarray:
         return self.plane.to_latent([u, v])
 
     def decode_label(self) -> int | None:
-        return self.label.currentIndex() if self.session is not None and self.session.model.conditional else None
+        return self.state.label
 
 
 class CompareWindow(QWidget):
@@ -131,7 +144,7 @@ class CompareWindow(QWidget):
             side.map.point_hovered.connect(lambda k, side=side: k >= 0 and show_hovered(side.map, side.points))
             side.map.scene().sigMouseMoved.connect(lambda pos, side=side, other=other: self._pointer(side, other, pos))
             side.picker.activated.connect(lambda index, side=side: self.choose(side, side.picker.itemData(index)))
-            side.label.currentIndexChanged.connect(lambda _, side=side: self._label_changed(side))
+            side.state.label_changed.connect(lambda label, side=side: self._label_changed(side))
         for keys, slot in (("B", self.background.toggle), ("D", self.show_points.toggle), ("Home", self.reset_view),
                            ("Ctrl+W", self.close)):
             QShortcut(QKeySequence(keys), self, slot)
@@ -185,14 +198,12 @@ class CompareWindow(QWidget):
         side.note.setText(f"Cannot open this model: {message}")
 
     def _show_model(self, side: Side, key: str, session) -> None:
-        side.session, side.key = session, key
+        side.state.set_session(session, key)
         model, d = session.model, session.model.latent_dim
-        side.plane = session.stats.plane(0, 1)
-        side.points = session.points("test")
         if side.points is None:
             side.map.set_points(None, None)
         else:
-            side.map.set_points(side.plane.project(side.points.codes), side.points.labels)
+            side.map.set_points(side.state.points_uv, side.points.labels)
         side.map.set_axis_labels(*(("PC1", "PC2") if d > 2 else ("z₁", "z₂")))
         side.label.setVisible(model.conditional)
         if model.conditional and side.label.count() == 0:

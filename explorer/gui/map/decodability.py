@@ -141,6 +141,15 @@ class Decodability(QObject):
         state.label_changed.connect(lambda label: self._request_grid())
         state.session_changed.connect(lambda session: self.update_availability())
 
+    @property
+    def scoring(self) -> jobs.ReconstructionRequest | None:
+        """The scoring under way (cancel it with its event), None when none is."""
+        return self._scoring
+
+    def scored_models(self) -> list:
+        """The models whose reconstructions are scored and kept."""
+        return [model for model, _ in self._scores.values()]
+
     def stop(self) -> None:
         if self._scoring is not None:
             self._scoring.cancel.set()

@@ -128,11 +128,11 @@ class LatentMap(pg.PlotWidget):
         self.inset = Inset(self)
         self.select_tool = SelectTool(self)
 
-        self._settle = QTimer(self)
-        self._settle.setSingleShot(True)
-        self._settle.setInterval(SETTLE_MS)
-        self._settle.timeout.connect(lambda: self.region_settled.emit(self.visible_bounds()))
-        self.view.sigRangeChanged.connect(self._settle.start)
+        self.settle_timer = QTimer(self)
+        self.settle_timer.setSingleShot(True)
+        self.settle_timer.setInterval(SETTLE_MS)
+        self.settle_timer.timeout.connect(lambda: self.region_settled.emit(self.visible_bounds()))
+        self.view.sigRangeChanged.connect(self.settle_timer.start)
         self.region_settled.connect(lambda bounds: self.cloud.refresh())  # a zoomed density image, drawn anew
         self.scene().sigMouseMoved.connect(self._moved)
 
@@ -259,7 +259,7 @@ class LatentMap(pg.PlotWidget):
         self.inset.hide()
 
     def stop_timers(self) -> None:
-        self._settle.stop()
+        self.settle_timer.stop()
 
     # --- mouse -----------------------------------------------------------------------------------
     def leaveEvent(self, event):

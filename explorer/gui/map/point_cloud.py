@@ -83,6 +83,11 @@ class PointCloud(pg.GraphicsObject):
         return self._shown.copy()
 
     @property
+    def positions(self) -> np.ndarray:
+        """(N, 2) where the points are drawn, in map coordinates."""
+        return self._xy
+
+    @property
     def selected(self) -> np.ndarray | None:
         """(N,) the points ringed as selected, None when none are."""
         return self._selected

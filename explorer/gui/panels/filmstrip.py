@@ -29,7 +29,7 @@ class Strip(QLabel):
         self.setMinimumHeight(60)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.setAlignment(Qt.AlignLeft | Qt.AlignVCenter)
-        self._cell = 0
+        self.cell = 0
 
     def set_frames(self, frames: np.ndarray | None) -> None:
         self.frames = frames
@@ -45,24 +45,24 @@ class Strip(QLabel):
         self._render()
 
     def mousePressEvent(self, event):
-        if self.frames is not None and self._cell and event.button() == Qt.LeftButton:
-            k = int(event.position().x()) // self._cell
+        if self.frames is not None and self.cell and event.button() == Qt.LeftButton:
+            k = int(event.position().x()) // self.cell
             if 0 <= k < len(self.frames):
                 self.clicked.emit(k)
 
     def _render(self) -> None:
         if self.frames is None or len(self.frames) == 0:
             self.clear()
-            self._cell = 0
+            self.cell = 0
             return
         n = len(self.frames)
         scale = max(1, min((self.height() - 4) // 28, self.width() // (28 * n)))
         pix = to_pixmap(tile(self.frames, n), scale)
-        self._cell = 28 * scale
+        self.cell = 28 * scale
         if 0 <= self.current < n:
             painter = QPainter(pix)
             painter.setPen(QPen(QColor("#ffd54a"), max(2, scale // 2)))
-            painter.drawRect(QRect(self.current * self._cell + 1, 1, self._cell - 2, self._cell - 2))
+            painter.drawRect(QRect(self.current * self.cell + 1, 1, self.cell - 2, self.cell - 2))
             painter.end()
         self.setPixmap(pix)
 
@@ -99,9 +99,9 @@ class Filmstrip(QWidget):
         self.export = QPushButton("Export…")
         self.export.setToolTip("Save the strip as PNG or the animation as GIF")
         self.export.clicked.connect(self.export_requested)
-        self._timer = QTimer(self)
-        self._timer.setInterval(1000 // PLAY_FPS)
-        self._timer.timeout.connect(self._advance)
+        self.timer = QTimer(self)
+        self.timer.setInterval(1000 // PLAY_FPS)
+        self.timer.timeout.connect(self._advance)
 
         controls = QHBoxLayout()
         controls.addWidget(self.caption, 1)
@@ -162,9 +162,9 @@ class Filmstrip(QWidget):
     def _toggle_play(self, playing: bool) -> None:
         self.play.setText("Pause" if playing else "Play")
         if playing:
-            self._timer.start()
+            self.timer.start()
         else:
-            self._timer.stop()
+            self.timer.stop()
 
     def _advance(self) -> None:
         if self.frames is None or len(self.frames) == 0:

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 THREADS: "weakref.WeakSet[QThread]" = weakref.WeakSet()
 PROGRESS_INTERVAL = 0.05  # s between step reports sent to the UI; epoch ends always go through
-ASKERS_KEPT = 4096  # requests whose asker is remembered; a drag submits about 60 a second
+ASKERS_KEPT = 4096  # requests whose asker is surely remembered: over a minute of dragging at 60 a second
 
 
 def describe_error(e: BaseException) -> str:
@@ -77,9 +77,8 @@ class Worker(QThread):
             request = self._next_id
         self._asker[request] = asker
         self._newest[asker] = request
-        if len(self._asker) > ASKERS_KEPT:  # answered long ago: forget who asked
-            for r in [r for r in self._asker if r <= request - ASKERS_KEPT]:
-                del self._asker[r]
+        if len(self._asker) > 2 * ASKERS_KEPT:  # answered long ago: forget who asked (now and then, not per submit)
+            self._asker = {r: a for r, a in self._asker.items() if r > request - ASKERS_KEPT}
         if not self.isRunning() and not self._stopping:
             self.start()
         return request
