@@ -6,6 +6,7 @@ Every user error ends as one line on stderr and a non-zero exit, never a traceba
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import json
 import math
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     from explorer.config import ARCHS, MAX_LATENT_DIM, MODEL_KINDS, TrainConfig
     from explorer.data import DATASETS
     from explorer.latent import MAX_GRID, MAX_STEPS
+    from explorer.models.adapters import OUTPUTS
 
     parser = _Parser(prog="explorer", description="Explore the latent spaces of generative models trained on MNIST.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -76,8 +78,28 @@ def build_parser() -> argparse.ArgumentParser:
                        help="torchvision root holding MNIST/raw/... (default: $EXPLORER_DATA_DIR, else a cache "
                             "folder; downloaded there when missing unless EXPLORER_NO_DOWNLOAD=1)")
 
-    def ckpt_arg(p):
-        p.add_argument("--checkpoint", required=True, metavar="PATH", help="a .safetensors checkpoint")
+    def ckpt_arg(p, required=True):
+        which = p.add_mutually_exclusive_group(required=required)
+        which.add_argument("--checkpoint", metavar="PATH", help="a .safetensors checkpoint")
+        which.add_argument("--model-code", metavar="FILE.py:NAME",
+                           help="your own model: imports FILE.py, which RUNS THAT FILE'S CODE (use only your own "
+                                "files), and builds NAME: a class (called with no arguments) or a function "
+                                "returning a model (with encode()/decode(), or encoder/decoder sub-modules) or an "
+                                "(encoder, decoder) pair")
+        p.add_argument("--weights", metavar="W.safetensors",
+                       help="with --model-code: load this state dict into the model (safetensors only; pickles "
+                            "such as .pt/.pth are refused)")
+        p.add_argument("--output", choices=OUTPUTS, default="auto",
+                       help="with --model-code: what the decoder returns (default auto: values in [0, 1] are "
+                            "probabilities, in [-1, 1] tanh outputs, otherwise logits)")
+        p.add_argument("--latent-dim", type=_int_from(2, MAX_LATENT_DIM),
+                       help="with --model-code, for a decoder alone (a GAN generator): its code size; it is "
+                            "probed with codes drawn from N(0, I)")
+        p.add_argument("--data", metavar="FILE.npz|FOLDER",
+                       help="images to place on the map: an .npz with 'images' (optional 'labels', 'classes') "
+                            "or a folder with one subfolder of images per class (default: the model's dataset)")
+        p.add_argument("--dataset", choices=tuple(DATASETS),
+                       help="with --model-code and no --data: a torchvision dataset (default mnist)")
 
     def plane_args(p):
         p.add_argument("--axes", nargs=2, type=_int_from(1), default=(1, 2), metavar=("I", "J"),
@@ -86,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--scale", type=_int_from(1, 16), default=1, help="enlarge each pixel N times (default 1)")
 
     p = sub.add_parser("gui", help="open the explorer window (the default)")
-    p.add_argument("--checkpoint", metavar="PATH", help="model to open (default: the shipped 2-d VAE)")
+    ckpt_arg(p, required=False)  # default: the shipped 2-d VAE
     data_args(p)
     p.set_defaults(run=cmd_gui)
 
@@ -100,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--beta", type=_non_negative, default=1.0, help="weight of the VAE's KL term (default 1)")
     p.add_argument("--no-inversion", action="store_true", help="GAN: do not fit an inversion encoder")
     p.add_argument("--dataset", choices=tuple(DATASETS), default="mnist")
+    p.add_argument("--data", metavar="FILE.npz|FOLDER",
+                   help="train on your own images instead: an .npz with 'images' (optional 'labels', 'classes') or "
+                        "a folder with one subfolder of images per class; the model takes their channels and size")
     data_args(p)
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--seed", type=_int_from(0), default=0)
@@ -178,9 +203,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_gui(args) -> int:
+    import inspect
+
     from explorer.gui.app import run
 
-    return run(checkpoint=args.checkpoint, data_dir=args.data_dir)
+    if not args.model_code and not args.data:
+        return run(checkpoint=args.checkpoint, data_dir=args.data_dir)
+    if "model" not in inspect.signature(run).parameters:
+        raise ExplorerError("this version of the window cannot yet open --model-code or --data; use embed, grid, "
+                            "path or evaluate with them")
+    ckpt, split = _source(args)
+    return run(checkpoint=args.checkpoint, data_dir=args.data_dir, model=ckpt.model, data=split)
 
 
 def cmd_train(args) -> int:
@@ -197,18 +230,29 @@ def cmd_train(args) -> int:
     resolve_device(args.device)
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                          device=args.device, dataset=args.dataset, compile=args.compile)
+    if args.data:
+        train_split = test_split = _data(args, args.dataset, "train")
+        config = dataclasses.replace(config, dataset=train_split.dataset)
+    else:
+        train_split = load_split(args.dataset, "train", args.data_dir, progress=_download_bar())
+        test_split = load_split(args.dataset, "test", args.data_dir, progress=_download_bar())
     if args.model == "classifier":
+        if args.data:
+            raise ExplorerError("--data: the digit classifier trains on MNIST-like datasets only (--dataset)")
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(args.seed)
             model = Classifier()
     else:
+        extra = {"num_classes": len(train_split.classes)} if args.data and args.model == "cvae" else {}
+        if extra and train_split.classes == ("unlabelled",):
+            raise ExplorerError(f"--data {args.data}: a conditional VAE needs labelled images (a class per image)")
         model = build_model(ModelConfig(kind=args.model, arch=args.arch, latent_dim=args.latent_dim,
-                                        beta=args.beta, inversion=not args.no_inversion), seed=args.seed)
-    train_split = load_split(args.dataset, "train", args.data_dir, progress=_download_bar())
-    test_split = load_split(args.dataset, "test", args.data_dir, progress=_download_bar())
+                                        beta=args.beta, inversion=not args.no_inversion,
+                                        image_shape=tuple(latent.to_input(train_split.images[:1]).shape[1:]), **extra),
+                            seed=args.seed)
     what = "a digit classifier" if args.model == "classifier" else model.config.describe()
     print(f"training {what} on "
-          f"{len(train_split):,} {args.dataset} images, {args.epochs} epochs; Ctrl-C stops after saving "
+          f"{len(train_split):,} {config.dataset} images, {args.epochs} epochs; Ctrl-C stops after saving "
           f"the last complete epoch", file=sys.stderr)
 
     stop = {"requested": False}
@@ -231,7 +275,7 @@ def cmd_train(args) -> int:
         raise ExplorerError(f"no epoch completed, nothing saved to {out}")
     model.cpu()
     stats = None if args.model == "classifier" else latent.infer_stats(model, test_split.images, test_split.labels)
-    meta = run_meta(train_split.images, args.dataset, config, result)
+    meta = run_meta(train_split.images, config.dataset, config, result)
     if args.model == "classifier":
         meta["test_accuracy"] = _accuracy(model, test_split)
     path = _save_or_rescue(out, lambda to: checkpoint.save(to, model, meta, stats, weights_dtype=args.weights_dtype))
@@ -300,14 +344,16 @@ def cmd_path(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from explorer import checkpoint, metrics, trained
-    from explorer.data import load_split
 
+    if args.model_code:
+        print(json.dumps(_evaluate_user_model(args), indent=2))
+        return 0
     ckpt = checkpoint.load(args.checkpoint, expect="latent")
     dataset = ckpt.meta.get("dataset", "mnist")
-    classifier_file = args.classifier or (trained.classifier_path() if dataset == "mnist" else None)
+    classifier_file = args.classifier or (trained.classifier_path() if dataset == "mnist" and not args.data else None)
     classifier = checkpoint.load(classifier_file, expect="classifier").model if classifier_file else None
-    test = load_split(dataset, "test", args.data_dir)
-    train = load_split(dataset, "train", args.data_dir) if ckpt.model.has_encoder else None
+    test = _data(args, dataset, "test")
+    train = _data(args, dataset, "train") if ckpt.model.has_encoder and not args.data else None
     if ckpt.stats is None:
         from explorer.latent import infer_stats
 
@@ -324,27 +370,85 @@ def cmd_bench(args) -> int:
 
 
 def _open(args, split_name: str = "test"):
-    from explorer import checkpoint
-    from explorer.data import load_split
+    if args.model_code:
+        ckpt, split = _source(args, split_name)
+    else:
+        from explorer import checkpoint
 
-    ckpt = checkpoint.load(args.checkpoint, expect="latent")
-    split = load_split(ckpt.meta.get("dataset", "mnist"), split_name, args.data_dir)
+        ckpt = checkpoint.load(args.checkpoint, expect="latent")
+        split = _data(args, ckpt.meta.get("dataset", "mnist"), split_name)
     if not ckpt.model.has_encoder:
-        raise ExplorerError(f"{args.checkpoint}: this model has no encoder, so it cannot embed images")
+        raise ExplorerError(f"{args.checkpoint or args.model_code}: this model has no encoder, so it cannot embed images")
     return ckpt, split
 
 
 def _open_with_stats(args):
-    """Checkpoint and its latent statistics, from the file or (older files) from the test embeddings."""
+    """Checkpoint and its latent statistics, from the file or (older files, your own models) from the
+    test embeddings."""
     from explorer import checkpoint, latent
-    from explorer.data import load_split
 
-    ckpt = checkpoint.load(args.checkpoint, expect="latent")
+    if args.model_code:
+        ckpt, test = _source(args)
+    else:
+        ckpt = checkpoint.load(args.checkpoint, expect="latent")
+        test = None
     if ckpt.stats is None:
         needs_data = ckpt.model.has_encoder and ckpt.model.kind != "gan"
-        test = load_split(ckpt.meta.get("dataset", "mnist"), "test", args.data_dir) if needs_data else None
-        ckpt.stats = latent.infer_stats(ckpt.model, *(test.images, test.labels) if test else ())
+        if needs_data and test is None:
+            test = _data(args, ckpt.meta.get("dataset", "mnist"), "test")
+        ckpt.stats = latent.infer_stats(ckpt.model, *(test.images, test.labels) if needs_data else ())
     return ckpt, ckpt.stats
+
+
+def _data(args, dataset: str, split_name: str):
+    """--data's images, else the split of a torchvision dataset under --data-dir."""
+    from explorer.data import DATASETS, load_split
+
+    if getattr(args, "data", None):
+        from explorer.data_files import load_data
+
+        return load_data(args.data)
+    if dataset not in DATASETS:
+        raise ExplorerError(f"this model was trained on {dataset}; pass --data with those images")
+    return load_split(dataset, split_name, args.data_dir, progress=_download_bar())
+
+
+def _source(args, split_name: str = "test"):
+    """(checkpoint holding the adapted model, its data) for --model-code: the data are the probe that
+    tells the model's latent size and image shape, so they are read first."""
+    import torch
+
+    from explorer import user_code
+    from explorer.models.adapters import adapt, checkpoint_of
+
+    split = _data(args, args.dataset or "mnist", split_name)
+    made = user_code.load_model(args.model_code, args.weights)
+    parts = {"encoder": made[0], "decoder": made[1]} if isinstance(made, tuple) and len(made) == 2 else {"model": made}
+    name = args.model_code.rpartition(":")[2]
+    if args.latent_dim:  # a decoder alone: probe with codes from its prior
+        decoder = parts.get("decoder") or parts["model"]
+        codes = torch.randn(64, args.latent_dim, generator=torch.Generator().manual_seed(0))
+        model = adapt(decoder=decoder, codes=codes, output=args.output, name=name)
+    else:
+        model = adapt(**parts, images=split.images, output=args.output, name=name)
+    print(model.describe(), file=sys.stderr)
+    return checkpoint_of(model, split.dataset), split
+
+
+def _evaluate_user_model(args) -> dict:
+    """What applies to a model we did not train: reconstruction error and 5-NN accuracy of its codes
+    (the data's first half as the reference, the rest as queries), on --data or the test split."""
+    from explorer import latent, metrics
+
+    ckpt, test = _open(args)
+    model = ckpt.model
+    result = {"model": args.model_code, "kind": model.kind, "latent_dim": model.latent_dim,
+              "image_shape": list(model.image_shape), "decoder_output": model.output, "test_images": len(test)}
+    result.update(metrics.reconstruction(model, test))
+    if len(test.classes) > 1 and len(test) >= 10:
+        z, y, half = latent.embed(model, test.images), test.labels.numpy(), len(test) // 2
+        result["knn5_accuracy"] = metrics.knn_accuracy(z[:half], y[:half], z[half:], y[half:])
+    return result
 
 
 def _plane(stats, args):
