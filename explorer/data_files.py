@@ -46,6 +46,8 @@ def load_data(path: str | os.PathLike) -> Split:
 @functools.lru_cache(maxsize=4)
 def _load_npz(path: Path, mtime_ns: int, size: int) -> Split:
     where = str(path)
+    if not zipfile.is_zipfile(path):  # np.load would take anything else for a pickle or a bare .npy
+        raise ExplorerError(f"{where}: not a readable .npz file (it is no zip archive); save it with np.savez")
     try:
         with np.load(path, allow_pickle=False) as f:
             if "images" not in f.files:

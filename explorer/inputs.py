@@ -21,7 +21,7 @@ ROUNDING = 1e-3  # float pixels this far outside [0, 1] are rounding, not a diff
 
 
 def shape_text(shape) -> str:
-    return "(" + ", ".join(str(s) for s in shape) + ")"
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def as_array(x, name: str) -> np.ndarray:
@@ -125,7 +125,11 @@ def codes(z, name: str = "codes") -> tuple[torch.Tensor, tuple[int, ...]]:
         raise ExplorerError(f"{name} must be numbers, got dtype {a.dtype}")
     if not np.isfinite(a).all():
         raise ExplorerError(f"{name} hold NaN or infinite values; every code must be finite")
-    return torch.from_numpy(np.ascontiguousarray(a.reshape(len(a), -1), dtype=np.float32)), tuple(a.shape[1:])
+    with np.errstate(over="ignore"):
+        z = np.ascontiguousarray(a.reshape(len(a), -1), dtype=np.float32)
+    if not np.isfinite(z).all():
+        raise ExplorerError(f"{name} hold values beyond float32's range (about 3.4e38); models take float32 codes")
+    return torch.from_numpy(z), tuple(a.shape[1:])
 
 
 def same_count(n: int, other: int, name: str, other_name: str = "images") -> None:

@@ -158,7 +158,8 @@ def adapt(model=None, *, encoder=None, decoder=None, images=None, codes=None, ou
         if stored is None:
             raise ExplorerError(f"{name} has an encoder: give images= to place on the map (codes= is for a "
                                 f"decoder alone)")
-        mu, logvar = _encode(encode, owners, to_input(stored[:PROBE]), name)
+        x = to_input(stored[:PROBE])
+        mu, logvar = _probe(lambda: _encode(encode, owners, x, name), f"{name}'s encoder", "images", x.shape)
         z, code_shape = mu.reshape(len(mu), -1), tuple(mu.shape[1:])
         if z.shape[1] < 2:
             raise ExplorerError(f"{name}'s encoder gives codes of shape {inputs.shape_text(mu.shape)}; the map "
@@ -166,7 +167,8 @@ def adapt(model=None, *, encoder=None, decoder=None, images=None, codes=None, ou
     else:
         z, code_shape = inputs.codes(codes)
         z, logvar = z[:PROBE], None
-    raw = _decode(decode, owners, z.reshape(len(z), *code_shape))
+    z_in = z.reshape(len(z), *code_shape)
+    raw = _probe(lambda: _decode(decode, owners, z_in), f"{name}'s decoder", "codes", z_in.shape)
     image_shape, flat = _image_shape(raw, name, stored)
     values = as_images(raw, image_shape, flat)
     if not bool(torch.isfinite(values).all()):
@@ -175,6 +177,18 @@ def adapt(model=None, *, encoder=None, decoder=None, images=None, codes=None, ou
     return UserModel(encode, decode, owners, latent_dim=z.shape[1], code_shape=code_shape, image_shape=image_shape,
                      output=_output_kind(values) if output == "auto" else output, flat_output=flat, name=name,
                      returns_stats=logvar is not None)
+
+
+def _probe(call, what: str, given: str, shape):
+    """call(), with an error raised inside the user's code told as one sentence (theirs chained to it)."""
+    try:
+        return call()
+    except ExplorerError:
+        raise
+    except Exception as e:  # noqa: BLE001 - whatever their forward raises
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise ExplorerError(f"{what} failed on {given} of shape {inputs.shape_text(tuple(shape))}: "
+                            f"{type(e).__name__}: {first}") from e
 
 
 def _functions(model, encoder, decoder, codes):
