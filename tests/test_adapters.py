@@ -10,7 +10,7 @@ from torch import nn
 
 from explorer import export, inputs, latent
 from explorer.errors import ExplorerError
-from explorer.models.adapters import adapt
+from explorer.models.adapters import adapt, open_user_model
 
 
 class Autoencoder(nn.Module):
@@ -191,3 +191,23 @@ def test_any_decoder_output_shape_is_read_as_images_or_refused_naming_it(shape):
     c, h, w = model.image_shape
     assert c * h * w == np.prod(shape) and c in (1, 3) and 8 <= min(h, w) and max(h, w) <= 256
     assert latent.decode_float(model, np.zeros((1, 2))).shape == (1, c, h, w)
+
+
+def test_the_view_arguments_are_checked_together():
+    opened = open_user_model(Autoencoder(), torch.rand(6, 1, 28, 28), ["odd", "even"] * 3)
+    assert opened.data.images.shape == (6, 28, 28) and opened.classes == ("even", "odd")
+    assert opened.labels.tolist() == [1, 0] * 3 and opened.codes is None
+    gan = open_user_model(decoder=lambda z: torch.zeros(len(z), 8, 8), codes=np.ones((4, 2)), labels=[0, 1, 1, 0])
+    assert gan.data is None and gan.codes.shape == (4, 2) and gan.classes == ("0", "1")
+    unlabelled = open_user_model(Autoencoder(), torch.rand(3, 28, 28))
+    assert unlabelled.classes == ("unlabelled",)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(images=torch.rand(6, 1, 28, 28), labels=np.arange(5)), r"labels have shape \(5,\); expected \(6,\)"),
+    (dict(images=torch.rand(6, 1, 28, 28), codes=np.zeros((6, 2))), "not both"),
+    (dict(images=torch.rand(6, 3, 28, 28)), "mat1 and mat2"),
+])
+def test_view_argument_mistakes_are_named(kwargs, message):
+    with pytest.raises(ExplorerError, match=message):
+        open_user_model(Autoencoder(), **kwargs)

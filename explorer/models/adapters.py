@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import contextlib
 import math
+from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
 from explorer import inputs
 from explorer.config import MAX_SIDE, MIN_SIDE
+from explorer.data import Split
 from explorer.errors import ExplorerError
 from explorer.latent import to_input
 from explorer.models.base import LatentModel
@@ -303,3 +306,30 @@ def checkpoint_of(model: LatentModel, dataset: str = "your data"):
     return Checkpoint(model, {"kind": model.kind, "dataset": dataset}, None, None)
 
 
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What `explorer.view(...)` shows: the adapted model and its points, checked and in the app's forms."""
+
+    model: LatentModel
+    data: Split | None  # the images (resident uint8) with labels and class names; None for codes alone
+    codes: np.ndarray | None  # (N, d) float32 codes given for a decoder alone; None when images are embedded
+    labels: torch.Tensor  # (N,) int64, for data or codes
+    classes: tuple[str, ...]
+
+
+def open_user_model(model=None, images=None, labels=None, *, encoder=None, decoder=None, codes=None,
+                    output: str = "auto", name: str | None = None) -> Opened:
+    """The issue's `view()` arguments, checked: images or codes, labels one per point (ints or class names)."""
+    if images is not None and codes is not None:
+        raise ExplorerError("give images= (with an encoder) or codes= (for a decoder alone), not both")
+    adapted = adapt(model, encoder=encoder, decoder=decoder, images=images, codes=codes, output=output, name=name)
+    if images is None and codes is None:
+        raise ExplorerError("give images= to place on the map (or codes= for a decoder alone)")
+    stored = inputs.images(images) if images is not None else None
+    z = inputs.codes(codes)[0].numpy() if codes is not None else None
+    ints, classes = inputs.labels(labels, len(stored) if stored is not None else len(z))
+    data = None if stored is None else Split(images=stored, labels=ints, dataset=adapted.name, split="all",
+                                             classes=classes)
+    return Opened(adapted, data, z, ints, classes)
