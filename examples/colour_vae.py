@@ -1,5 +1,5 @@
 """A colour decoder: a tiny convolutional VAE on 32x32 RGB pictures this script draws itself (red, green
-or blue discs, squares and rings of random size and place), explored with one line.
+or blue discs and squares of random size near the centre), explored with one line.
 
     python examples/colour_vae.py                  # train, then open the window
     python examples/colour_vae.py --no-window --out runs/colour    # codes, a decoded grid and a GIF instead
@@ -16,27 +16,25 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-SHAPES = ("disc", "square", "ring")
-PALETTE = np.array([[230, 60, 50], [60, 200, 80], [70, 110, 240]])  # few hues, so a 2-d map can hold them
+COLOURS = {"red": (230, 60, 50), "green": (60, 200, 80), "blue": (70, 110, 240)}
 
 
 def draw(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """n uint8 pictures (n, 32, 32, 3) of one shape each on a dark ground, and the shapes' names."""
+    """n uint8 pictures (n, 32, 32, 3), a disc or a square of one of three colours on a dark ground, and the
+    colours. names as labels. Colour and shape vary the most, so a 2-d latent space can hold them."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[:32, :32]
     images = np.zeros((n, 32, 32, 3), np.uint8)
-    labels = rng.integers(0, len(SHAPES), n)
+    names = np.array(list(COLOURS))[rng.integers(0, len(COLOURS), n)]
     for k in range(n):
-        cy, cx = rng.uniform(10, 22, 2)
-        r = rng.uniform(5, 10)
-        colour = PALETTE[rng.integers(len(PALETTE))] * rng.uniform(0.7, 1.0)
-        if SHAPES[labels[k]] == "square":
-            mask = (abs(yy - cy) < r * 0.8) & (abs(xx - cx) < r * 0.8)
+        cy, cx = rng.uniform(14, 18, 2)
+        r = rng.uniform(8, 12)
+        if rng.random() < 0.5:
+            mask = np.hypot(yy - cy, xx - cx) < r
         else:
-            d = np.hypot(yy - cy, xx - cx)
-            mask = d < r if SHAPES[labels[k]] == "disc" else (d < r) & (d > r * 0.55)
-        images[k][mask] = colour
-    return images, np.array(SHAPES)[labels]
+            mask = (abs(yy - cy) < r * 0.8) & (abs(xx - cx) < r * 0.8)
+        images[k][mask] = np.array(COLOURS[names[k]]) * rng.uniform(0.7, 1.0)
+    return images, names
 
 
 class VAE(nn.Module):
@@ -103,8 +101,8 @@ def explore(vae, images, labels, window: bool, out: Path):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=4000, help="how many pictures to draw and train on")
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--images", type=int, default=3000, help="how many pictures to draw and train on")
+    parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--no-window", action="store_true", help="write codes, a decoded grid and a GIF instead")
     parser.add_argument("--out", type=Path, default=Path("colour-vae"), help="where --no-window writes")
     args = parser.parse_args()

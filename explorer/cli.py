@@ -212,8 +212,14 @@ def cmd_gui(args) -> int:
     if "model" not in inspect.signature(run).parameters:
         raise ExplorerError("this version of the window cannot yet open --model-code or --data; use embed, grid, "
                             "path or evaluate with them")
-    ckpt, split = _source(args)
-    return run(checkpoint=args.checkpoint, data_dir=args.data_dir, model=ckpt.model, data=split)
+    # loaded here, so a bad file or model is one line before any window opens; the window takes them as they are
+    model, data = None, None
+    if args.model_code:
+        ckpt, data = _source(args)
+        model = ckpt.model
+    else:
+        data = _data(args, "mnist", "test")
+    return run(checkpoint=args.checkpoint, data_dir=args.data_dir, model=model, data=data)
 
 
 def cmd_train(args) -> int:

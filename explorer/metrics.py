@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from explorer import latent
 from explorer.data import Split
+from explorer.errors import ExplorerError
 
 BATCH = 2000
 
@@ -59,6 +60,8 @@ def knn_accuracy(train_z: np.ndarray, train_y: np.ndarray, test_z: np.ndarray, t
 @torch.no_grad()
 def confidence(classifier, images: np.ndarray) -> np.ndarray:
     """The classifier's top softmax probability for each uint8 image (N, 28, 28)."""
+    if tuple(np.shape(images)[1:]) != (28, 28):
+        raise ExplorerError(f"the digit classifier judges grey 28x28 images; these are {np.shape(images)[1:]}")
     out = []
     for s in range(0, len(images), BATCH):
         x = latent.to_input(images[s : s + BATCH], latent.model_device(classifier))

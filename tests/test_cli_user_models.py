@@ -157,3 +157,14 @@ def test_gui_hands_the_loaded_model_and_data_to_the_window(code, small_root, mon
     monkeypatch.setattr(explorer.gui.app, "run", run)
     assert main(["gui", "--model-code", f"{folder / 'mine.py'}:Autoencoder", "--data-dir", str(small_root)]) == 0
     assert handed["model"].latent_dim == 2 and handed["model"].kind == "ae" and len(handed["data"]) == 256
+
+
+def test_gui_hands_data_alone_to_the_window_with_a_checkpoint(tmp_path, monkeypatch):
+    import explorer.gui.app
+
+    np.savez(tmp_path / "t.npz", images=np.zeros((5, 28, 28), np.uint8))
+    handed = {}
+    monkeypatch.setattr(explorer.gui.app, "run", lambda checkpoint=None, data_dir=None, model=None, data=None:
+                        handed.update(checkpoint=checkpoint, model=model, data=data) or 0)
+    assert main(["gui", "--checkpoint", "x.safetensors", "--data", str(tmp_path / "t.npz")]) == 0
+    assert handed["checkpoint"] == "x.safetensors" and handed["model"] is None and len(handed["data"]) == 5

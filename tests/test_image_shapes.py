@@ -84,3 +84,11 @@ def test_colour_grids_strips_and_gifs(tmp_path):
 def test_a_big_grid_of_big_images_is_refused_before_it_is_drawn():
     with pytest.raises(ExplorerError, match="too large to write"):
         export.check_size(64 * 256, 64 * 256, 1)
+
+
+def test_the_digit_classifier_refuses_colour_decodes():
+    from explorer.metrics import confidence
+    from explorer.models import Classifier
+
+    with pytest.raises(ExplorerError, match="grey 28x28"):
+        confidence(Classifier(), np.zeros((2, 32, 32, 3), np.uint8))
