@@ -67,7 +67,6 @@ def build_parser() -> argparse.ArgumentParser:
     from explorer.config import ARCHS, MAX_LATENT_DIM, MODEL_KINDS, TrainConfig
     from explorer.data import DATASETS
     from explorer.latent import MAX_GRID, MAX_STEPS
-    from explorer.models.adapters import OUTPUTS
 
     parser = _Parser(prog="explorer", description="Explore the latent spaces of generative models trained on MNIST.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -78,28 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="torchvision root holding MNIST/raw/... (default: $EXPLORER_DATA_DIR, else a cache "
                             "folder; downloaded there when missing unless EXPLORER_NO_DOWNLOAD=1)")
 
-    def ckpt_arg(p, required=True):
-        which = p.add_mutually_exclusive_group(required=required)
-        which.add_argument("--checkpoint", metavar="PATH", help="a .safetensors checkpoint")
-        which.add_argument("--model-code", metavar="FILE.py:NAME",
-                           help="your own model: imports FILE.py, which RUNS THAT FILE'S CODE (use only your own "
-                                "files), and builds NAME: a class (called with no arguments) or a function "
-                                "returning a model (with encode()/decode(), or encoder/decoder sub-modules) or an "
-                                "(encoder, decoder) pair")
-        p.add_argument("--weights", metavar="W.safetensors",
-                       help="with --model-code: load this state dict into the model (safetensors only; pickles "
-                            "such as .pt/.pth are refused)")
-        p.add_argument("--output", choices=OUTPUTS, default="auto",
-                       help="with --model-code: what the decoder returns (default auto: values in [0, 1] are "
-                            "probabilities, in [-1, 1] tanh outputs, otherwise logits)")
-        p.add_argument("--latent-dim", type=_int_from(2, MAX_LATENT_DIM),
-                       help="with --model-code, for a decoder alone (a GAN generator): its code size; it is "
-                            "probed with codes drawn from N(0, I)")
-        p.add_argument("--data", metavar="FILE.npz|FOLDER",
-                       help="images to place on the map: an .npz with 'images' (optional 'labels', 'classes') "
-                            "or a folder with one subfolder of images per class (default: the model's dataset)")
-        p.add_argument("--dataset", choices=tuple(DATASETS),
-                       help="with --model-code and no --data: a torchvision dataset (default mnist)")
+    def ckpt_arg(p, required=True):  # --checkpoint, or --model-code with what goes with it
+        from explorer.sources import add_arguments
+
+        add_arguments(p, required, _int_from(2, MAX_LATENT_DIM), tuple(DATASETS))
 
     def plane_args(p):
         p.add_argument("--axes", nargs=2, type=_int_from(1), default=(1, 2), metavar=("I", "J"),
@@ -352,7 +333,10 @@ def cmd_evaluate(args) -> int:
     from explorer import checkpoint, metrics, trained
 
     if args.model_code:
-        print(json.dumps(_evaluate_user_model(args), indent=2))
+        from explorer.sources import evaluate
+
+        ckpt, test = _open(args)
+        print(json.dumps({"model": args.model_code, **evaluate(ckpt.model, test)}, indent=2))
         return 0
     ckpt = checkpoint.load(args.checkpoint, expect="latent")
     dataset = ckpt.meta.get("dataset", "mnist")
@@ -408,53 +392,19 @@ def _open_with_stats(args):
 
 def _data(args, dataset: str, split_name: str):
     """--data's images, else the split of a torchvision dataset under --data-dir."""
-    from explorer.data import DATASETS, load_split
+    from explorer import sources
 
-    if getattr(args, "data", None):
-        from explorer.data_files import load_data
-
-        return load_data(args.data)
-    if dataset not in DATASETS:
-        raise ExplorerError(f"this model was trained on {dataset}; pass --data with those images")
-    return load_split(dataset, split_name, args.data_dir, progress=_download_bar())
+    return sources.images(getattr(args, "data", None), dataset, split_name, args.data_dir, _download_bar())
 
 
 def _source(args, split_name: str = "test"):
-    """(checkpoint holding the adapted model, its data) for --model-code: the data are the probe that
-    tells the model's latent size and image shape, so they are read first."""
-    import torch
-
-    from explorer import user_code
-    from explorer.models.adapters import adapt, checkpoint_of
+    """(checkpoint holding the adapted --model-code model, its data): the data are read first, as the probe."""
+    from explorer import sources
 
     split = _data(args, args.dataset or "mnist", split_name)
-    made = user_code.load_model(args.model_code, args.weights)
-    parts = {"encoder": made[0], "decoder": made[1]} if isinstance(made, tuple) and len(made) == 2 else {"model": made}
-    name = args.model_code.rpartition(":")[2]
-    if args.latent_dim:  # a decoder alone: probe with codes from its prior
-        decoder = parts.get("decoder") or parts["model"]
-        codes = torch.randn(64, args.latent_dim, generator=torch.Generator().manual_seed(0))
-        model = adapt(decoder=decoder, codes=codes, output=args.output, name=name)
-    else:
-        model = adapt(**parts, images=split.images, output=args.output, name=name)
+    model = sources.model_from_code(args.model_code, args.weights, split, args.output, args.latent_dim)
     print(model.describe(), file=sys.stderr)
-    return checkpoint_of(model, split.dataset), split
-
-
-def _evaluate_user_model(args) -> dict:
-    """What applies to a model we did not train: reconstruction error and 5-NN accuracy of its codes
-    (the data's first half as the reference, the rest as queries), on --data or the test split."""
-    from explorer import latent, metrics
-
-    ckpt, test = _open(args)
-    model = ckpt.model
-    result = {"model": args.model_code, "kind": model.kind, "latent_dim": model.latent_dim,
-              "image_shape": list(model.image_shape), "decoder_output": model.output, "test_images": len(test)}
-    result.update(metrics.reconstruction(model, test))
-    if len(test.classes) > 1 and len(test) >= 10:
-        z, y, half = latent.embed(model, test.images), test.labels.numpy(), len(test) // 2
-        result["knn5_accuracy"] = metrics.knn_accuracy(z[:half], y[:half], z[half:], y[half:])
-    return result
+    return sources.checkpoint_of(model, split.dataset), split
 
 
 def _plane(stats, args):
