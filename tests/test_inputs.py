@@ -11,8 +11,7 @@ from hypothesis.extra.numpy import arrays
 from explorer import inputs, latent
 from explorer.errors import ExplorerError
 
-settings.register_profile("inputs", max_examples=60, deadline=None)
-settings.load_profile("inputs")
+SETTINGS = settings(max_examples=60, deadline=None)  # on each test, so no other module's profile is changed
 
 rng = np.random.default_rng(0)
 GREY = rng.integers(0, 256, (5, 12, 20), dtype=np.uint8)
@@ -48,6 +47,7 @@ def accepted(shape) -> bool:
         all(8 <= s <= 256 for s in shape[1:3])
 
 
+@SETTINGS
 @given(shape=st.lists(st.integers(0, 300), min_size=0, max_size=5).map(tuple))
 def test_any_shape_is_either_accepted_or_named_in_the_message(shape):
     if np.prod(shape, dtype=np.int64) > 2_000_000:
@@ -63,6 +63,7 @@ def test_any_shape_is_either_accepted_or_named_in_the_message(shape):
     assert inputs.shape_text(shape) in message or "pixels" in message
 
 
+@SETTINGS
 @given(low=st.floats(-1e6, 1e6), high=st.floats(-1e6, 1e6))
 def test_float_pixels_outside_0_1_are_refused_with_the_range_found(low, high):
     x = np.full((2, 8, 8), 0.5, dtype=np.float32)
@@ -104,6 +105,7 @@ def test_labels_as_ints_or_class_names():
     assert ints.tolist() == [0] * 4 and classes == ("unlabelled",)
 
 
+@SETTINGS
 @given(n=st.integers(1, 20), given_n=st.integers(0, 20))
 def test_labels_must_be_one_per_image(n, given_n):
     y = np.zeros(given_n, np.int64)
@@ -125,6 +127,7 @@ def test_bad_labels_are_named(y, problem):
     assert problem in str(e.value) and str(e.value).startswith("labels")
 
 
+@SETTINGS
 @given(z=arrays(np.float64, st.tuples(st.integers(0, 5), st.integers(0, 5)),
                 elements=st.floats(allow_nan=True, allow_infinity=True)))
 def test_codes_are_finite_n_by_d_or_refused(z):
