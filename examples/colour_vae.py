@@ -27,8 +27,8 @@ def draw(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     images = np.zeros((n, 32, 32, 3), np.uint8)
     names = np.array(list(COLOURS))[rng.integers(0, len(COLOURS), n)]
     for k in range(n):
-        cy, cx = rng.uniform(14, 18, 2)
-        r = rng.uniform(8, 12)
+        cy, cx = rng.uniform(15, 17, 2)
+        r = rng.uniform(9, 12)
         if rng.random() < 0.5:
             mask = np.hypot(yy - cy, xx - cx) < r
         else:
@@ -66,7 +66,7 @@ def train(vae, images, epochs):
     x_all = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255
     opt = torch.optim.Adam(vae.parameters(), lr=2e-3)
     for epoch in range(epochs):
-        for batch in torch.randperm(len(x_all)).split(128):
+        for batch in torch.randperm(len(x_all)).split(32):
             opt.zero_grad()
             loss = vae.loss(x_all[batch])
             loss.backward()

@@ -401,10 +401,11 @@ def _source(args, split_name: str = "test"):
     """(checkpoint holding the adapted --model-code model, its data): the data are read first, as the probe."""
     from explorer import sources
 
-    split = _data(args, args.dataset or "mnist", split_name)
+    alone = args.latent_dim and not args.data  # a decoder alone is probed with codes: no images to read
+    split = None if alone else _data(args, args.dataset or "mnist", split_name)
     model = sources.model_from_code(args.model_code, args.weights, split, args.output, args.latent_dim)
     print(model.describe(), file=sys.stderr)
-    return sources.checkpoint_of(model, split.dataset), split
+    return sources.checkpoint_of(model, split.dataset if split else "codes"), split
 
 
 def _plane(stats, args):

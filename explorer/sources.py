@@ -49,7 +49,8 @@ def images(data: str | None, dataset: str, split: str, data_dir=None, progress=N
     return load_split(dataset, split, data_dir, progress=progress)
 
 
-def model_from_code(spec: str, weights: str | None, data: Split, output: str = "auto", latent_dim: int | None = None):
+def model_from_code(spec: str, weights: str | None, data: Split | None, output: str = "auto",
+                    latent_dim: int | None = None):
     """The user's FILE.py:NAME as a LatentModel, probed on `data` (the images tell its latent size and
     image shape), or with `latent_dim`, a decoder alone probed with codes drawn from N(0, I)."""
     made = user_code.load_model(spec, weights)

@@ -76,7 +76,7 @@ def test_a_function_returning_an_encoder_decoder_pair_and_a_generator_alone(code
     assert main(["embed", "--model-code", f"{folder / 'mine.py'}:pair", "--data-dir", str(small_root),
                  "--out", str(tmp_path / "e.csv")]) == 0
     assert main(["grid", "--model-code", f"{folder / 'mine.py'}:Generator", "--latent-dim", "3", "--n", "2",
-                 "--out", str(tmp_path / "g.png")]) == 0
+                 "--data-dir", str(tmp_path / "no-data-here"), "--out", str(tmp_path / "g.png")]) == 0
     with Image.open(tmp_path / "g.png") as im:
         assert im.mode == "RGB" and im.size == (64, 64)
 
