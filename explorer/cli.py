@@ -6,6 +6,7 @@ Every user error ends as one line on stderr and a non-zero exit, never a traceba
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import json
 import math
@@ -76,8 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="torchvision root holding MNIST/raw/... (default: $EXPLORER_DATA_DIR, else a cache "
                             "folder; downloaded there when missing unless EXPLORER_NO_DOWNLOAD=1)")
 
-    def ckpt_arg(p):
-        p.add_argument("--checkpoint", required=True, metavar="PATH", help="a .safetensors checkpoint")
+    def ckpt_arg(p, required=True):  # --checkpoint, or --model-code with what goes with it
+        from explorer.sources import add_arguments
+
+        add_arguments(p, required, _int_from(2, MAX_LATENT_DIM), tuple(DATASETS))
 
     def plane_args(p):
         p.add_argument("--axes", nargs=2, type=_int_from(1), default=(1, 2), metavar=("I", "J"),
@@ -92,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "pip install 'latent-explorer[maps]'; built once per model, then cached)")
 
     p = sub.add_parser("gui", help="open the explorer window (the default)")
-    p.add_argument("--checkpoint", metavar="PATH", help="model to open (default: the shipped 2-d VAE)")
+    ckpt_arg(p, required=False)  # default: the shipped 2-d VAE
     data_args(p)
     p.set_defaults(run=cmd_gui)
 
@@ -106,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--beta", type=_non_negative, default=1.0, help="weight of the VAE's KL term (default 1)")
     p.add_argument("--no-inversion", action="store_true", help="GAN: do not fit an inversion encoder")
     p.add_argument("--dataset", choices=tuple(DATASETS), default="mnist")
+    p.add_argument("--data", metavar="FILE.npz|FOLDER",
+                   help="train on your own images instead: an .npz with 'images' (optional 'labels', 'classes') or "
+                        "a folder with one subfolder of images per class; the model takes their channels and size")
     data_args(p)
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--seed", type=_int_from(0), default=0)
@@ -204,9 +210,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_gui(args) -> int:
+    import inspect
+
     from explorer.gui.app import run
 
-    return run(checkpoint=args.checkpoint, data_dir=args.data_dir)
+    if not args.model_code and not args.data:
+        return run(checkpoint=args.checkpoint, data_dir=args.data_dir)
+    if "model" not in inspect.signature(run).parameters:
+        raise ExplorerError("this version of the window cannot yet open --model-code or --data; use embed, grid, "
+                            "path or evaluate with them")
+    # loaded here, so a bad file or model is one line before any window opens; the window takes them as they are
+    model, data = None, None
+    if args.model_code:
+        ckpt, data = _source(args)
+        model = ckpt.model
+    else:
+        data = _data(args, "mnist", "test")
+    return run(checkpoint=args.checkpoint, data_dir=args.data_dir, model=model, data=data)
 
 
 def cmd_train(args) -> int:
@@ -223,18 +243,29 @@ def cmd_train(args) -> int:
     resolve_device(args.device)
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                          device=args.device, dataset=args.dataset, compile=args.compile)
+    if args.data:
+        train_split = test_split = _data(args, args.dataset, "train")
+        config = dataclasses.replace(config, dataset=train_split.dataset)
+    else:
+        train_split = load_split(args.dataset, "train", args.data_dir, progress=_download_bar())
+        test_split = load_split(args.dataset, "test", args.data_dir, progress=_download_bar())
     if args.model == "classifier":
+        if args.data:
+            raise ExplorerError("--data: the digit classifier trains on MNIST-like datasets only (--dataset)")
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(args.seed)
             model = Classifier()
     else:
+        extra = {"num_classes": len(train_split.classes)} if args.data and args.model == "cvae" else {}
+        if extra and train_split.classes == ("unlabelled",):
+            raise ExplorerError(f"--data {args.data}: a conditional VAE needs labelled images (a class per image)")
         model = build_model(ModelConfig(kind=args.model, arch=args.arch, latent_dim=args.latent_dim,
-                                        beta=args.beta, inversion=not args.no_inversion), seed=args.seed)
-    train_split = load_split(args.dataset, "train", args.data_dir, progress=_download_bar())
-    test_split = load_split(args.dataset, "test", args.data_dir, progress=_download_bar())
+                                        beta=args.beta, inversion=not args.no_inversion,
+                                        image_shape=tuple(latent.to_input(train_split.images[:1]).shape[1:]), **extra),
+                            seed=args.seed)
     what = "a digit classifier" if args.model == "classifier" else model.config.describe()
     print(f"training {what} on "
-          f"{len(train_split):,} {args.dataset} images, {args.epochs} epochs; Ctrl-C stops after saving "
+          f"{len(train_split):,} {config.dataset} images, {args.epochs} epochs; Ctrl-C stops after saving "
           f"the last complete epoch", file=sys.stderr)
 
     stop = {"requested": False}
@@ -265,7 +296,7 @@ def cmd_train(args) -> int:
         raise ExplorerError(f"no epoch completed, nothing saved to {out}")
     model.cpu()
     stats = None if args.model == "classifier" else latent.infer_stats(model, test_split.images, test_split.labels)
-    meta = run_meta(train_split.images, args.dataset, config, result)
+    meta = run_meta(train_split.images, config.dataset, config, result)
     if args.model == "classifier":
         meta["test_accuracy"] = _accuracy(model, test_split)
     recorded = recorder.timeline(result.epochs_done) if recorder is not None else None
@@ -395,14 +426,19 @@ def _timeline(ckpt, args, test):
 
 def cmd_evaluate(args) -> int:
     from explorer import checkpoint, metrics, trained
-    from explorer.data import load_split
 
+    if args.model_code:
+        from explorer.sources import evaluate
+
+        ckpt, test = _open(args)
+        print(json.dumps({"model": args.model_code, **evaluate(ckpt.model, test)}, indent=2))
+        return 0
     ckpt = checkpoint.load(args.checkpoint, expect="latent")
     dataset = ckpt.meta.get("dataset", "mnist")
-    classifier_file = args.classifier or (trained.classifier_path() if dataset == "mnist" else None)
+    classifier_file = args.classifier or (trained.classifier_path() if dataset == "mnist" and not args.data else None)
     classifier = checkpoint.load(classifier_file, expect="classifier").model if classifier_file else None
-    test = load_split(dataset, "test", args.data_dir)
-    train = load_split(dataset, "train", args.data_dir) if ckpt.model.has_encoder else None
+    test = _data(args, dataset, "test")
+    train = _data(args, dataset, "train") if ckpt.model.has_encoder and not args.data else None
     if ckpt.stats is None:
         from explorer.latent import infer_stats
 
@@ -424,27 +460,52 @@ def cmd_bench(args) -> int:
 
 
 def _open(args, split_name: str = "test"):
-    from explorer import checkpoint
-    from explorer.data import load_split
+    if args.model_code:
+        ckpt, split = _source(args, split_name)
+    else:
+        from explorer import checkpoint
 
-    ckpt = checkpoint.load(args.checkpoint, expect="latent")
-    split = load_split(ckpt.meta.get("dataset", "mnist"), split_name, args.data_dir)
+        ckpt = checkpoint.load(args.checkpoint, expect="latent")
+        split = _data(args, ckpt.meta.get("dataset", "mnist"), split_name)
     if not ckpt.model.has_encoder:
-        raise ExplorerError(f"{args.checkpoint}: this model has no encoder, so it cannot embed images")
+        raise ExplorerError(f"{args.checkpoint or args.model_code}: this model has no encoder, so it cannot embed images")
     return ckpt, split
 
 
 def _open_with_stats(args):
-    """Checkpoint and its latent statistics, from the file or (older files) from the test embeddings."""
+    """Checkpoint and its latent statistics, from the file or (older files, your own models) from the
+    test embeddings."""
     from explorer import checkpoint, latent
-    from explorer.data import load_split
 
-    ckpt = checkpoint.load(args.checkpoint, expect="latent")
+    if args.model_code:
+        ckpt, test = _source(args)
+    else:
+        ckpt = checkpoint.load(args.checkpoint, expect="latent")
+        test = None
     if ckpt.stats is None:
         needs_data = ckpt.model.has_encoder and ckpt.model.kind != "gan"
-        test = load_split(ckpt.meta.get("dataset", "mnist"), "test", args.data_dir) if needs_data else None
-        ckpt.stats = latent.infer_stats(ckpt.model, *(test.images, test.labels) if test else ())
+        if needs_data and test is None:
+            test = _data(args, ckpt.meta.get("dataset", "mnist"), "test")
+        ckpt.stats = latent.infer_stats(ckpt.model, *(test.images, test.labels) if needs_data else ())
     return ckpt, ckpt.stats
+
+
+def _data(args, dataset: str, split_name: str):
+    """--data's images, else the split of a torchvision dataset under --data-dir."""
+    from explorer import sources
+
+    return sources.images(getattr(args, "data", None), dataset, split_name, args.data_dir, _download_bar())
+
+
+def _source(args, split_name: str = "test"):
+    """(checkpoint holding the adapted --model-code model, its data): the data are read first, as the probe."""
+    from explorer import sources
+
+    alone = args.latent_dim and not args.data  # a decoder alone is probed with codes: no images to read
+    split = None if alone else _data(args, args.dataset or "mnist", split_name)
+    model = sources.model_from_code(args.model_code, args.weights, split, args.output, args.latent_dim)
+    print(model.describe(), file=sys.stderr)
+    return sources.checkpoint_of(model, split.dataset if split else "codes"), split
 
 
 def _plane(stats, args):

@@ -12,6 +12,8 @@ ARCHS = ("mlp", "conv")
 KIND_NAMES = {"ae": "Autoencoder", "vae": "VAE", "cvae": "Conditional VAE", "gan": "GAN"}
 MAX_LATENT_DIM = 512
 MAX_CLASSES = 1000  # a checkpoint's metadata could otherwise ask for a model of any size
+MNIST_SHAPE = (1, 28, 28)
+MIN_SIDE, MAX_SIDE = 8, 256  # image height and width the models and the window handle
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class ModelConfig:
     beta: float = 1.0  # weight of the KL term (VAE, CVAE)
     inversion: bool = True  # GAN: also fit an encoder images -> z on generated pairs
     num_classes: int = 10  # CVAE: labels the decoder is conditioned on
+    image_shape: tuple[int, int, int] = MNIST_SHAPE  # (channels, height, width) of the images it models
 
     def __post_init__(self):
         if self.kind not in MODEL_KINDS:
@@ -36,6 +39,7 @@ class ModelConfig:
             raise ExplorerError(f"inversion must be true or false, got {self.inversion!r}")
         if type(self.num_classes) is not int or not 2 <= self.num_classes <= MAX_CLASSES:
             raise ExplorerError(f"classes must be an integer from 2 to {MAX_CLASSES}, got {self.num_classes!r}")
+        object.__setattr__(self, "image_shape", check_image_shape(self.image_shape))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -46,7 +50,17 @@ class ModelConfig:
         return cls(**{k: v for k, v in d.items() if k in known})
 
     def describe(self) -> str:
-        return f"{KIND_NAMES[self.kind]} ({self.arch.upper()}, {self.latent_dim}-d latent)"
+        size = "" if self.image_shape == MNIST_SHAPE else ", {}x{}x{} images".format(*self.image_shape)
+        return f"{KIND_NAMES[self.kind]} ({self.arch.upper()}, {self.latent_dim}-d latent{size})"
+
+
+def check_image_shape(shape) -> tuple[int, int, int]:
+    """(C, H, W) as a tuple of ints (JSON gives a list), grey or RGB, each side from 8 to 256 pixels."""
+    ok = isinstance(shape, (tuple, list)) and len(shape) == 3 and all(type(s) is int for s in shape)
+    if not ok or shape[0] not in (1, 3) or not all(MIN_SIDE <= s <= MAX_SIDE for s in shape[1:]):
+        raise ExplorerError(f"image shape must be (channels 1 or 3, height, width) with sides from {MIN_SIDE} to "
+                            f"{MAX_SIDE} pixels, got {shape!r}")
+    return tuple(shape)
 
 
 @dataclass(frozen=True)

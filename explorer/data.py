@@ -45,7 +45,8 @@ DownloadProgress = Callable[[int, "int | None", str], None]
 
 @dataclass(frozen=True)
 class Split:
-    """One split of a dataset: images (N, 28, 28) uint8 and labels (N,) int64, both contiguous."""
+    """One split of a dataset: images uint8 (N, H, W) grey or (N, H, W, 3) colour (MNIST's are (N, 28, 28);
+    see data_files for the user's own) and labels (N,) int64, both contiguous."""
 
     images: torch.Tensor
     labels: torch.Tensor

@@ -20,10 +20,10 @@ MIN_FPS, MAX_FPS = 0.1, 50.0
 
 
 def tile(images: np.ndarray, cols: int) -> np.ndarray:
-    """(N, h, w) uint8 -> one (rows*h, cols*w) image, row by row; blank where N runs out."""
-    n, h, w = images.shape
+    """(N, h, w) or (N, h, w, 3) uint8 -> one (rows*h, cols*w[, 3]) image, row by row; blank where N runs out."""
+    n, h, w = images.shape[:3]
     rows = -(-n // cols)
-    canvas = np.zeros((rows * h, cols * w), dtype=np.uint8)
+    canvas = np.zeros((rows * h, cols * w, *images.shape[3:]), dtype=np.uint8)
     for k, img in enumerate(images):
         r, c = divmod(k, cols)
         canvas[r * h : (r + 1) * h, c * w : (c + 1) * w] = img
@@ -37,17 +37,17 @@ def grid_image(model, plane: latent.Plane, n: int, bounds, label: int | None = N
 
 
 def path_frames(model, plane: latent.Plane, waypoints, steps: int, spherical=False, label=None) -> np.ndarray:
-    """(steps, 28, 28) decodes evenly spaced along a path of map points."""
+    """(steps, H, W[, 3]) decodes evenly spaced along a path of map points."""
     return latent.decode(model, latent.path_codes(plane, waypoints, steps, spherical), label)
 
 
 def walk_frames(model, start, vector, amounts, label=None) -> np.ndarray:
-    """(len(amounts), 28, 28) decodes of start + a * vector: the attribute slider's strip."""
+    """(len(amounts), H, W[, 3]) decodes of start + a * vector: the attribute slider's strip."""
     return latent.decode(model, latent.walk(start, vector, amounts), label)
 
 
 def thumbnails(images: np.ndarray) -> np.ndarray:
-    """Images (N, h, w) tiled in a square-ish grid, row by row: a selection as one picture."""
+    """Images (N, h, w[, 3]) tiled in a square-ish grid, row by row: a selection as one picture."""
     if len(images) == 0:
         raise ExplorerError("nothing to export: the selection is empty")
     return tile(images, int(np.ceil(np.sqrt(len(images)))))
@@ -72,9 +72,9 @@ def check_fps(fps: float) -> float:
 
 
 def upscale(image: np.ndarray, scale: int) -> np.ndarray:
-    """Nearest-neighbour enlargement, so pixels stay crisp on a slide."""
+    """Nearest-neighbour enlargement of a grey (h, w) or colour (h, w, 3) image, so pixels stay crisp on a slide."""
     check_size(*image.shape[:2], scale)
-    return np.kron(image, np.ones((scale, scale), dtype=np.uint8)) if scale > 1 else image
+    return image.repeat(scale, axis=0).repeat(scale, axis=1) if scale > 1 else image
 
 
 def save_png(path: str | os.PathLike, image: np.ndarray, scale: int = 1) -> Path:

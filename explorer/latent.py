@@ -121,17 +121,30 @@ def prior_stats(latent_dim: int, spread: float = 3.0) -> LatentStats:
 
 
 def to_input(images: torch.Tensor | np.ndarray, device=None) -> torch.Tensor:
-    """uint8 (N, 28, 28) -> float (N, 1, 28, 28) in [0, 1], the models' input."""
-    images = torch.as_tensor(images)
-    return images.to(device).unsqueeze(1).float().div_(255)
+    """uint8 images as stored and shown, (N, H, W) grey or (N, H, W, 3) colour, -> float (N, C, H, W)
+    in [0, 1], the models' input."""
+    images = torch.as_tensor(images).to(device)
+    x = images.unsqueeze(1) if images.ndim == 3 else images.permute(0, 3, 1, 2)
+    return x.float().div_(255)
 
 
-def model_device(model: torch.nn.Module) -> torch.device:
-    return next(model.parameters()).device
+def to_display(x: np.ndarray) -> np.ndarray:
+    """float (N, C, H, W) in [0, 1] -> uint8 (N, H, W) grey or (N, H, W, 3) colour, as images are stored."""
+    x = np.rint(np.clip(x, 0, 1) * 255).astype(np.uint8)
+    return x[:, 0] if x.shape[1] == 1 else np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+
+
+def model_device(model) -> torch.device:
+    """Where the model wants its inputs: a model that says so (an adapted user model moves them itself),
+    else where its first weight lives (the CPU for a model without weights)."""
+    if getattr(model, "device", None) is not None:
+        return torch.device(model.device)
+    first = next(iter(model.parameters()), None)
+    return first.device if first is not None else torch.device("cpu")
 
 
 def embed(model, images: torch.Tensor, labels: torch.Tensor | None = None) -> np.ndarray:
-    """Codes (N, d) float32 of uint8 images (the VAE's mean; the GAN's inversion encoder)."""
+    """Codes (N, d) float32 of uint8 images (N, H, W[, 3]) (the VAE's mean; the GAN's inversion encoder)."""
     if not model.has_encoder:
         raise ExplorerError("this model has no encoder, so real images cannot be placed on its map")
     device = model_device(model)
@@ -144,7 +157,7 @@ def embed(model, images: torch.Tensor, labels: torch.Tensor | None = None) -> np
 
 
 def sample_posterior(model, images: torch.Tensor, labels: torch.Tensor | None = None, seed: int = 0) -> np.ndarray:
-    """One draw z ~ q(z|x) per uint8 image (N, 28, 28) from a VAE's encoder, reproducible by `seed`."""
+    """One draw z ~ q(z|x) per uint8 image (N, H, W[, 3]) from a VAE's encoder, reproducible by `seed`."""
     if not hasattr(model, "sample_posterior"):
         raise ExplorerError("only a VAE's encoder gives a distribution to sample codes from")
     device = model_device(model)
@@ -178,7 +191,8 @@ def limit_norm(z: np.ndarray, limit: float = MAX_CODE_NORM) -> np.ndarray:
 
 
 def decode_float(model, z, labels=None) -> np.ndarray:
-    """float32 images (N, 1, 28, 28) in [0, 1] for codes (N, d); any finite code decodes.
+    """float32 images (N, C, H, W) in [0, 1] for codes (N, d), (C, H, W) the model's image shape; any finite
+    code decodes.
     Conditional models need one label per code (or one for all)."""
     z = limit_norm(check_codes(z, model.latent_dim)).astype(np.float32)
     device = model_device(model)
@@ -186,7 +200,7 @@ def decode_float(model, z, labels=None) -> np.ndarray:
         labels = torch.as_tensor(np.broadcast_to(np.asarray(labels, dtype=np.int64), (len(z),)).copy())
     elif model.conditional:
         raise ExplorerError("this model decodes with a label; choose which digit to draw")
-    x = np.empty((len(z), 1, 28, 28), dtype=np.float32)
+    x = np.empty((len(z), *model.image_shape), dtype=np.float32)
     with torch.inference_mode():
         for s in range(0, len(z), EMBED_BATCH):
             y = None if labels is None else labels[s : s + EMBED_BATCH].to(device)
@@ -197,9 +211,8 @@ def decode_float(model, z, labels=None) -> np.ndarray:
 
 
 def decode(model, z, labels=None) -> np.ndarray:
-    """uint8 images (N, 28, 28) for codes (N, d); see decode_float."""
-    x = decode_float(model, z, labels)[:, 0]
-    return np.rint(np.multiply(x, 255, out=x)).clip(0, 255).astype(np.uint8)
+    """uint8 images (N, H, W) grey or (N, H, W, 3) colour for codes (N, d); see decode_float."""
+    return to_display(decode_float(model, z, labels))
 
 
 def check_count(n: int, largest: int, what: str) -> int:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from explorer import latent
 from explorer.data import Split
+from explorer.errors import ExplorerError
 
 BATCH = 2000
 
@@ -21,7 +24,7 @@ def reconstruction(model, split: Split) -> dict[str, float]:
         mse += F.mse_loss(xh, x, reduction="sum").item()
         bce += F.binary_cross_entropy(xh, x, reduction="sum").item()
     n = len(split)
-    return {"recon_mse": mse / (n * 784), "recon_bce": bce / n}
+    return {"recon_mse": mse / (n * math.prod(model.image_shape)), "recon_bce": bce / n}
 
 
 @torch.no_grad()
@@ -45,11 +48,11 @@ def knn_accuracy(train_z: np.ndarray, train_y: np.ndarray, test_z: np.ndarray, t
     """Share of test codes whose k nearest train codes vote for the right label."""
     train = torch.from_numpy(np.ascontiguousarray(train_z, dtype=np.float32))
     train_labels = torch.as_tensor(np.asarray(train_y), dtype=torch.long)
-    correct = 0
+    correct, classes = 0, int(train_labels.max()) + 1 if len(train_labels) else 1
     for s in range(0, len(test_z), BATCH):
         q = torch.from_numpy(np.ascontiguousarray(test_z[s : s + BATCH], dtype=np.float32))
         nearest = torch.cdist(q, train).topk(k, largest=False).indices
-        votes = F.one_hot(train_labels[nearest], 10).sum(dim=1)
+        votes = F.one_hot(train_labels[nearest], classes).sum(dim=1)
         correct += (votes.argmax(dim=1) == torch.as_tensor(np.asarray(test_y[s : s + BATCH]))).sum().item()
     return correct / len(test_z)
 
@@ -57,6 +60,8 @@ def knn_accuracy(train_z: np.ndarray, train_y: np.ndarray, test_z: np.ndarray, t
 @torch.no_grad()
 def confidence(classifier, images: np.ndarray) -> np.ndarray:
     """The classifier's top softmax probability for each uint8 image (N, 28, 28)."""
+    if tuple(np.shape(images)[1:]) != (28, 28):
+        raise ExplorerError(f"the digit classifier judges grey 28x28 images; these are {np.shape(images)[1:]}")
     out = []
     for s in range(0, len(images), BATCH):
         x = latent.to_input(images[s : s + BATCH], latent.model_device(classifier))

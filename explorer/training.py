@@ -22,6 +22,7 @@ from torch import nn
 
 from explorer.config import TrainConfig
 from explorer.errors import ExplorerError
+from explorer.latent import to_input
 
 # Default (batch size, peak learning rate) per model kind; `explorer bench` measured these (README).
 # The MLP VAE trains fastest at 8e-3, but at 1e-2 it collapses to the mean image (206 nats, KL 0),
@@ -120,13 +121,16 @@ def train(
     callback: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> TrainResult:
-    """Train `model` in place on uint8 `images` (N, 28, 28); return how it ended.
+    """Train `model` in place on uint8 `images` (N, H, W) or (N, H, W, 3) of its image shape; return how it ended.
 
     Whatever the ending, the model holds the weights of its last complete epoch (or its initial
     weights if none completed).
     """
     if len(images) == 0:
         raise ExplorerError("there are no training images")
+    shape = tuple(to_input(images[:1]).shape[1:])
+    if shape != tuple(getattr(model, "image_shape", shape)):
+        raise ExplorerError("the images are {}x{}x{} but the model is built for {}x{}x{}".format(*shape, *model.image_shape))
     kind = model.kind
     batch, lr = defaults_for(kind, config, getattr(getattr(model, "config", None), "arch", "mlp"))
     device = resolve_device(config.device)
@@ -149,7 +153,7 @@ def train(
         steps = max(n // batch, 1)  # drop the ragged last batch: a new permutation each epoch covers it
         try:
             model.to(device).train()
-            data = images.to(device).unsqueeze(1).float().div_(255)
+            data = to_input(images, device)
             targets = labels.to(device) if labels is not None else None
             optimizers = _optimizers(model, kind, lr)
             step_fn = _make_step(model, kind, optimizers, device, config)

@@ -11,7 +11,8 @@ from explorer.config import ModelConfig
 class LatentModel(nn.Module):
     """A generative model with a latent space of `latent_dim` dimensions.
 
-    Images are float (N, 1, 28, 28) in [0, 1]; codes are float (N, latent_dim).
+    Images are float (N, C, H, W) in [0, 1], (C, H, W) = `image_shape` (MNIST's (1, 28, 28) unless the
+    config says otherwise); codes are float (N, latent_dim).
     `labels` (N,) int64 matters only to conditional models and is ignored by the others.
     """
 
@@ -28,6 +29,10 @@ class LatentModel(nn.Module):
     @property
     def latent_dim(self) -> int:
         return self.config.latent_dim
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return self.config.image_shape
 
     @property
     def has_encoder(self) -> bool:

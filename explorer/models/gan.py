@@ -8,56 +8,61 @@ so that real images can be placed on the generator's latent map.
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from explorer.config import ModelConfig
 from explorer.models.base import LatentModel
-from explorer.models.layers import Encoder
+from explorer.config import MNIST_SHAPE
+from explorer.models.layers import Encoder, conv_features, deconv_start, to_image
 
 
 REAL_LABEL = 0.9  # one-sided label smoothing: keeps D from becoming certain and starving G of gradient
 
 
-def generator(arch: str, latent_dim: int) -> nn.Module:
-    """z -> (N, 1, 28, 28) logits."""
+def generator(arch: str, latent_dim: int, image_shape=MNIST_SHAPE) -> nn.Module:
+    """z -> (N, C, H, W) logits."""
     if arch == "mlp":
         return nn.Sequential(
             nn.Linear(latent_dim, 128), nn.LeakyReLU(0.2),
             nn.Linear(128, 256), nn.BatchNorm1d(256), nn.LeakyReLU(0.2),
             nn.Linear(256, 512), nn.BatchNorm1d(512), nn.LeakyReLU(0.2),
-            nn.Linear(512, 28 * 28), nn.Unflatten(1, (1, 28, 28)),
+            nn.Linear(512, math.prod(image_shape)), nn.Unflatten(1, tuple(image_shape)),
         )
+    h, w = deconv_start(image_shape)
     return nn.Sequential(
-        nn.Linear(latent_dim, 64 * 7 * 7), nn.BatchNorm1d(64 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (64, 7, 7)),
+        nn.Linear(latent_dim, 64 * h * w), nn.BatchNorm1d(64 * h * w), nn.ReLU(), nn.Unflatten(1, (64, h, w)),
         nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1), nn.BatchNorm2d(32), nn.ReLU(),
-        nn.ConvTranspose2d(32, 1, 4, stride=2, padding=1),
+        nn.ConvTranspose2d(32, image_shape[0], 4, stride=2, padding=1), *to_image(image_shape),
     )
 
 
-def discriminator(arch: str) -> nn.Module:
-    """(N, 1, 28, 28) images -> (N, 1) logits of 'real'."""
+def discriminator(arch: str, image_shape=MNIST_SHAPE) -> nn.Module:
+    """(N, C, H, W) images -> (N, 1) logits of 'real'."""
     if arch == "mlp":
         return nn.Sequential(
             nn.Flatten(),
-            nn.Linear(28 * 28, 512), nn.LeakyReLU(0.2), nn.Dropout(0.3),
+            nn.Linear(math.prod(image_shape), 512), nn.LeakyReLU(0.2), nn.Dropout(0.3),
             nn.Linear(512, 256), nn.LeakyReLU(0.2), nn.Dropout(0.3),
             nn.Linear(256, 1),
         )
     return nn.Sequential(
-        nn.Conv2d(1, 32, 4, stride=2, padding=1), nn.LeakyReLU(0.2), nn.Dropout(0.3),
+        nn.Conv2d(image_shape[0], 32, 4, stride=2, padding=1), nn.LeakyReLU(0.2), nn.Dropout(0.3),
         nn.Conv2d(32, 64, 4, stride=2, padding=1), nn.LeakyReLU(0.2), nn.Dropout(0.3),
-        nn.Flatten(), nn.Linear(64 * 7 * 7, 1),
+        nn.Flatten(), nn.Linear(64 * math.prod(conv_features(image_shape)), 1),
     )
 
 
 class GAN(LatentModel):
     def __init__(self, config: ModelConfig):
         super().__init__(config)
-        self.generator = generator(config.arch, config.latent_dim)
-        self.discriminator = discriminator(config.arch)
-        self.inverter = Encoder(config.arch, config.latent_dim) if config.inversion else None
+        shape = config.image_shape
+        self.generator = generator(config.arch, config.latent_dim, shape)
+        self.discriminator = discriminator(config.arch, shape)
+        self.inverter = Encoder(config.arch, config.latent_dim, image_shape=shape) if config.inversion else None
 
     @property
     def has_encoder(self) -> bool:

@@ -1,31 +1,65 @@
-"""Encoder and decoder bodies shared by every model: an MLP and a small conv net for 28x28 images."""
+"""Encoder and decoder bodies shared by every model: an MLP and a small conv net, for images of
+shape (C, H, W) (MNIST's (1, 28, 28) by default; grey or RGB, sides 8 to 256)."""
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
+
+from explorer.config import MNIST_SHAPE
 
 MLP_WIDTHS = (256, 128)  # half the time of (512, 256) for ~3 nats of ELBO (2-d VAE, 10 epochs)
 CONV_CHANNELS = (32, 64)
 CONV_HIDDEN = 64  # the dense layer between conv features and the code
 
 
-class Encoder(nn.Module):
-    """(N, 1, 28, 28) images [+ (N, c) condition] -> (N, out_features)."""
+def conv_features(image_shape) -> tuple[int, int]:
+    """Height and width after two 4x4 convolutions of stride 2 and padding 1: each halves a side (rounding down)."""
+    return image_shape[1] // 2 // 2, image_shape[2] // 2 // 2
 
-    def __init__(self, arch: str, out_features: int, cond_features: int = 0, act: type[nn.Module] = nn.ReLU):
+
+def deconv_start(image_shape) -> tuple[int, int]:
+    """Where a decoder's two stride-2 transposed convolutions start: 4x this covers the image (then cropped)."""
+    return math.ceil(image_shape[1] / 4), math.ceil(image_shape[2] / 4)
+
+
+class Crop(nn.Module):
+    """Keeps the top-left (height, width) of (N, C, h, w): a decoder's 4x upsampling can overshoot a side
+    that is not a multiple of 4."""
+
+    def __init__(self, height: int, width: int):
+        super().__init__()
+        self.height, self.width = height, width
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[..., : self.height, : self.width]
+
+
+def to_image(image_shape) -> list[nn.Module]:
+    """[Crop] when the transposed convolutions overshoot the image, else nothing (no weights either way)."""
+    h, w = deconv_start(image_shape)
+    return [] if (4 * h, 4 * w) == tuple(image_shape[1:]) else [Crop(*image_shape[1:])]
+
+
+class Encoder(nn.Module):
+    """(N, C, H, W) images [+ (N, c) condition] -> (N, out_features)."""
+
+    def __init__(self, arch: str, out_features: int, cond_features: int = 0, act: type[nn.Module] = nn.ReLU,
+                 image_shape: tuple[int, int, int] = MNIST_SHAPE):
         super().__init__()
         if arch == "mlp":
             self.body = nn.Flatten()
-            features, widths = 28 * 28, MLP_WIDTHS
+            features, widths = math.prod(image_shape), MLP_WIDTHS
         else:
             c1, c2 = CONV_CHANNELS
             self.body = nn.Sequential(
-                nn.Conv2d(1, c1, 4, stride=2, padding=1), act(),
+                nn.Conv2d(image_shape[0], c1, 4, stride=2, padding=1), act(),
                 nn.Conv2d(c1, c2, 4, stride=2, padding=1), act(),
                 nn.Flatten(),
             )
-            features, widths = c2 * 7 * 7, (CONV_HIDDEN,)
+            features, widths = c2 * math.prod(conv_features(image_shape)), (CONV_HIDDEN,)
         layers, width = [], features + cond_features
         for w in widths:
             layers += [nn.Linear(width, w), act()]
@@ -38,9 +72,10 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """(N, d) codes [+ (N, c) condition] -> (N, 1, 28, 28) logits."""
+    """(N, d) codes [+ (N, c) condition] -> (N, C, H, W) logits."""
 
-    def __init__(self, arch: str, in_features: int, cond_features: int = 0):
+    def __init__(self, arch: str, in_features: int, cond_features: int = 0,
+                 image_shape: tuple[int, int, int] = MNIST_SHAPE):
         super().__init__()
         width = in_features + cond_features
         if arch == "mlp":
@@ -48,15 +83,18 @@ class Decoder(nn.Module):
             for w in reversed(MLP_WIDTHS):
                 layers += [nn.Linear(width, w), nn.ReLU()]
                 width = w
-            self.net = nn.Sequential(*layers, nn.Linear(width, 28 * 28), nn.Unflatten(1, (1, 28, 28)))
+            self.net = nn.Sequential(*layers, nn.Linear(width, math.prod(image_shape)),
+                                     nn.Unflatten(1, tuple(image_shape)))
         else:
             c1, c2 = CONV_CHANNELS
+            start = deconv_start(image_shape)
             self.net = nn.Sequential(
                 nn.Linear(width, CONV_HIDDEN), nn.ReLU(),
-                nn.Linear(CONV_HIDDEN, c2 * 7 * 7), nn.ReLU(),
-                nn.Unflatten(1, (c2, 7, 7)),
+                nn.Linear(CONV_HIDDEN, c2 * math.prod(start)), nn.ReLU(),
+                nn.Unflatten(1, (c2, *start)),
                 nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),
-                nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),
+                nn.ConvTranspose2d(c1, image_shape[0], 4, stride=2, padding=1),
+                *to_image(image_shape),
             )
 
     def forward(self, z: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:

@@ -1,0 +1,117 @@
+"""A colour decoder: a tiny convolutional VAE on 32x32 RGB pictures this script draws itself (red, green
+or blue discs and squares of random size near the centre), explored with one line.
+
+    python examples/colour_vae.py                  # train, then open the window
+    python examples/colour_vae.py --no-window --out runs/colour    # codes, a decoded grid and a GIF instead
+
+The VAE's encode() returns (mu, logvar), its decoder returns logits (N, 3, 32, 32), and its labels are
+class names: the explorer takes all three as they are.
+"""
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+COLOURS = {"red": (230, 60, 50), "green": (60, 200, 80), "blue": (70, 110, 240)}
+
+
+def draw(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """n uint8 pictures (n, 32, 32, 3), a disc or a square of one of three colours on a dark ground, and the
+    colours. names as labels. Colour and shape vary the most, so a 2-d latent space can hold them."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:32, :32]
+    images = np.zeros((n, 32, 32, 3), np.uint8)
+    names = np.array(list(COLOURS))[rng.integers(0, len(COLOURS), n)]
+    for k in range(n):
+        cy, cx = rng.uniform(15, 17, 2)
+        r = rng.uniform(9, 12)
+        if rng.random() < 0.5:
+            mask = np.hypot(yy - cy, xx - cx) < r
+        else:
+            mask = (abs(yy - cy) < r * 0.8) & (abs(xx - cx) < r * 0.8)
+        images[k][mask] = np.array(COLOURS[names[k]]) * rng.uniform(0.7, 1.0)
+    return images, names
+
+
+class VAE(nn.Module):
+    def __init__(self, latent_dims=2):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 32, 4, 2, 1), nn.ReLU(), nn.Conv2d(32, 64, 4, 2, 1), nn.ReLU(), nn.Flatten())
+        self.to_stats = nn.Linear(64 * 8 * 8, 2 * latent_dims)
+        self.from_code = nn.Sequential(nn.Linear(latent_dims, 64 * 8 * 8), nn.ReLU(), nn.Unflatten(1, (64, 8, 8)))
+        self.upsample = nn.Sequential(
+            nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(32, 3, 4, 2, 1))
+
+    def encode(self, x):
+        mu, logvar = self.to_stats(self.features(x)).chunk(2, dim=1)
+        return mu, logvar
+
+    def decode(self, z):
+        return self.upsample(self.from_code(z))  # logits
+
+    def loss(self, x):
+        mu, logvar = self.encode(x)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        recon = F.binary_cross_entropy_with_logits(self.decode(z), x, reduction="sum")
+        kl = 0.5 * (logvar.exp() + mu ** 2 - 1 - logvar).sum()
+        return (recon + kl) / len(x)
+
+
+def train(vae, images, epochs):
+    x_all = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255
+    opt = torch.optim.Adam(vae.parameters(), lr=2e-3)
+    for epoch in range(epochs):
+        for batch in torch.randperm(len(x_all)).split(32):
+            opt.zero_grad()
+            loss = vae.loss(x_all[batch])
+            loss.backward()
+            opt.step()
+        print(f"epoch {epoch + 1}/{epochs}: loss {loss.item():.1f} nats per picture")
+    return vae
+
+
+def explore(vae, images, labels, window: bool, out: Path):
+    if window:
+        import explorer
+
+        explorer.view(vae, images, labels)
+        explorer.run()
+        return
+    from explorer import export, inputs, latent
+    from explorer.models.adapters import adapt
+
+    model = adapt(vae, images=images)  # logits are found out from their range (or say output="logits")
+    stored = inputs.images(images)
+    codes = latent.embed(model, stored)
+    stats = latent.stats_from_embeddings(codes)
+    plane = stats.plane()
+    out.mkdir(parents=True, exist_ok=True)
+    ints, _ = inputs.labels(labels, len(labels))
+    export.save_codes(out / "codes.npz", codes, ints.numpy(), plane.project(codes), ["all"] * len(codes))
+    export.save_png(out / "grid.png", export.grid_image(model, plane, 10, stats.bounds), scale=2)
+    b = stats.bounds
+    export.save_strip(out / "path.gif", export.path_frames(model, plane, [[b[0], b[2]], [b[1], b[3]]], 16), scale=4)
+    print(f"{model.describe()}\nwrote {out / 'codes.npz'}, {out / 'grid.png'} and {out / 'path.gif'}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=3000, help="how many pictures to draw and train on")
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--no-window", action="store_true", help="write codes, a decoded grid and a GIF instead")
+    parser.add_argument("--out", type=Path, default=Path("colour-vae"), help="where --no-window writes")
+    args = parser.parse_args()
+
+    torch.manual_seed(0)
+    images, labels = draw(args.images)
+    vae = train(VAE(), images, args.epochs)
+    explore(vae, images, labels, window=not args.no_window, out=args.out)
+
+
+if __name__ == "__main__":
+    main()

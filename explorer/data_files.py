@@ -1,0 +1,125 @@
+"""Datasets from the user's own files, as the same resident Split that MNIST loads into:
+
+- an .npz with an array `images` (any of inputs.IMAGE_SHAPES, uint8 or float in [0, 1]) and optional
+  `labels` (N,) (whole numbers or class names) and `classes` (a name per label number);
+- a folder with one subfolder of images per class (PNG, JPEG, BMP, GIF, WebP, TIFF, read by Pillow),
+  or images directly in it for an unlabelled set. All must have one size; they are kept grey when
+  every pixel of every image is grey (R = G = B), else RGB.
+
+The whole file is one set of images (split "all"): the map shows all of it and `explorer train`
+trains on all of it. Arrays are read with allow_pickle=False: an .npz holding Python objects is refused.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from explorer import inputs
+from explorer.config import MAX_SIDE, MIN_SIDE
+from explorer.data import Split
+from explorer.errors import ExplorerError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+SPLIT = "all"
+
+
+def load_data(path: str | os.PathLike) -> Split:
+    """The images (and labels) of an .npz file or a class folder; read once while the file is unchanged."""
+    path = Path(path).expanduser()
+    try:
+        info = path.stat()
+    except (OSError, ValueError) as e:
+        raise ExplorerError(f"--data {path}: cannot read ({getattr(e, 'strerror', None) or e})") from None
+    if path.is_dir():
+        return _load_folder(path.resolve(), info.st_mtime_ns)
+    if path.suffix.lower() != ".npz":
+        raise ExplorerError(f"--data {path}: expected an .npz file or a folder of images (one subfolder per class)")
+    return _load_npz(path.resolve(), info.st_mtime_ns, info.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_npz(path: Path, mtime_ns: int, size: int) -> Split:
+    where = str(path)
+    if not zipfile.is_zipfile(path):  # np.load would take anything else for a pickle or a bare .npy
+        raise ExplorerError(f"{where}: not a readable .npz file (it is no zip archive); save it with np.savez")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            if "images" not in f.files:
+                raise ExplorerError(f"{where}: no array named 'images' (found {', '.join(f.files) or 'none'}); "
+                                    f"save the images as np.savez(FILE, images=..., labels=...)")
+            arrays = {k: f[k] for k in ("images", "labels", "classes") if k in f.files}
+    except ExplorerError:
+        raise
+    except ValueError as e:  # object arrays (pickles) and malformed array headers
+        raise ExplorerError(f"{where}: cannot read its arrays ({e}); only plain numeric and text arrays are read") from None
+    except (OSError, zipfile.BadZipFile, EOFError) as e:
+        raise ExplorerError(f"{where}: not a readable .npz file ({e})") from None
+    images = inputs.images(arrays["images"], f"{path.name}: images")
+    labels, classes = _labels(arrays.get("labels"), arrays.get("classes"), len(images), path.name)
+    return Split(images=images, labels=labels, dataset=path.name, split=SPLIT, classes=classes)
+
+
+def _labels(labels, classes, n: int, name: str) -> tuple[torch.Tensor, tuple[str, ...]]:
+    if labels is not None and classes is not None and labels.dtype.kind in "US":
+        names = inputs.class_names(classes, 0, f"{name}: classes")
+        index = {c: i for i, c in enumerate(names)}
+        unknown = sorted(set(labels.astype(str).tolist()) - set(index))
+        if unknown:
+            raise ExplorerError(f"{name}: labels {', '.join(unknown[:3])} are not among its classes")
+        return torch.tensor([index[v] for v in labels.astype(str).tolist()], dtype=torch.int64), names
+    ints, found = inputs.labels(labels, n, f"{name}: labels")
+    if classes is None:
+        return ints, found
+    return ints, inputs.class_names(classes, len(found), f"{name}: classes")
+
+
+@functools.lru_cache(maxsize=4)
+def _load_folder(root: Path, mtime_ns: int) -> Split:
+    from PIL import Image
+
+    try:
+        entries = sorted(root.iterdir())
+        folders = [d for d in entries if d.is_dir() and not d.name.startswith(".")]
+        files = {d: sorted(f for f in d.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file())
+                 for d in folders}
+    except OSError as e:
+        raise ExplorerError(f"{root}: cannot list its images ({e.strerror or e})") from None
+    loose = [f for f in entries if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES]
+    classes = [d for d in folders if files[d]]
+    if classes and loose:
+        raise ExplorerError(f"{loose[0]}: images must all be in class subfolders, or all directly in {root}")
+    paths = [f for d in classes for f in files[d]] if classes else loose
+    if not paths:
+        raise ExplorerError(f"{root}: no images found (looked for {', '.join(IMAGE_SUFFIXES)} in its subfolders "
+                            f"and in it)")
+    pixels, size = [], None
+    for path in paths:
+        try:
+            with Image.open(path) as im:
+                if size is None:
+                    size = im.size
+                    if not all(MIN_SIDE <= s <= MAX_SIDE for s in size):
+                        raise ExplorerError(f"{path}: {size[0]}x{size[1]} pixels; each side must be from "
+                                            f"{MIN_SIDE} to {MAX_SIDE}")
+                if im.size != size:
+                    raise ExplorerError(f"{path}: {im.size[0]}x{im.size[1]} pixels, but {paths[0].name} is "
+                                        f"{size[0]}x{size[1]}; all images must have one size")
+                pixels.append(np.asarray(im.convert("RGB")))
+        except ExplorerError:
+            raise
+        except Exception as e:  # noqa: BLE001 - Pillow raises many kinds for a damaged or foreign file
+            raise ExplorerError(f"{path}: not an image Pillow can read ({e})") from None
+    images = np.stack(pixels)
+    if (images == images[..., :1]).all():
+        images = images[..., 0]
+    counts = [len(files[d]) for d in classes]
+    labels = torch.from_numpy(np.repeat(np.arange(len(classes)), counts)) if classes else torch.zeros(len(paths), dtype=torch.int64)
+    names = tuple(d.name for d in classes) if classes else ("unlabelled",)
+    return Split(images=torch.from_numpy(np.ascontiguousarray(images)), labels=labels.to(torch.int64),
+                 dataset=root.name, split=SPLIT, classes=names)

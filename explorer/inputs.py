@@ -1,0 +1,137 @@
+"""What a user hands the explorer from Python or a file: images, labels, codes. Each is checked and
+brought to one form, or refused with one sentence naming the argument, the shape (or values) given
+and what was expected.
+
+Images are kept as the app stores MNIST: uint8 (N, H, W) grey or (N, H, W, 3) colour, resident in
+memory (a quarter of float32's size: 60,000 RGB 64x64 images are 737 MB as uint8); `latent.to_input`
+makes the float (N, C, H, W) in [0, 1] a model takes, a batch at a time. Float images in [0, 1] are
+rounded to the nearest 1/255 on the way in (at most 0.002 off per pixel).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from explorer.config import MAX_CLASSES, MAX_SIDE, MIN_SIDE
+from explorer.errors import ExplorerError
+
+IMAGE_SHAPES = "(N, H, W), (N, 1, H, W), (N, 3, H, W) or (N, H, W, 3)"
+ROUNDING = 1e-3  # float pixels this far outside [0, 1] are rounding, not a different scale
+
+
+def shape_text(shape) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def as_array(x, name: str) -> np.ndarray:
+    """A torch tensor (any device) or NumPy array as a NumPy array; anything else refused."""
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().numpy() if x.dtype != torch.bfloat16 else x.detach().float().cpu().numpy()
+    if isinstance(x, np.ndarray):
+        return x
+    raise ExplorerError(f"{name} must be a torch tensor or a NumPy array, got {type(x).__name__}")
+
+
+def images(x, name: str = "images") -> torch.Tensor:
+    """uint8 (N, H, W) or (N, H, W, 3) from images of any of IMAGE_SHAPES, uint8 0-255 or float in [0, 1]."""
+    a = as_array(x, name)
+    shape = a.shape
+    if a.ndim == 2 and a.shape[1] >= MIN_SIDE * MIN_SIDE:
+        side = int(round(a.shape[1] ** 0.5))
+        hint = f"; rows of {a.shape[1]} pixels: reshape to (N, {side}, {side})" if side * side == a.shape[1] else ""
+        raise ExplorerError(f"{name} have shape {shape_text(shape)}; expected {IMAGE_SHAPES}{hint}")
+    if a.ndim == 4 and a.shape[1] in (1, 3) and a.shape[3] not in (1, 3):
+        a = a.transpose(0, 2, 3, 1)  # channels first -> last, as stored
+    if a.ndim == 4 and a.shape[3] == 1:
+        a = a[..., 0]
+    if a.ndim not in (3, 4) or (a.ndim == 4 and a.shape[3] != 3):
+        raise ExplorerError(f"{name} have shape {shape_text(shape)}; expected {IMAGE_SHAPES}")
+    n, h, w = a.shape[:3]
+    if n == 0:
+        raise ExplorerError(f"{name} are empty (shape {shape_text(shape)}); give at least one image")
+    if not (MIN_SIDE <= h <= MAX_SIDE and MIN_SIDE <= w <= MAX_SIDE):
+        raise ExplorerError(f"{name} are {h}x{w} pixels (shape {shape_text(shape)}); each side must be from "
+                            f"{MIN_SIDE} to {MAX_SIDE} pixels")
+    return torch.from_numpy(np.ascontiguousarray(_pixels(a, name)))
+
+
+def _pixels(a: np.ndarray, name: str) -> np.ndarray:
+    if a.dtype == np.uint8:
+        return a
+    if a.dtype.kind in "iu":
+        low, high = int(a.min()), int(a.max())
+        if low < 0 or high > 255:
+            raise ExplorerError(f"{name}: integer pixels must be 0 to 255, found {low} to {high}")
+        return a.astype(np.uint8)
+    if a.dtype.kind != "f":
+        raise ExplorerError(f"{name} must hold uint8 pixels (0-255) or floats in [0, 1], got dtype {a.dtype}")
+    if not np.isfinite(a).all():
+        raise ExplorerError(f"{name} hold NaN or infinite values; every pixel must be a finite number in [0, 1]")
+    low, high = float(a.min()), float(a.max())
+    if low < -ROUNDING or high > 1 + ROUNDING:
+        hint = " (0-255 as floats: divide by 255)" if high <= 255 and low >= 0 else \
+            " (normalised: undo the normalisation)" if low < 0 else ""
+        raise ExplorerError(f"{name}: float pixels must lie in [0, 1], found {low:.4g} to {high:.4g}{hint}")
+    return np.rint(np.clip(a, 0, 1) * 255).astype(np.uint8)
+
+
+def labels(y, n: int, name: str = "labels") -> tuple[torch.Tensor, tuple[str, ...]]:
+    """int64 (n,) labels and the class names: from whole numbers >= 0 (classes "0", "1", ...) or
+    strings (classes are the distinct names, sorted). None gives every image label 0 of one class."""
+    if y is None:
+        return torch.zeros(n, dtype=torch.int64), ("unlabelled",)
+    if isinstance(y, (list, tuple)):
+        y = np.asarray(y)
+    a = as_array(y, name)
+    if a.ndim != 1 or len(a) != n:
+        raise ExplorerError(f"{name} have shape {shape_text(a.shape)}; expected ({n},), one per image")
+    if a.dtype.kind in "USO":
+        if not all(isinstance(v, str) for v in a.tolist()):
+            raise ExplorerError(f"{name} must be all whole numbers or all strings (class names)")
+        names, ints = np.unique(a.astype(str), return_inverse=True)
+        classes = tuple(str(c) for c in names)
+    elif a.dtype.kind in "iuf":
+        if a.dtype.kind == "f" and not (np.isfinite(a).all() and (a == np.round(a)).all()):
+            raise ExplorerError(f"{name} must be whole numbers (class indices) or strings, got fractional or "
+                                f"non-finite floats")
+        ints = a.astype(np.int64)
+        if n and ints.min() < 0:
+            raise ExplorerError(f"{name} must be 0 or more, found {int(ints.min())}")
+        classes = tuple(str(c) for c in range(int(ints.max()) + 1 if n else 1))
+    else:
+        raise ExplorerError(f"{name} must be whole numbers or strings, got dtype {a.dtype}")
+    if len(classes) > MAX_CLASSES:
+        raise ExplorerError(f"{name} name {len(classes)} classes; at most {MAX_CLASSES} are shown")
+    return torch.from_numpy(np.ascontiguousarray(ints, dtype=np.int64)), classes
+
+
+def class_names(classes, count: int, name: str = "classes") -> tuple[str, ...]:
+    """Names given for `count` label values, as strings."""
+    a = as_array(classes, name) if not isinstance(classes, (list, tuple)) else np.asarray(classes)
+    if a.ndim != 1 or len(a) < count:
+        raise ExplorerError(f"{name} have shape {shape_text(a.shape)}; expected at least ({count},), "
+                            f"a name for each label 0 to {count - 1}")
+    return tuple(str(c) for c in a.tolist())
+
+
+def codes(z, name: str = "codes") -> tuple[torch.Tensor, tuple[int, ...]]:
+    """float32 (N, d) codes and the shape one code had, (d,) or e.g. (d, 1, 1) for a DCGAN generator."""
+    a = as_array(z, name)
+    if a.ndim < 2 or a.shape[0] == 0 or a.shape[1] < 2 or any(s != 1 for s in a.shape[2:]):
+        raise ExplorerError(f"{name} have shape {shape_text(a.shape)}; expected (N, d) with N >= 1 and d >= 2 "
+                            f"(or (N, d, 1, 1))")
+    if a.dtype.kind not in "iuf":
+        raise ExplorerError(f"{name} must be numbers, got dtype {a.dtype}")
+    if not np.isfinite(a).all():
+        raise ExplorerError(f"{name} hold NaN or infinite values; every code must be finite")
+    with np.errstate(over="ignore"):
+        z = np.ascontiguousarray(a.reshape(len(a), -1), dtype=np.float32)
+    if not np.isfinite(z).all():
+        raise ExplorerError(f"{name} hold values beyond float32's range (about 3.4e38); models take float32 codes")
+    return torch.from_numpy(z), tuple(a.shape[1:])
+
+
+def same_count(n: int, other: int, name: str, other_name: str = "images") -> None:
+    if n != other:
+        raise ExplorerError(f"{name} has {n} rows but {other_name} has {other}; give one per image")

@@ -1,0 +1,74 @@
+"""Where a command's model and images come from when they are not ours: `--model-code FILE.py:NAME`
+with `--weights`, and `--data FILE.npz|FOLDER` (or a torchvision dataset). The CLI's glue, kept apart
+so that cli.py stays a list of commands."""
+
+from __future__ import annotations
+
+import torch
+
+from explorer import latent, metrics, user_code
+from explorer.data import DATASETS, Split, load_split
+from explorer.errors import ExplorerError
+from explorer.models.adapters import OUTPUTS, adapt, checkpoint_of
+
+__all__ = ["add_arguments", "images", "model_from_code", "evaluate", "checkpoint_of"]
+
+
+def add_arguments(p, required: bool, latent_dim_type, datasets) -> None:
+    """The options that say which model and images a command works on."""
+    which = p.add_mutually_exclusive_group(required=required)
+    which.add_argument("--checkpoint", metavar="PATH", help="a .safetensors checkpoint")
+    which.add_argument("--model-code", metavar="FILE.py:NAME",
+                       help="your own model: imports FILE.py, which RUNS THAT FILE'S CODE (use only your own "
+                            "files), and builds NAME: a class (called with no arguments) or a function returning "
+                            "a model (with encode()/decode(), or encoder/decoder sub-modules) or an (encoder, "
+                            "decoder) pair")
+    p.add_argument("--weights", metavar="W.safetensors", help="with --model-code: load this state dict into the "
+                                                              "model (safetensors only; .pt/.pth pickles are refused)")
+    p.add_argument("--output", choices=OUTPUTS, default="auto",
+                   help="with --model-code: what the decoder returns (default auto: values in [0, 1] are "
+                        "probabilities, in [-1, 1] tanh outputs, otherwise logits)")
+    p.add_argument("--latent-dim", type=latent_dim_type,
+                   help="with --model-code, for a decoder alone (a GAN generator): its code size; it is probed "
+                        "with codes drawn from N(0, I)")
+    p.add_argument("--data", metavar="FILE.npz|FOLDER",
+                   help="images to place on the map: an .npz with 'images' (optional 'labels', 'classes') or a "
+                        "folder with one subfolder of images per class (default: the model's dataset)")
+    p.add_argument("--dataset", choices=datasets, help="with --model-code and no --data: a torchvision dataset "
+                                                       "(default mnist)")
+
+
+def images(data: str | None, dataset: str, split: str, data_dir=None, progress=None) -> Split:
+    """--data's images (an .npz or a class folder), else the split of a torchvision dataset under --data-dir."""
+    if data:
+        from explorer.data_files import load_data
+
+        return load_data(data)
+    if dataset not in DATASETS:
+        raise ExplorerError(f"this model was trained on {dataset}; pass --data with those images")
+    return load_split(dataset, split, data_dir, progress=progress)
+
+
+def model_from_code(spec: str, weights: str | None, data: Split | None, output: str = "auto",
+                    latent_dim: int | None = None):
+    """The user's FILE.py:NAME as a LatentModel, probed on `data` (the images tell its latent size and
+    image shape), or with `latent_dim`, a decoder alone probed with codes drawn from N(0, I)."""
+    made = user_code.load_model(spec, weights)
+    parts = {"encoder": made[0], "decoder": made[1]} if isinstance(made, tuple) and len(made) == 2 else {"model": made}
+    name = spec.rpartition(":")[2]
+    if latent_dim:
+        codes = torch.randn(64, latent_dim, generator=torch.Generator().manual_seed(0))
+        return adapt(decoder=parts.get("decoder") or parts["model"], codes=codes, output=output, name=name)
+    return adapt(**parts, images=data.images, output=output, name=name)
+
+
+def evaluate(model, test: Split) -> dict:
+    """What applies to a model we did not train: reconstruction error, and the 5-NN accuracy of its codes
+    (the data's first half as the reference, the rest as queries) when the images are labelled."""
+    result = {"kind": model.kind, "latent_dim": model.latent_dim, "image_shape": list(model.image_shape),
+              "decoder_output": model.output, "test_images": len(test)}
+    result.update(metrics.reconstruction(model, test))
+    if len(test.classes) > 1 and len(test) >= 10:
+        z, y, half = latent.embed(model, test.images), test.labels.numpy(), len(test) // 2
+        result["knn5_accuracy"] = metrics.knn_accuracy(z[:half], y[:half], z[half:], y[half:])
+    return result

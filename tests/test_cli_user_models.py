@@ -1,0 +1,170 @@
+"""`--model-code`, `--weights` and `--data` on the command line: the user's own model and images."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors.torch import save_file
+
+from explorer import checkpoint, latent
+from explorer.cli import main
+from explorer.data import load_split
+from tests.test_cli import assert_one_clear_line, run_cli
+
+MODEL_CODE = '''
+import torch
+from torch import nn
+
+class Autoencoder(nn.Module):  # the lecture's 784-512-2
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 2))
+        self.decoder = nn.Sequential(nn.Linear(2, 512), nn.ReLU(), nn.Linear(512, 784), nn.Sigmoid())
+
+def pair():
+    model = Autoencoder()
+    return model.encoder, model.decoder
+
+class Generator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(3, 32 * 32 * 3), nn.Tanh())
+    def forward(self, z):
+        return self.net(z).reshape(-1, 3, 32, 32)
+
+def broken():
+    raise ValueError("no weights here")
+'''
+
+
+@pytest.fixture(scope="module")
+def code(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("code")
+    (folder / "mine.py").write_text(MODEL_CODE)
+    namespace = {}
+    exec(compile(MODEL_CODE, "mine.py", "exec"), namespace)
+    torch.manual_seed(3)
+    model = namespace["Autoencoder"]()
+    save_file(model.state_dict(), folder / "ae.safetensors")
+    return folder, model
+
+
+def test_embed_grid_path_and_evaluate_a_model_from_code(code, small_root, tmp_path, capsys):
+    folder, model = code
+    source = ["--model-code", f"{folder / 'mine.py'}:Autoencoder", "--weights", str(folder / "ae.safetensors"),
+              "--data-dir", str(small_root)]
+    assert main(["embed", *source, "--out", str(tmp_path / "e.npz")]) == 0
+    test = load_split("mnist", "test", small_root)
+    with np.load(tmp_path / "e.npz") as f, torch.no_grad():
+        assert np.allclose(f["z"], model.encoder(latent.to_input(test.images)).numpy(), atol=1e-5)
+        assert np.array_equal(f["labels"], test.labels.numpy())
+    assert main(["grid", *source, "--n", "4", "--out", str(tmp_path / "g.png")]) == 0
+    assert Image.open(tmp_path / "g.png").size == (112, 112)
+    assert main(["path", *source, "--from", "0", "0", "--to", "1", "1", "--steps", "3", "--out",
+                 str(tmp_path / "p.gif")]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", *source]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["kind"] == "ae" and result["latent_dim"] == 2 and result["decoder_output"] == "probabilities"
+    assert 0 < result["recon_mse"] < 1 and 0 <= result["knn5_accuracy"] <= 1
+
+
+def test_a_function_returning_an_encoder_decoder_pair_and_a_generator_alone(code, small_root, tmp_path):
+    folder, _ = code
+    assert main(["embed", "--model-code", f"{folder / 'mine.py'}:pair", "--data-dir", str(small_root),
+                 "--out", str(tmp_path / "e.csv")]) == 0
+    assert main(["grid", "--model-code", f"{folder / 'mine.py'}:Generator", "--latent-dim", "3", "--n", "2",
+                 "--data-dir", str(tmp_path / "no-data-here"), "--out", str(tmp_path / "g.png")]) == 0
+    with Image.open(tmp_path / "g.png") as im:
+        assert im.mode == "RGB" and im.size == (64, 64)
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--model-code", "{folder}/mine.py:Nope"], "defines no class or function 'Nope' (its nn.Module classes: "
+                                                "Autoencoder, Generator)"),
+    (["--model-code", "{folder}/mine.py"], "expected FILE.py:NAME"),
+    (["--model-code", "{folder}/missing.py:Autoencoder"], "not found"),
+    (["--model-code", "{folder}/mine.py:broken"], "broken() raised ValueError: no weights here"),
+    (["--model-code", "{folder}/mine.py:Autoencoder", "--weights", "{folder}/ae.pth"], "refused: .pth files are "
+                                                                                       "Python pickles"),
+    (["--model-code", "{folder}/mine.py:Generator", "--weights", "{folder}/ae.safetensors"], "does not fit the model"),
+    (["--model-code", "{folder}/mine.py:Generator"], "neither encode()/decode() methods nor encoder/decoder"),
+    (["--checkpoint", "x.safetensors", "--model-code", "{folder}/mine.py:Autoencoder"], "not allowed with"),
+], ids=["unknown name", "no name", "no file", "raises", "pickle weights", "wrong weights", "generator without "
+        "--latent-dim", "both sources"])
+def test_mistakes_with_model_code_get_one_line(code, small_root, tmp_path, capsys, argv, says):
+    folder, _ = code
+    argv = [a.format(folder=folder) for a in argv]
+    result = run_cli(["grid", *argv, "--data-dir", small_root, "--out", tmp_path / "g.png"], capsys)
+    assert_one_clear_line(*result, says)
+    assert not (tmp_path / "g.png").exists()
+
+
+def test_an_import_error_in_the_users_file_is_one_line(tmp_path, small_root, capsys):
+    (tmp_path / "bad.py").write_text("import not_a_module_anywhere\n")
+    result = run_cli(["grid", "--model-code", f"{tmp_path / 'bad.py'}:X", "--data-dir", small_root,
+                      "--out", tmp_path / "g.png"], capsys)
+    assert_one_clear_line(*result, "bad.py: importing it raised ModuleNotFoundError")
+
+
+def test_train_our_conv_model_on_a_colour_npz_then_grid_it(tmp_path):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (64, 32, 32, 3), dtype=np.uint8)
+    np.savez(tmp_path / "tiny.npz", images=images, labels=rng.integers(0, 3, 64))
+    out = tmp_path / "rgb.safetensors"
+    assert main(["train", "--model", "vae", "--arch", "conv", "--epochs", "1", "--batch-size", "32",
+                 "--data", str(tmp_path / "tiny.npz"), "--out", str(out)]) == 0
+    ckpt = checkpoint.load(out)
+    assert ckpt.model.image_shape == (3, 32, 32) and ckpt.meta["dataset"] == "tiny.npz"
+    assert ckpt.meta["train_images"] == 64 and ckpt.stats is not None
+    assert main(["grid", "--checkpoint", str(out), "--n", "3", "--out", str(tmp_path / "g.png")]) == 0
+    with Image.open(tmp_path / "g.png") as im:
+        assert im.mode == "RGB" and im.size == (96, 96)
+    assert main(["embed", "--checkpoint", str(out), "--data", str(tmp_path / "tiny.npz"),
+                 "--out", str(tmp_path / "e.npz")]) == 0
+    with np.load(tmp_path / "e.npz") as f:
+        assert f["z"].shape == (64, 2)
+
+
+def test_a_model_trained_on_a_file_asks_for_its_data(tmp_path, capsys):
+    np.savez(tmp_path / "t.npz", images=np.zeros((8, 8, 8), np.uint8))
+    out = tmp_path / "m.safetensors"
+    assert main(["train", "--model", "ae", "--epochs", "1", "--data", str(tmp_path / "t.npz"), "--out", str(out)]) == 0
+    capsys.readouterr()
+    result = run_cli(["embed", "--checkpoint", out, "--out", tmp_path / "e.npz"], capsys)
+    assert_one_clear_line(*result, "this model was trained on t.npz; pass --data with those images")
+
+
+def test_a_cvae_needs_labelled_data(tmp_path, capsys):
+    np.savez(tmp_path / "t.npz", images=np.zeros((8, 8, 8), np.uint8))
+    result = run_cli(["train", "--model", "cvae", "--data", tmp_path / "t.npz", "--out", tmp_path / "m.safetensors"],
+                     capsys)
+    assert_one_clear_line(*result, "a conditional VAE needs labelled images")
+
+
+def test_gui_hands_the_loaded_model_and_data_to_the_window(code, small_root, monkeypatch):
+    import explorer.gui.app
+
+    folder, _ = code
+    handed = {}
+
+    def run(checkpoint=None, data_dir=None, model=None, data=None):
+        handed.update(model=model, data=data)
+        return 0
+
+    monkeypatch.setattr(explorer.gui.app, "run", run)
+    assert main(["gui", "--model-code", f"{folder / 'mine.py'}:Autoencoder", "--data-dir", str(small_root)]) == 0
+    assert handed["model"].latent_dim == 2 and handed["model"].kind == "ae" and len(handed["data"]) == 256
+
+
+def test_gui_hands_data_alone_to_the_window_with_a_checkpoint(tmp_path, monkeypatch):
+    import explorer.gui.app
+
+    np.savez(tmp_path / "t.npz", images=np.zeros((5, 28, 28), np.uint8))
+    handed = {}
+    monkeypatch.setattr(explorer.gui.app, "run", lambda checkpoint=None, data_dir=None, model=None, data=None:
+                        handed.update(checkpoint=checkpoint, model=model, data=data) or 0)
+    assert main(["gui", "--checkpoint", "x.safetensors", "--data", str(tmp_path / "t.npz")]) == 0
+    assert handed["checkpoint"] == "x.safetensors" and handed["model"] is None and len(handed["data"]) == 5

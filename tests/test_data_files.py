@@ -1,0 +1,90 @@
+"""The user's own datasets: an .npz or a folder of class subfolders, loaded as the same resident Split as MNIST."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from explorer.data_files import load_data
+from explorer.errors import ExplorerError
+
+rng = np.random.default_rng(0)
+
+
+def test_an_npz_with_images_labels_and_class_names(tmp_path):
+    images = rng.random((7, 3, 32, 32), dtype=np.float32)  # float, channels first
+    np.savez(tmp_path / "d.npz", images=images, labels=np.array([0, 1, 1, 0, 2, 2, 1]),
+             classes=np.array(["cat", "dog", "owl"]))
+    split = load_data(tmp_path / "d.npz")
+    assert split.images.shape == (7, 32, 32, 3) and split.images.dtype.is_floating_point is False
+    assert np.abs(split.images.numpy() / 255 - images.transpose(0, 2, 3, 1)).max() <= 0.5 / 255 + 1e-6
+    assert split.labels.tolist() == [0, 1, 1, 0, 2, 2, 1] and split.classes == ("cat", "dog", "owl")
+    assert split.dataset == "d.npz" and split.split == "all" and len(split) == 7
+    assert load_data(tmp_path / "d.npz") is split  # resident: read once while the file is unchanged
+
+
+def test_string_labels_and_no_labels(tmp_path):
+    np.savez(tmp_path / "s.npz", images=np.zeros((3, 8, 8), np.uint8), labels=np.array(["b", "a", "b"]))
+    split = load_data(tmp_path / "s.npz")
+    assert split.labels.tolist() == [1, 0, 1] and split.classes == ("a", "b")
+    np.savez(tmp_path / "u.npz", images=np.zeros((3, 8, 8), np.uint8))
+    assert load_data(tmp_path / "u.npz").classes == ("unlabelled",)
+
+
+def write_folder(root, classes, size, colour=True, per_class=3):
+    for c in classes:
+        (root / c).mkdir(parents=True)
+        for k in range(per_class):
+            pixels = rng.integers(0, 256, (size, size, 3) if colour else (size, size), dtype=np.uint8)
+            Image.fromarray(pixels).save(root / c / f"{k}.png")
+
+
+def test_a_folder_of_64x64_colour_images_one_subfolder_per_class(tmp_path):
+    write_folder(tmp_path / "faces", ["alice", "bob"], 64)
+    split = load_data(tmp_path / "faces")
+    assert split.images.shape == (6, 64, 64, 3) and split.labels.tolist() == [0, 0, 0, 1, 1, 1]
+    assert split.classes == ("alice", "bob") and split.dataset == "faces"
+    with Image.open(tmp_path / "faces" / "bob" / "2.png") as im:
+        assert np.array_equal(split.images[5].numpy(), np.asarray(im))
+
+
+def test_grey_pictures_stay_grey_and_loose_images_are_unlabelled(tmp_path):
+    root = tmp_path / "digits"
+    root.mkdir()
+    for k in range(4):
+        Image.fromarray(rng.integers(0, 256, (16, 12), dtype=np.uint8)).convert("RGB").save(root / f"{k}.jpg", quality=100)
+    split = load_data(root)
+    assert split.images.shape == (4, 16, 12) and split.classes == ("unlabelled",)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: np.savez(p / "x.npz", pixels=np.zeros((2, 8, 8))), r"no array named 'images' \(found pixels\)"),
+    (lambda p: np.savez(p / "x.npz", images=np.array([{"a": 1}], dtype=object)), "only plain numeric"),
+    (lambda p: (p / "x.npz").write_bytes(b"not a zip"), "not a readable .npz"),
+    (lambda p: np.savez(p / "x.npz", images=np.zeros((2, 8, 8), np.uint8), labels=np.zeros(3)),
+     r"labels have shape \(3,\); expected \(2,\)"),
+    (lambda p: np.savez(p / "x.npz", images=np.full((2, 8, 8), 2.0)), r"float pixels must lie in \[0, 1\]"),
+    (lambda p: np.savez(p / "x.npz", images=np.zeros((2, 4, 4), np.uint8)), "4x4 pixels"),
+], ids=["no images", "pickled objects", "not a zip", "labels count", "0-255 floats", "too small"])
+def test_a_bad_npz_gets_one_line_naming_the_problem(tmp_path, make, message):
+    make(tmp_path)
+    with pytest.raises(ExplorerError, match=message) as e:
+        load_data(tmp_path / "x.npz")
+    assert "\n" not in str(e.value)
+
+
+def test_a_bad_folder_gets_one_line(tmp_path):
+    write_folder(tmp_path / "mixed", ["a"], 32)
+    Image.fromarray(np.zeros((32, 30, 3), np.uint8)).save(tmp_path / "mixed" / "a" / "9.png")
+    with pytest.raises(ExplorerError, match=r"9.png: 30x32 pixels, but 0.png is 32x32"):
+        load_data(tmp_path / "mixed")
+    (tmp_path / "broken" / "a").mkdir(parents=True)
+    (tmp_path / "broken" / "a" / "x.png").write_bytes(b"no png")
+    with pytest.raises(ExplorerError, match="not an image Pillow can read"):
+        load_data(tmp_path / "broken")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ExplorerError, match="no images found"):
+        load_data(tmp_path / "empty")
+    with pytest.raises(ExplorerError, match="expected an .npz file or a folder"):
+        load_data(tmp_path / "mixed" / "a" / "0.png")
+    with pytest.raises(ExplorerError, match="cannot read"):
+        load_data(tmp_path / "missing.npz")
