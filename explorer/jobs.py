@@ -111,6 +111,7 @@ class OpenRequest:
     source: object  # a path; a Checkpoint already in memory; None: the shipped default
     data_dir: object
     key: str | None = None  # the model's row, when known (a listed Checkpoint); a path's is its absolute path
+    given: object = None  # adapters.Opened: a script's own images or codes, the map's points instead
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def open_model(req: OpenRequest, report) -> Opened:
             key = model_key(source)
         except (OSError, ValueError, RuntimeError) as e:  # a NUL byte, a symlink loop, an unreadable folder
             raise ExplorerError(f"{source}: cannot read this path ({e})") from e
-    return Opened(key, open_session(source, req.data_dir, report))
+    return Opened(key, open_session(source, req.data_dir, report, req.given))
 
 
 def model_key(path) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import torch
 
 from explorer import checkpoint, latent
 from explorer.data import Split, load_split
@@ -132,12 +133,15 @@ class Session:
 
 
 def open_session(source: str | Path | checkpoint.Checkpoint, data_dir=None,
-                 report: Callable[[str], None] = lambda text: None) -> Session:
-    """Load a checkpoint (unless given one), its dataset's splits, and embed them.
+                 report: Callable[[str], None] = lambda text: None, given=None) -> Session:
+    """Load a checkpoint (unless given one), its dataset's splits, and embed them; with `given` (an
+    adapters.Opened: a script's own images or codes) those are the map's points instead.
 
     A bad checkpoint raises ExplorerError. Missing or broken data does not: the session then lacks
     those points and says why in `data_errors`, so the model can still be explored by decoding.
     """
+    if given is not None:
+        return _given_session(source, given, report)
     if isinstance(source, checkpoint.Checkpoint):
         ckpt = source
     else:
@@ -161,6 +165,23 @@ def open_session(source: str | Path | checkpoint.Checkpoint, data_dir=None,
     if ckpt.stats is None and "test" in session.codes and model.kind != "gan":
         session.stats = latent.stats_from_embeddings(session.codes["test"])
     return session
+
+
+def _given_session(ckpt: checkpoint.Checkpoint, given, report) -> Session:
+    """A script's model with its own points: images embedded by its encoder, or codes (a decoder alone)
+    whose images are what they decode to, so hovering a point still shows a picture."""
+    model = ckpt.model
+    if given.data is not None:
+        split = given.data
+        report(f"Placing {len(split):,} images on the map…")
+        codes = latent.embed(model, split.images, split.labels)
+    else:
+        report(f"Decoding {len(given.codes):,} codes…")
+        codes = given.codes
+        split = Split(images=torch.from_numpy(latent.decode(model, codes)), labels=given.labels,
+                      dataset=ckpt.meta.get("dataset", "codes"), split="codes", classes=given.classes)
+    stats = latent.stats_from_embeddings(codes) if len(codes) >= 2 else latent.prior_stats(model.latent_dim)
+    return Session(ckpt, stats, {"test": split}, {"test": codes}, title=ckpt.meta.get("title", model.kind))
 
 
 def _download_report(report):

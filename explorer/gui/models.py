@@ -49,11 +49,12 @@ class ModelRegistry(QObject):
         """Open a checkpoint file: one row per file, however its path was written."""
         self.open(str(path))
 
-    def open(self, source, key: str | None = None, show: bool = True) -> None:
+    def open(self, source, key: str | None = None, show: bool = True, given=None) -> None:
         """Open a checkpoint file, or a Checkpoint in memory (a script's model, with the key naming its
-        row), embedding its images on the loader thread; with `show` it becomes the current model."""
+        row; `given`: its own images or codes), embedding its images on the loader thread; with `show`
+        it becomes the current model."""
         self._fallback = False
-        self._open(jobs.OpenRequest(source, self.data_dir, key), f"Opening {key or source}…", show)
+        self._open(jobs.OpenRequest(source, self.data_dir, key, given), f"Opening {key or source}…", show)
 
     def choose(self, key: str) -> None:
         """Make a listed model current (opening it first if only listed)."""

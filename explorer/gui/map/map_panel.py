@@ -35,7 +35,11 @@ class Legend(QWidget):
         self.set_classes([str(d) for d in range(10)], None)
 
     def set_classes(self, names, counts) -> None:
+        """Name the toggles; a dataset of fewer classes (a script's own labels) hides the rest."""
         for k, b in enumerate(self.buttons):
+            b.setVisible(k < len(names))
+            if k >= len(names):
+                continue
             b.setText(names[k])
             count = f"{counts[k]:,} points. " if counts is not None else ""
             b.setToolTip(f"{names[k]}: {count}Click to show or hide; Shift+click to show only this one")
