@@ -6,9 +6,11 @@ Every user error ends as one line on stderr and a non-zero exit, never a traceba
 from __future__ import annotations
 
 import argparse
+import decimal
 import io
 import json
 import math
+import re
 import signal
 import sys
 import time
@@ -16,25 +18,36 @@ from pathlib import Path
 
 from explorer import __version__
 from explorer.errors import ExplorerError
+from explorer.wording import count
 
 EXIT_ERROR = 2
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # argparse takes "-1e-3" for an option (its test knows only "-1" and "-1.5"): a value that reads
+        # as a number, in any notation, is a value
+        self._negative_number_matcher = _NEGATIVE_NUMBER
+
     def error(self, message):  # one line, not argparse's usage block
         self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _int_from(low: int, high: int | None = None):
+_NEGATIVE_NUMBER = re.compile(r"^-(\d[\d_]*\.?[\d_]*|\.\d[\d_]*)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.IGNORECASE)
+
+
+def _int_from(low: int, high: int):
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < low or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"{value} is out of range ({low} to {high})" if high else
-                                             f"{value} must be at least {low}")
-        return value
+        try:  # Decimal reads 20, 2e1 and 2E+1 alike, exactly; int() would refuse the last two
+            value = decimal.Decimal(text.strip())
+        except decimal.InvalidOperation:
+            value = None
+        if value is None or not value.is_finite() or value != value.to_integral_value():
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is out of range ({low} to {high})")
+        return int(value)
     return parse
 
 
@@ -43,6 +56,8 @@ def _finite(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if math.isinf(value) and "inf" not in text.lower():
+        raise argparse.ArgumentTypeError(f"{text} is too large for a floating-point number (over 1.8e308)")
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
     return value
@@ -63,7 +78,7 @@ def _non_negative(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from explorer.config import ARCHS, MAX_LATENT_DIM, MODEL_KINDS, TrainConfig
+    from explorer.config import ARCHS, MAX_BATCH, MAX_EPOCHS, MAX_LATENT_DIM, MAX_SEED, MODEL_KINDS, TrainConfig
     from explorer.data import DATASETS
     from explorer.latent import MAX_GRID, MAX_STEPS
 
@@ -80,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--checkpoint", required=True, metavar="PATH", help="a .safetensors checkpoint")
 
     def plane_args(p):
-        p.add_argument("--axes", nargs=2, type=_int_from(1), default=(1, 2), metavar=("I", "J"),
+        p.add_argument("--axes", nargs=2, type=_int_from(1, MAX_LATENT_DIM), default=(1, 2), metavar=("I", "J"),
                        help="for latent dim > 2: which principal axes span the plane (default 1 2)")
         p.add_argument("--label", type=_int_from(0, 9), help="for a conditional VAE: the digit to decode (default 0)")
         p.add_argument("--scale", type=_int_from(1, 16), default=1, help="enlarge each pixel N times (default 1)")
@@ -94,15 +109,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", choices=(*MODEL_KINDS, "classifier"), default="vae")
     p.add_argument("--arch", choices=ARCHS, default="mlp")
     p.add_argument("--latent-dim", type=_int_from(2, MAX_LATENT_DIM), default=2)
-    p.add_argument("--epochs", type=_int_from(1), default=TrainConfig.epochs)
-    p.add_argument("--batch-size", type=_int_from(1), help="default: per model kind (AE/VAE 256, GAN 128)")
+    p.add_argument("--epochs", type=_int_from(1, MAX_EPOCHS), default=TrainConfig.epochs)
+    p.add_argument("--batch-size", type=_int_from(1, MAX_BATCH), help="default: per model kind (AE/VAE 256, GAN 128)")
     p.add_argument("--lr", type=_positive, help="learning rate (default: per model kind)")
     p.add_argument("--beta", type=_non_negative, default=1.0, help="weight of the VAE's KL term (default 1)")
     p.add_argument("--no-inversion", action="store_true", help="GAN: do not fit an inversion encoder")
     p.add_argument("--dataset", choices=tuple(DATASETS), default="mnist")
     data_args(p)
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    p.add_argument("--seed", type=_int_from(0), default=0)
+    p.add_argument("--seed", type=_int_from(0, MAX_SEED), default=0)
     p.add_argument("--compile", action="store_true", help="torch.compile the model first")
     p.add_argument("--weights-dtype", choices=("float32", "float16", "bfloat16"), default="float32",
                    help="how the weights are stored in the file (float16 halves it)")
@@ -164,9 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command is None:
-        args = build_parser().parse_args(["gui", *(argv if argv is not None else sys.argv[1:])])
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(_with_command(argv))
     try:
         return args.run(args) or 0
     except ExplorerError as e:
@@ -175,6 +189,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("explorer: interrupted", file=sys.stderr)
         return 130
+
+
+def _with_command(argv: list[str]) -> list[str]:
+    """`explorer --data-dir DIR` is `explorer gui --data-dir DIR`: options without a command go to the window."""
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        return ["gui", *argv]
+    return argv
 
 
 def cmd_gui(args) -> int:
@@ -206,9 +227,10 @@ def cmd_train(args) -> int:
                                         beta=args.beta, inversion=not args.no_inversion), seed=args.seed)
     train_split = load_split(args.dataset, "train", args.data_dir, progress=_download_bar())
     test_split = load_split(args.dataset, "test", args.data_dir, progress=_download_bar())
+    config.check_data(args.model, len(train_split), len(test_split))  # refused now, not after the training
     what = "a digit classifier" if args.model == "classifier" else model.config.describe()
     print(f"training {what} on "
-          f"{len(train_split):,} {args.dataset} images, {args.epochs} epochs; Ctrl-C stops after saving "
+          f"{count(len(train_split), args.dataset + ' image')}, {count(args.epochs, 'epoch')}; Ctrl-C stops after saving "
           f"the last complete epoch", file=sys.stderr)
 
     stop = {"requested": False}
@@ -235,7 +257,7 @@ def cmd_train(args) -> int:
     if args.model == "classifier":
         meta["test_accuracy"] = _accuracy(model, test_split)
     path = _save_or_rescue(out, lambda to: checkpoint.save(to, model, meta, stats, weights_dtype=args.weights_dtype))
-    print(f"saved {path} ({result.status}, {result.epochs_done} epochs, {result.seconds:.1f} s)", file=sys.stderr)
+    print(f"saved {path} ({result.status}, {count(result.epochs_done, 'epoch')}, {result.seconds:.1f} s)", file=sys.stderr)
     return 0 if result.status == "finished" else 1
 
 
