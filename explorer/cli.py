@@ -5,82 +5,29 @@ Every user error ends as one line on stderr and a non-zero exit, never a traceba
 
 from __future__ import annotations
 
-import argparse
-import decimal
 import io
 import json
-import math
-import re
 import signal
 import sys
 import time
 from pathlib import Path
 
 from explorer import __version__
+from explorer.arguments import EXIT_ERROR
+from explorer.arguments import Parser as _Parser
+from explorer.arguments import finite as _finite
+from explorer.arguments import int_from as _int_from
+from explorer.arguments import non_negative as _non_negative
+from explorer.arguments import positive as _positive
 from explorer.errors import ExplorerError
 from explorer.wording import count
 
-EXIT_ERROR = 2
 
-
-class _Parser(argparse.ArgumentParser):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # argparse takes "-1e-3" for an option (its test knows only "-1" and "-1.5"): a value that reads
-        # as a number, in any notation, is a value
-        self._negative_number_matcher = _NEGATIVE_NUMBER
-
-    def error(self, message):  # one line, not argparse's usage block
-        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see --help)\n")
-
-
-_NEGATIVE_NUMBER = re.compile(r"^-(\d[\d_]*\.?[\d_]*|\.\d[\d_]*)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.IGNORECASE)
-
-
-def _int_from(low: int, high: int):
-    def parse(text: str) -> int:
-        try:  # Decimal reads 20, 2e1 and 2E+1 alike, exactly; int() would refuse the last two
-            value = decimal.Decimal(text.strip())
-        except decimal.InvalidOperation:
-            value = None
-        if value is None or not value.is_finite() or value != value.to_integral_value():
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{text} is out of range ({low} to {high})")
-        return int(value)
-    return parse
-
-
-def _finite(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if math.isinf(value) and "inf" not in text.lower():
-        raise argparse.ArgumentTypeError(f"{text} is too large for a floating-point number (over 1.8e308)")
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-    return value
-
-
-def _positive(text: str) -> float:
-    value = _finite(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be greater than 0")
-    return value
-
-
-def _non_negative(text: str) -> float:
-    value = _finite(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} must be 0 or more")
-    return value
-
-
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> _Parser:
     from explorer.config import ARCHS, MAX_BATCH, MAX_EPOCHS, MAX_LATENT_DIM, MAX_SEED, MODEL_KINDS, TrainConfig
     from explorer.data import DATASETS
     from explorer.latent import MAX_GRID, MAX_STEPS
+    from explorer.trained import find
 
     parser = _Parser(prog="explorer", description="Explore the latent spaces of generative models trained on MNIST.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -92,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "folder; downloaded there when missing unless EXPLORER_NO_DOWNLOAD=1)")
 
     def ckpt_arg(p):
-        p.add_argument("--checkpoint", required=True, metavar="PATH", help="a .safetensors checkpoint")
+        p.add_argument("--checkpoint", required=True, type=find, metavar="PATH",
+                       help="a .safetensors checkpoint, or the name of a shipped one (vae-2d-mlp, ...)")
 
     def plane_args(p):
         p.add_argument("--axes", nargs=2, type=_int_from(1, MAX_LATENT_DIM), default=(1, 2), metavar=("I", "J"),
@@ -101,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--scale", type=_int_from(1, 16), default=1, help="enlarge each pixel N times (default 1)")
 
     p = sub.add_parser("gui", help="open the explorer window (the default)")
-    p.add_argument("--checkpoint", metavar="PATH", help="model to open (default: the shipped 2-d VAE)")
+    p.add_argument("--checkpoint", type=find, metavar="PATH",
+                   help="model to open: a file or a shipped model's name (default: the shipped 2-d VAE)")
     data_args(p)
     p.set_defaults(run=cmd_gui)
 
@@ -163,10 +112,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="print test-split quality figures as JSON")
     ckpt_arg(p)
-    p.add_argument("--classifier", metavar="PATH", help="classifier for decodability and the GAN's Frechet distance "
+    p.add_argument("--classifier", type=find, metavar="PATH", help="classifier for decodability and the GAN's Frechet distance "
                                                         "(default: the shipped one, for MNIST models)")
     data_args(p)
     p.set_defaults(run=cmd_evaluate)
+
+    p = sub.add_parser("download", help="fetch a dataset's train and test splits into the data folder")
+    p.add_argument("--dataset", choices=tuple(DATASETS), default="mnist")
+    data_args(p)
+    p.set_defaults(run=cmd_download)
 
     p = sub.add_parser("bench", help="measure speed and quality on this machine")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -179,16 +133,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from explorer.interrupts import Terminated, raise_terminated
+
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(_with_command(argv))
+    # SIGTERM and SIGHUP unwind like Ctrl-C, so no command leaves a temp file or a partial download
+    # (the window keeps Qt's own handling)
+    terminate = (signal.SIGTERM, *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()))
+    previous = {} if args.command == "gui" else {s: signal.signal(s, raise_terminated) for s in terminate}
     try:
         return args.run(args) or 0
     except ExplorerError as e:
         print(f"explorer: error: {e}", file=sys.stderr)
         return EXIT_ERROR
+    except Terminated as e:
+        print(f"explorer: stopped by {e}", file=sys.stderr)
+        return 128 + e.signum
     except KeyboardInterrupt:
         print("explorer: interrupted", file=sys.stderr)
         return 130
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def _with_command(argv: list[str]) -> list[str]:
@@ -205,16 +171,24 @@ def cmd_gui(args) -> int:
 
 
 def cmd_train(args) -> int:
+    from explorer import checkpoint
+    from explorer.files import check_target, claim
+
+    out = check_target(args.out, (checkpoint.SUFFIX,))  # fail before training, not after
+    with claim(out):  # a second run on the same --out is refused now, not both reported saved
+        return _train_into(out, args)
+
+
+def _train_into(out: Path, args) -> int:
     import torch
 
     from explorer import checkpoint, latent
     from explorer.config import ModelConfig, TrainConfig
-    from explorer.data import load_split
-    from explorer.files import check_target
+    from explorer.data import downloads_allowed, load_split
+    from explorer.interrupts import StopRequests
     from explorer.models import Classifier, build_model
     from explorer.training import resolve_device, run_meta, train
 
-    out = check_target(args.out, (checkpoint.SUFFIX,))  # fail before training, not after
     resolve_device(args.device)
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                          device=args.device, dataset=args.dataset, compile=args.compile)
@@ -225,38 +199,28 @@ def cmd_train(args) -> int:
     else:
         model = build_model(ModelConfig(kind=args.model, arch=args.arch, latent_dim=args.latent_dim,
                                         beta=args.beta, inversion=not args.no_inversion), seed=args.seed)
-    train_split = load_split(args.dataset, "train", args.data_dir, progress=_download_bar())
-    test_split = load_split(args.dataset, "test", args.data_dir, progress=_download_bar())
+    asked = downloads_allowed()  # naming --dataset asks for it
+    train_split = load_split(args.dataset, "train", args.data_dir, download=asked, progress=_download_bar())
+    test_split = load_split(args.dataset, "test", args.data_dir, download=asked, progress=_download_bar())
     config.check_data(args.model, len(train_split), len(test_split))  # refused now, not after the training
     what = "a digit classifier" if args.model == "classifier" else model.config.describe()
     print(f"training {what} on "
-          f"{count(len(train_split), args.dataset + ' image')}, {count(args.epochs, 'epoch')}; Ctrl-C stops after saving "
-          f"the last complete epoch", file=sys.stderr)
-
-    stop = {"requested": False}
-
-    def on_interrupt(signum, frame):
-        if stop["requested"]:
-            raise KeyboardInterrupt
-        stop["requested"] = True
-        print("\nstopping at the next step; Ctrl-C again to quit without saving", file=sys.stderr)
-
-    previous = signal.signal(signal.SIGINT, on_interrupt)
-    try:
+          f"{count(len(train_split), args.dataset + ' image')}, {count(args.epochs, 'epoch')}; Ctrl-C, SIGTERM or "
+          f"SIGHUP stops after saving the last complete epoch", file=sys.stderr)
+    with StopRequests() as stop:
         result = train(model, train_split.images, config, labels=train_split.labels,
-                       callback=_progress_bar(), should_stop=lambda: stop["requested"])
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if result.message:
-        print(result.message, file=sys.stderr)
-    if result.epochs_done == 0:
-        raise ExplorerError(f"no epoch completed, nothing saved to {out}")
-    model.cpu()
-    stats = None if args.model == "classifier" else latent.infer_stats(model, test_split.images, test_split.labels)
-    meta = run_meta(train_split.images, args.dataset, config, result)
-    if args.model == "classifier":
-        meta["test_accuracy"] = _accuracy(model, test_split)
-    path = _save_or_rescue(out, lambda to: checkpoint.save(to, model, meta, stats, weights_dtype=args.weights_dtype))
+                       callback=_progress_bar(), should_stop=lambda: stop.requested)
+        stop.saving()  # from here a signal waits: the statistics and the file take seconds, the run took longer
+        if result.message:
+            print(result.message, file=sys.stderr)
+        if result.epochs_done == 0:
+            raise ExplorerError(f"no epoch completed, nothing saved to {out}")
+        model.cpu()
+        stats = None if args.model == "classifier" else latent.infer_stats(model, test_split.images, test_split.labels)
+        meta = run_meta(train_split.images, args.dataset, config, result)
+        if args.model == "classifier":
+            meta["test_accuracy"] = _accuracy(model, test_split)
+        path = _save_or_rescue(out, lambda to: checkpoint.save(to, model, meta, stats, weights_dtype=args.weights_dtype))
     print(f"saved {path} ({result.status}, {count(result.epochs_done, 'epoch')}, {result.seconds:.1f} s)", file=sys.stderr)
     return 0 if result.status == "finished" else 1
 
@@ -282,7 +246,7 @@ def cmd_embed(args) -> int:
     from explorer import latent
     from explorer.files import atomic_write, check_target
 
-    out = check_target(args.out, (".npz", ".csv"))  # fail before the work, not after
+    out = check_target(args.out, (".npz", ".csv"), _inputs(args))  # fail before the work, not after
     ckpt, split = _open(args, args.split)
     z = latent.embed(ckpt.model, split.images, split.labels)
     buf = io.BytesIO()
@@ -297,9 +261,16 @@ def cmd_embed(args) -> int:
     return 0
 
 
+def _inputs(args) -> list:
+    """The files a command reads: its --out may not be one of them."""
+    return [getattr(args, name, None) for name in ("checkpoint", "classifier", "model_code")]
+
+
 def cmd_grid(args) -> int:
     from explorer import export, latent
+    from explorer.files import check_target
 
+    check_target(args.out, (".png",), _inputs(args))  # fail before the work, not after
     ckpt, stats = _open_with_stats(args)
     bounds = latent.check_bounds(args.range) if args.range else stats.bounds
     image = export.grid_image(ckpt.model, _plane(stats, args), args.n, bounds, _label(ckpt, args))
@@ -311,7 +282,9 @@ def cmd_grid(args) -> int:
 
 def cmd_path(args) -> int:
     from explorer import export
+    from explorer.files import check_target
 
+    check_target(args.out, (".png", ".gif"), _inputs(args))
     ckpt, stats = _open_with_stats(args)
     frames = export.path_frames(ckpt.model, _plane(stats, args), [args.start, args.end], args.steps,
                                 args.slerp, _label(ckpt, args))
@@ -336,6 +309,15 @@ def cmd_evaluate(args) -> int:
         ckpt.stats = infer_stats(ckpt.model, test.images, test.labels)
     result = metrics.evaluate(ckpt, test, train, classifier)
     print(json.dumps(result, indent=2))
+    return 0
+
+
+def cmd_download(args) -> int:
+    from explorer.data import data_root, load_split
+
+    for split in ("train", "test"):
+        load_split(args.dataset, split, args.data_dir, download=True, progress=_download_bar())
+    print(f"{args.dataset}: train and test splits are in {data_root(args.data_dir)}", file=sys.stderr)
     return 0
 
 

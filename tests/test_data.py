@@ -170,8 +170,7 @@ def test_no_network_while_downloads_are_allowed(tmp_path, monkeypatch, network):
     message = str(e.value)
     assert "could not download t10k-images-idx3-ubyte.gz" in message
     assert "without a network, point --data-dir or EXPLORER_DATA_DIR" in message
-    raw = tmp_path / "MNIST" / "raw"
-    assert list(raw.iterdir()) == []  # no partial download left to be mistaken for data
+    assert list(tmp_path.iterdir()) == []  # no partial download, no empty folders left to be mistaken for data
 
 
 def test_unknown_dataset_and_split():
