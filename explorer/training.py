@@ -125,8 +125,7 @@ def train(
     Whatever the ending, the model holds the weights of its last complete epoch (or its initial
     weights if none completed).
     """
-    if len(images) == 0:
-        raise ExplorerError("there are no training images")
+    config.check_data(model.kind, len(images))  # too few images, a batch larger than them: refused before any step
     kind = model.kind
     batch, lr = defaults_for(kind, config, getattr(getattr(model, "config", None), "arch", "mlp"))
     device = resolve_device(config.device)
