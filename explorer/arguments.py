@@ -45,7 +45,7 @@ def finite(text: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if math.isinf(value) and "inf" not in text.lower():
-        raise argparse.ArgumentTypeError(f"{text} is too large for a floating-point number (over 1.8e308)")
+        raise argparse.ArgumentTypeError(f"{text} is too large for a floating-point number (the largest is 1.797e308)")
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
     return value

@@ -7,6 +7,7 @@ import numbers
 from dataclasses import asdict, dataclass, fields
 
 from explorer.errors import ExplorerError
+from explorer.wording import count
 
 MODEL_KINDS = ("ae", "vae", "cvae", "gan")
 ARCHS = ("mlp", "conv")
@@ -84,11 +85,11 @@ class TrainConfig:
     def check_data(self, kind: str, train_images: int, test_images: int | None = None) -> None:
         """Refuse, before any training, a run these splits cannot carry to a saved file."""
         if train_images < MIN_IMAGES:
-            raise ExplorerError(f"the {self.dataset} train split has {train_images} image(s); training needs at "
-                                f"least {MIN_IMAGES}")
+            raise ExplorerError(f"the {self.dataset} train split has {count(train_images, 'image')}; training needs "
+                                f"at least {MIN_IMAGES}")
         if test_images is not None and test_images < MIN_IMAGES:  # where the codes lie is measured on it
-            raise ExplorerError(f"the {self.dataset} test split has {test_images} image(s); the map needs at "
-                                f"least {MIN_IMAGES}")
+            raise ExplorerError(f"the {self.dataset} test split has {count(test_images, 'image')}; the map needs "
+                                f"at least {MIN_IMAGES}")
         if self.batch_size is not None and self.batch_size > train_images:
             raise ExplorerError(f"batch size {self.batch_size:,} is more than the {train_images:,} training images; "
                                 f"choose at most {train_images:,}")
