@@ -187,7 +187,8 @@ def _train_into(out: Path, args) -> int:
     from explorer.data import downloads_allowed, load_split
     from explorer.interrupts import StopRequests
     from explorer.models import Classifier, build_model
-    from explorer.training import resolve_device, run_meta, train
+    from explorer.rescue import LastEpoch, save_or_rescue
+    from explorer.training import defaults_for, resolve_device, run_meta, train
 
     resolve_device(args.device)
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
@@ -207,9 +208,16 @@ def _train_into(out: Path, args) -> int:
     print(f"training {what} on "
           f"{count(len(train_split), args.dataset + ' image')}, {count(args.epochs, 'epoch')}; Ctrl-C, SIGTERM or "
           f"SIGHUP stops after saving the last complete epoch", file=sys.stderr)
+    kept = LastEpoch(model, _progress_bar())
     with StopRequests() as stop:
-        result = train(model, train_split.images, config, labels=train_split.labels,
-                       callback=_progress_bar(), should_stop=lambda: stop.requested)
+        try:
+            result = train(model, train_split.images, config, labels=train_split.labels,
+                           callback=kept, should_stop=lambda: stop.requested)
+        except (ExplorerError, RuntimeError, MemoryError) as e:  # not Ctrl-C twice: that is the way out unsaved
+            arch = args.arch if args.model != "classifier" else "mlp"
+            result = kept.result_after(e, *defaults_for(args.model, config, arch), resolve_device(args.device).type)
+            if result is None:
+                raise
         stop.saving()  # from here a signal waits: the statistics and the file take seconds, the run took longer
         if result.message:
             print(result.message, file=sys.stderr)
@@ -220,24 +228,9 @@ def _train_into(out: Path, args) -> int:
         meta = run_meta(train_split.images, args.dataset, config, result)
         if args.model == "classifier":
             meta["test_accuracy"] = _accuracy(model, test_split)
-        path = _save_or_rescue(out, lambda to: checkpoint.save(to, model, meta, stats, weights_dtype=args.weights_dtype))
+        path = save_or_rescue(out, lambda to: checkpoint.save(to, model, meta, stats, weights_dtype=args.weights_dtype))
     print(f"saved {path} ({result.status}, {count(result.epochs_done, 'epoch')}, {result.seconds:.1f} s)", file=sys.stderr)
     return 0 if result.status == "finished" else 1
-
-
-def _save_or_rescue(out: Path, save) -> Path:
-    """save(out); if that fails after a long run, save to the temp folder instead so nothing is lost."""
-    import tempfile
-
-    try:
-        return save(out)
-    except ExplorerError as e:
-        rescue = Path(tempfile.gettempdir()) / f"{out.stem}-{time.strftime('%Y%m%d-%H%M%S')}{out.suffix}"
-        try:
-            save(rescue)
-        except ExplorerError:
-            raise e from None
-        raise ExplorerError(f"{e}; the trained model was saved to {rescue} instead") from None
 
 
 def cmd_embed(args) -> int:

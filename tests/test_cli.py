@@ -360,3 +360,26 @@ def test_splits_too_small_are_refused_before_training(train_count, test_count, s
                         capsys)
     assert_one_clear_line(code, err, says)
     assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_a_run_that_fails_midway_saves_its_last_complete_epoch(small_root, tmp_path, monkeypatch, capsys):
+    """Out of memory even on the CPU, a failing kernel: an error in epoch 2 still leaves epoch 1 saved."""
+    from explorer.errors import ExplorerError
+    from explorer.models import VAE
+
+    real, calls = VAE.losses, {"n": 0}
+
+    def fails_in_epoch_2(self, x, labels=None):
+        calls["n"] += 1
+        if calls["n"] == 10:  # 8 steps of 64 per epoch
+            raise ExplorerError("out of memory even at batch size 64 on the CPU; close other programs and try again")
+        return real(self, x, labels)
+
+    monkeypatch.setattr(VAE, "losses", fails_in_epoch_2)
+    out = tmp_path / "vae.safetensors"
+    code = main(["train", "--epochs", "3", "--batch-size", "64", "--data-dir", str(small_root), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1 and "training stopped: out of memory even at batch size 64" in err, err
+    assert "kept the weights of epoch 1" in err and f"saved {out} (failed, 1 epoch" in err
+    saved = checkpoint.load(out)
+    assert saved.meta["status"] == "failed" and saved.meta["epochs"] == 1
