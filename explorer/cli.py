@@ -140,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM and SIGHUP unwind like Ctrl-C, so no command leaves a temp file or a partial download
     # (the window keeps Qt's own handling)
     terminate = (signal.SIGTERM, *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()))
-    previous = {} if args.command == "gui" else {s: signal.signal(s, raise_terminated) for s in terminate}
+    previous = {} if args.command == "gui" else {s: signal.signal(s, raise_terminated) for s in terminate
+                                                 if signal.getsignal(s) is not None}
     try:
         return args.run(args) or 0
     except ExplorerError as e:

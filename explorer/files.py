@@ -105,7 +105,9 @@ def signals_deferred() -> Iterator[None]:
         yield
         return
     arrived: list[int] = []
-    previous = {s: signal.signal(s, lambda signum, frame: arrived.append(signum)) for s in DEFERRED_SIGNALS}
+    # a handler not installed from Python (None) could not be put back: such a signal is left alone
+    previous = {s: signal.signal(s, lambda signum, frame: arrived.append(signum))
+                for s in DEFERRED_SIGNALS if signal.getsignal(s) is not None}
     try:
         yield
     finally:

@@ -38,7 +38,8 @@ class StopRequests:
 
     def __enter__(self) -> "StopRequests":
         if threading.current_thread() is threading.main_thread():
-            self._previous = {s: signal.signal(s, self._on_signal) for s in STOP_SIGNALS}
+            self._previous = {s: signal.signal(s, self._on_signal) for s in STOP_SIGNALS
+                              if signal.getsignal(s) is not None}  # None: not Python's to put back
         return self
 
     def __exit__(self, *exc) -> None:
