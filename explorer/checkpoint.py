@@ -75,7 +75,8 @@ class Checkpoint:
         """One line for lists: kind, latent size, data, loss."""
         m = self.meta
         parts = [ModelConfig.from_dict(m["model"]).describe() if "model" in m else KIND_NAMES.get(m["kind"], m["kind"])]
-        parts.append(f"{m.get('dataset', '?')}, {count(m.get('train_images', 0), 'image')}, {count(m.get('epochs', 0), 'epoch')}")
+        parts.append(f"{m.get('dataset', '?')}, {count(m.get('train_images', 0), 'image')}, "
+                     f"{count(m.get('epochs', 0), 'epoch')}")
         loss = m.get("final_losses", {}).get("loss")
         if loss is not None:
             parts.append(f"loss {loss:.4g}")

@@ -112,8 +112,9 @@ def build_parser() -> _Parser:
 
     p = sub.add_parser("evaluate", help="print test-split quality figures as JSON")
     ckpt_arg(p)
-    p.add_argument("--classifier", type=find, metavar="PATH", help="classifier for decodability and the GAN's Frechet distance "
-                                                        "(default: the shipped one, for MNIST models)")
+    p.add_argument("--classifier", type=find, metavar="PATH",
+                   help="classifier for decodability and the GAN's Frechet distance (default: the shipped one, "
+                        "for MNIST models)")
     data_args(p)
     p.set_defaults(run=cmd_evaluate)
 

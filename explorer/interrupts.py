@@ -30,10 +30,9 @@ class StopRequests:
     polls it between steps). A second Ctrl-C raises KeyboardInterrupt, the way out without saving,
     until `stop.saving()`; from then on every signal is only noted."""
 
-    def __init__(self, out=sys.stderr):
+    def __init__(self):
         self.requested = False
         self._saving = False
-        self._out = out
         self._previous = {}
 
     def __enter__(self) -> "StopRequests":
@@ -61,4 +60,4 @@ class StopRequests:
             raise KeyboardInterrupt
 
     def _say(self, text: str) -> None:
-        print(f"\n{text}", file=self._out, flush=True)
+        print(f"\n{text}", file=sys.stderr, flush=True)
