@@ -15,7 +15,8 @@ from explorer.cli import build_parser
 
 def notations(x: float):
     """Ways to write x: as Python prints it, in exponent form in either case, with an explicit sign."""
-    return st.sampled_from([repr(x), f"{x:e}", f"{x:.17E}", f"{x:.3g}", ("+" if x >= 0 else "") + repr(x)])
+    signed = repr(x) if repr(x).startswith("-") else "+" + repr(x)
+    return st.sampled_from([repr(x), f"{x:e}", f"{x:.17E}", f"{x:.3g}", signed])
 
 
 @given(data=st.data(), x=st.floats(allow_nan=False, allow_infinity=False))

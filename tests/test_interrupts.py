@@ -58,7 +58,11 @@ def wait_for(process, marker, timeout=120):
 
 
 def finish(process, lines):
-    rest = process.communicate(timeout=120)[1]
+    try:
+        rest = process.communicate(timeout=120)[1]
+    except subprocess.TimeoutExpired:  # it did not stop: fail without leaving it running
+        process.kill()
+        raise
     return process.returncode, "".join(lines) + rest
 
 
