@@ -21,12 +21,13 @@ import numpy as np
 import torch
 
 from explorer import __version__, timeline
-from explorer.config import KIND_NAMES, ModelConfig
+from explorer.config import KIND_NAMES, MAX_BATCH, MAX_EPOCHS, MAX_LR, MAX_SEED, ModelConfig
 from explorer.errors import ExplorerError
 from explorer.files import atomic_write
-from explorer.latent import LatentStats
+from explorer.latent import MAX_CODE_NORM, LatentStats
 from explorer.timeline import Timeline
 from explorer.models import Classifier, build_model
+from explorer.wording import count
 
 FORMAT = "latent-explorer-checkpoint"
 FORMAT_VERSION = "1"
@@ -34,17 +35,27 @@ SUFFIX = ".safetensors"
 PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".bin")
 MAX_HEADER = 1 << 20  # ours are a few KiB; anything near this is not one of ours
 MAX_FILE = 1 << 30
+MAX_DIMS = 8  # ours have at most 4; a product of thousands of 20-digit sizes is slow to even compute
 PICKLE_OPS = 10_000  # opcodes that parse in a row: no other kind of file gets this far as a pickle
 WEIGHT_DTYPES = {"float32": ("F32", torch.float32), "float16": ("F16", torch.float16), "bfloat16": ("BF16", torch.bfloat16)}
 _ITEMSIZE = {"F32": 4, "F16": 2, "BF16": 2, "I64": 8}
 _STATS = ("mean", "components", "variance", "bounds")
 _TIMELINE = ("timeline.index", "timeline.codes")
+MAX_DIGITS = 20  # an integer in our headers is a size, an offset or a seed: below 2**64, so 20 digits at most
+MAX_TRAIN_IMAGES = 10**9
+# what each metadata field may hold: the app shows them, and a retrain reuses some
 _META_FIELDS = {
     **dict.fromkeys(("dataset", "app_version", "created", "status", "device"), lambda v: isinstance(v, str)),
-    **dict.fromkeys(("train_images", "epochs", "seed", "batch_size"), lambda v: _is_int(v) and v >= 0),
-    "final_losses": lambda v: isinstance(v, dict) and all(
-        isinstance(x, (int, float)) and not isinstance(x, bool) for x in v.values()),
+    "train_images": lambda v: _is_int(v) and 0 <= v <= MAX_TRAIN_IMAGES,
+    "epochs": lambda v: _is_int(v) and 0 <= v <= MAX_EPOCHS,
+    "batch_size": lambda v: _is_int(v) and 0 <= v <= MAX_BATCH,
+    "seed": lambda v: _is_int(v) and 0 <= v <= MAX_SEED,
+    "lr": lambda v: _is_number(v) and 0 <= v <= MAX_LR,
+    "train_seconds": lambda v: _is_number(v) and v >= 0,
+    "final_losses": lambda v: isinstance(v, dict) and all(_is_number(x) for x in v.values()),
 }
+STATS_ORTHONORMAL_TOLERANCE = 1e-3  # float32 principal axes are orthonormal to about 1e-6
+MIN_MAP_WIDTH = 1e-3  # latent.bounds_of pads every side by at least this much
 
 
 @dataclass
@@ -67,7 +78,8 @@ class Checkpoint:
         """One line for lists: kind, latent size, data, loss."""
         m = self.meta
         parts = [ModelConfig.from_dict(m["model"]).describe() if "model" in m else KIND_NAMES.get(m["kind"], m["kind"])]
-        parts.append(f"{m.get('dataset', '?')}, {m.get('train_images', 0):,} images, {m.get('epochs', 0)} epochs")
+        parts.append(f"{m.get('dataset', '?')}, {count(m.get('train_images', 0), 'image')}, "
+                     f"{count(m.get('epochs', 0), 'epoch')}")
         loss = m.get("final_losses", {}).get("loss")
         if loss is not None:
             parts.append(f"loss {loss:.4g}")
@@ -169,9 +181,7 @@ def load(path: str | os.PathLike, expect: str | None = None) -> Checkpoint:
     model.eval()
     stats = None
     if any(has_stats):
-        stats = LatentStats(*(tensors[f"stats.{s}"].double().numpy() for s in _STATS))
-        _require(stats.bounds[0] < stats.bounds[1] and stats.bounds[2] < stats.bounds[3], where,
-                 "stats.bounds must be xmin < xmax, ymin < ymax")
+        stats = _check_stats(LatentStats(*(tensors[f"stats.{s}"].double().numpy() for s in _STATS)), where)
     if "timeline.index" in tensors:
         index = tensors["timeline.index"]
         _require(bool((index >= 0).all()) and len(index.unique()) == len(index), where,
@@ -194,6 +204,23 @@ def _check_timeline(header: dict, latent_dim: int, where: str) -> None:
                         f"{index['shape']} and {codes['dtype']} {codes['shape']}")
 
 
+def _check_stats(stats: LatentStats, where: str) -> LatentStats:
+    """Finite is not enough: the map is drawn from these numbers, so they must also be ones a model
+    could have produced (its codes decode alike beyond MAX_CODE_NORM, so nothing real lies further)."""
+    limit = MAX_CODE_NORM
+    _require(np.abs(stats.mean).max() <= limit, where, f"stats.mean lies beyond {limit:g} from the origin")
+    _require(stats.variance.min() >= 0 and stats.variance.max() <= limit**2, where,
+             f"stats.variance must lie between 0 and {limit**2:g}")
+    c = stats.components
+    _require(np.abs(c @ c.T - np.eye(len(c))).max() <= STATS_ORTHONORMAL_TOLERANCE, where,
+             "stats.components are not orthonormal principal axes")
+    xmin, xmax, ymin, ymax = stats.bounds
+    _require(np.abs(stats.bounds).max() <= limit, where, f"stats.bounds lie beyond {limit:g} from the origin")
+    _require(xmax - xmin >= MIN_MAP_WIDTH and ymax - ymin >= MIN_MAP_WIDTH, where,
+             f"stats.bounds must be xmin < xmax, ymin < ymax, at least {MIN_MAP_WIDTH:g} apart")
+    return stats
+
+
 def _parse_header(raw: bytes, where: str) -> tuple[dict, dict]:
     n = struct.unpack("<Q", raw[:8])[0] if len(raw) >= 8 else 0
     if not (len(raw) > 8 and 8 + n <= len(raw) and raw[8:9] == b"{"):  # not shaped like safetensors
@@ -208,7 +235,7 @@ def _parse_header(raw: bytes, where: str) -> tuple[dict, dict]:
                                        f"the file is truncated or not safetensors")
     _require(n <= MAX_HEADER, where, f"header length {n:,} bytes is not plausible; not a checkpoint of ours")
     try:
-        header = json.loads(raw[8 : 8 + n])
+        header = _strict_json(raw[8 : 8 + n].decode(), where, "header")
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ExplorerError(f"{where}: header is not valid JSON ({e}); not a safetensors file") from None
     except RecursionError:
@@ -227,7 +254,8 @@ def _parse_header(raw: bytes, where: str) -> tuple[dict, dict]:
             and len(info["data_offsets"]) == 2
             and all(_is_int(o) for o in info["data_offsets"])
         )
-        _require(ok, where, f"tensor {name!r}: bad entry (dtype must be F32, F16 or BF16, with shape and offsets)")
+        _require(ok and len(info["shape"]) <= MAX_DIMS, where,
+                 f"tensor {name!r}: bad entry (dtype must be F32, F16 or BF16, with shape and offsets)")
         begin, end = info["data_offsets"]
         nbytes = math.prod(info["shape"]) * _ITEMSIZE[info["dtype"]]
         _require(0 <= begin <= end and end - begin == nbytes, where,
@@ -249,16 +277,40 @@ def _is_pickle(raw: bytes) -> bool:
     pickle). pickletools only reads the opcodes; it never imports or builds anything, so this is
     safe on hostile input."""
     try:
-        for count, (op, _, _) in enumerate(pickletools.genops(raw)):
-            if op.name == "STOP" or count >= PICKLE_OPS:
+        for ops, (op, _, _) in enumerate(pickletools.genops(raw)):
+            if op.name == "STOP" or ops >= PICKLE_OPS:
                 return True
     except Exception:  # noqa: BLE001 - any parse failure means "not a pickle"
         pass
     return False
 
 
+def _strict_json(text: str, where: str, what: str):
+    """json.loads for hostile text: an integer literal longer than MAX_DIGITS (Python would spend
+    seconds converting a million digits, or refuse with a ValueError past 4,300), a number too large
+    for a float (json.loads makes it inf) and NaN or Infinity are refused with one clear line."""
+    def integer(literal: str) -> int:
+        _require(len(literal.lstrip("-")) <= MAX_DIGITS, where, f"{what}: an integer of {len(literal):,} digits "
+                                                               f"is not plausible; the file is damaged or hostile")
+        return int(literal)
+
+    def real(literal: str) -> float:
+        value = float(literal)
+        _require(math.isfinite(value), where, f"{what}: the number {literal[:30]} is too large for a float")
+        return value
+
+    def constant(name: str):
+        raise ExplorerError(f"{where}: {what}: {name} is not a number a checkpoint may hold")
+
+    return json.loads(text, parse_int=integer, parse_float=real, parse_constant=constant)
+
+
 def _is_int(x) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def _parse_metadata(metadata: dict, where: str) -> dict:
@@ -271,7 +323,7 @@ def _parse_metadata(metadata: dict, where: str) -> dict:
     text = metadata.get("explorer")
     _require(isinstance(text, str), where, "metadata: the model description is missing")
     try:
-        meta = json.loads(text)
+        meta = _strict_json(text, where, "metadata")
     except (json.JSONDecodeError, RecursionError):
         raise ExplorerError(f"{where}: metadata is not valid JSON") from None
     _require(isinstance(meta, dict), where, "metadata is not a JSON object")

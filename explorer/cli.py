@@ -5,68 +5,30 @@ Every user error ends as one line on stderr and a non-zero exit, never a traceba
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import io
 import json
-import math
 import signal
 import sys
 import time
 from pathlib import Path
 
 from explorer import __version__
+from explorer.arguments import EXIT_ERROR
+from explorer.arguments import Parser as _Parser
+from explorer.arguments import finite as _finite
+from explorer.arguments import int_from as _int_from
+from explorer.arguments import non_negative as _non_negative
+from explorer.arguments import positive as _positive
 from explorer.errors import ExplorerError
-
-EXIT_ERROR = 2
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, not argparse's usage block
-        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see --help)\n")
+from explorer.wording import count
 
 
-def _int_from(low: int, high: int | None = None):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < low or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"{value} is out of range ({low} to {high})" if high else
-                                             f"{value} must be at least {low}")
-        return value
-    return parse
-
-
-def _finite(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-    return value
-
-
-def _positive(text: str) -> float:
-    value = _finite(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be greater than 0")
-    return value
-
-
-def _non_negative(text: str) -> float:
-    value = _finite(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} must be 0 or more")
-    return value
-
-
-def build_parser() -> argparse.ArgumentParser:
-    from explorer.config import ARCHS, MAX_LATENT_DIM, MODEL_KINDS, TrainConfig
+def build_parser() -> _Parser:
+    from explorer.config import ARCHS, MAX_BATCH, MAX_EPOCHS, MAX_LATENT_DIM, MAX_SEED, MODEL_KINDS, TrainConfig
     from explorer.data import DATASETS
     from explorer.latent import MAX_GRID, MAX_STEPS
+    from explorer.trained import find
 
     parser = _Parser(prog="explorer", description="Explore the latent spaces of generative models trained on MNIST.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -83,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_arguments(p, required, _int_from(2, MAX_LATENT_DIM), tuple(DATASETS))
 
     def plane_args(p):
-        p.add_argument("--axes", nargs=2, type=_int_from(1), default=(1, 2), metavar=("I", "J"),
+        p.add_argument("--axes", nargs=2, type=_int_from(1, MAX_LATENT_DIM), default=(1, 2), metavar=("I", "J"),
                        help="for latent dim > 2: which principal axes span the plane (default 1 2)")
         p.add_argument("--label", type=_int_from(0, 9), help="for a conditional VAE: the digit to decode (default 0)")
         p.add_argument("--scale", type=_int_from(1, 16), default=1, help="enlarge each pixel N times (default 1)")
@@ -103,8 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", choices=(*MODEL_KINDS, "classifier"), default="vae")
     p.add_argument("--arch", choices=ARCHS, default="mlp")
     p.add_argument("--latent-dim", type=_int_from(2, MAX_LATENT_DIM), default=2)
-    p.add_argument("--epochs", type=_int_from(1), default=TrainConfig.epochs)
-    p.add_argument("--batch-size", type=_int_from(1), help="default: per model kind (AE/VAE 256, GAN 128)")
+    p.add_argument("--epochs", type=_int_from(1, MAX_EPOCHS), default=TrainConfig.epochs)
+    p.add_argument("--batch-size", type=_int_from(1, MAX_BATCH), help="default: per model kind (AE/VAE 256, GAN 128)")
     p.add_argument("--lr", type=_positive, help="learning rate (default: per model kind)")
     p.add_argument("--beta", type=_non_negative, default=1.0, help="weight of the VAE's KL term (default 1)")
     p.add_argument("--no-inversion", action="store_true", help="GAN: do not fit an inversion encoder")
@@ -114,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "a folder with one subfolder of images per class; the model takes their channels and size")
     data_args(p)
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    p.add_argument("--seed", type=_int_from(0), default=0)
+    p.add_argument("--seed", type=_int_from(0, MAX_SEED), default=0)
     p.add_argument("--compile", action="store_true", help="torch.compile the model first")
     p.add_argument("--weights-dtype", choices=("float32", "float16", "bfloat16"), default="float32",
                    help="how the weights are stored in the file (float16 halves it)")
@@ -180,10 +142,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="print test-split quality figures as JSON")
     ckpt_arg(p)
-    p.add_argument("--classifier", metavar="PATH", help="classifier for decodability and the GAN's Frechet distance "
-                                                        "(default: the shipped one, for MNIST models)")
+    p.add_argument("--classifier", type=find, metavar="PATH",
+                   help="classifier for decodability and the GAN's Frechet distance (default: the shipped one, "
+                        "for MNIST models)")
     data_args(p)
     p.set_defaults(run=cmd_evaluate)
+
+    p = sub.add_parser("download", help="fetch a dataset's train and test splits into the data folder")
+    p.add_argument("--dataset", choices=tuple(DATASETS), default="mnist")
+    data_args(p)
+    p.set_defaults(run=cmd_download)
 
     p = sub.add_parser("bench", help="measure speed and quality on this machine")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -196,17 +164,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command is None:
-        args = build_parser().parse_args(["gui", *(argv if argv is not None else sys.argv[1:])])
+    from explorer.interrupts import Terminated, raise_terminated
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(_with_command(argv))
+    # SIGTERM and SIGHUP unwind like Ctrl-C, so no command leaves a temp file or a partial download
+    # (the window keeps Qt's own handling)
+    terminate = (signal.SIGTERM, *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()))
+    previous = {} if args.command == "gui" else {s: signal.signal(s, raise_terminated) for s in terminate
+                                                 if signal.getsignal(s) is not None}
     try:
         return args.run(args) or 0
     except ExplorerError as e:
         print(f"explorer: error: {e}", file=sys.stderr)
         return EXIT_ERROR
+    except Terminated as e:
+        print(f"explorer: stopped by {e}", file=sys.stderr)
+        return 128 + e.signum
     except KeyboardInterrupt:
         print("explorer: interrupted", file=sys.stderr)
         return 130
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _with_command(argv: list[str]) -> list[str]:
+    """`explorer --data-dir DIR` is `explorer gui --data-dir DIR`: options without a command go to the window."""
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        return ["gui", *argv]
+    return argv
 
 
 def cmd_gui(args) -> int:
@@ -230,16 +217,25 @@ def cmd_gui(args) -> int:
 
 
 def cmd_train(args) -> int:
+    from explorer import checkpoint
+    from explorer.files import check_target, claim
+
+    out = check_target(args.out, (checkpoint.SUFFIX,))  # fail before training, not after
+    with claim(out):  # a second run on the same --out is refused now, not both reported saved
+        return _train_into(out, args)
+
+
+def _train_into(out: Path, args) -> int:
     import torch
 
     from explorer import checkpoint, latent, timeline
     from explorer.config import ModelConfig, TrainConfig
-    from explorer.data import load_split
-    from explorer.files import check_target
+    from explorer.data import downloads_allowed, load_split
+    from explorer.interrupts import StopRequests
     from explorer.models import Classifier, build_model
-    from explorer.training import resolve_device, run_meta, train
+    from explorer.rescue import LastEpoch, save_or_rescue
+    from explorer.training import defaults_for, resolve_device, run_meta, train
 
-    out = check_target(args.out, (checkpoint.SUFFIX,))  # fail before training, not after
     resolve_device(args.device)
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                          device=args.device, dataset=args.dataset, compile=args.compile)
@@ -247,8 +243,10 @@ def cmd_train(args) -> int:
         train_split = test_split = _data(args, args.dataset, "train")
         config = dataclasses.replace(config, dataset=train_split.dataset)
     else:
-        train_split = load_split(args.dataset, "train", args.data_dir, progress=_download_bar())
-        test_split = load_split(args.dataset, "test", args.data_dir, progress=_download_bar())
+        asked = downloads_allowed()  # naming --dataset asks for it
+        train_split = load_split(args.dataset, "train", args.data_dir, download=asked, progress=_download_bar())
+        test_split = load_split(args.dataset, "test", args.data_dir, download=asked, progress=_download_bar())
+    config.check_data(args.model, len(train_split), len(test_split))  # refused now, not after the training
     if args.model == "classifier":
         if args.data:
             raise ExplorerError("--data: the digit classifier trains on MNIST-like datasets only (--dataset)")
@@ -265,17 +263,8 @@ def cmd_train(args) -> int:
                             seed=args.seed)
     what = "a digit classifier" if args.model == "classifier" else model.config.describe()
     print(f"training {what} on "
-          f"{len(train_split):,} {config.dataset} images, {args.epochs} epochs; Ctrl-C stops after saving "
-          f"the last complete epoch", file=sys.stderr)
-
-    stop = {"requested": False}
-
-    def on_interrupt(signum, frame):
-        if stop["requested"]:
-            raise KeyboardInterrupt
-        stop["requested"] = True
-        print("\nstopping at the next step; Ctrl-C again to quit without saving", file=sys.stderr)
-
+          f"{count(len(train_split), config.dataset + ' image')}, {count(args.epochs, 'epoch')}; Ctrl-C, SIGTERM or "
+          f"SIGHUP stops after saving the last complete epoch", file=sys.stderr)
     bar = _progress_bar()
     recorder = timeline.Recorder(model, test_split.images, test_split.labels) if args.model in ("ae", "vae", "cvae") else None
 
@@ -284,41 +273,31 @@ def cmd_train(args) -> int:
         if recorder is not None:
             recorder(p)
 
-    previous = signal.signal(signal.SIGINT, on_interrupt)
-    try:
-        result = train(model, train_split.images, config, labels=train_split.labels,
-                       callback=on_progress, should_stop=lambda: stop["requested"])
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if result.message:
-        print(result.message, file=sys.stderr)
-    if result.epochs_done == 0:
-        raise ExplorerError(f"no epoch completed, nothing saved to {out}")
-    model.cpu()
-    stats = None if args.model == "classifier" else latent.infer_stats(model, test_split.images, test_split.labels)
-    meta = run_meta(train_split.images, config.dataset, config, result)
-    if args.model == "classifier":
-        meta["test_accuracy"] = _accuracy(model, test_split)
-    recorded = recorder.timeline(result.epochs_done) if recorder is not None else None
-    path = _save_or_rescue(out, lambda to: checkpoint.save(to, model, meta, stats, weights_dtype=args.weights_dtype,
-                                                           timeline=recorded))
-    print(f"saved {path} ({result.status}, {result.epochs_done} epochs, {result.seconds:.1f} s)", file=sys.stderr)
-    return 0 if result.status == "finished" else 1
-
-
-def _save_or_rescue(out: Path, save) -> Path:
-    """save(out); if that fails after a long run, save to the temp folder instead so nothing is lost."""
-    import tempfile
-
-    try:
-        return save(out)
-    except ExplorerError as e:
-        rescue = Path(tempfile.gettempdir()) / f"{out.stem}-{time.strftime('%Y%m%d-%H%M%S')}{out.suffix}"
+    kept = LastEpoch(model, on_progress)
+    with StopRequests() as stop:
         try:
-            save(rescue)
-        except ExplorerError:
-            raise e from None
-        raise ExplorerError(f"{e}; the trained model was saved to {rescue} instead") from None
+            result = train(model, train_split.images, config, labels=train_split.labels,
+                           callback=kept, should_stop=lambda: stop.requested)
+        except (ExplorerError, RuntimeError, MemoryError) as e:  # not Ctrl-C twice: that is the way out unsaved
+            arch = args.arch if args.model != "classifier" else "mlp"
+            result = kept.result_after(e, *defaults_for(args.model, config, arch), resolve_device(args.device).type)
+            if result is None:
+                raise
+        stop.saving()  # from here a signal waits: the statistics and the file take seconds, the run took longer
+        if result.message:
+            print(result.message, file=sys.stderr)
+        if result.epochs_done == 0:
+            raise ExplorerError(f"no epoch completed, nothing saved to {out}")
+        model.cpu()
+        stats = None if args.model == "classifier" else latent.infer_stats(model, test_split.images, test_split.labels)
+        meta = run_meta(train_split.images, config.dataset, config, result)
+        if args.model == "classifier":
+            meta["test_accuracy"] = _accuracy(model, test_split)
+        recorded = recorder.timeline(result.epochs_done) if recorder is not None else None
+        path = save_or_rescue(out, lambda to: checkpoint.save(to, model, meta, stats, weights_dtype=args.weights_dtype,
+                                                              timeline=recorded))
+    print(f"saved {path} ({result.status}, {count(result.epochs_done, 'epoch')}, {result.seconds:.1f} s)", file=sys.stderr)
+    return 0 if result.status == "finished" else 1
 
 
 def cmd_embed(args) -> int:
@@ -327,7 +306,7 @@ def cmd_embed(args) -> int:
     from explorer import latent
     from explorer.files import atomic_write, check_target
 
-    out = check_target(args.out, (".npz", ".csv"))  # fail before the work, not after
+    out = check_target(args.out, (".npz", ".csv"), _inputs(args))  # fail before the work, not after
     ckpt, split = _open(args, args.split)
     index = None
     if args.epoch is not None:
@@ -361,9 +340,16 @@ def cmd_embed(args) -> int:
     return 0
 
 
+def _inputs(args) -> list:
+    """The files a command reads: its --out may not be one of them."""
+    return [getattr(args, name, None) for name in ("checkpoint", "classifier", "model_code")]
+
+
 def cmd_grid(args) -> int:
     from explorer import export, latent
+    from explorer.files import check_target
 
+    check_target(args.out, (".png",), _inputs(args))  # fail before the work, not after
     ckpt, stats = _open_with_stats(args)
     surface = _surface(ckpt, stats, args)
     bounds = latent.check_bounds(args.range) if args.range else getattr(surface, "bounds", stats.bounds)
@@ -376,7 +362,9 @@ def cmd_grid(args) -> int:
 
 def cmd_path(args) -> int:
     from explorer import export
+    from explorer.files import check_target
 
+    check_target(args.out, (".png", ".gif"), _inputs(args))
     ckpt, stats = _open_with_stats(args)
     frames = export.path_frames(ckpt.model, _surface(ckpt, stats, args), [args.start, args.end], args.steps,
                                 args.slerp, _label(ckpt, args))
@@ -445,6 +433,15 @@ def cmd_evaluate(args) -> int:
         ckpt.stats = infer_stats(ckpt.model, test.images, test.labels)
     result = metrics.evaluate(ckpt, test, train, classifier)
     print(json.dumps(result, indent=2))
+    return 0
+
+
+def cmd_download(args) -> int:
+    from explorer.data import data_root, load_split
+
+    for split in ("train", "test"):
+        load_split(args.dataset, split, args.data_dir, download=True, progress=_download_bar())
+    print(f"{args.dataset}: train and test splits are in {data_root(args.data_dir)}", file=sys.stderr)
     return 0
 
 

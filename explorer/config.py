@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from dataclasses import asdict, dataclass, fields
 
 from explorer.errors import ExplorerError
+from explorer.wording import count
 
 MODEL_KINDS = ("ae", "vae", "cvae", "gan")
 ARCHS = ("mlp", "conv")
@@ -14,6 +16,14 @@ MAX_LATENT_DIM = 512
 MAX_CLASSES = 1000  # a checkpoint's metadata could otherwise ask for a model of any size
 MNIST_SHAPE = (1, 28, 28)
 MIN_SIDE, MAX_SIDE = 8, 256  # image height and width the models and the window handle
+MAX_BETA = 1000.0  # beta-VAE papers go up to about 250; far beyond, the KL term alone is trained
+# Stated ranges for a training run, so that a mistyped value is refused before any work, not
+# midway with a traceback. Seeds: what torch.manual_seed takes (larger ones overflow its uint64).
+MAX_EPOCHS = 100_000
+MAX_BATCH = 1 << 20
+MAX_SEED = 2**64 - 1
+MAX_LR = 1.0  # Adam's step is about lr per weight: above 1 every run diverges at once
+MIN_IMAGES = 2  # a batch statistic, a shuffle, a spread of codes: all need two images
 
 
 @dataclass(frozen=True)
@@ -33,8 +43,8 @@ class ModelConfig:
             raise ExplorerError(f"unknown architecture {self.arch!r}; choose one of {', '.join(ARCHS)}")
         if not isinstance(self.latent_dim, int) or not 2 <= self.latent_dim <= MAX_LATENT_DIM:
             raise ExplorerError(f"latent dimension must be an integer from 2 to {MAX_LATENT_DIM}, got {self.latent_dim!r}")
-        if not isinstance(self.beta, numbers.Real) or not 0 <= self.beta < float("inf"):
-            raise ExplorerError(f"beta must be a finite number >= 0, got {self.beta!r}")
+        if not _real(self.beta) or not 0 <= self.beta <= MAX_BETA:
+            raise ExplorerError(f"beta must be a number from 0 to {MAX_BETA:g}, got {self.beta!r}")
         if not isinstance(self.inversion, bool):
             raise ExplorerError(f"inversion must be true or false, got {self.inversion!r}")
         if type(self.num_classes) is not int or not 2 <= self.num_classes <= MAX_CLASSES:
@@ -75,11 +85,35 @@ class TrainConfig:
     compile: bool = False
 
     def __post_init__(self):
-        if not isinstance(self.epochs, int) or self.epochs < 1:
-            raise ExplorerError(f"epochs must be a positive integer, got {self.epochs!r}")
-        if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size < 1):
-            raise ExplorerError(f"batch size must be a positive integer, got {self.batch_size!r}")
-        if self.lr is not None and not (0 < self.lr < float("inf")):
-            raise ExplorerError(f"learning rate must be a positive number, got {self.lr!r}")
+        if not _whole(self.epochs) or not 1 <= self.epochs <= MAX_EPOCHS:
+            raise ExplorerError(f"epochs must be a whole number from 1 to {MAX_EPOCHS:,}, got {self.epochs!r}")
+        if self.batch_size is not None and (not _whole(self.batch_size) or not 1 <= self.batch_size <= MAX_BATCH):
+            raise ExplorerError(f"batch size must be a whole number from 1 to {MAX_BATCH:,}, got {self.batch_size!r}")
+        if self.lr is not None and (not _real(self.lr) or not 0 < self.lr <= MAX_LR):
+            raise ExplorerError(f"learning rate must be a number above 0 and at most {MAX_LR:g}, got {self.lr!r}")
+        if not _whole(self.seed) or not 0 <= self.seed <= MAX_SEED:
+            raise ExplorerError(f"seed must be a whole number from 0 to 2**64 - 1, got {self.seed!r}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ExplorerError(f"device must be auto, cpu or cuda, got {self.device!r}")
+
+    def check_data(self, kind: str, train_images: int, test_images: int | None = None) -> None:
+        """Refuse, before any training, a run these splits cannot carry to a saved file."""
+        if train_images < MIN_IMAGES:
+            raise ExplorerError(f"the {self.dataset} train split has {count(train_images, 'image')}; training needs "
+                                f"at least {MIN_IMAGES}")
+        if test_images is not None and test_images < MIN_IMAGES:  # where the codes lie is measured on it
+            raise ExplorerError(f"the {self.dataset} test split has {count(test_images, 'image')}; the map needs "
+                                f"at least {MIN_IMAGES}")
+        if self.batch_size is not None and self.batch_size > train_images:
+            raise ExplorerError(f"batch size {self.batch_size:,} is more than the {train_images:,} training images; "
+                                f"choose at most {train_images:,}")
+        if kind == "gan" and self.batch_size == 1:  # BatchNorm in training mode needs two values per channel
+            raise ExplorerError("a GAN trains with batches of at least 2 (its BatchNorm layers need them)")
+
+
+def _whole(x) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def _real(x) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)

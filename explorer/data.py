@@ -38,6 +38,9 @@ _FILES = {
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 _IMAGES_MAGIC, _LABELS_MAGIC = 0x00000803, 0x00000801
+# The largest MNIST-like file (EMNIST ByClass images) holds 640 MB; a header that claims more is
+# refused before anything is read, and a (compressed) body is never read past what its header claims.
+MAX_IDX_BYTES = 1 << 30
 
 # progress(done_bytes, total_bytes or None, file name)
 DownloadProgress = Callable[[int, "int | None", str], None]
@@ -85,18 +88,27 @@ def load_split(
     download: bool | None = None,
     progress: DownloadProgress | None = None,
 ) -> Split:
-    """Load a split once per process; later calls return the same tensors."""
+    """Load a split once per process; later calls return the same tensors.
+
+    A missing split is downloaded when `download` is True; by default (None) only MNIST is, and only
+    when downloads are allowed: a checkpoint that names another dataset never reaches the network
+    unless the user asks (`explorer download`, or training on that dataset).
+    """
     if split not in SPLITS:
         raise ExplorerError(f"unknown split {split!r}; choose train or test")
     folder = data_root(data_dir).resolve() / _class_name(dataset) / "raw"
     names = _FILES[split]
     if any(_find(folder, n) is None for n in names):
-        if not (downloads_allowed() if download is None else download):
+        if download is None:
+            download = dataset == "mnist" and downloads_allowed()
+        if not download:
             missing = ", ".join(n for n in names if _find(folder, n) is None)
+            get = ("allow downloads (unset EXPLORER_NO_DOWNLOAD)" if not downloads_allowed() else
+                   f"fetch it with `explorer download --dataset {dataset}`")
             raise ExplorerError(
                 f"{dataset} {split} data not found: looked for {missing} (or .gz) in {folder}; "
                 f"point --data-dir or EXPLORER_DATA_DIR at a torchvision root that holds "
-                f"{_class_name(dataset)}/raw/, or allow downloads (unset EXPLORER_NO_DOWNLOAD)"
+                f"{_class_name(dataset)}/raw/, or {get}"
             )
         download_split(dataset, split, folder.parent.parent, progress)
     return _read_split(dataset, split, folder)
@@ -126,41 +138,71 @@ def _read_split(dataset: str, split: str, folder: Path) -> Split:
 
 
 def read_idx(path: Path, magic: int) -> np.ndarray:
-    """Parse an IDX file (optionally gzipped); refuse anything that is not exactly one."""
+    """Parse an IDX file (optionally gzipped); refuse anything that is not exactly one.
+
+    Reads the header first and then at most one byte more than the body it announces, so a small
+    .gz that would inflate to gigabytes costs no more memory than the data it claims to hold.
+    """
+    ndim = magic & 0xFF
+    header = 4 + 4 * ndim
     try:
-        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as f:
+            head = f.read(header)
+            if len(head) < header or int.from_bytes(head[:4], "big") != magic:
+                found = head[:4].hex() if len(head) >= 4 else "nothing"
+                raise ExplorerError(
+                    f"{path}: not an IDX {'image' if ndim == 3 else 'label'} file (magic {found}, "
+                    f"expected {magic:08x}); replace it with the dataset's original file"
+                )
+            dims = [int.from_bytes(head[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+            size = math.prod(dims)  # exact: np.prod of four-byte sizes can overflow
+            if size > MAX_IDX_BYTES:
+                raise ExplorerError(f"{path}: header says {dims[0]} items ({header + size:,} bytes), more than the "
+                                    f"{MAX_IDX_BYTES:,} any MNIST-like file holds; it is corrupt, replace it")
+            body = f.read(size + 1)  # the one byte more tells a file longer than its header says
     except (OSError, EOFError, zlib.error) as e:  # BadGzipFile is an OSError; a corrupt body is a zlib.error
         raise ExplorerError(f"{path}: cannot read ({e}); replace it with the dataset's original file, "
                             f"or delete it so it is downloaded again") from None
-    ndim = magic & 0xFF
-    header = 4 + 4 * ndim
-    if len(raw) < header or int.from_bytes(raw[:4], "big") != magic:
-        found = raw[:4].hex() if len(raw) >= 4 else "nothing"
+    if len(body) != size:
+        found = f"{header + len(body):,} bytes" if len(body) < size else "more"
         raise ExplorerError(
-            f"{path}: not an IDX {'image' if ndim == 3 else 'label'} file (magic {found}, "
-            f"expected {magic:08x}); replace it with the dataset's original file"
-        )
-    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
-    expected = header + math.prod(dims)  # exact: np.prod of four-byte sizes can overflow
-    if len(raw) != expected:
-        raise ExplorerError(
-            f"{path}: header says {dims[0]} items ({expected} bytes) but the file has {len(raw)} bytes; "
+            f"{path}: header says {dims[0]} items ({header + size:,} bytes) but the file has {found}; "
             f"it is truncated or corrupt, replace it"
         )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims).copy()
+    return np.frombuffer(body, dtype=np.uint8).reshape(dims).copy()
 
 
 def download_split(dataset: str, split: str, root: Path, progress: DownloadProgress | None = None) -> None:
     """Fetch the split's two files from torchvision's mirrors into ROOT/<Class>/raw, checking md5."""
     import torchvision.datasets as tvd
-    from torchvision.datasets.utils import check_integrity
 
     cls = getattr(tvd, _class_name(dataset))
     folder = root / cls.__name__ / "raw"
+    created: list[Path] = []
     try:
+        created = [p for p in (root, root / cls.__name__, folder) if not p.exists()]
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
+        _remove_empty(created)
         raise ExplorerError(f"cannot create {folder} for the download ({e}); choose another --data-dir") from None
+    try:
+        _download_files(cls, split, folder, dataset, progress)
+    except BaseException:  # a failure or an interrupt: the folders made for it go too, if nothing landed there
+        _remove_empty(created)
+        raise
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for path in reversed(folders):
+        try:
+            path.rmdir()  # only if empty: a file that did arrive stays
+        except OSError:
+            return
+
+
+def _download_files(cls, split: str, folder: Path, dataset: str, progress: DownloadProgress | None) -> None:
+    from torchvision.datasets.utils import check_integrity
+
     resources = {name: md5 for name, md5 in cls.resources}
     for base in _FILES[split]:
         name, target = base + ".gz", folder / (base + ".gz")

@@ -20,6 +20,9 @@ MAX_STEPS = 256  # decodes along a path
 # changing long before (the decoders are piecewise linear until the sigmoid), and near float32's
 # largest value (3e38) the decoders' arithmetic overflows to NaN.
 MAX_CODE_NORM = 1e6
+# Map coordinates (grid ranges, path points) are refused beyond this: far past where codes stop
+# changing, and small enough that no float64 step in between overflows.
+MAX_MAP_COORD = 1e12
 EMBED_BATCH = 4096
 
 
@@ -29,7 +32,7 @@ class Plane:
     axes: np.ndarray  # (2, d), orthonormal rows
 
     def to_latent(self, uv: np.ndarray) -> np.ndarray:
-        uv = np.asarray(uv, dtype=np.float64).reshape(-1, 2)
+        uv = limit_norm(np.asarray(uv, dtype=np.float64).reshape(-1, 2), MAX_MAP_COORD)  # float32 cannot hold 1e300
         return (self.origin + uv @ self.axes).astype(np.float32)
 
     def project(self, z: np.ndarray) -> np.ndarray:
@@ -227,6 +230,7 @@ def check_bounds(bounds) -> tuple[float, float, float, float]:
         raise ExplorerError("the range must be finite numbers")
     if xmin >= xmax or ymin >= ymax:
         raise ExplorerError(f"the range needs xmin < xmax and ymin < ymax, got {xmin:g} {xmax:g} {ymin:g} {ymax:g}")
+    _within_map([xmin, xmax, ymin, ymax], "the range")
     return xmin, xmax, ymin, ymax
 
 
@@ -259,7 +263,7 @@ def path_codes(surface, waypoints, n: int, spherical: bool = False) -> np.ndarra
     """Codes (n, d) along a path through map points, evenly spaced by length on the map: the codes of
     points on its straight segments, or with `spherical`, slerp between the full codes of each segment's
     ends. `surface` turns map points into codes: a Plane, or any map with to_latent (maps.LearnedMap)."""
-    waypoints = _finite_points(np.asarray(waypoints, dtype=np.float64).reshape(-1, 2))
+    waypoints = _within_map(_finite_points(np.asarray(waypoints, dtype=np.float64).reshape(-1, 2)), "path points")
     if not spherical:
         return np.asarray(surface.to_latent(resample_polyline(waypoints, n)), dtype=np.float32)
     codes = np.asarray(surface.to_latent(waypoints), dtype=np.float64)
@@ -294,6 +298,14 @@ def _finite_points(points: np.ndarray) -> np.ndarray:
     if not np.isfinite(points).all():
         raise ExplorerError("path points must be finite numbers (no NaN or infinity)")
     return points
+
+
+def _within_map(values, what: str):
+    peak = float(np.abs(values).max(initial=0.0))
+    if peak > MAX_MAP_COORD:
+        raise ExplorerError(f"{what} must lie within ±{MAX_MAP_COORD:g} on the map, got {peak:g} (codes further "
+                            f"than {MAX_CODE_NORM:g} from the origin all decode alike)")
+    return values
 
 
 def _lerp_at(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:

@@ -10,6 +10,7 @@ from explorer import latent, metrics, user_code
 from explorer.data import DATASETS, Split, load_split
 from explorer.errors import ExplorerError
 from explorer.models.adapters import OUTPUTS, adapt, checkpoint_of
+from explorer.trained import find
 
 __all__ = ["add_arguments", "images", "model_from_code", "evaluate", "checkpoint_of"]
 
@@ -17,7 +18,8 @@ __all__ = ["add_arguments", "images", "model_from_code", "evaluate", "checkpoint
 def add_arguments(p, required: bool, latent_dim_type, datasets) -> None:
     """The options that say which model and images a command works on."""
     which = p.add_mutually_exclusive_group(required=required)
-    which.add_argument("--checkpoint", metavar="PATH", help="a .safetensors checkpoint")
+    which.add_argument("--checkpoint", type=find, metavar="PATH",
+                       help="a .safetensors checkpoint, or the name of a shipped one (vae-2d-mlp, ...)")
     which.add_argument("--model-code", metavar="FILE.py:NAME",
                        help="your own model: imports FILE.py, which RUNS THAT FILE'S CODE (use only your own "
                             "files), and builds NAME: a class (called with no arguments) or a function returning "

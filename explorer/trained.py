@@ -12,7 +12,27 @@ SUMS_FILE = "SHA256SUMS"
 
 
 def trained_dir() -> Path:
-    return Path(os.environ.get("EXPLORER_TRAINED_DIR") or Path(__file__).resolve().parent.parent / "trained")
+    """$EXPLORER_TRAINED_DIR, else the checkpoints a wheel carries (explorer/_trained, mapped from the
+    repository's trained/ by setup.py), else trained/ beside the package in a checkout."""
+    if os.environ.get("EXPLORER_TRAINED_DIR"):
+        return Path(os.environ["EXPLORER_TRAINED_DIR"])
+    here = Path(__file__).resolve().parent
+    return here / "_trained" if (here / "_trained").is_dir() else here.parent / "trained"
+
+
+def find(text: str) -> str:
+    """A --checkpoint argument: the file it names, or else, for a bare name such as `vae-2d-mlp`,
+    the shipped model of that name, from whatever folder the command runs in."""
+    given = Path(text).expanduser()
+    try:
+        if given.exists() or len(given.parts) != 1:
+            return text
+        for name in (text, text + ".safetensors"):
+            if (trained_dir() / name).is_file():
+                return str(trained_dir() / name)
+    except (OSError, ValueError):  # a name the system cannot look up: reading it will say so
+        pass
+    return text
 
 
 def shipped() -> list[Path]:

@@ -126,8 +126,7 @@ def train(
     Whatever the ending, the model holds the weights of its last complete epoch (or its initial
     weights if none completed).
     """
-    if len(images) == 0:
-        raise ExplorerError("there are no training images")
+    config.check_data(model.kind, len(images))  # too few images, a batch larger than them: refused before any step
     shape = tuple(to_input(images[:1]).shape[1:])
     if shape != tuple(getattr(model, "image_shape", shape)):
         raise ExplorerError("the images are {}x{}x{} but the model is built for {}x{}x{}".format(*shape, *model.image_shape))

@@ -188,6 +188,22 @@ def grow_last(h):
     entry["data_offsets"] = [begin, begin + 2 * (end - begin)]
 
 
+def rewrite_literal(path, where, key, literal):
+    """Put `literal`, JSON text json.dumps cannot make (5,000 digits, NaN), as `key` of the tensor
+    entry `where`, or of our metadata when `where` is "meta"."""
+    raw = path.read_bytes()
+    n, header = header_of(raw)
+    mark = "@@literal@@"
+    if where == "meta":
+        meta = {**json.loads(header["__metadata__"]["explorer"]), key: mark}
+        header["__metadata__"]["explorer"] = json.dumps(meta).replace(json.dumps(mark), literal)
+        text = json.dumps(header)
+    else:
+        header[where][key] = mark
+        text = json.dumps(header).replace(json.dumps(mark), literal)
+    path.write_bytes(struct.pack("<Q", len(text.encode())) + text.encode() + raw[8 + n :])
+
+
 def resave(path, mutate_tensors, meta_changes=None):
     """Rewrite the file through safetensors with changed tensors: well-formed, but wrong for its model."""
     from safetensors.torch import load, save
@@ -276,6 +292,22 @@ MALFORMED = {
                                      r"stats.mean should be F32 \[3\]"),
     "bounds inverted": (lambda p: resave(p, set_tensor("stats.bounds", torch.tensor([1.0, 0.0, 0.0, 1.0]))),
                         "xmin < xmax"),
+    "an integer of 5,000 digits in the header": (lambda p: rewrite_literal(p, W, "shape", "7" * 5000),
+                                                 "integer of 5,000 digits is not plausible"),
+    "a seed of 30 digits": (lambda p: rewrite_literal(p, "meta", "seed", "9" * 30), "integer of 30 digits"),
+    "a loss of 1e999": (lambda p: rewrite_literal(p, "meta", "final_losses", '{"loss": 1e999}'), "too large"),
+    "a learning rate of NaN": (lambda p: rewrite_literal(p, "meta", "lr", "NaN"), "NaN is not a number"),
+    "epochs beyond any run": (lambda p: rewrite(p, edit_meta(epochs=10**12)), "epochs has the wrong type"),
+    "mean far beyond any code": (lambda p: resave(p, set_tensor("stats.mean", torch.full((3,), 1e30))),
+                                 "stats.mean lies beyond"),
+    "negative variance": (lambda p: resave(p, set_tensor("stats.variance", torch.tensor([1.0, -1.0, 0.5]))),
+                          "stats.variance must lie between 0"),
+    "axes not orthonormal": (lambda p: resave(p, set_tensor("stats.components", torch.ones(3, 3))),
+                             "not orthonormal"),
+    "bounds of 1e30": (lambda p: resave(p, set_tensor("stats.bounds", torch.tensor([-1e30, 1e30, 0.0, 1.0]))),
+                       "stats.bounds lie beyond"),
+    "bounds a hair apart": (lambda p: resave(p, set_tensor("stats.bounds", torch.tensor([0.0, 1e-7, 0.0, 1.0]))),
+                            "at least 0.001 apart"),
 }
 
 

@@ -13,6 +13,7 @@ from PIL import Image
 from explorer import checkpoint
 from explorer.cli import EXIT_ERROR, main
 from explorer.training import DEFAULTS
+from tests.conftest import write_idx
 from tests.test_checkpoint import MALFORMED, Payload
 
 
@@ -286,3 +287,99 @@ def test_a_failed_embed_write_keeps_the_old_file(suffix, trained_vae, small_root
     code, err = run_cli(["embed", "--checkpoint", trained_vae, "--data-dir", small_root, "--out", out], capsys)
     assert_one_clear_line(code, err, f"could not write {out}: Input/output error")
     assert out.read_bytes() == b"old codes" and os.listdir(tmp_path) == [out.name]
+
+
+@pytest.mark.parametrize("argv", [[], ["--data-dir", "DIR"], ["--checkpoint", "vae-2d-mlp", "--data-dir", "DIR"],
+                                  ["gui", "--data-dir", "DIR"]])
+def test_options_without_a_command_open_the_window_with_them(argv, monkeypatch, tmp_path):
+    """The README's `scripts/run --data-dir ../shared/data`: the window gets the options (it is not opened here)."""
+    from explorer import cli, trained
+
+    opened = []
+    monkeypatch.setattr(cli, "cmd_gui", lambda args: opened.append(args) or 0)
+    monkeypatch.chdir(tmp_path)  # a shipped model's name works from any folder
+    assert main(argv) == 0
+    [args] = opened
+    assert args.data_dir == ("DIR" if "DIR" in argv else None)
+    assert args.checkpoint == (str(trained.trained_dir() / "vae-2d-mlp.safetensors") if "--checkpoint" in argv
+                               else None)
+
+
+def test_help_and_version_still_describe_the_commands(capsys):
+    for flag in ("--help", "--version"):
+        with pytest.raises(SystemExit) as e:
+            main([flag])
+        assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert "train" in out and "download" in out and "explorer 0." in out
+
+
+def link(kind, target, at):
+    (os.symlink if kind == "symlink" else os.link)(target, at)
+    return at
+
+
+@pytest.mark.parametrize("command, out", [("embed", "codes.npz"), ("grid", "g.png"), ("path", "p.gif")])
+@pytest.mark.parametrize("kind", ["symlink", "hard link"])
+def test_an_output_that_is_the_input_checkpoint_is_refused_before_anything_is_written(command, out, kind, trained_vae,
+                                                                                       tmp_path, capsys, monkeypatch):
+    model = tmp_path / "model.safetensors"
+    model.write_bytes(trained_vae.read_bytes())
+    link(kind, model, tmp_path / out)
+    monkeypatch.chdir(tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    argv = with_bad_value(command, ["--checkpoint", "./sub/../model.safetensors", "--out", out])
+    (tmp_path / "sub").mkdir()
+    code, err = run_cli(argv, capsys)
+    assert_one_clear_line(code, err, f"cannot write {out}: it is ./sub/../model.safetensors, an input of this command")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.name != "sub"} == before
+
+
+def test_counts_of_one_are_singular(small_root, tmp_path, capsys):
+    out = tmp_path / "m.safetensors"
+    assert main(["train", "--epochs", "1", "--data-dir", str(small_root), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "512 mnist images, 1 epoch;" in err and f"saved {out} (finished, 1 epoch, " in err
+    assert "1 epochs" not in err and ", 1 epoch" in checkpoint.load(out).describe()
+
+
+@pytest.mark.parametrize("train_count, test_count, says", [(1, 5, "train split has 1 image; training needs at least 2"),
+                                                           (5, 0, "test split has 0 images; the map needs"),
+                                                           (5, 5, "batch size 64 is more than the 5 training")])
+def test_splits_too_small_are_refused_before_training(train_count, test_count, says, small_root, tmp_path, capsys):
+    from explorer.data import load_split
+
+    root = tmp_path / "data"
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for prefix, split, n in (("train", "train", train_count), ("t10k", "test", test_count)):
+        full = load_split("mnist", split, small_root)
+        write_idx(raw / f"{prefix}-images-idx3-ubyte", full.images[:n].numpy(), 0x803)
+        write_idx(raw / f"{prefix}-labels-idx1-ubyte", full.labels[:n].numpy(), 0x801)
+    code, err = run_cli(["train", "--batch-size", "64", "--data-dir", root, "--out", tmp_path / "m.safetensors"],
+                        capsys)
+    assert_one_clear_line(code, err, says)
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_a_run_that_fails_midway_saves_its_last_complete_epoch(small_root, tmp_path, monkeypatch, capsys):
+    """Out of memory even on the CPU, a failing kernel: an error in epoch 2 still leaves epoch 1 saved."""
+    from explorer.errors import ExplorerError
+    from explorer.models import VAE
+
+    real, calls = VAE.losses, {"n": 0}
+
+    def fails_in_epoch_2(self, x, labels=None):
+        calls["n"] += 1
+        if calls["n"] == 10:  # 8 steps of 64 per epoch
+            raise ExplorerError("out of memory even at batch size 64 on the CPU; close other programs and try again")
+        return real(self, x, labels)
+
+    monkeypatch.setattr(VAE, "losses", fails_in_epoch_2)
+    out = tmp_path / "vae.safetensors"
+    code = main(["train", "--epochs", "3", "--batch-size", "64", "--data-dir", str(small_root), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1 and "training stopped: out of memory even at batch size 64" in err, err
+    assert "kept the weights of epoch 1" in err and f"saved {out} (failed, 1 epoch" in err
+    saved = checkpoint.load(out)
+    assert saved.meta["status"] == "failed" and saved.meta["epochs"] == 1

@@ -1,14 +1,22 @@
+import functools
 import gzip
 import http.client
+import math
+import os
 import re
+import tracemalloc
 import urllib.error
 import urllib.request
+import zlib
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from explorer.data import load_split
+from explorer import data as data_module
+from explorer.data import MAX_IDX_BYTES, load_split, read_idx
 from explorer.errors import ExplorerError
 from tests.conftest import write_idx
 
@@ -170,8 +178,7 @@ def test_no_network_while_downloads_are_allowed(tmp_path, monkeypatch, network):
     message = str(e.value)
     assert "could not download t10k-images-idx3-ubyte.gz" in message
     assert "without a network, point --data-dir or EXPLORER_DATA_DIR" in message
-    raw = tmp_path / "MNIST" / "raw"
-    assert list(raw.iterdir()) == []  # no partial download left to be mistaken for data
+    assert list(tmp_path.iterdir()) == []  # no partial download, no empty folders left to be mistaken for data
 
 
 def test_unknown_dataset_and_split():
@@ -179,3 +186,80 @@ def test_unknown_dataset_and_split():
         load_split("cifar", "test")
     with pytest.raises(ExplorerError, match="unknown split"):
         load_split("mnist", "validation")
+
+
+BOMB_BYTES = 256 << 20  # zeros, 256 MiB inflated; about 250 KB as gzip
+
+
+@functools.cache
+def bomb() -> bytes:
+    """A gzip member that inflates to BOMB_BYTES: appended to a member holding an IDX header, it makes
+    a file whose body is far longer than its header says."""
+    zeros, packer = bytes(1 << 20), zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: gzip framing
+    return b"".join([*(packer.compress(zeros) for _ in range(BOMB_BYTES >> 20)), packer.flush()])
+
+
+@settings(max_examples=15, deadline=None)
+@given(count=st.integers(0, 10_000), rows=st.integers(0, 64), cols=st.integers(0, 64))  # claims up to 41 MB
+def test_a_gzip_bomb_is_refused_with_memory_bounded_by_what_its_header_claims(tmp_path_factory, count, rows, cols):
+    path = tmp_path_factory.mktemp("bomb") / "t10k-images-idx3-ubyte.gz"
+    header = (0x803).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in (count, rows, cols))
+    path.write_bytes(gzip.compress(header) + bomb())
+    tracemalloc.start()
+    try:
+        with pytest.raises(ExplorerError, match="file has more; it is truncated or corrupt"):
+            read_idx(path, 0x803)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # the claimed size in a few buffers (gzip's reader copies it up to three times), never the 256 MiB
+    assert peak < 4 * count * rows * cols + (4 << 20)
+
+
+@given(dims=st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1))
+       .filter(lambda d: math.prod(d) > MAX_IDX_BYTES))
+def test_a_header_claiming_more_than_any_dataset_is_refused_before_reading(tmp_path_factory, dims):
+    path = tmp_path_factory.mktemp("claim") / "t10k-images-idx3-ubyte"
+    path.write_bytes((0x803).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in dims))
+    with pytest.raises(ExplorerError, match="more than the 1,073,741,824 any MNIST-like file holds"):
+        read_idx(path, 0x803)
+
+
+@pytest.mark.parametrize("command", [["embed", "--out", "codes.npz"], ["grid", "--out", "g.png"], ["evaluate"]])
+def test_a_checkpoint_of_another_dataset_never_reaches_the_network_unasked(command, tmp_path, monkeypatch, capsys):
+    from explorer import checkpoint
+    from explorer.cli import main
+    from explorer.config import ModelConfig
+    from explorer.models import build_model
+
+    monkeypatch.delenv("EXPLORER_NO_DOWNLOAD")  # downloads allowed: only asking may start one
+    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: pytest.fail("the network was tried"))
+    model = checkpoint.save(tmp_path / "fashion.safetensors", build_model(ModelConfig(kind="ae"), seed=0),
+                            {"dataset": "fashion-mnist"})
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.chdir(tmp_path)
+    code = main([command[0], "--checkpoint", str(model), "--data-dir", str(data), *command[1:]])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "fashion-mnist test data not found" in err and "explorer download --dataset fashion-mnist" in err
+    assert list(data.iterdir()) == [] and sorted(os.listdir(tmp_path)) == ["data", "fashion.safetensors"]
+
+
+def test_download_fetches_both_splits_when_asked(tmp_path, monkeypatch, capsys):
+    from explorer.cli import main
+
+    fetched = []
+    monkeypatch.setattr(data_module, "download_split", lambda dataset, split, root, progress=None:
+                        fetched.append((dataset, split, root)) or make_split_files(root, dataset, split))
+    assert main(["download", "--dataset", "kmnist", "--data-dir", str(tmp_path)]) == 0
+    assert [f[:2] for f in fetched] == [("kmnist", "train"), ("kmnist", "test")]
+    assert "kmnist: train and test splits are in" in capsys.readouterr().err
+
+
+def make_split_files(root, dataset, split):
+    raw = root / data_module.DATASETS[dataset] / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    prefix = "train" if split == "train" else "t10k"
+    write_idx(raw / f"{prefix}-images-idx3-ubyte", np.zeros((3, 28, 28)), 0x803)
+    write_idx(raw / f"{prefix}-labels-idx1-ubyte", np.zeros(3), 0x801)

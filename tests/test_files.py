@@ -109,3 +109,49 @@ def test_the_longest_legal_name_can_be_written(tmp_path):
     target = tmp_path / ("é" * 125 + "x.bin")  # 255 bytes in UTF-8, the usual limit
     files.atomic_write(target, write_in_two_parts, SUFFIXES)
     assert target.read_bytes() == b"new part one and part two" and os.listdir(tmp_path) == [target.name]
+
+
+@pytest.mark.parametrize("reach", ["same path", "another spelling", "symlink", "hard link", "symlinked folder"])
+def test_an_input_is_never_a_target_however_it_is_reached(tmp_path, reach, monkeypatch):
+    source = tmp_path / "in.bin"
+    source.write_bytes(b"the input")
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path)
+    target = {"same path": source, "another spelling": "sub/../in.bin", "symlink": tmp_path / "link.bin",
+              "hard link": tmp_path / "hard.bin", "symlinked folder": tmp_path / "alias" / "in.bin"}[reach]
+    if reach == "symlink":
+        os.symlink(source, target)
+    elif reach == "hard link":
+        os.link(source, target)
+    elif reach == "symlinked folder":
+        os.symlink(tmp_path, tmp_path / "alias")
+    with pytest.raises(ExplorerError, match=f"cannot write .*: it is {source}, an input of this command"):
+        files.check_target(target, SUFFIXES, inputs=[source])
+    assert source.read_bytes() == b"the input"
+
+
+def test_other_files_and_missing_inputs_do_not_block_a_target(tmp_path):
+    (tmp_path / "in.bin").write_bytes(b"x")
+    assert files.check_target(tmp_path / "out.bin", SUFFIXES, inputs=[tmp_path / "in.bin", tmp_path / "gone", None])
+
+
+def test_a_claim_is_held_for_its_block_and_leaves_nothing(tmp_path):
+    target = tmp_path / "out.bin"
+    with files.claim(target):
+        assert os.listdir(tmp_path) == [".out.bin.lock"]
+        files.atomic_write(target, write_in_two_parts, SUFFIXES)  # this process's own write inside its claim
+    assert os.listdir(tmp_path) == ["out.bin"]
+
+
+def test_signals_in_a_deferred_block_arrive_after_it(tmp_path):
+    import signal
+
+    arrived = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: arrived.append("after"))
+    try:
+        with files.signals_deferred():
+            signal.raise_signal(signal.SIGTERM)
+            arrived.append("during")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert arrived == ["during", "after"]

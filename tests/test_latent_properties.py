@@ -153,3 +153,23 @@ def test_the_largest_grid_and_path_decode(models):
     assert grid.shape == (28 * latent.MAX_GRID,) * 2
     frames = export.path_frames(model, plane, [[-1e5, 0], [0, 0], [3, 3]], latent.MAX_STEPS, spherical=True)
     assert frames.shape == (latent.MAX_STEPS, 28, 28)
+
+
+@given(uv=arrays(np.float64, st.tuples(st.integers(1, 4), st.just(2)), elements=finite), d=st.integers(2, 5))
+def test_any_finite_map_point_stands_for_a_finite_code(uv, d):
+    """Map points as large as float64 holds: the plane's code for each is finite (float32 would make
+    1e300 infinite, and the decoder then called the point non-finite)."""
+    stats = latent.stats_from_embeddings(np.random.default_rng(d).normal(size=(50, d)))
+    assert np.isfinite(stats.plane().to_latent(uv)).all()
+
+
+@given(big=st.floats(latent.MAX_MAP_COORD, BIG, exclude_min=True), at=st.integers(0, 3), grid=st.booleans())
+def test_map_coordinates_beyond_the_stated_range_are_refused_as_such(big, at, grid):
+    values = [-1.0, 1.0, -1.0, 1.0]
+    values[at] = big if at % 2 else -big  # keeps xmin < xmax and ymin < ymax
+    with pytest.raises(ExplorerError, match=r"must lie within ±1e\+12 on the map, got") as e:
+        if grid:
+            latent.grid_coords(3, values)
+        else:
+            latent.path_codes(latent.prior_stats(2).plane(), np.reshape(values, (2, 2)), 5)
+    assert "finite" not in str(e.value)
