@@ -90,9 +90,9 @@ def build_parser() -> _Parser:
     p.add_argument("--map", choices=("pca", "umap", "tsne"),
                    help="also write each code's map position (u, v): on the principal-axes plane (pca, with "
                         "--axes), or in a UMAP or t-SNE layout of the split's codes")
-    p.add_argument("--axes", nargs=2, type=_int_from(1), default=(1, 2), metavar=("I", "J"),
+    p.add_argument("--axes", nargs=2, type=_int_from(1, MAX_LATENT_DIM), default=(1, 2), metavar=("I", "J"),
                    help="with --map pca and latent dim > 2: which principal axes give u and v (default 1 2)")
-    p.add_argument("--epoch", type=_int_from(1), metavar="K",
+    p.add_argument("--epoch", type=_int_from(1, MAX_EPOCHS), metavar="K",
                    help="the codes after epoch K of training instead, for the test images its timeline "
                         "followed (writes their test-split numbers as `index`)")
     data_args(p)
@@ -133,7 +133,7 @@ def build_parser() -> _Parser:
     p = sub.add_parser("timeline", help="replay how the map formed during training: a GIF of the test images' "
                                         "map after each epoch (or one epoch as a PNG)")
     ckpt_arg(p)
-    p.add_argument("--epoch", type=_int_from(1), metavar="K", help="only the map after epoch K (for a PNG)")
+    p.add_argument("--epoch", type=_int_from(1, MAX_EPOCHS), metavar="K", help="only the map after epoch K (for a PNG)")
     p.add_argument("--size", type=_int_from(120, 2048), default=480, help="map size in pixels (default 480)")
     p.add_argument("--fps", type=_positive, default=4.0, help="GIF frames per second (default 4)")
     data_args(p)
