@@ -374,9 +374,7 @@ def cmd_path(args) -> int:
 
 
 def cmd_timeline(args) -> int:
-    import numpy as np
-
-    from explorer import checkpoint, export, scatter_image
+    from explorer import checkpoint, export, timeline
     from explorer.data import load_split
     from explorer.files import check_target
 
@@ -384,18 +382,12 @@ def cmd_timeline(args) -> int:
     ckpt = checkpoint.load(args.checkpoint, expect="latent")
     test = load_split(ckpt.meta.get("dataset", "mnist"), "test", args.data_dir)
     recorded = _timeline(ckpt, args, test)
-    labels = test.labels.numpy()[recorded.index]
-    positions = recorded.positions(ckpt.stats.plane() if ckpt.stats else None)
+    labels, plane = test.labels.numpy()[recorded.index], ckpt.stats.plane() if ckpt.stats else None
     if args.epoch:
         recorded.after(args.epoch)  # a clear error for an epoch the run did not reach
-    epochs = [args.epoch] if args.epoch else range(1, recorded.epochs + 1)
-    bounds = scatter_image.replay_bounds(positions)
-    frames = np.stack([scatter_image.draw(positions[k - 1], labels, bounds, args.size,
-                                          f"{ckpt.name}: after epoch {k} of {recorded.epochs}") for k in epochs])
-    if out.suffix.lower() == ".gif":
-        export.save_gif(out, frames, fps=args.fps, bounce=False)
+        export.save_png(out, timeline.replay(recorded, labels, ckpt.name, plane, args.size, [args.epoch], test.classes)[0])
     else:
-        export.save_png(out, frames[-1])
+        timeline.save_replay(out, recorded, labels, ckpt.name, plane, args.size, args.fps, test.classes)
     print(f"wrote the map after {'epoch ' + str(args.epoch) if args.epoch else f'each of {recorded.epochs} epochs'} "
           f"to {args.out}", file=sys.stderr)
     return 0

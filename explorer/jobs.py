@@ -162,7 +162,7 @@ def call(req: tuple, report):
 
 def save_model(path, session) -> Path:
     """Write the session's model; its stats go with it so the map looks the same when reopened."""
-    return checkpoint.save(path, session.model, session.ckpt.meta, session.stats)
+    return checkpoint.save(path, session.model, session.ckpt.meta, session.stats, timeline=session.ckpt.timeline)
 
 
 @dataclass(frozen=True)

@@ -101,3 +101,29 @@ def _align(points: np.ndarray, target: np.ndarray) -> np.ndarray:
     centred, aim = points - points.mean(axis=0), target - target.mean(axis=0)
     u, _, vt = np.linalg.svd(centred.T @ aim)
     return centred @ (u @ vt) + target.mean(axis=0)
+
+
+def replay(recorded: Timeline, labels: np.ndarray, name: str, plane: latent.Plane | None = None, size: int = 480,
+           epochs=None, classes=None) -> np.ndarray:
+    """(len(epochs), size, size + legend, 3) uint8: the sample's map after each epoch asked for (default
+    all), in one frame of reference, with a legend and the epoch in the corner (the replay GIF)."""
+    from explorer import scatter_image
+
+    positions = recorded.positions(plane)
+    bounds = scatter_image.replay_bounds(positions)
+    return np.stack([scatter_image.draw(positions[k - 1], labels, bounds, size,
+                                        f"{name}: after epoch {k} of {recorded.epochs}", classes)
+                     for k in (epochs or range(1, recorded.epochs + 1))])
+
+
+def save_replay(path, recorded: Timeline, labels: np.ndarray, name: str, plane=None, size: int = 480,
+                fps: float = 4.0, classes=None):
+    """The replay as a looping GIF (a PNG: its last frame), written atomically; returns the path."""
+    from pathlib import Path
+
+    from explorer import export
+
+    frames = replay(recorded, labels, name, plane, size, classes=classes)
+    if Path(path).suffix.lower() == ".gif":
+        return export.save_gif(path, frames, fps=fps, bounce=False)
+    return export.save_png(path, frames[-1])

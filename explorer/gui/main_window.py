@@ -36,6 +36,7 @@ from explorer.gui.panels.filmstrip import Filmstrip
 from explorer.gui.panels.model_list import ModelList
 from explorer.gui.panels.neighbours import Neighbours, show_hovered
 from explorer.gui.panels.selection import Selecting
+from explorer.gui.panels.timeline import TimelinePanel
 from explorer.gui.state import ViewState
 from explorer.gui.threads.tasks import Tasks
 from explorer.gui.threads.workers import Workers
@@ -101,9 +102,9 @@ class MainWindow(QMainWindow):
         self.digits = DigitsRow(s, w, self.docks, f, self)
         self.decodability = Decodability(s, self.map_panel, w, self.tasks, f, self)
         self.learned_maps = LearnedMaps(s, self.map_panel, w, f, self)
-        self.learned_maps.shown.connect(lambda learned: self.reset_view())
         self.selecting = Selecting(s, self.map, self.docks, self.tasks, f, self)
         self.attributes = Attributes(s, self.map, w, self.docks, self.tasks, f)
+        self.timeline = TimelinePanel(s, self.docks, self.tasks, self)
         self.resizeDocks([left, right], [300, 300], Qt.Horizontal)  # now that every dock is in place
         self.actions = actions.install(self)
         self._connect()
@@ -117,6 +118,7 @@ class MainWindow(QMainWindow):
         self.map.view.sigRangeChangedManually.connect(lambda *_: setattr(self, "_fit_each_epoch", False))
         self.map_panel.split_changed.connect(s.set_split)
         self.map_panel.axes_changed.connect(self.set_axes)
+        self.learned_maps.shown.connect(lambda learned: self.reset_view())
         self.label_combo.currentIndexChanged.connect(lambda k: s.session is not None and k >= 0 and s.set_label(k))
         self.filmstrip.export_requested.connect(self.exports.ask_strip)
         self.train_dialog.save_requested.connect(lambda: self.ask_save(self.training.last_trained_key))
@@ -153,8 +155,7 @@ class MainWindow(QMainWindow):
             self.label_combo.setCurrentIndex(self.state.label)
         has_prior = s is not None and s.model.kind != "ae"
         a.prior.setEnabled(has_prior)
-        if not has_prior:
-            a.prior.setChecked(False)
+        a.prior.setChecked(a.prior.isChecked() and has_prior)
         self.filmstrip.allow_spherical(s is not None and s.model.latent_dim > 2)
         if s is None:
             self.map_panel.note.setText("No model open: train one (Ctrl+T) or open a checkpoint (Ctrl+O).")
@@ -286,6 +287,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         """Stop every thread and timer before the window goes: a running QThread destroyed aborts the process."""
         self.filmstrip.stop()
+        self.timeline.stop()
         self.map.stop_timers()
         self.statusBar().clearMessage()  # a timed message runs a timer
         self.train_dialog.shutdown()

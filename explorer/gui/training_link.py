@@ -74,7 +74,7 @@ class TrainingLink(QObject):
         title = f"{model.kind}-{model.latent_dim}d-{model.config.arch} ({run.result.epochs_done} epochs)"
         if self.state.key == key:
             self.feedback.set_busy("Placing the images with the trained model…")
-        self.tasks.run((open_session, checkpoint.Checkpoint(model, meta), self.data_dir),
+        self.tasks.run((open_session, checkpoint.Checkpoint(model, meta, timeline=run.timeline), self.data_dir),
                        lambda session: self._placed(key, title, session), report=False,
                        failure="Cannot place the images with the trained model")
 

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from PySide6.QtCore import QObject, QThread, Signal
 
-from explorer import latent, training
+from explorer import latent, timeline, training
 from explorer.data import load_split
 from explorer.errors import ExplorerError
 
@@ -200,10 +200,14 @@ class TrainWorker(QThread):
             except ExplorerError:
                 test_split = None  # train anyway; the map just has no points to show
             last = [0.0]
+            recorder = (timeline.Recorder(self.model, test_split.images, test_split.labels)
+                        if test_split is not None and self.model.kind in ("ae", "vae", "cvae") else None)
 
             def report(p):
                 if p.epoch_done:
                     self.epoch.emit(snapshot(self.model, p, test_split, len(train_split)))
+                    if recorder is not None:
+                        recorder(p)
                 now = time.monotonic()
                 if p.epoch_done or p.note or now - last[0] >= PROGRESS_INTERVAL:
                     last[0] = now
@@ -214,7 +218,7 @@ class TrainWorker(QThread):
                                     callback=report, should_stop=self._cancel.is_set)
             self.model.cpu()
             meta = training.run_meta(train_split.images, self.config.dataset, self.config, result)
-            run = Run(self.model, result, meta)
+            run = Run(self.model, result, meta, recorder.timeline(result.epochs_done) if recorder is not None else None)
         except Exception as e:  # noqa: BLE001 - reaches the UI as a message, the app keeps working
             self.failed.emit(describe_error(e))
             return
@@ -228,6 +232,7 @@ class Run:
     model: object
     result: object  # training.TrainResult
     meta: dict
+    timeline: object = None  # timeline.Timeline of the test sample after each kept epoch
 
 
 @dataclass
