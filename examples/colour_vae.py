@@ -66,6 +66,8 @@ def train(vae, images, epochs):
     x_all = torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255
     opt = torch.optim.Adam(vae.parameters(), lr=2e-3)
     for epoch in range(epochs):
+        # small batches, many steps: the 2-d code takes size and shape first and colour only after about
+        # 500 steps (all decodes were still grey after 190 steps of 128 pictures)
         for batch in torch.randperm(len(x_all)).split(32):
             opt.zero_grad()
             loss = vae.loss(x_all[batch])
@@ -102,7 +104,7 @@ def explore(vae, images, labels, window: bool, out: Path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=3000, help="how many pictures to draw and train on")
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--no-window", action="store_true", help="write codes, a decoded grid and a GIF instead")
     parser.add_argument("--out", type=Path, default=Path("colour-vae"), help="where --no-window writes")
     args = parser.parse_args()
