@@ -215,6 +215,7 @@ def bench_classifier(s: Settings):
 
 
 from explorer import bench_training  # noqa: E402,F401 - registers the training parts here, in this order
+from explorer import bench_maps  # noqa: E402,F401 - and the decodable maps' part after them
 
 
 # ------------------------------------------------------------------------------------------ decode

@@ -197,15 +197,10 @@ def _with_command(argv: list[str]) -> list[str]:
 
 
 def cmd_gui(args) -> int:
-    import inspect
-
     from explorer.gui.app import run
 
     if not args.model_code and not args.data:
         return run(checkpoint=args.checkpoint, data_dir=args.data_dir)
-    if "model" not in inspect.signature(run).parameters:
-        raise ExplorerError("this version of the window cannot yet open --model-code or --data; use embed, grid, "
-                            "path or evaluate with them")
     # loaded here, so a bad file or model is one line before any window opens; the window takes them as they are
     model, data = None, None
     if args.model_code:

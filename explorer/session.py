@@ -140,13 +140,13 @@ def open_session(source: str | Path | checkpoint.Checkpoint, data_dir=None,
     A bad checkpoint raises ExplorerError. Missing or broken data does not: the session then lacks
     those points and says why in `data_errors`, so the model can still be explored by decoding.
     """
-    if given is not None:
-        return _given_session(source, given, report)
     if isinstance(source, checkpoint.Checkpoint):
         ckpt = source
     else:
         report(f"Opening {Path(source).name}…")
         ckpt = checkpoint.load(source)
+    if given is not None:
+        return _given_session(ckpt, given, report)
     if ckpt.kind == "classifier":
         raise ExplorerError(f"{ckpt.path}: this is the digit classifier, not a latent model; open an AE, VAE or GAN")
     model = ckpt.model.cpu().eval()

@@ -12,8 +12,10 @@ from PySide6.QtCore import QObject, QSocketNotifier
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
+from explorer import trained
 from explorer.errors import ExplorerError
 from explorer.gui.main_window import MainWindow
+from explorer.models.adapters import checkpoint_of
 
 WINDOW_SIZE = (1400, 900)
 
@@ -71,15 +73,21 @@ def check_display() -> None:
                             "over `ssh -X`, or use the command-line tools (explorer --help)")
 
 
-def run(checkpoint: str | None = None, data_dir: str | None = None) -> int:
-    """Open the window on `checkpoint` (default: the shipped 2-d VAE); returns the exit code."""
+def run(checkpoint: str | None = None, data_dir: str | None = None, model=None, data=None) -> int:
+    """Open the window on `checkpoint` (default: the shipped 2-d VAE), or on `model` (a LatentModel, e.g.
+    --model-code's), over the images `data` (a data.Split) when given; returns the exit code."""
     check_display()
     check_bindings()
     app = application()
     window = MainWindow(data_dir=data_dir)
     window.resize(*WINDOW_SIZE)
     window.show()
-    window.start(checkpoint)
+    if model is None and data is None:
+        window.start(checkpoint)
+    else:
+        source = checkpoint_of(model, data.dataset if data is not None else "mnist") if model is not None else checkpoint
+        window.models.open_with_points(source or trained.default_checkpoint(), data,
+                                       key=getattr(model, "name", None))
     with _close_on_interrupt(window):
         return app.exec()
 

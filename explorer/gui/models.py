@@ -45,6 +45,15 @@ class ModelRegistry(QObject):
         self._fallback = path is not None
         self._open(jobs.OpenRequest(path, self.data_dir), "Opening the model…")
 
+    def open_with_points(self, source, data, key: str | None = None) -> None:
+        """At start, a model (a path, or a Checkpoint such as --model-code's) shown over the images `data`
+        (a data.Split, e.g. --data's) instead of its dataset's; the shipped models are listed too."""
+        from explorer.models.adapters import Opened
+
+        self.lister.submit(None, ASKER)
+        given = None if data is None else Opened(None, data, None, data.labels, data.classes)
+        self.open(source, key, show=True, given=given)
+
     def open_path(self, path: str) -> None:
         """Open a checkpoint file: one row per file, however its path was written."""
         self.open(str(path))

@@ -106,3 +106,18 @@ def test_a_remote_kernel_without_a_display_gets_a_clear_message(monkeypatch, mni
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(ExplorerError, match="no display"):
         explorer.view(Autoencoder(), mnist_test.images[:10])
+
+
+def test_the_command_lines_model_and_data_open_in_the_window(open_window, gui_models, mnist_test, qtbot):
+    """`explorer gui --checkpoint X --data FILE` (or --model-code): the model over the images given."""
+    from explorer import checkpoint, latent
+    from explorer.data import Split
+
+    data = Split(images=mnist_test.images[:40], labels=mnist_test.labels[:40], dataset="mine.npz", split="all",
+                 classes=mnist_test.classes)
+    window = open_window()
+    with qtbot.waitSignal(window.state.session_changed, timeout=20_000):
+        window.models.open_with_points(str(gui_models / "ae-2d-mlp.safetensors"), data)
+    model = checkpoint.load(gui_models / "ae-2d-mlp.safetensors").model
+    assert len(window.state.points) == 40
+    np.testing.assert_allclose(window.state.points.codes, latent.embed(model, data.images, data.labels), atol=1e-5)
