@@ -77,9 +77,13 @@ class Checkpoint:
     def describe(self) -> str:
         """One line for lists: kind, latent size, data, loss."""
         m = self.meta
-        parts = [ModelConfig.from_dict(m["model"]).describe() if "model" in m else KIND_NAMES.get(m["kind"], m["kind"])]
-        parts.append(f"{m.get('dataset', '?')}, {count(m.get('train_images', 0), 'image')}, "
-                     f"{count(m.get('epochs', 0), 'epoch')}")
+        if "model" in m:
+            parts = [ModelConfig.from_dict(m["model"]).describe()]
+        else:  # the digit classifier, or a script's own model (which says what it is)
+            parts = [getattr(self.model, "describe", lambda: KIND_NAMES.get(m["kind"], m["kind"]))()]
+        if "train_images" in m or "epochs" in m:
+            parts.append(f"{m.get('dataset', '?')}, {count(m.get('train_images', 0), 'image')}, "
+                         f"{count(m.get('epochs', 0), 'epoch')}")
         loss = m.get("final_losses", {}).get("loss")
         if loss is not None:
             parts.append(f"loss {loss:.4g}")

@@ -121,3 +121,18 @@ def test_the_command_lines_model_and_data_open_in_the_window(open_window, gui_mo
     model = checkpoint.load(gui_models / "ae-2d-mlp.safetensors").model
     assert len(window.state.points) == 40
     np.testing.assert_allclose(window.state.points.codes, latent.embed(model, data.images, data.labels), atol=1e-5)
+
+
+def test_a_colour_model_shows_its_colour_decodes_and_thumbnails(viewers, qtbot):
+    encoder = nn.Sequential(nn.Flatten(), nn.Linear(3 * 16 * 16, 2))
+    decoder = nn.Sequential(nn.Linear(2, 3 * 16 * 16), nn.Sigmoid(), nn.Unflatten(1, (3, 16, 16)))
+    images = torch.rand(30, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    ex = viewers(encoder=encoder, decoder=decoder, images=images, labels=torch.arange(30) % 3)
+    ex.cursor = (0.1, -0.2)
+    ex.wait()
+    assert ex.decoded.shape == (16, 16, 3)
+    with torch.no_grad():
+        expected = decoder(torch.tensor([[0.1, -0.2]]))[0].permute(1, 2, 0).numpy()
+    np.testing.assert_array_equal(ex.decoded, np.rint(expected * 255).astype(np.uint8))
+    ex.window.grab()  # the decoded view, the neighbours' thumbnails and the map paint colour images
+    assert "Sequential: your model" in ex.window.map_panel.note.text()

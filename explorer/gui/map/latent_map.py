@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QApplication, QFrame, QLabel, QVBoxLayout
 
 from explorer import interpolation
 from explorer.gui.map.point_cloud import PointCloud
+from explorer.gui.widgets.images import to_pixmap
 from explorer.gui.map.select_tool import SelectTool
 from explorer.gui.map.waypoint_tool import WaypointTool
 from explorer.gui.widgets.thumbnail_grid import ThumbnailGrid
@@ -27,16 +27,6 @@ FREEHAND_STEP_PX = 4.0  # a freehand path keeps a point every this many pixels
 INSET_SCALE = 3
 GROUP_SCALE = 2  # several images on the hover card, each enlarged this much
 NO_POINTS = np.zeros(0, dtype=np.int64)
-
-
-def to_pixmap(image: np.ndarray, scale: int = 1) -> QPixmap:
-    """uint8 (h, w) grey image -> QPixmap, enlarged by nearest neighbour so pixels stay crisp."""
-    image = np.ascontiguousarray(image, dtype=np.uint8)
-    h, w = image.shape
-    qimage = QImage(image.data, w, h, w, QImage.Format_Grayscale8).copy()  # copy: own the bytes
-    if scale != 1:
-        qimage = qimage.scaled(w * scale, h * scale, Qt.IgnoreAspectRatio, Qt.FastTransformation)
-    return QPixmap.fromImage(qimage)
 
 
 class Markers(pg.ScatterPlotItem):

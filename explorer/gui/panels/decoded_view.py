@@ -8,7 +8,7 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from explorer.data import classes
-from explorer.gui.map.latent_map import to_pixmap
+from explorer.gui.widgets.images import to_pixmap
 from explorer.gui.state import ViewState
 
 HINT = "Click or drag on the map to decode a point"
@@ -40,7 +40,7 @@ class PixelImage(QLabel):
         if self.image is None:
             self.setPixmap(QPixmap())
             return
-        h, w = self.image.shape
+        h, w = self.image.shape[:2]
         scale = max(1, min(self.width() // w, self.height() // h))
         self.setPixmap(to_pixmap(self.image, scale))
 

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushB
                                QVBoxLayout, QWidget)
 
 from explorer.export import tile
-from explorer.gui.map.latent_map import to_pixmap
+from explorer.gui.widgets.images import to_pixmap
 from explorer.latent import MAX_STEPS
 
 DEFAULT_STEPS = 10

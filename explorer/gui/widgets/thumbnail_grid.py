@@ -15,8 +15,10 @@ from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+
+from explorer.gui.widgets.images import to_qimage
 
 CAPTION = 14  # pixels of text under each image
 HIGHLIGHT = QColor("#ffd54a")
@@ -161,8 +163,8 @@ class ThumbnailGrid(QWidget):
         font.setPixelSize(CAPTION - 3)
         painter.setFont(font)
         for k, image in zip(positions, images):
-            rect, (h, w) = self.rect_of(int(k)), image.shape
-            painter.drawImage(rect, QImage(image.data, w, h, w, QImage.Format_Grayscale8))
+            rect = self.rect_of(int(k))
+            painter.drawImage(rect, to_qimage(image))
             if self.palette_colours:
                 self._chip(painter, rect, int(self.labels[k]))
             if k == self.current:
