@@ -6,14 +6,12 @@ Every user error ends as one line on stderr and a non-zero exit, never a traceba
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import signal
 import sys
-import time
 from pathlib import Path
 
-from explorer import __version__
+from explorer import __version__, map_commands, progress, sources
 from explorer.arguments import EXIT_ERROR
 from explorer.arguments import Parser as _Parser
 from explorer.arguments import finite as _finite
@@ -97,7 +95,7 @@ def build_parser() -> _Parser:
                         "followed (writes their test-split numbers as `index`)")
     data_args(p)
     p.add_argument("--out", required=True, metavar="FILE.npz|FILE.csv")
-    p.set_defaults(run=cmd_embed)
+    p.set_defaults(run=map_commands.cmd_embed)
 
     p = sub.add_parser(
         "grid", help="decode an n x n grid of latent points to one image",
@@ -113,7 +111,7 @@ def build_parser() -> _Parser:
     map_arg(p)
     data_args(p)
     p.add_argument("--out", required=True, metavar="FILE.png")
-    p.set_defaults(run=cmd_grid)
+    p.set_defaults(run=map_commands.cmd_grid)
 
     p = sub.add_parser("path", help="decode evenly spaced points between two map points to a strip or GIF",
                        description="Decode --steps points from --from to --to (map coordinates; for latent dim > 2, "
@@ -128,7 +126,7 @@ def build_parser() -> _Parser:
     map_arg(p)
     data_args(p)
     p.add_argument("--out", required=True, metavar="FILE.png|FILE.gif")
-    p.set_defaults(run=cmd_path)
+    p.set_defaults(run=map_commands.cmd_path)
 
     p = sub.add_parser("timeline", help="replay how the map formed during training: a GIF of the test images' "
                                         "map after each epoch (or one epoch as a PNG)")
@@ -138,7 +136,7 @@ def build_parser() -> _Parser:
     p.add_argument("--fps", type=_positive, default=4.0, help="GIF frames per second (default 4)")
     data_args(p)
     p.add_argument("--out", required=True, metavar="FILE.gif|FILE.png")
-    p.set_defaults(run=cmd_timeline)
+    p.set_defaults(run=map_commands.cmd_timeline)
 
     p = sub.add_parser("evaluate", help="print test-split quality figures as JSON")
     ckpt_arg(p)
@@ -204,10 +202,10 @@ def cmd_gui(args) -> int:
     # loaded here, so a bad file or model is one line before any window opens; the window takes them as they are
     model, data = None, None
     if args.model_code:
-        ckpt, data = _source(args)
+        ckpt, data = sources.from_code(args)
         model = ckpt.model
     else:
-        data = _data(args, "mnist", "test")
+        data = sources.data(args, "mnist", "test")
     return run(checkpoint=args.checkpoint, data_dir=args.data_dir, model=model, data=data)
 
 
@@ -235,12 +233,12 @@ def _train_into(out: Path, args) -> int:
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                          device=args.device, dataset=args.dataset, compile=args.compile)
     if args.data:
-        train_split = test_split = _data(args, args.dataset, "train")
+        train_split = test_split = sources.data(args, args.dataset, "train")
         config = dataclasses.replace(config, dataset=train_split.dataset)
     else:
         asked = downloads_allowed()  # naming --dataset asks for it
-        train_split = load_split(args.dataset, "train", args.data_dir, download=asked, progress=_download_bar())
-        test_split = load_split(args.dataset, "test", args.data_dir, download=asked, progress=_download_bar())
+        train_split = load_split(args.dataset, "train", args.data_dir, download=asked, progress=progress.download_bar())
+        test_split = load_split(args.dataset, "test", args.data_dir, download=asked, progress=progress.download_bar())
     config.check_data(args.model, len(train_split), len(test_split))  # refused now, not after the training
     if args.model == "classifier":
         if args.data:
@@ -260,7 +258,7 @@ def _train_into(out: Path, args) -> int:
     print(f"training {what} on "
           f"{count(len(train_split), config.dataset + ' image')}, {count(args.epochs, 'epoch')}; Ctrl-C, SIGTERM or "
           f"SIGHUP stops after saving the last complete epoch", file=sys.stderr)
-    bar = _progress_bar()
+    bar = progress.progress_bar()
     recorder = timeline.Recorder(model, test_split.images, test_split.labels) if args.model in ("ae", "vae", "cvae") else None
 
     def on_progress(p):
@@ -295,125 +293,21 @@ def _train_into(out: Path, args) -> int:
     return 0 if result.status == "finished" else 1
 
 
-def cmd_embed(args) -> int:
-    import numpy as np
-
-    from explorer import latent
-    from explorer.files import atomic_write, check_target
-
-    out = check_target(args.out, (".npz", ".csv"), _inputs(args))  # fail before the work, not after
-    ckpt, split = _open(args, args.split)
-    index = None
-    if args.epoch is not None:
-        recorded = _timeline(ckpt, args, split)
-        if args.split != "test":
-            raise ExplorerError("the training timeline follows test images; leave out --split or use --split test")
-        index, z = recorded.index, recorded.after(args.epoch)
-        labels = split.labels.numpy()[index]
-    else:
-        z, labels = latent.embed(ckpt.model, split.images, split.labels), split.labels.numpy()
-    columns = {} if index is None else {"index": index}
-    columns.update({f"z{i + 1}": z[:, i] for i in range(z.shape[1])})
-    if args.map == "pca" and index is not None:
-        columns["u"], columns["v"] = recorded.positions(_plane(ckpt.stats, args) if ckpt.stats else None)[args.epoch - 1].T
-    elif args.map == "pca":
-        columns["u"], columns["v"] = _plane(ckpt.stats or latent.stats_from_embeddings(z), args).project(z).T
-    elif args.map:
-        columns["u"], columns["v"] = _learned_map(args, z).uv.T
-    buf = io.BytesIO()
-    if out.suffix.lower() == ".csv":
-        table = np.column_stack([*columns.values(), labels])
-        np.savetxt(buf, table, fmt=[("%d" if name == "index" else "%.9g") for name in columns] + ["%d"], delimiter=",",
-                   header=",".join([*columns, "label"]), comments="")
-    else:
-        arrays = {"uv": np.column_stack([columns["u"], columns["v"]])} if args.map else {}
-        if index is not None:
-            arrays["index"] = index
-        np.savez(buf, z=z, **arrays, labels=labels)
-    atomic_write(out, lambda f: f.write(buf.getvalue()), (".npz", ".csv"))
-    print(f"wrote {len(z):,} codes of {z.shape[1]} dimensions to {args.out}", file=sys.stderr)
-    return 0
-
-
-def _inputs(args) -> list:
-    """The files a command reads: its --out may not be one of them."""
-    return [getattr(args, name, None) for name in ("checkpoint", "classifier", "model_code")]
-
-
-def cmd_grid(args) -> int:
-    from explorer import export, latent
-    from explorer.files import check_target
-
-    check_target(args.out, (".png",), _inputs(args))  # fail before the work, not after
-    ckpt, stats = _open_with_stats(args)
-    surface = _surface(ckpt, stats, args)
-    bounds = latent.check_bounds(args.range) if args.range else getattr(surface, "bounds", stats.bounds)
-    image = export.grid_image(ckpt.model, surface, args.n, bounds, _label(ckpt, args))
-    export.save_png(args.out, image, args.scale)
-    print(f"wrote a {args.n}x{args.n} grid over x {bounds[0]:.3g}..{bounds[1]:.3g}, y {bounds[2]:.3g}..{bounds[3]:.3g} "
-          f"to {args.out}", file=sys.stderr)
-    return 0
-
-
-def cmd_path(args) -> int:
-    from explorer import export
-    from explorer.files import check_target
-
-    check_target(args.out, (".png", ".gif"), _inputs(args))
-    ckpt, stats = _open_with_stats(args)
-    frames = export.path_frames(ckpt.model, _surface(ckpt, stats, args), [args.start, args.end], args.steps,
-                                args.slerp, _label(ckpt, args))
-    export.save_strip(args.out, frames, args.scale, args.fps)
-    print(f"wrote {args.steps} decodes to {args.out}", file=sys.stderr)
-    return 0
-
-
-def cmd_timeline(args) -> int:
-    from explorer import checkpoint, export, timeline
-    from explorer.data import load_split
-    from explorer.files import check_target
-
-    out = check_target(args.out, (".gif", ".png"))
-    ckpt = checkpoint.load(args.checkpoint, expect="latent")
-    test = load_split(ckpt.meta.get("dataset", "mnist"), "test", args.data_dir)
-    recorded = _timeline(ckpt, args, test)
-    labels, plane = test.labels.numpy()[recorded.index], ckpt.stats.plane() if ckpt.stats else None
-    if args.epoch:
-        recorded.after(args.epoch)  # a clear error for an epoch the run did not reach
-        export.save_png(out, timeline.replay(recorded, labels, ckpt.name, plane, args.size, [args.epoch], test.classes)[0])
-    else:
-        timeline.save_replay(out, recorded, labels, ckpt.name, plane, args.size, args.fps, test.classes)
-    print(f"wrote the map after {'epoch ' + str(args.epoch) if args.epoch else f'each of {recorded.epochs} epochs'} "
-          f"to {args.out}", file=sys.stderr)
-    return 0
-
-
-def _timeline(ckpt, args, test):
-    """The checkpoint's training timeline, checked against the test split it indexes."""
-    if ckpt.timeline is None:
-        raise ExplorerError(f"{args.checkpoint}: no training timeline in this file (it records the map after each "
-                            f"epoch for AEs and VAEs trained by this version)")
-    if ckpt.timeline.index.max() >= len(test):
-        raise ExplorerError(f"{args.checkpoint}: its timeline follows test images up to number "
-                            f"{ckpt.timeline.index.max()}, but this test split has {len(test):,}")
-    return ckpt.timeline
-
-
 def cmd_evaluate(args) -> int:
     from explorer import checkpoint, metrics, trained
 
     if args.model_code:
         from explorer.sources import evaluate
 
-        ckpt, test = _open(args)
+        ckpt, test = sources.open_encoder(args)
         print(json.dumps({"model": args.model_code, **evaluate(ckpt.model, test)}, indent=2))
         return 0
     ckpt = checkpoint.load(args.checkpoint, expect="latent")
     dataset = ckpt.meta.get("dataset", "mnist")
     classifier_file = args.classifier or (trained.classifier_path() if dataset == "mnist" and not args.data else None)
     classifier = checkpoint.load(classifier_file, expect="classifier").model if classifier_file else None
-    test = _data(args, dataset, "test")
-    train = _data(args, dataset, "train") if ckpt.model.has_encoder and not args.data else None
+    test = sources.data(args, dataset, "test")
+    train = sources.data(args, dataset, "train") if ckpt.model.has_encoder and not args.data else None
     if ckpt.stats is None:
         from explorer.latent import infer_stats
 
@@ -427,7 +321,7 @@ def cmd_download(args) -> int:
     from explorer.data import data_root, load_split
 
     for split in ("train", "test"):
-        load_split(args.dataset, split, args.data_dir, download=True, progress=_download_bar())
+        load_split(args.dataset, split, args.data_dir, download=True, progress=progress.download_bar())
     print(f"{args.dataset}: train and test splits are in {data_root(args.data_dir)}", file=sys.stderr)
     return 0
 
@@ -443,91 +337,6 @@ def cmd_bench(args) -> int:
     return run(args, gui_parts)
 
 
-def _open(args, split_name: str = "test"):
-    if args.model_code:
-        ckpt, split = _source(args, split_name)
-    else:
-        from explorer import checkpoint
-
-        ckpt = checkpoint.load(args.checkpoint, expect="latent")
-        split = _data(args, ckpt.meta.get("dataset", "mnist"), split_name)
-    if not ckpt.model.has_encoder:
-        raise ExplorerError(f"{args.checkpoint or args.model_code}: this model has no encoder, so it cannot embed images")
-    return ckpt, split
-
-
-def _open_with_stats(args):
-    """Checkpoint and its latent statistics, from the file or (older files, your own models) from the
-    test embeddings."""
-    from explorer import checkpoint, latent
-
-    if args.model_code:
-        ckpt, test = _source(args)
-    else:
-        ckpt = checkpoint.load(args.checkpoint, expect="latent")
-        test = None
-    if ckpt.stats is None:
-        needs_data = ckpt.model.has_encoder and ckpt.model.kind != "gan"
-        if needs_data and test is None:
-            test = _data(args, ckpt.meta.get("dataset", "mnist"), "test")
-        ckpt.stats = latent.infer_stats(ckpt.model, *(test.images, test.labels) if needs_data else ())
-    return ckpt, ckpt.stats
-
-
-def _data(args, dataset: str, split_name: str):
-    """--data's images, else the split of a torchvision dataset under --data-dir."""
-    from explorer import sources
-
-    return sources.images(getattr(args, "data", None), dataset, split_name, args.data_dir, _download_bar())
-
-
-def _source(args, split_name: str = "test"):
-    """(checkpoint holding the adapted --model-code model, its data): the data are read first, as the probe."""
-    from explorer import sources
-
-    alone = args.latent_dim and not args.data  # a decoder alone is probed with codes: no images to read
-    split = None if alone else _data(args, args.dataset or "mnist", split_name)
-    model = sources.model_from_code(args.model_code, args.weights, split, args.output, args.latent_dim)
-    print(model.describe(), file=sys.stderr)
-    return sources.checkpoint_of(model, split.dataset if split else "codes"), split
-
-
-def _plane(stats, args):
-    i, j = args.axes
-    return stats.plane(i - 1, j - 1)
-
-
-def _surface(ckpt, stats, args):
-    """What map coordinates mean: the principal-axes plane, or a learned map of the test codes."""
-    if args.map == "pca":
-        return _plane(stats, args)
-    from explorer import latent
-    from explorer.data import load_split
-
-    if not ckpt.model.has_encoder:
-        raise ExplorerError(f"{args.checkpoint}: this model has no encoder, so there are no codes to lay out; "
-                            f"use --map pca")
-    test = load_split(ckpt.meta.get("dataset", "mnist"), "test", args.data_dir)
-    return _learned_map(args, latent.embed(ckpt.model, test.images, test.labels))
-
-
-def _learned_map(args, z):
-    """The --map layout of codes z with its learned inverse (cached), its fit said on stderr."""
-    from explorer import maps
-
-    if tuple(args.axes) != (1, 2):
-        raise ExplorerError("--axes applies only to --map pca")
-    learned = maps.build(z, args.map, cache_dir=maps.default_cache_dir(), report=_fraction_bar(f"{args.map} map"))
-    print(learned.describe(), file=sys.stderr)
-    return learned
-
-
-def _label(ckpt, args):
-    if getattr(args, "label", None) is not None and not ckpt.model.conditional:
-        raise ExplorerError("--label applies only to a conditional VAE")
-    return (args.label or 0) if ckpt.model.conditional else None
-
-
 def _accuracy(model, split) -> float:
     import torch
 
@@ -538,44 +347,3 @@ def _accuracy(model, split) -> float:
     return float((predicted == split.labels).float().mean())
 
 
-def _download_bar():
-    def show(done, total, name):
-        if total:
-            print(f"\rdownloading {name}: {done / total:6.1%} of {total / 1e6:.1f} MB", end="", file=sys.stderr)
-            if done >= total:
-                print(file=sys.stderr)
-    return show
-
-
-def _fraction_bar(what: str, width: int = 24):
-    """A bar for work that reports the fraction done (on a terminal; silent otherwise)."""
-    tty = sys.stderr.isatty()
-
-    def show(fraction: float):
-        if tty:
-            filled = int(width * fraction)
-            print(f"\r{what}: [{'#' * filled}{'.' * (width - filled)}] {fraction:5.1%}",
-                  end="\n" if fraction >= 1 else "", file=sys.stderr)
-    return show
-
-
-def _progress_bar(width: int = 24):
-    """Per-step bar on a terminal; one line per epoch always."""
-    tty = sys.stderr.isatty()
-    last = [0.0]
-
-    def show(p):
-        if p.note:
-            print(f"\n{p.note}" if tty else p.note, file=sys.stderr)
-            return
-        terms = "  ".join(f"{k} {v:.4g}" for k, v in p.losses.items())
-        if p.epoch_done:
-            clear = f"\r{'':{width + 60}}\r" if tty else ""
-            print(f"{clear}epoch {p.epoch:>3}/{p.epochs}  {terms}  ({p.seconds:.1f} s)", file=sys.stderr)
-        elif tty and time.monotonic() - last[0] > 0.1:
-            last[0] = time.monotonic()
-            filled = int(width * p.fraction)
-            eta = f"ETA {p.eta_seconds:.0f} s" if p.eta_seconds is not None else ""
-            print(f"\r[{'#' * filled}{'.' * (width - filled)}] {p.fraction:5.1%}  {terms}  {eta}   ",
-                  end="", file=sys.stderr)
-    return show

@@ -4,15 +4,18 @@ so that cli.py stays a list of commands."""
 
 from __future__ import annotations
 
+import sys
+
 import torch
 
-from explorer import latent, metrics, user_code
+from explorer import latent, metrics, progress, user_code
 from explorer.data import DATASETS, Split, load_split
 from explorer.errors import ExplorerError
 from explorer.models.adapters import OUTPUTS, adapt, checkpoint_of
 from explorer.trained import find
 
-__all__ = ["add_arguments", "images", "model_from_code", "evaluate", "checkpoint_of"]
+__all__ = ["add_arguments", "images", "model_from_code", "evaluate", "checkpoint_of", "inputs", "open_encoder",
+           "open_with_stats", "data", "from_code"]
 
 
 def add_arguments(p, required: bool, latent_dim_type, datasets) -> None:
@@ -74,3 +77,56 @@ def evaluate(model, test: Split) -> dict:
         z, y, half = latent.embed(model, test.images), test.labels.numpy(), len(test) // 2
         result["knn5_accuracy"] = metrics.knn_accuracy(z[:half], y[:half], z[half:], y[half:])
     return result
+
+
+# --- what a command reads, from its arguments ---------------------------------------------------------
+
+
+def inputs(args) -> list:
+    """The files a command reads: its --out may not be one of them."""
+    return [getattr(args, name, None) for name in ("checkpoint", "classifier", "model_code")]
+
+
+def open_encoder(args, split_name: str = "test"):
+    if args.model_code:
+        ckpt, split = from_code(args, split_name)
+    else:
+        from explorer import checkpoint
+
+        ckpt = checkpoint.load(args.checkpoint, expect="latent")
+        split = data(args, ckpt.meta.get("dataset", "mnist"), split_name)
+    if not ckpt.model.has_encoder:
+        raise ExplorerError(f"{args.checkpoint or args.model_code}: this model has no encoder, so it cannot embed images")
+    return ckpt, split
+
+
+def open_with_stats(args):
+    """Checkpoint and its latent statistics, from the file or (older files, your own models) from the
+    test embeddings."""
+    from explorer import checkpoint, latent
+
+    if args.model_code:
+        ckpt, test = from_code(args)
+    else:
+        ckpt = checkpoint.load(args.checkpoint, expect="latent")
+        test = None
+    if ckpt.stats is None:
+        needs_data = ckpt.model.has_encoder and ckpt.model.kind != "gan"
+        if needs_data and test is None:
+            test = data(args, ckpt.meta.get("dataset", "mnist"), "test")
+        ckpt.stats = latent.infer_stats(ckpt.model, *(test.images, test.labels) if needs_data else ())
+    return ckpt, ckpt.stats
+
+
+def data(args, dataset: str, split_name: str):
+    """--data's images, else the split of a torchvision dataset under --data-dir."""
+    return images(getattr(args, "data", None), dataset, split_name, args.data_dir, progress.download_bar())
+
+
+def from_code(args, split_name: str = "test"):
+    """(checkpoint holding the adapted --model-code model, its data): the data are read first, as the probe."""
+    alone = args.latent_dim and not args.data  # a decoder alone is probed with codes: no images to read
+    split = None if alone else data(args, args.dataset or "mnist", split_name)
+    model = model_from_code(args.model_code, args.weights, split, args.output, args.latent_dim)
+    print(model.describe(), file=sys.stderr)
+    return checkpoint_of(model, split.dataset if split else "codes"), split

@@ -1,0 +1,148 @@
+"""The commands that read a model's map: embed, grid, path and timeline (the CLI's parser sends them here).
+
+Map coordinates are the principal-axes plane of the test codes (--axes), or with --map umap|tsne a
+layout of those codes decoded through its learned inverse (explorer.maps).
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+
+from explorer import progress, sources
+from explorer.errors import ExplorerError
+
+
+def cmd_embed(args) -> int:
+    import numpy as np
+
+    from explorer import latent
+    from explorer.files import atomic_write, check_target
+
+    out = check_target(args.out, (".npz", ".csv"), sources.inputs(args))  # fail before the work, not after
+    ckpt, split = sources.open_encoder(args, args.split)
+    index = None
+    if args.epoch is not None:
+        recorded = _timeline(ckpt, args, split)
+        if args.split != "test":
+            raise ExplorerError("the training timeline follows test images; leave out --split or use --split test")
+        index, z = recorded.index, recorded.after(args.epoch)
+        labels = split.labels.numpy()[index]
+    else:
+        z, labels = latent.embed(ckpt.model, split.images, split.labels), split.labels.numpy()
+    columns = {} if index is None else {"index": index}
+    columns.update({f"z{i + 1}": z[:, i] for i in range(z.shape[1])})
+    if args.map == "pca" and index is not None:
+        columns["u"], columns["v"] = recorded.positions(_plane(ckpt.stats, args) if ckpt.stats else None)[args.epoch - 1].T
+    elif args.map == "pca":
+        columns["u"], columns["v"] = _plane(ckpt.stats or latent.stats_from_embeddings(z), args).project(z).T
+    elif args.map:
+        columns["u"], columns["v"] = _learned_map(args, z).uv.T
+    buf = io.BytesIO()
+    if out.suffix.lower() == ".csv":
+        table = np.column_stack([*columns.values(), labels])
+        np.savetxt(buf, table, fmt=[("%d" if name == "index" else "%.9g") for name in columns] + ["%d"], delimiter=",",
+                   header=",".join([*columns, "label"]), comments="")
+    else:
+        arrays = {"uv": np.column_stack([columns["u"], columns["v"]])} if args.map else {}
+        if index is not None:
+            arrays["index"] = index
+        np.savez(buf, z=z, **arrays, labels=labels)
+    atomic_write(out, lambda f: f.write(buf.getvalue()), (".npz", ".csv"))
+    print(f"wrote {len(z):,} codes of {z.shape[1]} dimensions to {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_grid(args) -> int:
+    from explorer import export, latent
+    from explorer.files import check_target
+
+    check_target(args.out, (".png",), sources.inputs(args))  # fail before the work, not after
+    ckpt, stats = sources.open_with_stats(args)
+    surface = _surface(ckpt, stats, args)
+    bounds = latent.check_bounds(args.range) if args.range else getattr(surface, "bounds", stats.bounds)
+    image = export.grid_image(ckpt.model, surface, args.n, bounds, _label(ckpt, args))
+    export.save_png(args.out, image, args.scale)
+    print(f"wrote a {args.n}x{args.n} grid over x {bounds[0]:.3g}..{bounds[1]:.3g}, y {bounds[2]:.3g}..{bounds[3]:.3g} "
+          f"to {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_path(args) -> int:
+    from explorer import export
+    from explorer.files import check_target
+
+    check_target(args.out, (".png", ".gif"), sources.inputs(args))
+    ckpt, stats = sources.open_with_stats(args)
+    frames = export.path_frames(ckpt.model, _surface(ckpt, stats, args), [args.start, args.end], args.steps,
+                                args.slerp, _label(ckpt, args))
+    export.save_strip(args.out, frames, args.scale, args.fps)
+    print(f"wrote {args.steps} decodes to {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_timeline(args) -> int:
+    from explorer import checkpoint, export, timeline
+    from explorer.data import load_split
+    from explorer.files import check_target
+
+    out = check_target(args.out, (".gif", ".png"))
+    ckpt = checkpoint.load(args.checkpoint, expect="latent")
+    test = load_split(ckpt.meta.get("dataset", "mnist"), "test", args.data_dir)
+    recorded = _timeline(ckpt, args, test)
+    labels, plane = test.labels.numpy()[recorded.index], ckpt.stats.plane() if ckpt.stats else None
+    if args.epoch:
+        recorded.after(args.epoch)  # a clear error for an epoch the run did not reach
+        export.save_png(out, timeline.replay(recorded, labels, ckpt.name, plane, args.size, [args.epoch], test.classes)[0])
+    else:
+        timeline.save_replay(out, recorded, labels, ckpt.name, plane, args.size, args.fps, test.classes)
+    print(f"wrote the map after {'epoch ' + str(args.epoch) if args.epoch else f'each of {recorded.epochs} epochs'} "
+          f"to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _timeline(ckpt, args, test):
+    """The checkpoint's training timeline, checked against the test split it indexes."""
+    if ckpt.timeline is None:
+        raise ExplorerError(f"{args.checkpoint}: no training timeline in this file (it records the map after each "
+                            f"epoch for AEs and VAEs trained by this version)")
+    if ckpt.timeline.index.max() >= len(test):
+        raise ExplorerError(f"{args.checkpoint}: its timeline follows test images up to number "
+                            f"{ckpt.timeline.index.max()}, but this test split has {len(test):,}")
+    return ckpt.timeline
+
+
+def _plane(stats, args):
+    i, j = args.axes
+    return stats.plane(i - 1, j - 1)
+
+
+def _surface(ckpt, stats, args):
+    """What map coordinates mean: the principal-axes plane, or a learned map of the test codes."""
+    if args.map == "pca":
+        return _plane(stats, args)
+    from explorer import latent
+    from explorer.data import load_split
+
+    if not ckpt.model.has_encoder:
+        raise ExplorerError(f"{args.checkpoint}: this model has no encoder, so there are no codes to lay out; "
+                            f"use --map pca")
+    test = load_split(ckpt.meta.get("dataset", "mnist"), "test", args.data_dir)
+    return _learned_map(args, latent.embed(ckpt.model, test.images, test.labels))
+
+
+def _learned_map(args, z):
+    """The --map layout of codes z with its learned inverse (cached), its fit said on stderr."""
+    from explorer import maps
+
+    if tuple(args.axes) != (1, 2):
+        raise ExplorerError("--axes applies only to --map pca")
+    learned = maps.build(z, args.map, cache_dir=maps.default_cache_dir(), report=progress.fraction_bar(f"{args.map} map"))
+    print(learned.describe(), file=sys.stderr)
+    return learned
+
+
+def _label(ckpt, args):
+    if getattr(args, "label", None) is not None and not ckpt.model.conditional:
+        raise ExplorerError("--label applies only to a conditional VAE")
+    return (args.label or 0) if ckpt.model.conditional else None
