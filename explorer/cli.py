@@ -150,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     ckpt_arg(p)
     p.add_argument("--classifier", metavar="PATH", help="classifier for decodability and the GAN's Frechet distance "
                                                         "(default: the shipped one, for MNIST models)")
+    p.add_argument("--samples", type=_int_from(1), default=100, metavar="K",
+                   help="VAE/CVAE: posterior draws per image for the importance-sampled NLL (default 100)")
+    p.add_argument("--seed", type=_int_from(0), default=0, help="seed of the posterior draws (default 0)")
     data_args(p)
     p.set_defaults(run=cmd_evaluate)
 
@@ -312,7 +315,7 @@ def cmd_evaluate(args) -> int:
         from explorer.latent import infer_stats
 
         ckpt.stats = infer_stats(ckpt.model, test.images, test.labels)
-    result = metrics.evaluate(ckpt, test, train, classifier)
+    result = metrics.evaluate(ckpt, test, train, classifier, seed=args.seed, nll_samples=args.samples)
     print(json.dumps(result, indent=2))
     return 0
 
