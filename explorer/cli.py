@@ -187,6 +187,14 @@ def cmd_gui(args) -> int:
 
 
 def cmd_train(args) -> int:
+    from explorer import distributed
+
+    # under torchrun: join the other ranks (gloo on CPUs, NCCL on GPUs); alone: nothing changes
+    with distributed.session(args.device) as (ranks, device):
+        return _train(args, ranks, device)
+
+
+def _train(args, ranks, device: str) -> int:
     import torch
 
     from explorer import checkpoint, latent
@@ -199,7 +207,8 @@ def cmd_train(args) -> int:
     out = check_target(args.out, (checkpoint.SUFFIX,))  # fail before training, not after
     resolve_device(args.device)
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                         device=args.device, dataset=args.dataset, compile=args.compile)
+                         device=device, dataset=args.dataset, compile=args.compile)
+    say = (lambda *a, **k: print(*a, **k)) if ranks.leader else (lambda *a, **k: None)  # rank 0 speaks
     if args.model == "classifier":
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(args.seed)
@@ -210,28 +219,31 @@ def cmd_train(args) -> int:
     train_split = load_split(args.dataset, "train", args.data_dir, progress=_download_bar())
     test_split = load_split(args.dataset, "test", args.data_dir, progress=_download_bar())
     what = "a digit classifier" if args.model == "classifier" else model.config.describe()
-    print(f"training {what} on "
-          f"{len(train_split):,} {args.dataset} images, {args.epochs} epochs; Ctrl-C stops after saving "
-          f"the last complete epoch", file=sys.stderr)
+    on = f" on {ranks.size} processes (torchrun), batch {args.batch_size or 'default'} each" if ranks.size > 1 else ""
+    say(f"training {what} on "
+        f"{len(train_split):,} {args.dataset} images{on}, {args.epochs} epochs; Ctrl-C stops after saving "
+        f"the last complete epoch", file=sys.stderr)
 
     stop = {"requested": False}
 
     def on_interrupt(signum, frame):
-        if stop["requested"]:
+        if stop["requested"] and ranks.size == 1:  # torchrun passes one Ctrl-C on again: not a second
             raise KeyboardInterrupt
         stop["requested"] = True
-        print("\nstopping at the next step; Ctrl-C again to quit without saving", file=sys.stderr)
+        say("\nstopping at the next step; Ctrl-C again to quit without saving", file=sys.stderr)
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
         result = train(model, train_split.images, config, labels=train_split.labels,
-                       callback=_progress_bar(), should_stop=lambda: stop["requested"])
+                       callback=_progress_bar() if ranks.leader else None, should_stop=lambda: stop["requested"])
     finally:
         signal.signal(signal.SIGINT, previous)
     if result.message:
-        print(result.message, file=sys.stderr)
+        say(result.message, file=sys.stderr)
     if result.epochs_done == 0:
         raise ExplorerError(f"no epoch completed, nothing saved to {out}")
+    if not ranks.leader:  # every rank holds the same weights; rank 0 writes them
+        return 0 if result.status == "finished" else 1
     model.cpu()
     stats = None if args.model == "classifier" else latent.infer_stats(model, test_split.images, test_split.labels)
     meta = run_meta(train_split.images, args.dataset, config, result)
