@@ -93,6 +93,8 @@ def part(name: str, title: str):
 
 def all_parts() -> dict[str, tuple[str, PartFn]]:
     """Ours, then the GUI's (explorer/gui/bench.py) once it exists."""
+    from explorer import bench_reference  # noqa: F401  (registers the reference part)
+
     parts = dict(PARTS)
     if GUI_BENCH.is_file():
         try:
