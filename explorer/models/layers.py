@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-MLP_WIDTHS = (256, 128)  # half the time of (512, 256) for ~3 nats of ELBO (2-d VAE, 10 epochs)
+MLP_WIDTHS = (256, 128)  # when none are given (config.default_widths picks them per latent size)
 CONV_CHANNELS = (32, 64)
 CONV_HIDDEN = 64  # the dense layer between conv features and the code
 
@@ -13,11 +13,12 @@ CONV_HIDDEN = 64  # the dense layer between conv features and the code
 class Encoder(nn.Module):
     """(N, 1, 28, 28) images [+ (N, c) condition] -> (N, out_features)."""
 
-    def __init__(self, arch: str, out_features: int, cond_features: int = 0, act: type[nn.Module] = nn.ReLU):
+    def __init__(self, arch: str, out_features: int, cond_features: int = 0, act: type[nn.Module] = nn.ReLU,
+                 widths: tuple[int, ...] | None = None):
         super().__init__()
         if arch == "mlp":
             self.body = nn.Flatten()
-            features, widths = 28 * 28, MLP_WIDTHS
+            features, widths = 28 * 28, widths or MLP_WIDTHS
         else:
             c1, c2 = CONV_CHANNELS
             self.body = nn.Sequential(
@@ -40,12 +41,12 @@ class Encoder(nn.Module):
 class Decoder(nn.Module):
     """(N, d) codes [+ (N, c) condition] -> (N, 1, 28, 28) logits."""
 
-    def __init__(self, arch: str, in_features: int, cond_features: int = 0):
+    def __init__(self, arch: str, in_features: int, cond_features: int = 0, widths: tuple[int, ...] | None = None):
         super().__init__()
         width = in_features + cond_features
         if arch == "mlp":
             layers = []
-            for w in reversed(MLP_WIDTHS):
+            for w in reversed(widths or MLP_WIDTHS):
                 layers += [nn.Linear(width, w), nn.ReLU()]
                 width = w
             self.net = nn.Sequential(*layers, nn.Linear(width, 28 * 28), nn.Unflatten(1, (1, 28, 28)))
