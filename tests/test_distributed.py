@@ -1,5 +1,7 @@
-"""`torchrun -m explorer train`: one model trained by two CPU processes (gloo)."""
+"""`torchrun -m explorer train`: one model trained by two CPU processes (gloo). Each test starts two
+fresh Python processes, about 15 s alone."""
 
+import json
 import os
 import subprocess
 import sys
@@ -27,3 +29,33 @@ def test_two_gloo_processes_train_one_model_and_rank_0_alone_saves_it(small_root
     assert a.meta["final_losses"] == b.meta["final_losses"]  # the same seed, the same run
     sa, sb = a.model.state_dict(), b.model.state_dict()
     assert all((sa[k] == sb[k]).all() for k in sa)
+
+
+RANKS_SCRIPT = """
+import json, sys, torch
+from explorer import distributed, training
+from explorer.config import ModelConfig, TrainConfig
+from explorer.models import build_model
+
+images = torch.randint(0, 256, (256, 28, 28), dtype=torch.uint8)
+with distributed.session("cpu") as (ranks, device):
+    steps = iter(range(10_000))
+    stop_on_rank_1 = lambda: ranks.rank == 1 and next(steps) >= 5  # only rank 1 is asked to stop
+    model = build_model(ModelConfig(kind="ae"), seed=0)
+    result = training.train(model, images, TrainConfig(epochs=50, batch_size=32, device=device),
+                            should_stop=stop_on_rank_1)
+    print(json.dumps({"rank": ranks.rank, "status": result.status, "epochs": result.epochs_done}), flush=True)
+"""
+
+
+def test_a_cancel_on_one_rank_stops_every_rank_at_the_same_step(tmp_path):
+    script = tmp_path / "ranks.py"
+    script.write_text(RANKS_SCRIPT)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+                           str(script)], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    ends = sorted((json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")),
+                  key=lambda r: r["rank"])
+    # 256 images in two shards of 128: 4 steps of 32 per epoch; rank 1 stops at its 6th check
+    assert ends == [{"rank": 0, "status": "cancelled", "epochs": 1}, {"rank": 1, "status": "cancelled", "epochs": 1}]
