@@ -95,8 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--arch", choices=ARCHS, default="mlp")
     p.add_argument("--latent-dim", type=_int_from(2, MAX_LATENT_DIM), default=2)
     p.add_argument("--epochs", type=_int_from(1), default=TrainConfig.epochs)
-    p.add_argument("--batch-size", type=_int_from(1), help="default: per model kind (AE/VAE 256, GAN 128)")
-    p.add_argument("--lr", type=_positive, help="learning rate (default: per model kind)")
+    p.add_argument("--batch-size", type=_int_from(1),
+                   help="default: per model kind and latent size (AE/VAE 256, from 10-d up 128; GAN 128)")
+    p.add_argument("--lr", type=_positive, help="peak learning rate (default: per model kind and latent size)")
     p.add_argument("--beta", type=_non_negative, default=1.0, help="weight of the VAE's KL term (default 1)")
     p.add_argument("--no-inversion", action="store_true", help="GAN: do not fit an inversion encoder")
     p.add_argument("--dataset", choices=tuple(DATASETS), default="mnist")
