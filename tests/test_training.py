@@ -280,4 +280,5 @@ def test_defaults_follow_the_latent_size_and_an_explicit_setting_wins():
     assert training.defaults_for("vae", small, "mlp", 20) == training.WIDE_DEFAULTS
     assert training.defaults_for("cvae", big, "mlp", 32) == (32, 1e-4)
     assert training.defaults_for("gan", small, "mlp", 20) == DEFAULTS["gan"]
+    assert training.defaults_for("cvae", small, "mlp", 5) == (DEFAULTS["cvae"][0], training.CVAE_LR_FROM_5D)
     assert not training.use_bf16("vae", torch.device("cpu"), "mlp", 20)  # float32: 3 nats better there
