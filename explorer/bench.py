@@ -215,6 +215,7 @@ def bench_classifier(s: Settings):
 
 
 from explorer import bench_training  # noqa: E402,F401 - registers the training parts here, in this order
+from explorer import bench_reference  # noqa: E402,F401 - pytorch/examples' recipe beside ours at every latent size
 from explorer import bench_maps  # noqa: E402,F401 - and the decodable maps' part after them
 
 
@@ -342,6 +343,11 @@ def quality_rows(name: str, r: dict, meta: dict) -> list[Row]:
             reference_note=f"(= {keras['recon']:.2f} + KL {keras['kl']:.2f}, Keras)" if keras else "",
             note=keras_comparison(r, meta) if keras else "",
             extra={"elbo": r["elbo"], "recon": r["elbo_recon"], "kl": r["elbo_kl"]}))
+    if "nll" in r:
+        rows.append(Row(f"quality.{name}.nll", f"{name}: test NLL, nats/image (importance-sampled)", "nats", r["nll"],
+                        ours_note=f"(K = {r['nll_samples']})",
+                        note="-log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x) with z_k ~ q(z|x) (Burda et al. 2016); "
+                             "never above the -ELBO, and falls towards -log p(x) as K grows"))
     if "knn5_accuracy" in r:
         rows.append(Row(f"quality.{name}.knn5", f"{name}: 5-NN accuracy of test codes", "share", r["knn5_accuracy"],
                         note="near chance, as it should be: the decoder is given the digit, so the codes hold only "

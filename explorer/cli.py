@@ -64,8 +64,9 @@ def build_parser() -> _Parser:
     p.add_argument("--arch", choices=ARCHS, default="mlp")
     p.add_argument("--latent-dim", type=_int_from(2, MAX_LATENT_DIM), default=2)
     p.add_argument("--epochs", type=_int_from(1, MAX_EPOCHS), default=TrainConfig.epochs)
-    p.add_argument("--batch-size", type=_int_from(1, MAX_BATCH), help="default: per model kind (AE/VAE 256, GAN 128)")
-    p.add_argument("--lr", type=_positive, help="learning rate (default: per model kind)")
+    p.add_argument("--batch-size", type=_int_from(1, MAX_BATCH),
+                   help="default: per model kind and latent size (AE/VAE 256, from 10-d up 128; GAN 128)")
+    p.add_argument("--lr", type=_positive, help="peak learning rate (default: per model kind and latent size)")
     p.add_argument("--beta", type=_non_negative, default=1.0, help="weight of the VAE's KL term (default 1)")
     p.add_argument("--no-inversion", action="store_true", help="GAN: do not fit an inversion encoder")
     p.add_argument("--dataset", choices=tuple(DATASETS), default="mnist")
@@ -143,6 +144,9 @@ def build_parser() -> _Parser:
     p.add_argument("--classifier", type=find, metavar="PATH",
                    help="classifier for decodability and the GAN's Frechet distance (default: the shipped one, "
                         "for MNIST models)")
+    p.add_argument("--samples", type=_int_from(1, 100_000), default=100, metavar="K",
+                   help="VAE/CVAE: posterior draws per image for the importance-sampled NLL (default 100)")
+    p.add_argument("--seed", type=_int_from(0, MAX_SEED), default=0, help="seed of the posterior draws (default 0)")
     data_args(p)
     p.set_defaults(run=cmd_evaluate)
 
@@ -210,15 +214,19 @@ def cmd_gui(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from explorer import checkpoint
+    from explorer import checkpoint, distributed
     from explorer.files import check_target, claim
 
     out = check_target(args.out, (checkpoint.SUFFIX,))  # fail before training, not after
-    with claim(out):  # a second run on the same --out is refused now, not both reported saved
-        return _train_into(out, args)
+    # under torchrun: join the other ranks (gloo on CPUs, NCCL on GPUs); alone: nothing changes
+    with distributed.session(args.device) as (ranks, device):
+        if not ranks.leader:  # rank 0 alone writes the file, so it alone claims it
+            return _train_into(out, args, ranks, device)
+        with claim(out):  # a second run on the same --out is refused now, not both reported saved
+            return _train_into(out, args, ranks, device)
 
 
-def _train_into(out: Path, args) -> int:
+def _train_into(out: Path, args, ranks, device: str) -> int:
     import torch
 
     from explorer import checkpoint, latent, timeline
@@ -231,7 +239,8 @@ def _train_into(out: Path, args) -> int:
 
     resolve_device(args.device)
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                         device=args.device, dataset=args.dataset, compile=args.compile)
+                         device=device, dataset=args.dataset, compile=args.compile)
+    say = (lambda *a, **k: print(*a, **k)) if ranks.leader else (lambda *a, **k: None)  # rank 0 speaks
     if args.data:
         train_split = test_split = sources.data(args, args.dataset, "train")
         config = dataclasses.replace(config, dataset=train_split.dataset)
@@ -255,11 +264,12 @@ def _train_into(out: Path, args) -> int:
                                         image_shape=tuple(latent.to_input(train_split.images[:1]).shape[1:]), **extra),
                             seed=args.seed)
     what = "a digit classifier" if args.model == "classifier" else model.config.describe()
-    print(f"training {what} on "
-          f"{count(len(train_split), config.dataset + ' image')}, {count(args.epochs, 'epoch')}; Ctrl-C, SIGTERM or "
-          f"SIGHUP stops after saving the last complete epoch", file=sys.stderr)
-    bar = progress.progress_bar()
-    recorder = timeline.Recorder(model, test_split.images, test_split.labels) if args.model in ("ae", "vae", "cvae") else None
+    on = f" on {ranks.size} processes (torchrun), batch {args.batch_size or 'default'} each" if ranks.size > 1 else ""
+    say(f"training {what} on {count(len(train_split), config.dataset + ' image')}{on}, {count(args.epochs, 'epoch')}; "
+        f"Ctrl-C, SIGTERM or SIGHUP stops after saving the last complete epoch", file=sys.stderr)
+    bar = progress.progress_bar() if ranks.leader else (lambda p: None)
+    follow = ranks.leader and args.model in ("ae", "vae", "cvae")
+    recorder = timeline.Recorder(model, test_split.images, test_split.labels) if follow else None
 
     def on_progress(p):
         bar(p)
@@ -267,20 +277,24 @@ def _train_into(out: Path, args) -> int:
             recorder(p)
 
     kept = LastEpoch(model, on_progress)
-    with StopRequests() as stop:
+    # under torchrun a second Ctrl-C is torchrun passing the first one on, not a way out unsaved
+    with StopRequests(second_quits=ranks.size == 1, quiet=not ranks.leader) as stop:
         try:
             result = train(model, train_split.images, config, labels=train_split.labels,
                            callback=kept, should_stop=lambda: stop.requested)
         except (ExplorerError, RuntimeError, MemoryError) as e:  # not Ctrl-C twice: that is the way out unsaved
             arch = args.arch if args.model != "classifier" else "mlp"
-            result = kept.result_after(e, *defaults_for(args.model, config, arch), resolve_device(args.device).type)
+            batch_lr = defaults_for(args.model, config, arch, args.latent_dim)
+            result = kept.result_after(e, *batch_lr, resolve_device(device).type)
             if result is None:
                 raise
         stop.saving()  # from here a signal waits: the statistics and the file take seconds, the run took longer
         if result.message:
-            print(result.message, file=sys.stderr)
+            say(result.message, file=sys.stderr)
         if result.epochs_done == 0:
             raise ExplorerError(f"no epoch completed, nothing saved to {out}")
+        if not ranks.leader:  # every rank holds the same weights; rank 0 writes them
+            return 0 if result.status == "finished" else 1
         model.cpu()
         stats = None if args.model == "classifier" else latent.infer_stats(model, test_split.images, test_split.labels)
         meta = run_meta(train_split.images, config.dataset, config, result)
@@ -312,7 +326,7 @@ def cmd_evaluate(args) -> int:
         from explorer.latent import infer_stats
 
         ckpt.stats = infer_stats(ckpt.model, test.images, test.labels)
-    result = metrics.evaluate(ckpt, test, train, classifier)
+    result = metrics.evaluate(ckpt, test, train, classifier, seed=args.seed, nll_samples=args.samples)
     print(json.dumps(result, indent=2))
     return 0
 

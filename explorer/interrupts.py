@@ -30,10 +30,12 @@ class StopRequests:
     polls it between steps). A second Ctrl-C raises KeyboardInterrupt, the way out without saving,
     until `stop.saving()`; from then on every signal is only noted."""
 
-    def __init__(self):
+    def __init__(self, second_quits: bool = True, quiet: bool = False):
         self.requested = False
         self._saving = False
         self._previous = {}
+        self.second_quits = second_quits  # False under torchrun, which passes one Ctrl-C on to every rank again
+        self.quiet = quiet  # say nothing (the other ranks of a torchrun)
 
     def __enter__(self) -> "StopRequests":
         if threading.current_thread() is threading.main_thread():
@@ -56,8 +58,9 @@ class StopRequests:
             self.requested = True
             again = "; Ctrl-C again to quit without saving" if signum == signal.SIGINT else ""
             self._say(f"{name}: stopping at the next step, then saving the last complete epoch{again}")
-        elif signum == signal.SIGINT:
+        elif signum == signal.SIGINT and self.second_quits:
             raise KeyboardInterrupt
 
     def _say(self, text: str) -> None:
-        print(f"\n{text}", file=sys.stderr, flush=True)
+        if not self.quiet:
+            print(f"\n{text}", file=sys.stderr, flush=True)

@@ -13,6 +13,13 @@ from explorer.data import Split
 from explorer.errors import ExplorerError
 
 BATCH = 2000
+# importance-sampled NLL: K = 100 draws by default. On 1,000 test images the shipped 2-d VAE gives
+# 141.9 (-ELBO), 139.7 (K = 10), 138.7 (100), 138.1 (1000): the last 0.6 nats cost ten times the
+# time. 20,000 decodes at once (63 MB of logits).
+NLL_SAMPLES = 100
+NLL_BATCH = 200
+NLL_DECODES = 20_000
+LOG_2PI = math.log(2 * math.pi)
 
 
 @torch.no_grad()
@@ -42,6 +49,39 @@ def elbo(model, split: Split, samples: int = 1, seed: int = 0) -> dict[str, floa
             rec += F.binary_cross_entropy_with_logits(logits, x, reduction="sum").item() / samples
     n = len(split)
     return {"elbo": -(rec + kl) / n, "elbo_recon": rec / n, "elbo_kl": kl / n}
+
+
+@torch.no_grad()
+def importance_nll(model, split: Split, samples: int = NLL_SAMPLES, seed: int = 0) -> dict[str, float]:
+    """-log p(x) in nats per image by importance sampling with q(z|x) as the proposal (Burda et al.,
+    2016): -log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x), z_k ~ q(z|x), K = `samples` (seeded).
+
+    Per image the log of a mean is at least the mean of the logs, so the estimate is never above the
+    K-draw -ELBO of the same draws, and it falls towards -log p(x) as K grows. Same likelihood as
+    `elbo` (Bernoulli on grey values)."""
+    if not isinstance(samples, int) or samples < 1:
+        raise ValueError(f"samples must be a positive integer, got {samples!r}")
+    gen = torch.Generator(device=latent.model_device(model)).manual_seed(seed)
+    total = 0.0
+    chunk = max(1, NLL_DECODES // NLL_BATCH)  # draws decoded at once per image
+    for x, y in _batches(model, split, NLL_BATCH):
+        mu, logvar = (t.float() for t in model.encode_stats(x, y))
+        std = torch.exp(0.5 * logvar)
+        log_w = []
+        for s in range(0, samples, chunk):
+            k = min(chunk, samples - s)
+            eps = torch.randn((k, *mu.shape), generator=gen, device=mu.device)
+            z = mu + std * eps  # (k, B, d)
+            cond = None if y is None else y.repeat(k)
+            logits = model.decoder(z.flatten(0, 1), model._cond(cond)).float()
+            target = x.expand(k, *x.shape).flatten(0, 1)
+            log_px = -F.binary_cross_entropy_with_logits(logits, target, reduction="none").flatten(1).sum(1)
+            log_pz = -0.5 * (z.pow(2) + LOG_2PI).sum(-1)
+            log_qz = -0.5 * (eps.pow(2) + LOG_2PI + logvar).sum(-1)
+            log_w.append(log_px.view(k, -1) + log_pz - log_qz)
+        log_w = torch.cat(log_w)  # (K, B)
+        total += -(torch.logsumexp(log_w, 0) - math.log(samples)).double().sum().item()
+    return {"nll": total / len(split), "nll_samples": samples}
 
 
 def knn_accuracy(train_z: np.ndarray, train_y: np.ndarray, test_z: np.ndarray, test_y: np.ndarray, k: int = 5) -> float:
@@ -97,8 +137,9 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def evaluate(ckpt, test: Split, train: Split | None = None, classifier=None, samples: int = 10_000,
-             seed: int = 0) -> dict:
-    """Every figure that applies to this checkpoint's model."""
+             seed: int = 0, nll_samples: int = NLL_SAMPLES) -> dict:
+    """Every figure that applies to this checkpoint's model (`samples`: the GAN's draws for the Frechet
+    distance; `nll_samples`: K of the VAEs' importance-sampled NLL, 0 to leave it out)."""
     model, stats = ckpt.model, ckpt.stats
     result: dict = {"model": ckpt.name, "kind": model.kind, "latent_dim": model.latent_dim,
                     "test_images": len(test)}
@@ -106,6 +147,8 @@ def evaluate(ckpt, test: Split, train: Split | None = None, classifier=None, sam
         result.update(reconstruction(model, test))
         if model.kind in ("vae", "cvae"):
             result.update(elbo(model, test, seed=seed))
+            if nll_samples:
+                result.update(importance_nll(model, test, nll_samples, seed=seed))
             result["likelihood"] = "Bernoulli on grey values (binary cross-entropy), nats per image"
         if train is not None:
             result["knn5_accuracy"] = knn_accuracy(
@@ -129,9 +172,9 @@ def evaluate(ckpt, test: Split, train: Split | None = None, classifier=None, sam
     return result
 
 
-def _batches(model, split: Split):
+def _batches(model, split: Split, batch: int = BATCH):
     device = latent.model_device(model)
-    for s in range(0, len(split), BATCH):
-        x = latent.to_input(split.images[s : s + BATCH], device)
-        y = split.labels[s : s + BATCH].to(device) if model.conditional else None
+    for s in range(0, len(split), batch):
+        x = latent.to_input(split.images[s : s + batch], device)
+        y = split.labels[s : s + batch].to(device) if model.conditional else None
         yield x, y

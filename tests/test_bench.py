@@ -150,3 +150,31 @@ def test_missing_data_is_an_error_and_never_a_download(tmp_path, capsys, monkeyp
     (error,) = [line for line in capsys.readouterr().err.splitlines() if line.startswith("explorer: error:")]
     assert "never downloads" in error and str(tmp_path) in error
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("kind, d", [("vae", 20), ("ae", 2), ("cvae", 5)])
+def test_reference_net_is_the_pytorch_examples_mlp(kind, d):
+    from explorer.bench_reference import ReferenceNet
+
+    net = ReferenceNet(ModelConfig(kind=kind, latent_dim=d))
+    c = 10 if kind == "cvae" else 0
+    heads = 2 if kind != "ae" else 1
+    expected = (784 + c) * 400 + 400 + heads * (400 * d + d) + (d + c) * 400 + 400 + 400 * 784 + 784
+    assert sum(p.numel() for p in net.parameters()) == expected
+
+
+def test_reference_part_interleaves_the_recipe_with_our_defaults(small_root, mnist_test):
+    from explorer import bench_reference
+    from explorer.data import load_split
+
+    settings = bench.Settings(data_dir=str(small_root), log=lambda s: None)
+    train_split = load_split("mnist", "train", small_root)
+    row = bench_reference.compare("cvae", 3, train_split, mnist_test, small_root, settings, epochs=2)
+    ours, theirs = row.extra["ours_seconds"], row.extra["reference_seconds"]
+    assert len(ours) == len(theirs) == 2 and row.ratio == pytest.approx(sum(theirs) / sum(ours))
+    assert 0 < row.ours < 800 and 0 < row.reference < 800
+    assert row.passed == (row.ours <= row.reference and row.ratio >= 4)
+    alone = next(bench_reference.reference_epochs("vae", 2, small_root))
+    torch.randn(100)
+    again = next(bench_reference.reference_epochs("vae", 2, small_root))
+    assert all(torch.equal(a, b) for a, b in zip(weights(alone).values(), weights(again).values()))

@@ -54,6 +54,17 @@ def test_evaluate_prints_json(trained_vae, small_root, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["kind"] == "vae" and result["elbo"] < 0 and 0 <= result["knn5_accuracy"] <= 1
     assert "Bernoulli" in result["likelihood"]
+    assert result["nll_samples"] == 100 and result["nll"] <= -result["elbo"]
+
+
+def test_evaluate_states_the_draws_it_took_and_repeats_with_its_seed(trained_vae, small_root, capsys):
+    runs = []
+    for seed in (3, 3, 4):
+        assert main(["evaluate", "--checkpoint", str(trained_vae), "--data-dir", str(small_root),
+                     "--samples", "7", "--seed", str(seed)]) == 0
+        runs.append(json.loads(capsys.readouterr().out))
+    assert [r["nll_samples"] for r in runs] == [7, 7, 7]
+    assert runs[0]["nll"] == runs[1]["nll"] != runs[2]["nll"]
 
 
 def run_cli(argv, capsys):

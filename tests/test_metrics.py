@@ -35,3 +35,33 @@ def test_reconstruction_and_elbo_agree_with_the_training_loss(tiny_images):
     assert -out["elbo"] == pytest.approx(expected, rel=0.01)
     rec = metrics.reconstruction(model, split)
     assert 0 < rec["recon_mse"] < 1 and rec["recon_bce"] > 0
+
+
+@pytest.mark.parametrize("kind", ["vae", "cvae"])
+def test_importance_sampled_nll_is_never_above_the_elbo_and_repeats_with_its_seed(tiny_images, kind):
+    images, labels = tiny_images
+    split = Split(images, labels, "mnist", "test", tuple("0123456789"))
+    model = build_model(ModelConfig(kind=kind, latent_dim=3), seed=0).eval()
+    neg_elbo = -metrics.elbo(model, split, samples=64)["elbo"]
+    one, many = metrics.importance_nll(model, split, 1), metrics.importance_nll(model, split, 50)
+    assert one["nll"] == pytest.approx(neg_elbo, rel=0.02)  # one draw is the ELBO's estimator
+    assert many["nll"] < neg_elbo and many["nll_samples"] == 50
+    assert metrics.importance_nll(model, split, 50)["nll"] == many["nll"]
+    assert metrics.importance_nll(model, split, 50, seed=1)["nll"] != many["nll"]
+
+
+
+def test_importance_sampled_nll_is_the_exact_likelihood_when_it_is_known(tiny_images):
+    """A decoder that ignores z (last layer's weights zero) and q(z|x) = the prior: then
+    p(x) = prod Bernoulli(x; sigmoid(bias)) exactly, whatever the draws."""
+    images, labels = tiny_images
+    split = Split(images, labels, "mnist", "test", tuple("0123456789"))
+    model = build_model(ModelConfig(kind="vae", latent_dim=2), seed=0).eval()
+    with torch.no_grad():
+        for last in (model.encoder.head[-1], model.decoder.net[-2]):
+            last.weight.zero_()
+        model.encoder.head[-1].bias.zero_()
+        bias = model.decoder.net[-2].bias
+    x = images.flatten(1).float() / 255
+    exact = torch.nn.functional.binary_cross_entropy_with_logits(bias.expand_as(x), x, reduction="sum") / len(x)
+    assert metrics.importance_nll(model, split, 5)["nll"] == pytest.approx(exact.item(), rel=1e-5)

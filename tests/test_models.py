@@ -1,7 +1,9 @@
+import json
+
 import pytest
 import torch
 
-from explorer.config import ModelConfig
+from explorer.config import LEGACY_WIDTHS, ModelConfig
 from explorer.errors import ExplorerError
 from explorer.models import build_model
 
@@ -69,7 +71,22 @@ def test_same_seed_same_weights():
 
 
 @pytest.mark.parametrize("bad", [dict(kind="diffusion"), dict(arch="resnet"), dict(latent_dim=1),
-                                 dict(latent_dim=0), dict(beta=-1.0), dict(beta=float("nan"))])
+                                 dict(latent_dim=0), dict(beta=-1.0), dict(beta=float("nan")),
+                                 dict(widths=()), dict(widths=(0,)), dict(widths=(64.5,)), dict(widths="64"),
+                                 dict(widths=(10**6,)), dict(widths=(8,) * 5)])
 def test_invalid_configs_are_refused(bad):
     with pytest.raises(ExplorerError):
         ModelConfig(**bad)
+
+
+def test_widths_follow_the_latent_size_and_are_recorded_so_a_checkpoint_rebuilds_its_model():
+    small, big, gan = ModelConfig(kind="vae", latent_dim=2), ModelConfig(kind="vae", latent_dim=20), \
+        ModelConfig(kind="gan", latent_dim=20)
+    assert small.widths == LEGACY_WIDTHS and gan.widths == LEGACY_WIDTHS and big.widths == (512, 256)
+    assert build_model(big).encoder.head[0].out_features == 512
+    assert ModelConfig.from_dict(json.loads(json.dumps(big.to_dict()))) == big
+    # a checkpoint from before widths were recorded was built with the legacy widths, whatever its size
+    old = {k: v for k, v in big.to_dict().items() if k != "widths"}
+    assert ModelConfig.from_dict(old).widths == LEGACY_WIDTHS
+    custom = ModelConfig(kind="ae", latent_dim=3, widths=[64])
+    assert custom.widths == (64,) and build_model(custom).decoder.net[0].out_features == 64

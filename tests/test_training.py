@@ -272,3 +272,13 @@ print(len(set(sys.modules) - before))
         assert done.returncode == 0, done.stderr
         counts.append(int(done.stdout))
     assert counts[0] == 0 and counts[1] > 100  # without it, hundreds of modules load during the first epoch
+
+
+def test_defaults_follow_the_latent_size_and_an_explicit_setting_wins():
+    small, big = TrainConfig(), TrainConfig(batch_size=32, lr=1e-4)
+    assert training.defaults_for("vae", small, "mlp", 2) == DEFAULTS["vae"]
+    assert training.defaults_for("vae", small, "mlp", 20) == training.WIDE_DEFAULTS
+    assert training.defaults_for("cvae", big, "mlp", 32) == (32, 1e-4)
+    assert training.defaults_for("gan", small, "mlp", 20) == DEFAULTS["gan"]
+    assert training.defaults_for("cvae", small, "mlp", 5) == (DEFAULTS["cvae"][0], training.CVAE_LR_FROM_5D)
+    assert not training.use_bf16("vae", torch.device("cpu"), "mlp", 20)  # float32: 3 nats better there

@@ -13,8 +13,8 @@ from explorer.models.layers import Decoder, Encoder
 class Autoencoder(LatentModel):
     def __init__(self, config: ModelConfig):
         super().__init__(config)
-        self.encoder = Encoder(config.arch, config.latent_dim, image_shape=config.image_shape)
-        self.decoder = Decoder(config.arch, config.latent_dim, image_shape=config.image_shape)
+        self.encoder = Encoder(config.arch, config.latent_dim, image_shape=config.image_shape, widths=config.widths)
+        self.decoder = Decoder(config.arch, config.latent_dim, image_shape=config.image_shape, widths=config.widths)
 
     def encode(self, x, labels=None):
         return self.encoder(x)

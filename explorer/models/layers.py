@@ -10,7 +10,7 @@ from torch import nn
 
 from explorer.config import MNIST_SHAPE
 
-MLP_WIDTHS = (256, 128)  # half the time of (512, 256) for ~3 nats of ELBO (2-d VAE, 10 epochs)
+MLP_WIDTHS = (256, 128)  # when none are given (config.default_widths picks them per latent size)
 CONV_CHANNELS = (32, 64)
 CONV_HIDDEN = 64  # the dense layer between conv features and the code
 
@@ -47,11 +47,11 @@ class Encoder(nn.Module):
     """(N, C, H, W) images [+ (N, c) condition] -> (N, out_features)."""
 
     def __init__(self, arch: str, out_features: int, cond_features: int = 0, act: type[nn.Module] = nn.ReLU,
-                 image_shape: tuple[int, int, int] = MNIST_SHAPE):
+                 image_shape: tuple[int, int, int] = MNIST_SHAPE, widths: tuple[int, ...] | None = None):
         super().__init__()
         if arch == "mlp":
             self.body = nn.Flatten()
-            features, widths = math.prod(image_shape), MLP_WIDTHS
+            features, widths = math.prod(image_shape), widths or MLP_WIDTHS
         else:
             c1, c2 = CONV_CHANNELS
             self.body = nn.Sequential(
@@ -75,12 +75,12 @@ class Decoder(nn.Module):
     """(N, d) codes [+ (N, c) condition] -> (N, C, H, W) logits."""
 
     def __init__(self, arch: str, in_features: int, cond_features: int = 0,
-                 image_shape: tuple[int, int, int] = MNIST_SHAPE):
+                 image_shape: tuple[int, int, int] = MNIST_SHAPE, widths: tuple[int, ...] | None = None):
         super().__init__()
         width = in_features + cond_features
         if arch == "mlp":
             layers = []
-            for w in reversed(MLP_WIDTHS):
+            for w in reversed(widths or MLP_WIDTHS):
                 layers += [nn.Linear(width, w), nn.ReLU()]
                 width = w
             self.net = nn.Sequential(*layers, nn.Linear(width, math.prod(image_shape)),
