@@ -88,7 +88,7 @@ def install(window) -> Actions:
     a, exports, view_box, history = actions, window.exports, window.map.view, window.state.history
     file_menu = window.menuBar().addMenu("&File")
     for item in (act("open", "&Open checkpoint…", window.ask_open),
-                 act("save", "&Save model as…", window.ask_save),
+                 act("save", "&Save model as…", window.saving.ask_save),
                  act("train", "&Train new model…", window.training.show_dialog), None,
                  act("open_path", "Open &path…", window.path_editor.ask_open),
                  act("save_path", "Save pat&h as…", window.path_editor.ask_save), None,

@@ -1,0 +1,119 @@
+"""Saving models, and nothing lost on close: closing or quitting the window while a model trained here
+is unsaved, or while a run trains, asks Save, Discard or Cancel. Save stops a run at its last complete
+epoch, asks a file for each unsaved model, writes them on the task worker and then closes the window.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from explorer import jobs
+from explorer.gui.feedback import Feedback
+from explorer.gui.models import ModelRegistry
+from explorer.gui.threads.tasks import Tasks
+from explorer.gui.training_link import TrainingLink
+
+
+def ask_unsaved(parent, text: str) -> str:
+    """'save', 'discard' or 'cancel' (tests replace this function)."""
+    box = QMessageBox(QMessageBox.Warning, "Unsaved model", text, QMessageBox.Save | QMessageBox.Discard |
+                      QMessageBox.Cancel, parent)
+    box.setDefaultButton(QMessageBox.Save)
+    answer = box.exec()
+    return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(answer, "cancel")
+
+
+def ask_path(parent, name: str) -> str:
+    """A file to save the model `name` in, or '' (tests replace this function)."""
+    path, _ = QFileDialog.getSaveFileName(parent, f"Save {name}", f"{name.split(' (')[0]}.safetensors",
+                                          "Checkpoints (*.safetensors)")
+    return path
+
+
+class ModelSaving(QObject):
+    saved = Signal(object)  # the Session just written (it now goes by the file's name)
+
+    def __init__(self, window, registry: ModelRegistry, training: TrainingLink, tasks: Tasks, feedback: Feedback):
+        super().__init__(window)
+        self.window, self.registry, self.training, self.tasks, self.feedback = (window, registry, training, tasks,
+                                                                               feedback)
+        self._closing = False  # the user has answered: the next close goes through
+        self._waiting_for_run = False
+        training.trained_ready.connect(lambda session: self._run_over())
+        training.dialog.nothing_trained.connect(self._run_over)
+
+    def unsaved(self) -> list[str]:
+        """Keys of the models trained in this window and not written to a file."""
+        return [key for key, session in self.registry.sessions.items() if not session.saved]
+
+    def ask_save(self, key: str | None = None) -> None:
+        session = self.registry.sessions.get(key or self.registry.state.key)
+        if session is not None:
+            path = ask_path(self.window, session.name)
+            if path:
+                self.save_model(path, key)
+
+    def save_model(self, path: str, key: str | None = None, then=None) -> None:
+        """Write a model (default: the current one) with its latent statistics; then `then()`."""
+        key = key or self.registry.state.key
+        session = self.registry.sessions[key]
+
+        def written(path):
+            session.ckpt.path = path
+            session.saved = True
+            self.registry.add(session, key)
+            self.saved.emit(session)
+            if then is not None:
+                then()
+        self.tasks.run((jobs.save_model, path, session), written, report=then is None)  # `then` closes
+
+    # --- closing ----------------------------------------------------------------------------------
+    def may_close(self) -> bool:
+        """True when the window may close now. Otherwise the user was asked: on Save the window closes
+        itself once everything is written; on Cancel it stays."""
+        running = self.training.dialog.running
+        keys = self.unsaved()
+        if self._closing or (not keys and not running):
+            return True
+        what = "A model is training" if running else f"{len(keys)} trained model{'s' * (len(keys) != 1)}"
+        text = (f"{what} and not saved. Save before closing?" if running else
+                f"{what} not saved: {', '.join(self.registry.sessions[k].name for k in keys)}. Save before closing?")
+        choice = ask_unsaved(self.window, text)
+        if choice == "discard":
+            self._closing = True
+            return True
+        if choice == "save":
+            if running:  # keep its last complete epoch, then save it with the others
+                self._waiting_for_run = True
+                self.training.dialog.cancel_training()
+                self.feedback.say("Stopping the run at its last complete epoch, then saving…", 10000)
+            else:
+                self._save_all_then_close()
+        return False
+
+    def _run_over(self) -> None:
+        if self._waiting_for_run:
+            self._waiting_for_run = False
+            self._save_all_then_close()
+
+    def _save_all_then_close(self) -> None:
+        paths = {}
+        for key in self.unsaved():
+            path = ask_path(self.window, self.registry.sessions[key].name)
+            if not path:
+                self.feedback.say("Not closed: a model was left unsaved", 8000)
+                return
+            paths[key] = path
+        left = set(paths)
+
+        def one_written(key):
+            left.discard(key)
+            if not left:
+                self._closing = True
+                self.window.close()
+        if not paths:
+            self._closing = True
+            self.window.close()
+        for key, path in paths.items():
+            self.save_model(path, key, lambda key=key: one_written(key))
