@@ -64,3 +64,15 @@ def test_space_and_letter_shortcuts_work_after_editing_steps(with_path, qtbot):
     assert window.actions.line.isChecked() and window.map.tool == "line"
     qtbot.keyClick(box, Qt.Key_Escape)
     assert box.value() == 12 and box.text() == "Steps 12"  # the keys typed nothing into the field
+
+
+def test_training_opens_beside_the_map_never_over_it(open_window, qtbot):
+    window = active(qtbot, open_window())
+    width = window.width()
+    qtbot.keyClick(window.map, Qt.Key_T, Qt.ControlModifier)
+    panel, dock = window.train_dialog, window.train_dock
+    qtbot.waitUntil(panel.isVisible, timeout=5000)
+    assert not dock.isFloating() and panel.window() is window
+    map_area = window.map_panel.geometry()
+    assert not dock.geometry().intersects(map_area) and map_area.width() > 300
+    assert window.width() == width  # the panel fits the dock beside the map
