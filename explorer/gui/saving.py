@@ -31,6 +31,12 @@ def ask_path(parent, name: str) -> str:
     return path
 
 
+def save_file(path, session) -> tuple:
+    """(the file written, its row's key), on the task worker: resolving a path can hang."""
+    written = jobs.save_model(path, session)
+    return written, jobs.model_key(written)
+
+
 class ModelSaving(QObject):
     saved = Signal(object)  # the Session just written (it now goes by the file's name)
 
@@ -55,18 +61,28 @@ class ModelSaving(QObject):
                 self.save_model(path, key)
 
     def save_model(self, path: str, key: str | None = None, then=None) -> None:
-        """Write a model (default: the current one) with its latent statistics; then `then()`."""
+        """Write a model (default: the current one) with its latent statistics; then `then()`. Its row
+        now stands for the file (one row per file: opening the file again adds none)."""
         key = key or self.registry.state.key
         session = self.registry.sessions[key]
 
-        def written(path):
+        def written(result):
+            path, file_key = result
             session.ckpt.path = path
             session.saved = True
-            self.registry.add(session, key)
+            if file_key != key:
+                self.registry.remove(key)
+                if self.training.last_trained_key == key:
+                    self.training.last_trained_key = file_key
+            self.registry.add(session, file_key)
+            if self.registry.state.key == key:
+                self.registry.state.set_session(session, file_key, keep_view=True)
             self.saved.emit(session)
-            if then is not None:
+            if then is None:
+                self.tasks.report_written(path)
+            else:
                 then()
-        self.tasks.run((jobs.save_model, path, session), written, report=then is None)  # `then` closes
+        self.tasks.run((save_file, path, session), written, report=False)
 
     # --- closing ----------------------------------------------------------------------------------
     def may_close(self) -> bool:
