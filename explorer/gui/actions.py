@@ -25,6 +25,7 @@ SHORTCUTS = (  # (action name, keys, what it does): the menus, the help box and 
     ("line", "L", "Path tool: drag a straight line"),
     ("freehand", "F", "Path tool: draw a freehand path"),
     ("waypoint", "W", "Path tool: click waypoints, drag one to move it, right-click to delete it"),
+    ("new_path", "Ctrl+N", "New path: clear the path, then click its waypoints"),
     ("clear_path", "Del", "Clear the path (waypoint tool: the waypoint under the pointer)"),
     ("select", "S", "Select tool: drag a box, or a lasso (S again switches)"),
     ("select_all", "Ctrl+A", "Select every point shown"),
@@ -154,6 +155,7 @@ def install(window) -> Actions:
         selecting.actions_enabled.connect(a.by_name[name].setEnabled)
     selecting.refresh()  # now that its actions listen
     tools.addSeparator()
+    tools.addAction(act("new_path", "&New path", lambda: (window.path_editor.new_path(), window.set_tool("waypoint"))))
     tools.addAction(act("clear_path", "&Clear path", window.path_editor.delete))
     tools.addAction(act("play", "&Play / pause path", window.filmstrip.play.toggle))
     tools.addSeparator()
