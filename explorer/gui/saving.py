@@ -5,6 +5,8 @@ epoch, asks a file for each unsaved model, writes them on the task worker and th
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
@@ -24,10 +26,16 @@ def ask_unsaved(parent, text: str) -> str:
     return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(answer, "cancel")
 
 
+def default_file_name(name: str) -> str:
+    """A model trained here is offered 'vae-2d-mlp-12ep.safetensors', never a shipped model's name."""
+    base, _, rest = name.partition(" (")
+    epochs = re.search(r"(\d+) epochs?|epoch (\d+)", rest)
+    return f"{base}-{epochs[1] or epochs[2]}ep.safetensors" if epochs else f"{base}.safetensors"
+
+
 def ask_path(parent, name: str) -> str:
     """A file to save the model `name` in, or '' (tests replace this function)."""
-    path, _ = QFileDialog.getSaveFileName(parent, f"Save {name}", f"{name.split(' (')[0]}.safetensors",
-                                          "Checkpoints (*.safetensors)")
+    path, _ = QFileDialog.getSaveFileName(parent, f"Save {name}", default_file_name(name), "Checkpoints (*.safetensors)")
     return path
 
 

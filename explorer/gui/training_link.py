@@ -69,7 +69,8 @@ class TrainingLink(QObject):
         self.last_trained_key = key
         model = run.model
         meta = dict(run.meta, kind=model.kind, model=model.config.to_dict())
-        title = f"{model.kind}-{model.latent_dim}d-{model.config.arch} ({run.result.epochs_done} epochs)"
+        n = run.result.epochs_done
+        title = f"{model.kind}-{model.latent_dim}d-{model.config.arch} ({n} epoch{'s' * (n != 1)})"
         if self.state.key == key:
             self.feedback.set_busy("Placing the images with the trained model…")
         self.tasks.run((open_session, checkpoint.Checkpoint(model, meta), self.data_dir),

@@ -74,3 +74,11 @@ def test_save_during_a_run_keeps_its_last_complete_epoch_then_closes(open_window
     assert not window.close() and "training" in asked[0]
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=60_000)
     assert not dialog.running and checkpoint.load(out).meta["epochs"] >= 1
+
+
+@pytest.mark.parametrize("name, offered", [("vae-2d-mlp (12 epochs)", "vae-2d-mlp-12ep.safetensors"),
+                                           ("ae-2d-conv (1 epoch)", "ae-2d-conv-1ep.safetensors"),
+                                           ("vae-2d-mlp (training, epoch 3)", "vae-2d-mlp-3ep.safetensors"),
+                                           ("mine", "mine.safetensors")])
+def test_a_model_trained_here_is_offered_a_file_name_unlike_a_shipped_one(name, offered):
+    assert saving.default_file_name(name) == offered

@@ -246,8 +246,12 @@ class TrainDialog(QWidget):
         self._finish_worker()
         self._redraw_curves()
         result = run.result
-        self.status.setText(f"{how} after {result.epochs_done} epoch{'s' * (result.epochs_done != 1)} "
-                            f"({format_seconds(result.seconds)}). {result.message}")
+        n, took = result.epochs_done, format_seconds(result.seconds)
+        if how == "Cancelled":  # the engine's message repeats this: say it once
+            self.status.setText(f"Cancelled after {took}: {n} complete epoch{'s' * (n != 1)} kept." if n else
+                                f"Cancelled after {took}, before the first epoch was complete: nothing kept.")
+        else:
+            self.status.setText(f"{how} after {n} epoch{'s' * (n != 1)} ({took}). {result.message}")
         if result.status == "diverged":
             self.message.emit("Training stopped", result.message)
         if result.epochs_done >= 1:
