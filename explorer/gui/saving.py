@@ -93,6 +93,10 @@ class ModelSaving(QObject):
         self.tasks.run((save_file, path, session), written, report=False)
 
     # --- closing ----------------------------------------------------------------------------------
+    def discard_on_close(self) -> None:
+        """The next close asks nothing and keeps nothing (a benchmark or script that trained)."""
+        self._closing = True
+
     def may_close(self) -> bool:
         """True when the window may close now. Otherwise the user was asked: on Save the window closes
         itself once everything is written; on Cancel it stays."""
