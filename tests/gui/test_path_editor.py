@@ -175,6 +175,7 @@ def test_a_saved_path_opens_to_the_same_strip_on_any_model(open_window, qtbot, t
     # on another model: the same map coordinates, and the caption says where it was drawn
     with qtbot.waitSignal(window.state.session_changed, timeout=20_000):
         window.models.open_path(str(gui_models / "ae-2d-mlp.safetensors"))
+    qtbot.waitUntil(lambda: shows(window, points), timeout=10_000)  # the path stays, decoded by the new model
     with qtbot.waitSignal(window.state.path_decoded, timeout=10_000):
         window.path_editor.open(str(tmp_path / "walk.json"))
     assert shows(window, points) and np.array_equal(window.filmstrip.frames, strip_of(window, points))
