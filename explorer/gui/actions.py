@@ -6,6 +6,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QLabel, QMessageBox
 
+from explorer.gui.keys import NumberFieldKeys
+
 ZOOM_STEP = 0.8
 
 SHORTCUTS = (  # (action name, keys, what it does): the menus, the help box and the README's table
@@ -23,6 +25,7 @@ SHORTCUTS = (  # (action name, keys, what it does): the menus, the help box and 
     ("line", "L", "Path tool: drag a straight line"),
     ("freehand", "F", "Path tool: draw a freehand path"),
     ("waypoint", "W", "Path tool: click waypoints, drag one to move it, right-click to delete it"),
+    ("new_path", "Ctrl+N", "New path: clear the path, then click its waypoints"),
     ("clear_path", "Del", "Clear the path (waypoint tool: the waypoint under the pointer)"),
     ("select", "S", "Select tool: drag a box, or a lasso (S again switches)"),
     ("select_all", "Ctrl+A", "Select every point shown"),
@@ -88,7 +91,7 @@ def install(window) -> Actions:
     a, exports, view_box, history = actions, window.exports, window.map.view, window.state.history
     file_menu = window.menuBar().addMenu("&File")
     for item in (act("open", "&Open checkpoint…", window.ask_open),
-                 act("save", "&Save model as…", window.ask_save),
+                 act("save", "&Save model as…", window.saving.ask_save),
                  act("train", "&Train new model…", window.training.show_dialog), None,
                  act("open_path", "Open &path…", window.path_editor.ask_open),
                  act("save_path", "Save pat&h as…", window.path_editor.ask_save), None,
@@ -152,6 +155,7 @@ def install(window) -> Actions:
         selecting.actions_enabled.connect(a.by_name[name].setEnabled)
     selecting.refresh()  # now that its actions listen
     tools.addSeparator()
+    tools.addAction(act("new_path", "&New path", lambda: (window.path_editor.new_path(), window.set_tool("waypoint"))))
     tools.addAction(act("clear_path", "&Clear path", window.path_editor.delete))
     tools.addAction(act("play", "&Play / pause path", window.filmstrip.play.toggle))
     tools.addSeparator()
@@ -172,6 +176,7 @@ def install(window) -> Actions:
         action = a.by_name[item[0]]
         action.setIconText(item[1])  # the toolbar's label; menus keep the full text
         toolbar.addAction(action)
+    actions.number_keys = NumberFieldKeys(window)  # Space and the letters still work after editing Steps
     a.label_text = toolbar.addWidget(QLabel(" Decode as "))
     a.label_picker = toolbar.addWidget(window.label_combo)
     return actions

@@ -124,6 +124,7 @@ def window_timings(app, data_dir, moves: int, epochs: int) -> dict[str, float]:
         timer.stop()
         results["training: UI worst gap (ms)"] = float(max(gaps))
         results["training: UI gap p99 (ms)"] = float(np.percentile(gaps, 99))
+    window.saving.discard_on_close()  # the run's model is not the user's: no Save question
     window.close()
     return results
 

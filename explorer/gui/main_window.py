@@ -12,7 +12,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar
 
-from explorer import jobs, latent, trained
+from explorer import latent, trained
 from explorer.data import classes
 from explorer.gui import actions
 from explorer.gui.decoding import DecodeService
@@ -37,6 +37,7 @@ from explorer.gui.panels.model_list import ModelList
 from explorer.gui.panels.neighbours import Neighbours, show_hovered
 from explorer.gui.panels.selection import Selecting
 from explorer.gui.panels.timeline import TimelinePanel
+from explorer.gui.saving import ModelSaving
 from explorer.gui.state import ViewState
 from explorer.gui.threads.tasks import Tasks
 from explorer.gui.threads.workers import Workers
@@ -92,9 +93,14 @@ class MainWindow(QMainWindow):
         self.decoding = DecodeService(s, w, f, self)
         self.manifold = ManifoldLayer(s, self.map, w, f, self)
         self.path_editor = PathEditor(s, self.map, self.filmstrip, w, self.tasks, f, self)
-        self.train_dialog = TrainDialog(data_dir, self)
+        self.train_dialog = TrainDialog(data_dir)
+        self.train_dock = self.docks.add("Training", self.train_dialog, Qt.LeftDockWidgetArea)
+        self.tabifyDockWidget(left, self.train_dock)  # beside the map, a tab by the models; shown by Ctrl+T
+        self.train_dock.hide()
         self.training = TrainingLink(s, self.models, self.train_dialog, self.tasks, f, data_dir, self)
         self.exports = Exports(s, self.map, self.tasks, f)
+        self.saving = ModelSaving(self, self.models, self.training, self.tasks, f)
+        self.saving.saved.connect(lambda session: session is s.session and self._show_session(session))
         self.neighbours = Neighbours(s, self.map, w, self.docks, f, self)
         self.tabifyDockWidget(self.code_dock, self.neighbours.dock)  # under the decode, a tab each
         self.neighbours.dock.raise_()
@@ -121,7 +127,7 @@ class MainWindow(QMainWindow):
         self.learned_maps.shown.connect(lambda learned: self.reset_view())
         self.label_combo.currentIndexChanged.connect(lambda k: s.session is not None and k >= 0 and s.set_label(k))
         self.filmstrip.export_requested.connect(self.exports.ask_strip)
-        self.train_dialog.save_requested.connect(lambda: self.ask_save(self.training.last_trained_key))
+        self.train_dialog.save_requested.connect(lambda: self.saving.ask_save(self.training.last_trained_key))
         self.selecting.tool_requested.connect(self.set_tool)
         s.session_changed.connect(self._show_session)
         s.plane_changed.connect(lambda plane: self._show_plane())
@@ -253,28 +259,6 @@ class MainWindow(QMainWindow):
         if path:
             self.models.open_path(path)
 
-    def ask_save(self, key: str | None = None) -> None:
-        session = self.models.sessions.get(key or self.state.key)
-        if session is None:
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Save model", f"{session.name.split(' (')[0]}.safetensors",
-                                              "Checkpoints (*.safetensors)")
-        if path:
-            self.save_model(path, key)
-
-    def save_model(self, path: str, key: str | None = None) -> None:
-        """Write a model (default: the current one) with its latent statistics; it then goes by the file's name."""
-        key = key or self.state.key
-        session = self.models.sessions[key]
-
-        def saved(written):
-            session.ckpt.path = written
-            session.saved = True
-            self.models.add(session, key)
-            if session is self.state.session:
-                self.setWindowTitle(f"Latent Explorer — {session.name}")
-        self.tasks.run((jobs.save_model, path, session), saved)
-
     # --- messages, progress, closing ------------------------------------------------------------
     def _show_message(self, title: str, text: str) -> None:
         """A message the user must see, without blocking the window."""
@@ -285,7 +269,11 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text.splitlines()[0], 10000)
 
     def closeEvent(self, event) -> None:
-        """Stop every thread and timer before the window goes: a running QThread destroyed aborts the process."""
+        """Stop every thread and timer before the window goes: a running QThread destroyed aborts the process.
+        With a trained model unsaved, or a run under way, ask first (see saving.py)."""
+        if not self.saving.may_close():
+            event.ignore()
+            return
         self.filmstrip.stop()
         self.timeline.stop()
         self.map.stop_timers()

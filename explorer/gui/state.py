@@ -69,8 +69,9 @@ class ViewState(QObject):
 
     # --- the model and its map --------------------------------------------------------------------
     def set_session(self, session: Session | None, key: str | None = None, keep_view: bool = False) -> None:
-        """Show `session`. A new model starts afresh (principal axes 1 and 2, no cursor, path or edits);
-        with keep_view (the same run, one epoch on) the axes, cursor and path stay and are decoded anew."""
+        """Show `session`. A new model starts on principal axes 1 and 2 with no edits to undo; a point
+        picked on the map and the path (both map coordinates) stay where they were and are decoded by
+        the new model. With keep_view (the same run, one epoch on) the axes and any cursor stay too."""
         if session is not None and not isinstance(session, Session):
             raise TypeError(f"expected a Session, got {type(session).__name__}")
         self.session, self.key = session, key
@@ -78,6 +79,7 @@ class ViewState(QObject):
         d = session.model.latent_dim if session is not None else 2
         if not keep_view or max(self.axes) >= d:
             self.axes = (0, 1)
+        picked, path = (self.cursor.uv if self.cursor is not None and self.cursor.on_map else None), self.path
         if not keep_view:
             self.shown_decode = None
             self.set_cursor(None)
@@ -87,6 +89,11 @@ class ViewState(QObject):
                       if session is not None and session.model.conditional else None)
         self._set_plane()
         self._set_points()
+        if not keep_view and session is not None:
+            if path is not None:
+                self.set_path(replace(path, axes=self.axes, model=session.name, spherical=path.spherical and d > 2))
+            if picked is not None:
+                self.set_cursor(picked)
         self.session_changed.emit(session)
 
     def set_axes(self, i: int, j: int) -> None:

@@ -1,4 +1,4 @@
-"""The training link: a run in the training dialog shows on the map as it goes. After each epoch the
+"""The training link: a run in the training panel (a dock beside the map) shows on the map as it goes. After each epoch the
 model in training becomes the current one (its row "trained:N" in the model list), so the space is
 seen organising; at the end its model is placed with both splits; a run with no complete epoch
 leaves nothing behind and the model shown before comes back.
@@ -39,9 +39,7 @@ class TrainingLink(QObject):
         if not self._warmed_up:  # while the form is filled in, not in the first epoch: see training.warm_up
             self._warmed_up = True
             self.tasks.run((training.warm_up,), report=False, failure="Could not prepare training")
-        self.dialog.show()
-        self.dialog.raise_()
-        self.dialog.activateWindow()
+        self.dialog.reveal()
 
     def _snapshot(self, snap) -> None:
         """After each epoch the map shows the model in training (while the user watches this run)."""
@@ -71,7 +69,8 @@ class TrainingLink(QObject):
         self.last_trained_key = key
         model = run.model
         meta = dict(run.meta, kind=model.kind, model=model.config.to_dict())
-        title = f"{model.kind}-{model.latent_dim}d-{model.config.arch} ({run.result.epochs_done} epochs)"
+        n = run.result.epochs_done
+        title = f"{model.kind}-{model.latent_dim}d-{model.config.arch} ({n} epoch{'s' * (n != 1)})"
         if self.state.key == key:
             self.feedback.set_busy("Placing the images with the trained model…")
         self.tasks.run((open_session, checkpoint.Checkpoint(model, meta, timeline=run.timeline), self.data_dir),

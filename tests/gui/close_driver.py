@@ -9,12 +9,14 @@ import threading
 import time
 
 import explorer.gui.app as app_module
+import explorer.gui.saving as saving
 from explorer import jobs
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 scenario, ckpt, data = sys.argv[1:4]
 qapp = app_module.application()  # run() uses this one
+saving.ask_unsaved = lambda parent, text: "discard"  # the scenarios close mid-run: no question
 
 
 def window():

@@ -77,6 +77,8 @@ def open_window(qtbot, gui_models, small_root, monkeypatch):
     from explorer.gui.main_window import MainWindow
 
     monkeypatch.setenv("EXPLORER_TRAINED_DIR", str(gui_models))
+    # closing with an unsaved model asks; a test that does not test that question discards
+    monkeypatch.setattr("explorer.gui.saving.ask_unsaved", lambda parent, text: "discard")
     windows = []
 
     def make(checkpoint=None, data_dir=small_root, wait=True):

@@ -175,6 +175,7 @@ def test_a_saved_path_opens_to_the_same_strip_on_any_model(open_window, qtbot, t
     # on another model: the same map coordinates, and the caption says where it was drawn
     with qtbot.waitSignal(window.state.session_changed, timeout=20_000):
         window.models.open_path(str(gui_models / "ae-2d-mlp.safetensors"))
+    qtbot.waitUntil(lambda: shows(window, points), timeout=10_000)  # the path stays, decoded by the new model
     with qtbot.waitSignal(window.state.path_decoded, timeout=10_000):
         window.path_editor.open(str(tmp_path / "walk.json"))
     assert shows(window, points) and np.array_equal(window.filmstrip.frames, strip_of(window, points))
@@ -228,3 +229,28 @@ def test_filmstrip_export_uses_the_scale_and_rate_chosen(open_window, qtbot, tmp
     gif = Image.open(blocker.args[0])
     assert gif.size == (84, 84) and gif.n_frames == 2 * 5 - 2 and gif.info["duration"] == 40
     assert window.exports.strip_choice == (str(tmp_path / "walk.gif"), 3, 25.0)  # offered again next time
+
+
+def test_a_freehand_stroke_stays_freehand_and_ctrl_n_starts_a_new_path(open_window, qtbot):
+    window = active(qtbot, open_window())
+    viewport = window.map.viewport()
+    key(qtbot, window, Qt.Key_F)
+    start = pixel_of(window, *at(window, 0.2, 0.2))
+    stroke = [start + QPoint(8 * k, 6 * k) for k in range(12)]
+    drag(qtbot, viewport, stroke)
+    qtbot.waitUntil(lambda: window.state.path is not None and len(window.state.path.waypoints) > 5, timeout=5000)
+    drawn = list(window.state.path.waypoints)
+    key(qtbot, window, Qt.Key_W)  # a click now starts a waypoint path; the stroke's points are no waypoints
+    _, clicked = click_waypoints(qtbot, window, [(0.7, 0.3)])
+    assert window.state.path.waypoints == clicked and window.state.path.waypoints != drawn
+    key(qtbot, window, Qt.Key_Z, Qt.ControlModifier)  # the stroke comes back whole
+    assert window.state.path.waypoints == drawn
+
+    key(qtbot, window, Qt.Key_N, Qt.ControlModifier)  # New path: no path, the waypoint tool ready
+    assert window.state.path is None and window.map.tool == "waypoint"
+    _, clicked = click_waypoints(qtbot, window, [(0.3, 0.3), (0.6, 0.6)])
+    assert window.state.path.waypoints == clicked
+    key(qtbot, window, Qt.Key_Z, Qt.ControlModifier)
+    key(qtbot, window, Qt.Key_Z, Qt.ControlModifier)
+    key(qtbot, window, Qt.Key_Z, Qt.ControlModifier)  # undoes the new path: the stroke again
+    assert window.state.path.waypoints == drawn

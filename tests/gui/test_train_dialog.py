@@ -51,7 +51,7 @@ def test_a_short_run_completes_the_map_follows_each_epoch_and_the_model_can_be_s
 
     out = tmp_path / "mine.safetensors"
     with qtbot.waitSignal(window.tasks.wrote, timeout=10_000):
-        window.save_model(str(out))
+        window.saving.save_model(str(out))
     loaded = checkpoint.load(out)
     assert same(weights(loaded.model), weights(trained.model)) and loaded.meta["epochs"] == 2
     assert window.state.session.saved and window.state.session.name == "mine"

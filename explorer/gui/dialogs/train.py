@@ -1,4 +1,5 @@
-"""The training dialog: choose a model and a run, watch its progress and loss curves, cancel it.
+"""The training panel: choose a model and a run, watch its progress and loss curves, cancel it. It
+lives in a dock beside the map (never over it), so the map re-forming after each epoch stays in view.
 
 It owns the TrainWorker and passes on what the main window needs: a snapshot after every epoch (to
 redraw the map) and how the run ended. It is not modal: the window stays usable while training runs.
@@ -11,9 +12,8 @@ import time
 import pyqtgraph as pg
 import torch
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox, QFormLayout, QGridLayout,
+                               QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from explorer.config import ARCHS, KIND_NAMES, MAX_LATENT_DIM, ModelConfig, TrainConfig
 from explorer.data import DATASETS
@@ -39,7 +39,7 @@ def format_seconds(s: float | None) -> str:
     return f"{s // 60}:{s % 60:02d}" if s >= 60 else f"{s} s"
 
 
-class TrainDialog(QDialog):
+class TrainDialog(QWidget):
     epoch_snapshot = Signal(object)  # workers.Snapshot
     run_ended = Signal(object)  # workers.Run with epochs_done >= 1 (finished, cancelled or diverged)
     nothing_trained = Signal()  # the run failed or ended before its first epoch was complete
@@ -87,6 +87,7 @@ class TrainDialog(QDialog):
         self.detected = QLabel(detected_device())
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.arch.currentIndexChanged.connect(self._kind_changed)  # conv nets train at a lower rate
+        self.latent_dim.valueChanged.connect(self._kind_changed)  # from 10-d up: batch 128, rate 2e-3
         self._kind_changed()
 
         form = QFormLayout()
@@ -113,38 +114,36 @@ class TrainDialog(QDialog):
         self.plot.setLabel("bottom", "epoch")
         self.plot.setLabel("left", "loss")
         self.plot.addLegend(offset=(-10, 10))
-        self.plot.setMinimumSize(360, 220)
+        self.plot.setMinimumSize(200, 160)  # narrow enough for the dock beside the map
 
         self.start = QPushButton("Start")
         self.start.setDefault(True)
         self.cancel = QPushButton("Cancel training")
         self.save = QPushButton("Save model…")
         self.save.setToolTip("The trained model is already the current model; save it as a .safetensors file")
-        buttons = QDialogButtonBox(QDialogButtonBox.Close)
-        buttons.addButton(self.start, QDialogButtonBox.ActionRole)
-        buttons.addButton(self.cancel, QDialogButtonBox.ActionRole)
-        buttons.addButton(self.save, QDialogButtonBox.ActionRole)
-        buttons.rejected.connect(self.hide)
         self.start.clicked.connect(self.start_training)
         self.cancel.clicked.connect(self.cancel_training)
         self.save.clicked.connect(self.save_requested)
 
-        right = QVBoxLayout()
-        right.addWidget(self.progress)
-        right.addWidget(self.status)
-        right.addWidget(self.plot, 1)
-        form_box = QWidget()
-        form_box.setLayout(form)
-        form_box.setMaximumWidth(420)
-        body = QHBoxLayout()
-        body.addWidget(form_box)
-        body.addLayout(right, 1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(body, 1)
-        layout.addWidget(buttons)
+        buttons = QGridLayout()
+        for k, button in enumerate((self.start, self.cancel, self.save)):
+            buttons.addWidget(button, k // 2, k % 2)
+        layout = QVBoxLayout(self)  # one column: the dock beside the map is narrow and tall
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.plot, 1)
         self._set_running(False)
         self.save.setEnabled(False)
-        self.resize(960, 500)
+
+    def reveal(self) -> None:
+        """Show the panel: its dock, brought to the front of its tabs."""
+        dock = self.parentWidget()
+        for widget in (dock, self) if isinstance(dock, QDockWidget) else (self,):
+            widget.show()
+            widget.raise_()
+        self.kind.setFocus()
 
     # --- reading the form -----------------------------------------------------------------------
     def configs(self) -> tuple[ModelConfig, TrainConfig]:
@@ -163,7 +162,7 @@ class TrainDialog(QDialog):
 
     def _kind_changed(self) -> None:
         kind = self.kind.currentData()
-        batch, lr = defaults_for(kind, TrainConfig(), self.arch.currentData())
+        batch, lr = defaults_for(kind, TrainConfig(), self.arch.currentData(), self.latent_dim.value())
         self.batch.setSpecialValueText(f"default ({batch})")
         self.lr.setPlaceholderText(f"default ({lr:g})")
         self.beta.setEnabled(kind in ("vae", "cvae"))
@@ -248,8 +247,12 @@ class TrainDialog(QDialog):
         self._finish_worker()
         self._redraw_curves()
         result = run.result
-        self.status.setText(f"{how} after {result.epochs_done} epoch{'s' * (result.epochs_done != 1)} "
-                            f"({format_seconds(result.seconds)}). {result.message}")
+        n, took = result.epochs_done, format_seconds(result.seconds)
+        if how == "Cancelled":  # the engine's message repeats this: say it once
+            self.status.setText(f"Cancelled after {took}: {n} complete epoch{'s' * (n != 1)} kept." if n else
+                                f"Cancelled after {took}, before the first epoch was complete: nothing kept.")
+        else:
+            self.status.setText(f"{how} after {n} epoch{'s' * (n != 1)} ({took}). {result.message}")
         if result.status == "diverged":
             self.message.emit("Training stopped", result.message)
         if result.epochs_done >= 1:

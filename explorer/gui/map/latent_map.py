@@ -23,6 +23,7 @@ from explorer.gui.widgets.thumbnail_grid import ThumbnailGrid
 
 TOOLS = ("explore", "line", "freehand", "waypoint", "select")
 SETTLE_MS = 200  # the manifold is re-rendered once pan/zoom has been still this long
+ZOOM_IN_LIMIT, ZOOM_OUT_LIMIT = 1e-4, 100.0  # the narrowest and widest view, times the data's span
 FREEHAND_STEP_PX = 4.0  # a freehand path keeps a point every this many pixels
 INSET_SCALE = 3
 GROUP_SCALE = 2  # several images on the hover card, each enlarged this much
@@ -201,6 +202,11 @@ class LatentMap(pg.PlotWidget):
 
     def show_range(self, bounds) -> None:
         xmin, xmax, ymin, ymax = (float(b) for b in bounds)  # numpy float32 overflows pyqtgraph's limit checks
+        span = max(xmax - xmin, ymax - ymin, 1e-6)
+        # a zoom limit: 10,000x in, 100x out of the data; past a few hundred wheel notches the view's
+        # numbers stopped being decodable before
+        self.view.setLimits(minXRange=span * ZOOM_IN_LIMIT, minYRange=span * ZOOM_IN_LIMIT,
+                            maxXRange=span * ZOOM_OUT_LIMIT, maxYRange=span * ZOOM_OUT_LIMIT)
         self.view.setRange(xRange=(xmin, xmax), yRange=(ymin, ymax), padding=0.02)
 
     def visible_bounds(self) -> tuple[float, float, float, float]:

@@ -32,6 +32,11 @@ class Legend(QWidget):
             b.clicked.connect(lambda checked, k=k: self._clicked(k))
             layout.addWidget(b)
             self.buttons.append(b)
+        self.all = QToolButton()
+        self.all.setText("All")
+        self.all.setToolTip("Show every class again")
+        self.all.clicked.connect(self.show_all)
+        layout.addWidget(self.all)
         self.set_classes([str(d) for d in range(10)], None)
 
     def set_classes(self, names, counts) -> None:
@@ -43,6 +48,11 @@ class Legend(QWidget):
             b.setText(names[k])
             count = f"{counts[k]:,} points. " if counts is not None else ""
             b.setToolTip(f"{names[k]}: {count}Click to show or hide; Shift+click to show only this one")
+
+    def show_all(self) -> None:
+        for b in self.buttons:
+            b.setChecked(True)
+        self.changed.emit(self.shown())
 
     def shown(self) -> np.ndarray:
         return np.array([b.isChecked() for b in self.buttons])

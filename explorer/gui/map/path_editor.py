@@ -40,6 +40,7 @@ class PathEditor(QObject):
                                   lambda r, message: feedback.show_message("Cannot decode the path", message))
         self._before = _IDLE  # waypoints when the gesture under way began
         self._note = ""  # said in the caption until the next edit (where an opened path came from)
+        self.freehand = False  # the path is a freehand stroke (its points are no waypoints to edit)
         latent_map.path_changed.connect(self.map_changed)
         filmstrip.settings_changed.connect(self.settings_changed)
         filmstrip.frame_selected.connect(self._frame_selected)
@@ -53,9 +54,15 @@ class PathEditor(QObject):
 
     # --- editing ----------------------------------------------------------------------------------
     def map_changed(self, points: np.ndarray, finished: bool, what: str) -> None:
-        """A tool changed the path; a finished gesture becomes one undoable edit, however many moves it had."""
+        """A tool changed the path; a finished gesture becomes one undoable edit, however many moves it had.
+        A freehand stroke stays freehand: a waypoint click after it starts a new path."""
         if self._before is _IDLE:
             self._before = self.waypoints()
+        if what == "Add waypoint" and self.freehand and self.state.path is not None:
+            drawn = set(self.state.path.waypoints)
+            points = np.array([p for p in points if tuple(p) not in drawn]).reshape(-1, 2)
+        if finished:
+            self.freehand = what == "Draw freehand path" or (self.freehand and what not in ("Draw line", "Add waypoint"))
         self.set_waypoints(points)
         if finished:
             before, self._before = self._before, _IDLE
@@ -86,6 +93,11 @@ class PathEditor(QObject):
         self.state.set_path(None)
         if what and before is not None:
             self._record(what, before)
+
+    def new_path(self) -> None:
+        """Ctrl+N: clear the path (undoable) and click the new one's waypoints."""
+        self.clear("New path")
+        self.freehand = False
 
     def delete(self) -> None:
         """Del: the waypoint under the pointer (waypoint tool), else the whole path; both undoable."""

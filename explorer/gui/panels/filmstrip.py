@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox,
                                QVBoxLayout, QWidget)
@@ -18,7 +18,8 @@ HINT = "Draw a path on the map: L for a straight line, F for freehand, W to clic
 
 
 class Strip(QLabel):
-    """The frames in one row, enlarged by a whole factor; click a frame to pick it."""
+    """The frames in one row, enlarged by a whole factor where they fit, else scaled down to the width it
+    is given: however many frames, the strip never asks the window for more room. Click a frame to pick it."""
 
     clicked = Signal(int)
 
@@ -26,10 +27,16 @@ class Strip(QLabel):
         super().__init__(parent)
         self.frames: np.ndarray | None = None
         self.current = -1
-        self.setMinimumHeight(60)
-        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.setMinimumSize(60, 60)
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Expanding)  # the pixmap's width is no size hint
         self.setAlignment(Qt.AlignLeft | Qt.AlignVCenter)
-        self.cell = 0
+        self.cell = 0.0  # a frame's width in pixels as shown
+
+    def sizeHint(self) -> QSize:
+        return QSize(400, 90)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(60, 60)
 
     def set_frames(self, frames: np.ndarray | None) -> None:
         self.frames = frames
@@ -46,24 +53,27 @@ class Strip(QLabel):
 
     def mousePressEvent(self, event):
         if self.frames is not None and self.cell and event.button() == Qt.LeftButton:
-            k = int(event.position().x()) // self.cell
+            k = int(event.position().x() // self.cell)
             if 0 <= k < len(self.frames):
                 self.clicked.emit(k)
 
     def _render(self) -> None:
         if self.frames is None or len(self.frames) == 0:
             self.clear()
-            self.cell = 0
+            self.cell = 0.0
             return
         n = len(self.frames)
         scale = max(1, min((self.height() - 4) // 28, self.width() // (28 * n)))
         pix = to_pixmap(tile(self.frames, n), scale)
-        self.cell = 28 * scale
+        cell = 28 * scale
         if 0 <= self.current < n:
             painter = QPainter(pix)
             painter.setPen(QPen(QColor("#ffd54a"), max(2, scale // 2)))
-            painter.drawRect(QRect(self.current * self.cell + 1, 1, self.cell - 2, self.cell - 2))
+            painter.drawRect(QRect(self.current * cell + 1, 1, cell - 2, cell - 2))
             painter.end()
+        if pix.width() > self.width():  # too many frames for whole pixels each: shrink the row to fit
+            pix = pix.scaledToWidth(max(self.width(), n), Qt.SmoothTransformation)
+        self.cell = pix.width() / n
         self.setPixmap(pix)
 
 

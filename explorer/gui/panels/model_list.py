@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
+from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem
 
 from explorer.checkpoint import Checkpoint
 
-COLUMNS = ("Model", "Kind", "Dim", "Data", "Loss")
+COLUMNS = ("Model", "Kind", "Dim", "Loss")  # the dataset is in the tooltip: the dock is narrow
 
 
 def row(ckpt: Checkpoint, name: str) -> list[str]:
     m = ckpt.meta
     loss = m.get("final_losses", {}).get("loss")
-    return [name, ckpt.kind.upper(), str(ckpt.model.latent_dim), m.get("dataset", "?"),
-            f"{loss:.4g}" if loss is not None else "–"]
+    return [name, ckpt.kind.upper(), str(ckpt.model.latent_dim), f"{loss:.4g}" if loss is not None else "–"]
 
 
 class ModelList(QTreeWidget):
@@ -28,10 +27,17 @@ class ModelList(QTreeWidget):
         self.setRootIsDecorated(False)
         self.setUniformRowHeights(True)
         self.setAlternatingRowColors(True)
-        self.setToolTip("Double-click or press Enter to explore a model")
+        self.setToolTip("Click a model to explore it")
+        self.setMinimumWidth(240)  # a name's ends and the loss readable side by side
+        self.setTextElideMode(Qt.ElideMiddle)  # "vae-2d…mlp (12 epochs)": both ends say which it is
+        header = self.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.Stretch)  # the name takes what is left; Loss stays in view
         self.headerItem().setToolTip(2, "Latent dimensions")
-        self.headerItem().setToolTip(4, "Final training loss (per image; the kinds' losses differ)")
-        self.itemActivated.connect(lambda item, column: self.chosen.emit(item.data(0, Qt.UserRole)))
+        self.headerItem().setToolTip(3, "Final training loss (per image; the kinds' losses differ)")
+        self.itemClicked.connect(lambda item, column: self.chosen.emit(item.data(0, Qt.UserRole)))
+        self.itemActivated.connect(lambda item, column: self.chosen.emit(item.data(0, Qt.UserRole)))  # Enter
         self._items: dict[str, QTreeWidgetItem] = {}
 
     def sizeHint(self) -> QSize:
@@ -48,10 +54,7 @@ class ModelList(QTreeWidget):
             self._items[key] = item
         for column, text in enumerate(row(ckpt, name)):
             item.setText(column, text)
-        item.setToolTip(0, f"{ckpt.describe()}\n{ckpt.path or 'not saved yet'}")
-        if new or self.columnWidth(0) < self.sizeHintForColumn(0):  # a training run renames its row every epoch
-            for column in range(len(COLUMNS)):
-                self.resizeColumnToContents(column)
+        item.setToolTip(0, f"{name}\n{ckpt.describe()}\n{ckpt.path or 'not saved yet'}")
 
     def remove(self, key: str) -> None:
         item = self._items.pop(key, None)
@@ -67,7 +70,5 @@ class ModelList(QTreeWidget):
             font.setBold(k == key)
             for column in range(len(COLUMNS)):
                 item.setFont(column, font)
-        for column in range(len(COLUMNS)):  # bold is wider
-            self.resizeColumnToContents(column)
         if key in self._items:
             self.setCurrentItem(self._items[key])

@@ -1,0 +1,147 @@
+"""Saving models, and nothing lost on close: closing or quitting the window while a model trained here
+is unsaved, or while a run trains, asks Save, Discard or Cancel. Save stops a run at its last complete
+epoch, asks a file for each unsaved model, writes them on the task worker and then closes the window.
+"""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from explorer import jobs
+from explorer.gui.feedback import Feedback
+from explorer.gui.models import ModelRegistry
+from explorer.gui.threads.tasks import Tasks
+from explorer.gui.training_link import TrainingLink
+
+
+def ask_unsaved(parent, text: str) -> str:
+    """'save', 'discard' or 'cancel' (tests replace this function)."""
+    box = QMessageBox(QMessageBox.Warning, "Unsaved model", text, QMessageBox.Save | QMessageBox.Discard |
+                      QMessageBox.Cancel, parent)
+    box.setDefaultButton(QMessageBox.Save)
+    answer = box.exec()
+    return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(answer, "cancel")
+
+
+def default_file_name(name: str) -> str:
+    """A model trained here is offered 'vae-2d-mlp-12ep.safetensors', never a shipped model's name."""
+    base, _, rest = name.partition(" (")
+    epochs = re.search(r"(\d+) epochs?|epoch (\d+)", rest)
+    return f"{base}-{epochs[1] or epochs[2]}ep.safetensors" if epochs else f"{base}.safetensors"
+
+
+def ask_path(parent, name: str) -> str:
+    """A file to save the model `name` in, or '' (tests replace this function)."""
+    path, _ = QFileDialog.getSaveFileName(parent, f"Save {name}", default_file_name(name), "Checkpoints (*.safetensors)")
+    return path
+
+
+def save_file(path, session) -> tuple:
+    """(the file written, its row's key), on the task worker: resolving a path can hang."""
+    written = jobs.save_model(path, session)
+    return written, jobs.model_key(written)
+
+
+class ModelSaving(QObject):
+    saved = Signal(object)  # the Session just written (it now goes by the file's name)
+
+    def __init__(self, window, registry: ModelRegistry, training: TrainingLink, tasks: Tasks, feedback: Feedback):
+        super().__init__(window)
+        self.window, self.registry, self.training, self.tasks, self.feedback = (window, registry, training, tasks,
+                                                                               feedback)
+        self._closing = False  # the user has answered: the next close goes through
+        self._waiting_for_run = False
+        training.trained_ready.connect(lambda session: self._run_over())
+        training.dialog.nothing_trained.connect(self._run_over)
+
+    def unsaved(self) -> list[str]:
+        """Keys of the models trained in this window and not written to a file."""
+        return [key for key, session in self.registry.sessions.items() if not session.saved]
+
+    def ask_save(self, key: str | None = None) -> None:
+        session = self.registry.sessions.get(key or self.registry.state.key)
+        if session is not None:
+            path = ask_path(self.window, session.name)
+            if path:
+                self.save_model(path, key)
+
+    def save_model(self, path: str, key: str | None = None, then=None) -> None:
+        """Write a model (default: the current one) with its latent statistics; then `then()`. Its row
+        now stands for the file (one row per file: opening the file again adds none)."""
+        key = key or self.registry.state.key
+        session = self.registry.sessions[key]
+
+        def written(result):
+            path, file_key = result
+            session.ckpt.path = path
+            session.saved = True
+            if file_key != key:
+                self.registry.remove(key)
+                if self.training.last_trained_key == key:
+                    self.training.last_trained_key = file_key
+            self.registry.add(session, file_key)
+            if self.registry.state.key == key:
+                self.registry.state.set_session(session, file_key, keep_view=True)
+            self.saved.emit(session)
+            if then is None:
+                self.tasks.report_written(path)
+            else:
+                then()
+        self.tasks.run((save_file, path, session), written, report=False)
+
+    # --- closing ----------------------------------------------------------------------------------
+    def discard_on_close(self) -> None:
+        """The next close asks nothing and keeps nothing (a benchmark or script that trained)."""
+        self._closing = True
+
+    def may_close(self) -> bool:
+        """True when the window may close now. Otherwise the user was asked: on Save the window closes
+        itself once everything is written; on Cancel it stays."""
+        running = self.training.dialog.running
+        keys = self.unsaved()
+        if self._closing or (not keys and not running):
+            return True
+        what = "A model is training" if running else f"{len(keys)} trained model{'s' * (len(keys) != 1)}"
+        text = (f"{what} and not saved. Save before closing?" if running else
+                f"{what} not saved: {', '.join(self.registry.sessions[k].name for k in keys)}. Save before closing?")
+        choice = ask_unsaved(self.window, text)
+        if choice == "discard":
+            self._closing = True
+            return True
+        if choice == "save":
+            if running:  # keep its last complete epoch, then save it with the others
+                self._waiting_for_run = True
+                self.training.dialog.cancel_training()
+                self.feedback.say("Stopping the run at its last complete epoch, then saving…", 10000)
+            else:
+                self._save_all_then_close()
+        return False
+
+    def _run_over(self) -> None:
+        if self._waiting_for_run:
+            self._waiting_for_run = False
+            self._save_all_then_close()
+
+    def _save_all_then_close(self) -> None:
+        paths = {}
+        for key in self.unsaved():
+            path = ask_path(self.window, self.registry.sessions[key].name)
+            if not path:
+                self.feedback.say("Not closed: a model was left unsaved", 8000)
+                return
+            paths[key] = path
+        left = set(paths)
+
+        def one_written(key):
+            left.discard(key)
+            if not left:
+                self._closing = True
+                self.window.close()
+        if not paths:
+            self._closing = True
+            self.window.close()
+        for key, path in paths.items():
+            self.save_model(path, key, lambda key=key: one_written(key))
