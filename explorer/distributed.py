@@ -61,6 +61,9 @@ def session(device: str = "auto"):
     dist.init_process_group("nccl" if use_cuda else "gloo", timeout=TIMEOUT)
     try:
         yield world(), "cuda" if use_cuda else "cpu"
+        # leave together: the other ranks return while rank 0 still writes the checkpoint, and a rank
+        # that tore its group down first was seen to abort (SIGABRT) at exit, failing the whole run
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
