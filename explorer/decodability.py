@@ -37,9 +37,9 @@ def unavailable(dataset: str) -> str | None:
     return None
 
 
-def cell_centres(n: int, bounds) -> np.ndarray:
+def cell_centres(n: int, bounds, largest: int = latent.MAX_GRID) -> np.ndarray:
     """(n*n, 2) centres of the n x n equal cells tiling bounds, row by row, row 0 at the top."""
-    n = latent.check_count(n, latent.MAX_GRID, "grid size")
+    n = latent.check_count(n, largest, "grid size")
     xmin, xmax, ymin, ymax = latent.check_bounds(bounds)
     steps = (np.arange(n) + 0.5) / n
     gx, gy = np.meshgrid(xmin + steps * (xmax - xmin), ymax - steps * (ymax - ymin))

@@ -258,9 +258,7 @@ def learned_map(req: LearnedMapRequest, report) -> LearnedMapResult | None:
     xmin, xmax, ymin, ymax = learned.bounds
     w, h = xmax - xmin, ymax - ymin
     bounds = (xmin - 2 * w, xmax + 2 * w, ymin - 2 * h, ymax + 2 * h)  # five times the data's extent
-    n = req.shade_cells
-    steps = (np.arange(n) + 0.5) / n
-    gx, gy = np.meshgrid(bounds[0] + steps * (bounds[1] - bounds[0]), bounds[3] - steps * (bounds[3] - bounds[2]))
-    shade = learned.distance_to_data(np.stack([gx.ravel(), gy.ravel()], axis=1)).reshape(n, n)
+    centres = decodability.cell_centres(req.shade_cells, bounds, largest=req.shade_cells)
+    shade = learned.distance_to_data(centres).reshape(req.shade_cells, req.shade_cells)
     report(1.0)
     return LearnedMapResult(req, learned, shade, bounds)

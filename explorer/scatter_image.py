@@ -10,7 +10,8 @@ import numpy as np
 
 from explorer import latent
 
-TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+TAB10 = (  # matplotlib's tab10: the lecture's colours for digits 0-9
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 LEGEND_WIDTH = 70  # pixels to the right of the map
 MIN_SIZE, MAX_SIZE = 120, 2048
 

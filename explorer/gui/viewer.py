@@ -55,8 +55,7 @@ class Viewer:
 
     @selection.setter
     def selection(self, indices) -> None:
-        self.state.set_selection(np.asarray(indices, dtype=np.int64) if not np.asarray(indices).dtype == bool
-                                 else np.asarray(indices), edit="Select from a script")
+        self.state.set_selection(np.asarray(indices), edit="Select from a script")  # a mask or indices
 
     def add_model(self, model=None, images=None, labels=None, *, name: str | None = None, show: bool = False,
                   **kwargs) -> None:

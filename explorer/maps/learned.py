@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from explorer import latent
+from explorer.data import default_root
 from explorer.errors import ExplorerError
 from explorer.maps import inverse as inverse_net
 from explorer.maps.projection import NAMES, check_method, layout
@@ -100,8 +101,8 @@ def cache_key(codes: np.ndarray, method: str, seed: int, steps: int = inverse_ne
 
 
 def default_cache_dir() -> Path:
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "latent-explorer" / "maps"
+    """Beside the downloaded data, in the user's cache folder."""
+    return default_root().parent / "maps"
 
 
 def _spacing(uv: np.ndarray) -> float:

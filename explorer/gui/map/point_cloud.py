@@ -27,10 +27,10 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 
 from explorer import splat
+from explorer.scatter_image import TAB10
 
-# matplotlib's tab10: the lecture's colours for digits 0-9
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+# the lecture's tab10 colours for digits 0-9, as in the replay GIFs
+PALETTE = TAB10
 FADED = 0.25  # opacity of the points left out of a selection
 # Points in view above which they are drawn as a density image: discs cost about 0.2 us each a frame
 # here, so 150,000 of them is about a 30 fps frame
