@@ -23,7 +23,7 @@ from explorer.wording import count
 
 
 def build_parser() -> _Parser:
-    from explorer.config import ARCHS, MAX_BATCH, MAX_EPOCHS, MAX_LATENT_DIM, MAX_SEED, MODEL_KINDS, TrainConfig
+    from explorer.config import ARCHS, MAX_BATCH, MAX_EPOCHS, MAX_LATENT_DIM, MAX_SEED, MAX_WIDTH, MODEL_KINDS, TrainConfig
     from explorer.data import DATASETS
     from explorer.latent import MAX_GRID, MAX_STEPS
     from explorer.trained import find
@@ -63,12 +63,18 @@ def build_parser() -> _Parser:
     p.add_argument("--model", choices=(*MODEL_KINDS, "classifier"), default="vae")
     p.add_argument("--arch", choices=ARCHS, default="mlp")
     p.add_argument("--latent-dim", type=_int_from(2, MAX_LATENT_DIM), default=2)
+    p.add_argument("--widths", type=_int_from(1, MAX_WIDTH), nargs="+", metavar="N",
+                   help="the MLP's hidden widths, encoder side (the decoder mirrors them); default by latent size: "
+                        "256 128, from 10-d up 512 256")
     p.add_argument("--epochs", type=_int_from(1, MAX_EPOCHS), default=TrainConfig.epochs)
     p.add_argument("--batch-size", type=_int_from(1, MAX_BATCH),
                    help="default: per model kind and latent size (AE/VAE 256, from 10-d up 128; GAN 128)")
     p.add_argument("--lr", type=_positive, help="peak learning rate (default: per model kind and latent size)")
     p.add_argument("--beta", type=_non_negative, default=1.0, help="weight of the VAE's KL term (default 1)")
     p.add_argument("--no-inversion", action="store_true", help="GAN: do not fit an inversion encoder")
+    p.add_argument("--anchor", type=_non_negative, default=0.0,
+                   help="GAN: weight of a VAE's loss that ties G to an encoder of real images (a VAE-GAN; 0, the "
+                        "default: the plain minimax GAN)")
     p.add_argument("--dataset", choices=tuple(DATASETS), default="mnist")
     p.add_argument("--data", metavar="FILE.npz|FOLDER",
                    help="train on your own images instead: an .npz with 'images' (optional 'labels', 'classes') or "
@@ -260,7 +266,8 @@ def _train_into(out: Path, args, ranks, device: str) -> int:
         if extra and train_split.classes == ("unlabelled",):
             raise ExplorerError(f"--data {args.data}: a conditional VAE needs labelled images (a class per image)")
         model = build_model(ModelConfig(kind=args.model, arch=args.arch, latent_dim=args.latent_dim,
-                                        beta=args.beta, inversion=not args.no_inversion,
+                                        beta=args.beta, inversion=not args.no_inversion, anchor=args.anchor,
+                                        widths=tuple(args.widths) if args.widths else None,
                                         image_shape=tuple(latent.to_input(train_split.images[:1]).shape[1:]), **extra),
                             seed=args.seed)
     what = "a digit classifier" if args.model == "classifier" else model.config.describe()

@@ -17,6 +17,7 @@ MAX_CLASSES = 1000  # a checkpoint's metadata could otherwise ask for a model of
 MNIST_SHAPE = (1, 28, 28)
 MIN_SIDE, MAX_SIDE = 8, 256  # image height and width the models and the window handle
 MAX_BETA = 1000.0  # beta-VAE papers go up to about 250; far beyond, the KL term alone is trained
+MAX_ANCHOR = 1000.0  # at about 800 (the pixels of a digit) G is a VAE's decoder and the adversary is noise
 # Stated ranges for a training run, so that a mistyped value is refused before any work, not
 # midway with a traceback. Seeds: what torch.manual_seed takes (larger ones overflow its uint64).
 MAX_EPOCHS = 100_000
@@ -46,6 +47,7 @@ class ModelConfig:
     latent_dim: int = 2
     beta: float = 1.0  # weight of the KL term (VAE, CVAE)
     inversion: bool = True  # GAN: also fit an encoder images -> z on generated pairs
+    anchor: float = 0.0  # GAN: weight of the VAE terms that tie G to an encoder of real images (models/gan.py)
     num_classes: int = 10  # CVAE: labels the decoder is conditioned on
     image_shape: tuple[int, int, int] = MNIST_SHAPE  # (channels, height, width) of the images it models
     widths: tuple[int, ...] | None = None  # MLP hidden widths; None: default_widths(...)
@@ -61,6 +63,11 @@ class ModelConfig:
             raise ExplorerError(f"beta must be a number from 0 to {MAX_BETA:g}, got {self.beta!r}")
         if not isinstance(self.inversion, bool):
             raise ExplorerError(f"inversion must be true or false, got {self.inversion!r}")
+        if not _real(self.anchor) or not 0 <= self.anchor <= MAX_ANCHOR:
+            raise ExplorerError(f"anchor must be a number from 0 to {MAX_ANCHOR:g}, got {self.anchor!r}")
+        if self.anchor and not self.inversion:
+            raise ExplorerError("an anchored GAN trains its encoder with the generator; it cannot go without one "
+                                "(drop --no-inversion or set --anchor 0)")
         if type(self.num_classes) is not int or not 2 <= self.num_classes <= MAX_CLASSES:
             raise ExplorerError(f"classes must be an integer from 2 to {MAX_CLASSES}, got {self.num_classes!r}")
         object.__setattr__(self, "image_shape", check_image_shape(self.image_shape))

@@ -274,7 +274,10 @@ def _optimizers(model: nn.Module, kind: str, lr: float) -> dict[str, torch.optim
         betas = (0.5, 0.999)
         opts = {"d": torch.optim.Adam(model.discriminator.parameters(), lr=lr, betas=betas, **fused),
                 "g": torch.optim.Adam(model.generator.parameters(), lr=lr, betas=betas, **fused)}
-        if model.inverter is not None:
+        if model.config.anchor:  # E learns from G's loss, at G's pace
+            opts["g"] = torch.optim.Adam([*model.generator.parameters(), *model.inverter.parameters()], lr=lr,
+                                         betas=betas, **fused)
+        elif model.inverter is not None:
             opts["inv"] = torch.optim.Adam(model.inverter.parameters(), lr=5 * lr, **fused)
         return opts
     return {"loss": torch.optim.Adam(model.parameters(), lr=lr, betas=BETAS, **fused)}
@@ -293,9 +296,7 @@ def _make_step(model: nn.Module, kind: str, optimizers: dict, device: torch.devi
             child.compile()
 
     if kind == "gan":
-        losses = {"d": lambda x: model.discriminator_loss(x),
-                  "g": lambda x: model.generator_loss(len(x), x.device),
-                  "inv": lambda x: model.inversion_loss(len(x), x.device)}
+        losses = {"d": model.discriminator_loss, "g": model.generator_loss, "inv": model.inversion_loss}
 
         def gan_step(x, labels):
             terms = {}

@@ -61,6 +61,10 @@ def test_gan_records_whether_it_has_an_inversion_encoder(tmp_path):
         gan = build_model(ModelConfig(kind="gan", inversion=inversion), seed=0)
         ckpt = checkpoint.load(checkpoint.save(tmp_path / f"g{inversion}.safetensors", gan))
         assert ckpt.meta["has_inversion_encoder"] is inversion and ckpt.model.has_encoder is inversion
+    anchored = build_model(ModelConfig(kind="gan", anchor=20.0), seed=0)
+    back = checkpoint.load(checkpoint.save(tmp_path / "anchored.safetensors", anchored)).model
+    x = torch.rand(2, 1, 28, 28)
+    assert back.config.anchor == 20.0 and torch.equal(back.encode(x), anchored.eval().encode(x))
 
 
 def test_classifier_round_trip(tmp_path):

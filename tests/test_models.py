@@ -61,6 +61,39 @@ def test_gan_parts_and_optional_inversion_encoder():
         plain.encode(torch.rand(1, 1, 28, 28))
 
 
+@pytest.mark.parametrize("arch", ["mlp", "conv"])
+def test_an_anchored_gan_trains_its_encoder_with_the_generator_as_a_vae(arch):
+    from explorer.training import _optimizers
+
+    gan = build_model(ModelConfig(kind="gan", arch=arch, latent_dim=3, anchor=10.0), seed=0)
+    x = torch.rand(8, 1, 28, 28)
+    assert gan.encode(x).shape == (8, 3)  # the posterior's mean, not (mu, log sigma^2)
+    gan.generator_loss(x).backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in gan.inverter.parameters())
+    opts = _optimizers(gan, "gan", 1e-3)  # no separate inversion step: E follows G's loss
+    assert set(opts) == {"d", "g"}
+    assert {id(p) for p in gan.inverter.parameters()} <= {id(p) for g in opts["g"].param_groups for p in g["params"]}
+
+
+def test_a_plain_gan_generator_loss_leaves_its_inversion_encoder_alone():
+    gan = build_model(ModelConfig(kind="gan", latent_dim=3), seed=0)
+    gan.generator_loss(torch.rand(8, 1, 28, 28)).backward()
+    assert all(p.grad is None for p in gan.inverter.parameters())
+    gan.inversion_loss(torch.rand(8, 1, 28, 28)).backward()
+    assert all(p.grad is not None for p in gan.inverter.parameters())
+
+
+@pytest.mark.parametrize("anchor", [-1.0, float("nan"), float("inf"), 1001.0, "5", True])
+def test_an_anchor_outside_its_range_is_refused(anchor):
+    with pytest.raises(ExplorerError, match="anchor must be a number from 0 to 1000"):
+        ModelConfig(kind="gan", anchor=anchor)
+
+
+def test_an_anchored_gan_needs_its_encoder():
+    with pytest.raises(ExplorerError, match="drop --no-inversion or set --anchor 0"):
+        ModelConfig(kind="gan", anchor=1.0, inversion=False)
+
+
 def test_same_seed_same_weights():
     a = build_model(ModelConfig(kind="vae"), seed=3)
     b = build_model(ModelConfig(kind="vae"), seed=3)

@@ -4,6 +4,12 @@ Trained with the non-saturating form of the minimax loss, with the usual stabili
 G, dropout in D, real labels smoothed to 0.9): with a 2-d latent, plain G and D collapse to one
 digit within a few epochs. An optional inversion encoder E is fitted on generated pairs (z, G(z))
 so that real images can be placed on the generator's latent map.
+
+Anchored (config.anchor > 0, a VAE-GAN after Larsen et al. 2016): E is instead a VAE's encoder of real
+images, and G's loss adds `anchor` times the VAE's loss per pixel (reconstruct x from a draw of
+q(z|x), plus the KL to N(0, I)). The adversary still decides what G draws; the anchor makes every
+digit own a region of the prior, which a plain 2-d GAN does not: ours left out three to four of the
+ten digits on the 12x12 grid over +-2 sigma (bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -62,7 +68,8 @@ class GAN(LatentModel):
         shape = config.image_shape
         self.generator = generator(config.arch, config.latent_dim, shape)
         self.discriminator = discriminator(config.arch, shape)
-        self.inverter = Encoder(config.arch, config.latent_dim, image_shape=shape) if config.inversion else None
+        codes = 2 * config.latent_dim if config.anchor else config.latent_dim  # anchored: (mu, log sigma^2)
+        self.inverter = Encoder(config.arch, codes, image_shape=shape) if config.inversion else None
 
     @property
     def has_encoder(self) -> bool:
@@ -71,7 +78,7 @@ class GAN(LatentModel):
     def encode(self, x, labels=None):
         if self.inverter is None:
             raise ValueError("this GAN has no inversion encoder, so it cannot place real images")
-        return self.inverter(x)
+        return self.inverter(x)[:, : self.latent_dim]  # anchored: the posterior's mean
 
     def decode(self, z, labels=None):
         return torch.sigmoid(self.generator(z))
@@ -85,12 +92,23 @@ class GAN(LatentModel):
         return F.binary_cross_entropy_with_logits(real_logits, torch.full_like(real_logits, REAL_LABEL)) + \
             F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
 
-    def generator_loss(self, n: int, device) -> torch.Tensor:
-        logits = self.discriminator(self.decode(self.noise(n, device)))
-        return F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+    def generator_loss(self, real: torch.Tensor) -> torch.Tensor:
+        """Non-saturating adversarial loss on prior draws; anchored, plus the VAE terms on `real` (which
+        train G and E together)."""
+        logits = self.discriminator(self.decode(self.noise(len(real), real.device)))
+        loss = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+        if not self.config.anchor:
+            return loss
+        mu, logvar = self.inverter(real).chunk(2, dim=1)
+        logvar = logvar.clamp(-30.0, 20.0)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        recon = F.binary_cross_entropy_with_logits(self.generator(z).float(), real.float())  # mean per pixel
+        kl = 0.5 * (logvar.exp() + mu.pow(2) - 1.0 - logvar).float().sum(dim=1).mean() / real[0].numel()
+        return loss + self.config.anchor * (recon + kl)
 
-    def inversion_loss(self, n: int, device) -> torch.Tensor:
-        z = self.noise(n, device)
+    def inversion_loss(self, real: torch.Tensor) -> torch.Tensor:
+        """Plain GANs: E learns z back from G(z) (E of an anchored GAN learns in generator_loss)."""
+        z = self.noise(len(real), real.device)
         with torch.no_grad():
             x = self.decode(z)
         return F.mse_loss(self.inverter(x), z)
