@@ -87,7 +87,8 @@ class ModelConfig:
 
     def describe(self) -> str:
         size = "" if self.image_shape == MNIST_SHAPE else ", {}x{}x{} images".format(*self.image_shape)
-        return f"{KIND_NAMES[self.kind]} ({self.arch.upper()}, {self.latent_dim}-d latent{size})"
+        name = "VAE-GAN" if self.kind == "gan" and self.anchor else KIND_NAMES[self.kind]
+        return f"{name} ({self.arch.upper()}, {self.latent_dim}-d latent{size})"
 
 
 def check_image_shape(shape) -> tuple[int, int, int]:

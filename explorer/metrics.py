@@ -97,16 +97,34 @@ def knn_accuracy(train_z: np.ndarray, train_y: np.ndarray, test_z: np.ndarray, t
     return correct / len(test_z)
 
 
-@torch.no_grad()
 def confidence(classifier, images: np.ndarray) -> np.ndarray:
     """The classifier's top softmax probability for each uint8 image (N, 28, 28)."""
+    return judge(classifier, images)[0]
+
+
+@torch.no_grad()
+def judge(classifier, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(top softmax probability, the digit it names) for each uint8 image (N, 28, 28)."""
     if tuple(np.shape(images)[1:]) != (28, 28):
         raise ExplorerError(f"the digit classifier judges grey 28x28 images; these are {np.shape(images)[1:]}")
-    out = []
+    top, digit = [np.zeros(0, dtype=np.float32)], [np.zeros(0, dtype=np.int64)]
     for s in range(0, len(images), BATCH):
         x = latent.to_input(images[s : s + BATCH], latent.model_device(classifier))
-        out.append(classifier(x).softmax(dim=1).amax(dim=1).float().cpu().numpy())
-    return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
+        p, k = classifier(x).softmax(dim=1).max(dim=1)
+        top.append(p.float().cpu().numpy())
+        digit.append(k.cpu().numpy())
+    return np.concatenate(top), np.concatenate(digit)
+
+
+def prior_grid(model, classifier, n: int = 12, spread: float = 2.0, threshold: float = 0.9) -> dict:
+    """What a generator draws over its prior: the n x n grid over +-spread sigma of the first two axes
+    (the rest 0), the share of decodes the classifier names with confidence >= threshold, and which
+    digits those are."""
+    plane = latent.prior_stats(model.latent_dim).plane()
+    images = latent.decode(model, plane.to_latent(latent.grid_coords(n, (-spread, spread, -spread, spread))))
+    top, digit = judge(classifier, images)
+    clean = top >= threshold
+    return {"prior_grid_clean": float(clean.mean()), "prior_grid_digits": sorted({int(d) for d in digit[clean]})}
 
 
 def decodability(model, classifier, plane: latent.Plane, bounds, n: int = 12, threshold: float = 0.9,
@@ -169,6 +187,7 @@ def evaluate(ckpt, test: Split, train: Split | None = None, classifier=None, sam
                 z = torch.randn(samples, model.latent_dim).numpy()
             fake = features(classifier, latent.decode(model, z))
             result["frechet_distance"] = frechet_distance(fake, features(classifier, test.images.numpy()))
+            result.update(prior_grid(model, classifier))
     return result
 
 

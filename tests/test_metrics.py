@@ -65,3 +65,30 @@ def test_importance_sampled_nll_is_the_exact_likelihood_when_it_is_known(tiny_im
     x = images.flatten(1).float() / 255
     exact = torch.nn.functional.binary_cross_entropy_with_logits(bias.expand_as(x), x, reduction="sum") / len(x)
     assert metrics.importance_nll(model, split, 5)["nll"] == pytest.approx(exact.item(), rel=1e-5)
+
+
+class _Stamp(torch.nn.Module):
+    """A 'generator' that draws test image a where z[0] < 0 and image b elsewhere."""
+
+    kind, latent_dim, image_shape, conditional = "gan", 2, (1, 28, 28), False
+
+    def __init__(self, a, b):
+        super().__init__()
+        self.a, self.b = a.float()[None] / 255, b.float()[None] / 255
+
+    def decode(self, z, labels=None):
+        return torch.where((z[:, 0] < 0)[:, None, None, None], self.a, self.b)
+
+
+def test_the_prior_grid_names_the_digits_a_generator_draws_and_how_cleanly(mnist_test):
+    from explorer import checkpoint, trained
+
+    classifier = checkpoint.load(trained.classifier_path()).model
+    images, labels = mnist_test.images[:200], mnist_test.labels[:200]
+    top, named = metrics.judge(classifier, images.numpy())
+    sure = (top > 0.99) & (named == labels.numpy())
+    three, seven = images[sure & (named == 3)][0], images[sure & (named == 7)][0]
+    grid = metrics.prior_grid(_Stamp(three, seven), classifier)
+    assert grid == {"prior_grid_clean": 1.0, "prior_grid_digits": [3, 7]}
+    blank = metrics.prior_grid(_Stamp(torch.zeros(28, 28, dtype=torch.uint8), seven), classifier)
+    assert blank["prior_grid_digits"] == [7] and blank["prior_grid_clean"] <= 0.5  # a blank is no digit

@@ -72,6 +72,7 @@ def test_an_anchored_gan_trains_its_encoder_with_the_generator_as_a_vae(arch):
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in gan.inverter.parameters())
     opts = _optimizers(gan, "gan", 1e-3)  # no separate inversion step: E follows G's loss
     assert set(opts) == {"d", "g"}
+    assert gan.config.describe().startswith("VAE-GAN (")  # the model list says what it is
     assert {id(p) for p in gan.inverter.parameters()} <= {id(p) for g in opts["g"].param_groups for p in g["params"]}
 
 
