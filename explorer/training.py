@@ -183,6 +183,8 @@ def train(
                 if status != "done":
                     return result(status, outcome)
                 history.append(outcome)
+                if kind == "gan":
+                    model.standing_statistics()
                 good = _snapshot(model)
             return result("finished")
         except torch.cuda.OutOfMemoryError:

@@ -124,3 +124,21 @@ def test_widths_follow_the_latent_size_and_are_recorded_so_a_checkpoint_rebuilds
     assert ModelConfig.from_dict(old).widths == LEGACY_WIDTHS
     custom = ModelConfig(kind="ae", latent_dim=3, widths=[64])
     assert custom.widths == (64,) and build_model(custom).decoder.net[0].out_features == 64
+
+
+@pytest.mark.parametrize("arch", ["mlp", "conv"])
+def test_standing_statistics_make_a_generator_decode_as_it_trained(arch):
+    gan = build_model(ModelConfig(kind="gan", arch=arch), seed=0)
+    norms = [m for m in gan.generator.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    for m in norms:  # running averages that lag far behind the weights
+        m.running_mean += 3.0
+    z = torch.randn(1024, 2)
+    with torch.no_grad():
+        as_trained = gan.generator.train()(z)  # batch statistics, as every training step uses
+        stale = gan.generator.eval()(z)
+        state = torch.random.get_rng_state()
+        gan.standing_statistics(batches=20, size=256)
+        assert torch.equal(torch.random.get_rng_state(), state)  # the run's randomness is untouched
+        standing = gan.generator.eval()(z)
+    assert not gan.generator.training and all(m.momentum == 0.1 for m in norms)
+    assert (standing - as_trained).abs().mean() < 0.1 * (stale - as_trained).abs().mean()
