@@ -275,7 +275,7 @@ def _train_into(out: Path, args, ranks, device: str) -> int:
     say(f"training {what} on {count(len(train_split), config.dataset + ' image')}{on}, {count(args.epochs, 'epoch')}; "
         f"Ctrl-C, SIGTERM or SIGHUP stops after saving the last complete epoch", file=sys.stderr)
     bar = progress.progress_bar() if ranks.leader else (lambda p: None)
-    follow = ranks.leader and args.model in ("ae", "vae", "cvae")
+    follow = ranks.leader and args.model != "classifier"  # a GAN through its encoder (none without one)
     recorder = timeline.Recorder(model, test_split.images, test_split.labels) if follow else None
 
     def on_progress(p):

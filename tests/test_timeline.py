@@ -129,8 +129,7 @@ def test_train_records_a_timeline_that_replays_and_embeds(small_root, tmp_path, 
 
 
 def test_a_file_without_a_timeline_says_so(small_root, tmp_path, capsys):
-    from explorer import trained
-
-    gan = trained.trained_dir() / "gan-2d-mlp.safetensors"
-    assert main(["timeline", "--checkpoint", str(gan), "--data-dir", str(small_root), "--out", str(tmp_path / "r.gif")]) == 2
+    untimed = checkpoint.save(tmp_path / "untimed.safetensors", build_model(ModelConfig(kind="ae"), seed=0))
+    assert main(["timeline", "--checkpoint", str(untimed), "--data-dir", str(small_root), "--out",
+                 str(tmp_path / "r.gif")]) == 2
     assert "no training timeline" in capsys.readouterr().err

@@ -201,7 +201,7 @@ class TrainWorker(QThread):
                 test_split = None  # train anyway; the map just has no points to show
             last = [0.0]
             recorder = (timeline.Recorder(self.model, test_split.images, test_split.labels)
-                        if test_split is not None and self.model.kind in ("ae", "vae", "cvae") else None)
+                        if test_split is not None else None)
 
             def report(p):
                 if p.epoch_done:
