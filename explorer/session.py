@@ -17,6 +17,7 @@ from explorer import checkpoint, latent
 from explorer.data import Split, load_split
 from explorer.errors import ExplorerError
 from explorer.maps import NAMES
+from explorer.models.adapters import UserModel
 
 SPLIT_CHOICES = ("test", "train", "both")
 
@@ -96,7 +97,10 @@ class Session:
             notes.append(f"Map: the plane through the mean of the test embeddings spanned by principal axes "
                          f"{i + 1} and {j + 1} ({self.stats.explained(i, j):.0%} of their variance); every point is "
                          f"a full {d}-d code on that plane")
-        if model.kind == "gan":
+        if model.kind == "gan" and isinstance(model, UserModel):  # a user's decoder alone, given codes
+            notes.append("Map: the decoder's latent plane, at the codes given; with no encoder, the images shown "
+                         "for them are its decodes")
+        elif model.kind == "gan":
             notes.append("Map: the generator's latent plane" + (
                 "; real images placed by its inversion encoder" if model.has_encoder else
                 ". This GAN has no inversion encoder, so real images cannot be placed: the background shows "

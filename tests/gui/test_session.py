@@ -46,3 +46,15 @@ def test_the_classifier_is_not_a_model_to_explore(small_root, tmp_path):
     path = checkpoint.save(tmp_path / "clf.safetensors", Classifier())
     with pytest.raises(ExplorerError, match="classifier"):
         open_session(path, small_root)
+
+
+def test_a_decoder_given_codes_is_not_called_a_gan_without_an_encoder(tmp_path):
+    import torch
+
+    from explorer.models.adapters import checkpoint_of, open_user_model
+
+    opened = open_user_model(decoder=lambda z: torch.sigmoid(z.sum(1, keepdim=True)).expand(-1, 64).reshape(-1, 8, 8),
+                             codes=np.random.default_rng(0).normal(size=(50, 2)), labels=np.arange(50) % 3)
+    session = open_session(checkpoint_of(opened.model), tmp_path, given=opened)
+    note = session.map_note((0, 1))
+    assert "the decoder's latent plane, at the codes given" in note and "inversion encoder" not in note
