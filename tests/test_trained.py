@@ -29,6 +29,15 @@ def test_every_shipped_file_loads_through_the_safe_path():
     assert trained.shipped()[0] == trained.default_checkpoint()
 
 
+@pytest.mark.parametrize("name", ["vae-2d-mlp", "ae-2d-mlp", "vae-16d-mlp", "cvae-2d-mlp", "gan-2d-mlp"])
+def test_every_shipped_model_carries_its_training_timeline(name):
+    ckpt = checkpoint.load(trained.trained_dir() / f"{name}.safetensors")
+    assert ckpt.timeline is not None and ckpt.timeline.epochs == ckpt.meta["epochs"]
+    first, last = ckpt.timeline.after(1), ckpt.timeline.after(ckpt.timeline.epochs)
+    assert first.shape == last.shape == (len(ckpt.timeline.index), ckpt.model.latent_dim)
+    assert not (first == last).all()  # the map moved while it trained
+
+
 @pytest.fixture
 def fake_trained(tmp_path, monkeypatch):
     """A trained/ folder of two small files with a correct SHA256SUMS."""
