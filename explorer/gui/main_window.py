@@ -50,6 +50,8 @@ TOOL_HINTS = {"explore": "Click or drag on the map to decode", "line": "Drag fro
               "waypoint": "Click to add waypoints (on the line: between two), drag one to move it, right-click or "
                           "Del to delete it"}
 
+NO_MODEL = "No model open: train one (Ctrl+T) or open a checkpoint (Ctrl+O)."
+
 
 class MainWindow(QMainWindow):
     def __init__(self, data_dir=None, parent=None):
@@ -133,6 +135,8 @@ class MainWindow(QMainWindow):
         s.plane_changed.connect(lambda plane: self._show_plane())
         s.cursor_changed.connect(self._show_cursor)
         s.label_changed.connect(lambda label: label is not None and self.label_combo.setCurrentIndex(label))
+        self.models.loading.connect(lambda name: s.session is None and self.map_panel.note.setText(
+            f"Loading {name}…" if name else NO_MODEL))
         f.message_shown.connect(self._show_message)
         f.status.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
         f.busy.connect(lambda text: (self.progress.show(), self.statusBar().showMessage(text)))
@@ -164,7 +168,7 @@ class MainWindow(QMainWindow):
         a.prior.setChecked(a.prior.isChecked() and has_prior)
         self.filmstrip.allow_spherical(s is not None and s.model.latent_dim > 2)
         if s is None:
-            self.map_panel.note.setText("No model open: train one (Ctrl+T) or open a checkpoint (Ctrl+O).")
+            self.map_panel.note.setText(NO_MODEL)
             self.setWindowTitle("Latent Explorer")
             self.coords.setText("")
             return
