@@ -97,12 +97,12 @@ class Neighbours(QObject):
         self.dock.visibilityChanged.connect(self._visibility_changed)
 
     def _decoded(self, result: jobs.Decoded) -> None:
-        self.query = result.request.z[0]
+        self.query = result.z[0]  # the code decoded: a draw from q(z|x), not the mean it was drawn around
         self._request()
 
     def _points_changed(self) -> None:
         shown = self.state.shown_decode
-        self.query = None if shown is None else shown.request.z[0]
+        self.query = None if shown is None else shown.z[0]
         self._request()
 
     def _visibility_changed(self, visible: bool) -> None:
