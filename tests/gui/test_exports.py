@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from explorer.cli import main
 
@@ -25,6 +27,31 @@ def test_grid_export_is_the_same_image_as_the_cli_writes(open_window, qtbot, gui
     ours, theirs = Image.open(out), Image.open(tmp_path / "cli.png")
     assert ours.size == (5 * 28 * 2, 5 * 28 * 2)
     assert np.array_equal(np.asarray(ours), np.asarray(theirs))
+
+
+def answer_dialog(fill):
+    """When the next modal dialog opens, fill(dialog) answers it."""
+    def check():
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            return QTimer.singleShot(10, check)
+        fill(dialog)
+    QTimer.singleShot(0, check)
+
+
+def test_ctrl_e_with_its_defaults_writes_what_explorer_grid_writes_with_its_defaults(open_window, qtbot,
+                                                                                       gui_models, tmp_path):
+    window = open_window()
+    window.map.view.scaleBy((0.5, 0.5))  # the user has zoomed in: the default is still where the data lies
+
+    def save(dialog):
+        dialog.path.setText(str(tmp_path / "ctrl-e.png"))
+        dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.Save).click()
+    answer_dialog(save)
+    out = wait_written(qtbot, window, lambda: qtbot.keyClick(window, Qt.Key_E, Qt.ControlModifier))
+    assert main(["grid", "--checkpoint", str(gui_models / "vae-2d-mlp.safetensors"),
+                 "--out", str(tmp_path / "cli.png")]) == 0
+    assert np.array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(tmp_path / "cli.png")))
 
 
 def test_filmstrip_exports_as_a_png_strip_and_a_gif(open_window, qtbot, tmp_path):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from explorer import export
 from explorer.errors import ExplorerError
-from explorer.export import MAX_SCALE
+from explorer.export import DEFAULT_SCALE, GRID_CELLS, MAX_SCALE
 from explorer.latent import MAX_GRID, check_bounds
 
 
@@ -27,32 +27,36 @@ def file_row(edit: QLineEdit, browse) -> QWidget:
 
 
 class GridExportDialog(QDialog):
-    def __init__(self, visible: tuple[float, float, float, float], path: str, parent=None):
+    """Its defaults are `explorer grid`'s (the cells, the scale, where the data lies): the same image."""
+
+    def __init__(self, data: tuple[float, float, float, float], visible: tuple[float, float, float, float],
+                 path: str, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Export decoded grid")
         self.n = QSpinBox()
         self.n.setRange(1, MAX_GRID)
-        self.n.setValue(12)
+        self.n.setValue(GRID_CELLS)
         self.n.setSuffix(" × n")
         self.scale = QSpinBox()
         self.scale.setRange(1, MAX_SCALE)
-        self.scale.setValue(2)
+        self.scale.setValue(DEFAULT_SCALE)
         self.scale.setSuffix("× pixels")
+        self.use_data = QRadioButton("Where the data lies (as explorer grid)")
         self.use_visible = QRadioButton("The visible region")
         self.use_typed = QRadioButton("This range:")
-        self.use_visible.setChecked(True)
+        self.use_data.setChecked(True)
         self.range = [QDoubleSpinBox() for _ in range(4)]
         row = QWidget()
         row_layout = QHBoxLayout(row)
         row_layout.setContentsMargins(0, 0, 0, 0)
-        for name, box, value in zip(("x", "to", "y", "to"), self.range, visible):
+        for name, box, value in zip(("x", "to", "y", "to"), self.range, data):
             box.setRange(-1e6, 1e6)
             box.setDecimals(3)
             box.setValue(value)
             box.valueChanged.connect(lambda _: self.use_typed.setChecked(True))
             row_layout.addWidget(QLabel(name))
             row_layout.addWidget(box)
-        self.visible = visible
+        self.data, self.visible = data, visible
         self.path = QLineEdit(path)
         buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self._accept)
@@ -61,7 +65,8 @@ class GridExportDialog(QDialog):
         self.error.setStyleSheet("color: #f28b82;")
         form = QFormLayout(self)
         form.addRow("Cells per side", self.n)
-        form.addRow("Range", self.use_visible)
+        form.addRow("Range", self.use_data)
+        form.addRow("", self.use_visible)
         form.addRow("", self.use_typed)
         form.addRow("", row)
         form.addRow("Scale", self.scale)
@@ -70,6 +75,8 @@ class GridExportDialog(QDialog):
         form.addRow(buttons)
 
     def bounds(self) -> tuple[float, float, float, float]:
+        if self.use_data.isChecked():
+            return self.data
         if self.use_visible.isChecked():
             return self.visible
         return check_bounds([box.value() for box in self.range])

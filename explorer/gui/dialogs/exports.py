@@ -33,7 +33,9 @@ class Exports:
     def ask_grid(self) -> None:
         if self.state.session is None:
             return
-        dialog = GridExportDialog(self.map.visible_bounds(), f"{self.state.session.name}-grid.png", self.map.window())
+        data = export.grid_bounds(self.state.plane, self.state.session.stats)
+        dialog = GridExportDialog(data, self.map.visible_bounds(), f"{self.state.session.name}-grid.png",
+                                  self.map.window())
         if dialog.exec():
             self.grid(dialog.path.text(), dialog.n.value(), dialog.bounds(), dialog.scale.value())
 
