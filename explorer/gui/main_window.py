@@ -100,7 +100,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(left, self.train_dock)  # beside the map, a tab by the models; shown by Ctrl+T
         self.train_dock.hide()
         self.training = TrainingLink(s, self.models, self.train_dialog, self.tasks, f, data_dir, self)
-        self.exports = Exports(s, self.map, self.tasks, f)
+        self.exports = Exports(s, self.map_panel, self.tasks, f)
         self.saving = ModelSaving(self, self.models, self.training, self.tasks, f)
         self.saving.saved.connect(lambda session: session is s.session and self._show_session(session))
         self.neighbours = Neighbours(s, self.map, w, self.docks, f, self)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QRadioButton, QSpinBox, QWidget)
 
 from pathlib import Path
@@ -15,7 +15,8 @@ from explorer.latent import MAX_GRID, check_bounds
 
 
 def file_row(edit: QLineEdit, browse) -> QWidget:
-    """A file name with a Browse… button beside it."""
+    """A file name with a Browse… button beside it; room for a path of 40 characters before it scrolls."""
+    edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("x" * 40))
     button = QPushButton("Browse…")
     button.clicked.connect(browse)
     row = QWidget()
@@ -96,6 +97,33 @@ class GridExportDialog(QDialog):
             self.error.setText("choose a file to write")
             return
         self.accept()
+
+
+class MapExportDialog(QDialog):
+    """Where to write the map image (with its legend or colour bar), and how much larger than on screen."""
+
+    SCALES = (1, 2, 4)
+
+    def __init__(self, path: str, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Export map image")
+        self.path = QLineEdit(path)
+        self.scale = QComboBox()
+        for k in self.SCALES:
+            self.scale.addItem(f"{k}× the screen's pixels", k)
+        self.scale.setCurrentIndex(1)  # 2x: sharp on a slide
+        buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(lambda: self.path.text().strip() and self.accept())
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        form.addRow("File", file_row(self.path, self._browse))
+        form.addRow("Scale", self.scale)
+        form.addRow(buttons)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export map image", self.path.text(), "PNG image (*.png)")
+        if path:
+            self.path.setText(path)
 
 
 class StripExportDialog(QDialog):

@@ -6,14 +6,15 @@ the jobs thread through explorer.export, atomically, and failures become message
 
 from __future__ import annotations
 
-from PySide6.QtCore import QBuffer, QIODevice
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtCore import QBuffer, QIODevice, QPoint
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from explorer import export
 from explorer.files import atomic_write
-from explorer.gui.dialogs.export import GridExportDialog, StripExportDialog
+from explorer.gui.dialogs.export import GridExportDialog, MapExportDialog, StripExportDialog
 from explorer.gui.feedback import Feedback
-from explorer.gui.map.latent_map import LatentMap
+from explorer.gui.map.map_panel import MapPanel
 from explorer.gui.state import ViewState
 from explorer.gui.threads.tasks import Tasks
 
@@ -22,8 +23,9 @@ STRIP_FPS = 10.0
 
 
 class Exports:
-    def __init__(self, state: ViewState, latent_map: LatentMap, tasks: Tasks, feedback: Feedback):
-        self.state, self.map, self.tasks, self.feedback = state, latent_map, tasks, feedback
+    def __init__(self, state: ViewState, map_panel: MapPanel, tasks: Tasks, feedback: Feedback):
+        self.state, self.map_panel, self.tasks, self.feedback = state, map_panel, tasks, feedback
+        self.map = map_panel.map
         self.strip_choice: tuple[str, int, float] | None = None  # the last filmstrip export's file, scale, rate
 
     def _ask(self, title: str, name: str, filters: str) -> str:
@@ -63,15 +65,29 @@ class Exports:
         self.tasks.run((export.save_strip, path, self.state.path_result.frames, scale, fps))
 
     def ask_map(self) -> None:
-        if path := self._ask("Export map image", "map.png", "PNG image (*.png)"):
-            self.map_image(path)
+        dialog = MapExportDialog("map.png", self.map.window())
+        if dialog.exec():
+            self.map_image(dialog.path.text().strip(), dialog.scale.currentData())
 
-    def map_image(self, path: str) -> None:
-        """The map as it is on screen (Qt renders it on this thread; the file is written on the jobs
-        thread, atomically: a file-system call can hang)."""
+    def map_image(self, path: str, scale: int = 1) -> None:
+        """The map as it is on screen under its legend (or colour bar), `scale` times the screen's pixels:
+        Qt renders it on this thread, the file is written on the jobs thread, atomically (a file-system
+        call can hang)."""
+        key, shown = self.map_panel.shown_key(), self.map
+        top = key.height() if key is not None else 0
+        ratio = scale * self.map.devicePixelRatioF()
+        image = QImage(round(shown.width() * ratio), round((top + shown.height()) * ratio), QImage.Format_RGB32)
+        image.setDevicePixelRatio(ratio)  # the widgets paint at their own size, in finer pixels
+        image.fill(self.map_panel.palette().window().color())
+        shown.scene().prepareForPaint()  # pyqtgraph's items update before they are drawn
+        painter = QPainter(image)
+        if key is not None:
+            key.render(painter, QPoint(0, 0))
+        QWidget.render(shown, painter, QPoint(0, top))  # the widget as drawn (a GraphicsView's own render is its scene's)
+        painter.end()
         buffer = QBuffer()
         buffer.open(QIODevice.WriteOnly)
-        self.map.grab().save(buffer, "PNG")
+        image.save(buffer, "PNG")
         data = bytes(buffer.data())
         self.tasks.run((atomic_write, path, lambda f: f.write(data), (".png",)))
 

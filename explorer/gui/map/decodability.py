@@ -131,8 +131,7 @@ class Decodability(QObject):
         self.map.addItem(self.layer)
         self.bar = ColourBar()
         self.bar.hide()
-        header = map_panel.header
-        header.insertWidget(header.indexOf(map_panel.legend) + 1, self.bar, 100)  # the room the legend had
+        map_panel.add_key(self.bar)  # the room the legend had
 
         self.grid_worker = workers.add(jobs.confidence_grid, True, "decodability grid", self._grid_ready, self._failed)
         self.score_worker = workers.add(jobs.reconstruction_confidence, True, "decodability points",
