@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar
+from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QMessageBox, QProgressBar
 
 from explorer import latent, trained
 from explorer.data import classes
 from explorer.gui import actions
+from explorer.gui import last_folder
 from explorer.gui.decoding import DecodeService
 from explorer.gui.dialogs.compare import CompareWindow
 from explorer.gui.dialogs.exports import Exports
@@ -258,7 +259,7 @@ class MainWindow(QMainWindow):
 
     # --- files --------------------------------------------------------------------------------
     def ask_open(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", str(trained.trained_dir()),
+        path, _ = last_folder.getOpenFileName(self, "Open checkpoint", str(trained.trained_dir()),
                                               "Checkpoints (*.safetensors);;All files (*)")
         if path:
             self.models.open_path(path)

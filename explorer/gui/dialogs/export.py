@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QRadioButton, QSpinBox, QWidget)
 
 from pathlib import Path
@@ -12,6 +12,7 @@ from explorer import export
 from explorer.errors import ExplorerError
 from explorer.export import DEFAULT_SCALE, GRID_CELLS, MAX_SCALE
 from explorer.latent import MAX_GRID, check_bounds
+from explorer.gui import last_folder
 
 
 def file_row(edit: QLineEdit, browse) -> QWidget:
@@ -83,7 +84,7 @@ class GridExportDialog(QDialog):
         return check_bounds([box.value() for box in self.range])
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export decoded grid", self.path.text(), "PNG image (*.png)")
+        path, _ = last_folder.getSaveFileName(self, "Export decoded grid", self.path.text(), "PNG image (*.png)")
         if path:
             self.path.setText(path)
 
@@ -121,7 +122,7 @@ class MapExportDialog(QDialog):
         form.addRow(buttons)
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export map image", self.path.text(), "PNG image (*.png)")
+        path, _ = last_folder.getSaveFileName(self, "Export map image", self.path.text(), "PNG image (*.png)")
         if path:
             self.path.setText(path)
 
@@ -188,7 +189,7 @@ class StripExportDialog(QDialog):
         self.error.setText(self.check())
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export filmstrip", self.path.text(),
+        path, _ = last_folder.getSaveFileName(self, "Export filmstrip", self.path.text(),
                                               "PNG strip (*.png);;GIF animation (*.gif)")
         if path:
             self.path.setText(path)

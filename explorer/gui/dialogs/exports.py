@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QBuffer, QIODevice, QPoint
 from PySide6.QtGui import QImage, QPainter
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QWidget
 
 from explorer import export
 from explorer.files import atomic_write
+from explorer.gui import last_folder
 from explorer.gui.dialogs.export import GridExportDialog, MapExportDialog, StripExportDialog
 from explorer.gui.feedback import Feedback
 from explorer.gui.map.map_panel import MapPanel
@@ -29,16 +30,17 @@ class Exports:
         self.strip_choice: tuple[str, int, float] | None = None  # the last filmstrip export's file, scale, rate
 
     def _ask(self, title: str, name: str, filters: str) -> str:
-        path, _ = QFileDialog.getSaveFileName(self.map.window(), title, name, filters)
+        path, _ = last_folder.getSaveFileName(self.map.window(), title, name, filters)
         return path
 
     def ask_grid(self) -> None:
         if self.state.session is None:
             return
         data = export.grid_bounds(self.state.plane, self.state.session.stats)
-        dialog = GridExportDialog(data, self.map.visible_bounds(), f"{self.state.session.name}-grid.png",
-                                  self.map.window())
+        name = last_folder.place(f"{self.state.session.name}-grid.png")
+        dialog = GridExportDialog(data, self.map.visible_bounds(), name, self.map.window())
         if dialog.exec():
+            last_folder.remember(dialog.path.text())
             self.grid(dialog.path.text(), dialog.n.value(), dialog.bounds(), dialog.scale.value())
 
     def grid(self, path: str, n: int, bounds, scale: int = 1) -> None:
@@ -54,9 +56,11 @@ class Exports:
         if result is None:
             self.feedback.show_message("Nothing to export", "Draw a path on the map first (L, F or W).")
             return
-        choice = self.strip_choice or (f"{self.state.session.name}-path.png", STRIP_SCALE, STRIP_FPS)
+        name = last_folder.place(f"{self.state.session.name}-path.png")
+        choice = self.strip_choice or (name, STRIP_SCALE, STRIP_FPS)
         dialog = StripExportDialog(len(result.frames), *choice, parent=self.map.window())
         if dialog.exec():
+            last_folder.remember(dialog.path.text())
             self.strip_choice = (dialog.path.text().strip(), dialog.scale.value(), dialog.fps.value())
             self.strip(*self.strip_choice)
 
@@ -65,8 +69,9 @@ class Exports:
         self.tasks.run((export.save_strip, path, self.state.path_result.frames, scale, fps))
 
     def ask_map(self) -> None:
-        dialog = MapExportDialog("map.png", self.map.window())
+        dialog = MapExportDialog(last_folder.place("map.png"), self.map.window())
         if dialog.exec():
+            last_folder.remember(dialog.path.text())
             self.map_image(dialog.path.text().strip(), dialog.scale.currentData())
 
     def map_image(self, path: str, scale: int = 1) -> None:
