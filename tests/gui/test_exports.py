@@ -134,3 +134,14 @@ def test_ctrl_shift_m_offers_one_two_and_four_times_the_screens_pixels(open_wind
     assert offered == [1, 2, 4]
     assert Image.open(out).size == (round(window.map.width() * ratio * 4),
                                     round((legend.height() + window.map.height()) * ratio * 4))
+
+
+def test_the_strip_dialogs_file_field_shows_a_40_character_path_whole(qtbot):
+    from explorer.gui.dialogs.export import StripExportDialog
+
+    dialog = StripExportDialog(10, "/home/someone/slides/lecture-3/vae-path.png", 4, 10.0)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    field = dialog.path
+    assert field.contentsRect().width() >= field.fontMetrics().horizontalAdvance(field.text())

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QTreeView
+
 from explorer.gui import last_folder
 
 
@@ -12,11 +15,10 @@ def test_every_file_dialog_starts_where_the_last_file_was_chosen(open_window, qt
     chosen, asked = tmp_path / "slides" / "path.json", []
     chosen.parent.mkdir()
 
-    def dialog(parent, caption, start, filters):  # the user picks a file in a folder of their own
+    def dialog(parent, caption, start, filters, saving):  # the user picks a file in a folder of their own
         asked.append(start)
         return str(chosen), filters
-    monkeypatch.setattr(last_folder.QFileDialog, "getSaveFileName", dialog)
-    monkeypatch.setattr(last_folder.QFileDialog, "getOpenFileName", dialog)
+    monkeypatch.setattr(last_folder, "ask", dialog)
     window = open_window()
     assert last_folder.folder() is None
     window.path_editor.set_waypoints([[0.0, 0.0], [1.0, 1.0]])
@@ -32,3 +34,22 @@ def test_every_file_dialog_starts_where_the_last_file_was_chosen(open_window, qt
     settings.sync()
     assert Path(settings.fileName()).is_relative_to(own_settings) and str(chosen.parent) in Path(
         settings.fileName()).read_text()
+
+
+def test_qts_own_file_dialog_shows_file_sizes_whole(open_window, qtbot, gui_models):
+    window = open_window()
+    seen = []
+
+    def look():
+        dialog = QApplication.activeModalWidget()
+        view = dialog.findChild(QTreeView) if dialog is not None else None
+        if view is None or view.model().rowCount(view.rootIndex()) == 0:
+            return QTimer.singleShot(20, look)
+        qtbot.wait(200)  # the sizes are read in the background
+        model, root = view.model(), view.rootIndex()
+        sizes = [model.index(r, 1, root).data() for r in range(model.rowCount(root))]
+        seen.extend((size, view.fontMetrics().horizontalAdvance(size), view.columnWidth(1)) for size in sizes)
+        dialog.reject()
+    QTimer.singleShot(0, look)
+    assert last_folder.getOpenFileName(window, "Open checkpoint", str(gui_models), "Checkpoints (*.safetensors)")[0] == ""
+    assert seen and all(width > text for size, text, width in seen if size), seen  # "918.5 KiB", not "918…KiB"
