@@ -107,7 +107,8 @@ def build_parser() -> _Parser:
                     "their first two principal axes (or --axes I J); each grid point is decoded as the full "
                     "latent vector on that plane.")
     ckpt_arg(p)
-    p.add_argument("--n", type=_int_from(1, MAX_GRID), default=GRID_CELLS, help=f"cells per side (default {GRID_CELLS})")
+    p.add_argument("--n", type=_int_from(1, MAX_GRID), default=GRID_CELLS,
+                   help=f"cells per side (default {GRID_CELLS})")
     p.add_argument("--range", nargs=4, type=_finite, metavar=("XMIN", "XMAX", "YMIN", "YMAX"),
                    help="default: where the test data lies")
     plane_args(p)

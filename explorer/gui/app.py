@@ -11,7 +11,6 @@ import os
 import signal
 import socket
 import sys
-
 from pathlib import PurePath
 
 from PySide6.QtCore import QObject, QSocketNotifier, Qt, QTimer, Signal
@@ -115,20 +114,29 @@ def run(checkpoint: str | None = None, data_dir: str | None = None, model=None, 
     frame = FirstFrame(model_name(checkpoint, model))
     frame.resize(*WINDOW_SIZE)
     frame.show()
-    shown = []  # the window, once built
+    shown, failed = [], []  # the window once built; what stopped it being built
 
     def build() -> None:
-        if shown or not frame.isVisible():  # built already, or closed before it was
+        if shown or failed or not frame.isVisible():  # built already, failed, or closed before it was
             return
-        shown.append(open_window(frame, checkpoint, data_dir, model, data))
+        try:
+            shown.append(open_window(frame, checkpoint, data_dir, model, data))
+        except BaseException as e:  # raised below, as if no frame had been shown (not a frame left open forever)
+            failed.append(e)
+            app.exit(1)
     frame.painted.connect(build)
     QTimer.singleShot(500, frame, build)  # a frame that is never painted (minimised) still becomes the window
     with _close_on_interrupt(lambda: (shown[0] if shown else frame).close()):
-        return app.exec()
+        code = app.exec()
+    if failed:
+        frame.close()
+        raise failed[0]
+    return code
 
 
 def open_window(frame: QMainWindow, checkpoint, data_dir, model, data):
-    """Build the window where the first frame is, show it, then start loading the model."""
+    """Build the window where the first frame is, start loading the model on the loader thread, and show
+    the window in the frame's place."""
     from explorer.gui.main_window import MainWindow  # torch, pyqtgraph and every panel
     from explorer.models.adapters import checkpoint_of
 

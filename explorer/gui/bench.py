@@ -1,10 +1,11 @@
 """How fast the window is on this machine: `python -m explorer.gui.bench [--points N] [--json]`.
 
 Measures start-up (a fresh process until its first frame shows, the window shows, and the default
-model's map is drawn), then the map with N points (default 70,000, all of MNIST): setting them, one frame while
-panning and while zooming (and once the zoom settles), hiding a digit, a hover hit-test, a decode from request to result on the UI thread; then in
-the window itself, a synthetic mouse move (dragging in Explore) until its decode is shown, and the
-UI thread's worst gap while the window trains a model (map and curves redrawn every epoch).
+model's map is drawn), then the map with N points (default 70,000, all of MNIST): setting them, one
+frame while panning and while zooming (and once the zoom settles), hiding a digit, a hover hit-test,
+a decode from request to result on the UI thread; then in the window itself, a synthetic mouse move
+(dragging in Explore) until its decode is shown, and the UI thread's worst gap while the window
+trains a model (map and curves redrawn every epoch).
 Renders offscreen unless QT_QPA_PLATFORM says otherwise; the raster work is the same.
 `explorer bench` shows these figures as its "map" part (PARTS below), run in a fresh process.
 """
@@ -52,8 +53,7 @@ from PySide6.QtCore import QTimer
 qapp = app.application()
 seen = set()
 def watch():
-    shown = {type(w).__name__ for w in qapp.topLevelWidgets() if w.isVisible()}
-    if shown and "frame" not in seen:
+    if "frame" not in seen and any(w.isVisible() for w in qapp.topLevelWidgets()):
         seen.add("frame")
         print("frame", flush=True)
     window = next((w for w in qapp.topLevelWidgets() if type(w).__name__ == "MainWindow" and w.isVisible()), None)
@@ -68,16 +68,16 @@ app.run(None, DATA_DIR)
 
 def startup(data_dir) -> dict[str, float]:
     """Seconds from launching a fresh process to its first frame shown, to the window shown, and to the
-    default model's map drawn."""
+    default model's map drawn (NaN for what it never reported within a minute)."""
+    from explorer.bench import time_lines
+
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
-    start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-c", STARTUP_CHILD.replace("DATA_DIR", repr(data_dir))],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-    seen = {line.strip(): time.perf_counter() - start for line in child.stdout}
-    child.wait()
-    return {"start-up: first frame shown (s)": seen.get("frame", float("nan")),
-            "start-up: window shown (s)": seen.get("shown", float("nan")),
-            "start-up: map drawn (s)": seen.get("ready", float("nan"))}
+    seen = time_lines([sys.executable, "-c", STARTUP_CHILD.replace("DATA_DIR", repr(data_dir))], env,
+                      ("frame", "shown", "ready"))
+    nan = (float("nan"), None)
+    return {"start-up: first frame shown (s)": seen.get("frame", nan)[0],
+            "start-up: window shown (s)": seen.get("shown", nan)[0],
+            "start-up: map drawn (s)": seen.get("ready", nan)[0]}
 
 
 def wait_for(app, done, timeout_s: float = 600.0) -> None:

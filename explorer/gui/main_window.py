@@ -14,8 +14,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QMessageBox, QProg
 
 from explorer import latent, trained
 from explorer.data import classes
-from explorer.gui import actions
-from explorer.gui import last_folder
+from explorer.gui import actions, last_folder
 from explorer.gui.decoding import DecodeService
 from explorer.gui.dialogs.compare import CompareWindow
 from explorer.gui.dialogs.exports import Exports

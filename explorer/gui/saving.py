@@ -36,7 +36,8 @@ def default_file_name(name: str) -> str:
 
 def ask_path(parent, name: str) -> str:
     """A file to save the model `name` in, or '' (tests replace this function)."""
-    path, _ = last_folder.getSaveFileName(parent, f"Save {name}", default_file_name(name), "Checkpoints (*.safetensors)")
+    path, _ = last_folder.getSaveFileName(parent, f"Save {name}", default_file_name(name),
+                                          "Checkpoints (*.safetensors)")
     return path
 
 

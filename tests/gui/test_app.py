@@ -97,3 +97,23 @@ def test_when_no_model_can_be_opened_the_map_stops_saying_loading(open_window, q
     assert window.map_panel.note.text() == "Loading bad…"
     qtbot.waitUntil(lambda: window.map_panel.note.text() == NO_MODEL, timeout=20_000)
     assert window.state.session is None
+
+
+FAILING_BUILD = """
+import explorer.gui.app as app
+from explorer.errors import ExplorerError
+def broken(*args):
+    raise ExplorerError("the window could not be built")
+app.open_window = broken
+try:
+    app.run(None, None)
+except ExplorerError as e:
+    print("raised:", e)
+"""
+
+
+def test_a_window_that_cannot_be_built_ends_the_run_with_its_error_instead_of_leaving_the_frame_open():
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO))
+    done = subprocess.run([sys.executable, "-c", FAILING_BUILD], env=env, capture_output=True, text=True,
+                          timeout=60, cwd=REPO)
+    assert done.returncode == 0 and done.stdout.strip() == "raised: the window could not be built", done.stderr

@@ -51,5 +51,5 @@ def test_qts_own_file_dialog_shows_file_sizes_whole(open_window, qtbot, gui_mode
         seen.extend((size, view.fontMetrics().horizontalAdvance(size), view.columnWidth(1)) for size in sizes)
         dialog.reject()
     QTimer.singleShot(0, look)
-    assert last_folder.getOpenFileName(window, "Open checkpoint", str(gui_models), "Checkpoints (*.safetensors)")[0] == ""
+    assert last_folder.getOpenFileName(window, "Open", str(gui_models), "Checkpoints (*.safetensors)")[0] == ""
     assert seen and all(width > text for size, text, width in seen if size), seen  # "918.5 KiB", not "918…KiB"

@@ -78,17 +78,18 @@ class Exports:
         """The map as it is on screen under its legend (or colour bar), `scale` times the screen's pixels:
         Qt renders it on this thread, the file is written on the jobs thread, atomically (a file-system
         call can hang)."""
-        key, shown = self.map_panel.shown_key(), self.map
+        key, latent_map = self.map_panel.shown_key(), self.map
         top = key.height() if key is not None else 0
-        ratio = scale * self.map.devicePixelRatioF()
-        image = QImage(round(shown.width() * ratio), round((top + shown.height()) * ratio), QImage.Format_RGB32)
+        ratio = scale * latent_map.devicePixelRatioF()
+        image = QImage(round(latent_map.width() * ratio), round((top + latent_map.height()) * ratio),
+                       QImage.Format_RGB32)
         image.setDevicePixelRatio(ratio)  # the widgets paint at their own size, in finer pixels
         image.fill(self.map_panel.palette().window().color())
-        shown.scene().prepareForPaint()  # pyqtgraph's items update before they are drawn
+        latent_map.scene().prepareForPaint()  # pyqtgraph's items update before they are drawn
         painter = QPainter(image)
         if key is not None:
             key.render(painter, QPoint(0, 0))
-        QWidget.render(shown, painter, QPoint(0, top))  # the widget as drawn (a GraphicsView's own render is its scene's)
+        QWidget.render(latent_map, painter, QPoint(0, top))  # as drawn (a GraphicsView's own render is its scene's)
         painter.end()
         buffer = QBuffer()
         buffer.open(QIODevice.WriteOnly)
