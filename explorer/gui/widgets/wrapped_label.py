@@ -13,8 +13,8 @@ class WrappedLabel(QLabel):
 
     def __init__(self, text: str = "", lines: int = 1, parent=None):
         """`lines`: room kept for that many lines, so a caption that grows to them moves nothing."""
-        self.lines = lines
         super().__init__(text, parent)
+        self.lines = lines
         self.setWordWrap(True)
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Minimum)
 
