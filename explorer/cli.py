@@ -25,6 +25,7 @@ from explorer.wording import count
 def build_parser() -> _Parser:
     from explorer.config import ARCHS, MAX_BATCH, MAX_EPOCHS, MAX_LATENT_DIM, MAX_SEED, MAX_WIDTH, MODEL_KINDS, TrainConfig
     from explorer.data import DATASETS
+    from explorer.export import DEFAULT_SCALE, GRID_CELLS
     from explorer.latent import MAX_GRID, MAX_STEPS
     from explorer.trained import find
 
@@ -46,7 +47,8 @@ def build_parser() -> _Parser:
         p.add_argument("--axes", nargs=2, type=_int_from(1, MAX_LATENT_DIM), default=(1, 2), metavar=("I", "J"),
                        help="for latent dim > 2: which principal axes span the plane (default 1 2)")
         p.add_argument("--label", type=_int_from(0, 9), help="for a conditional VAE: the digit to decode (default 0)")
-        p.add_argument("--scale", type=_int_from(1, 16), default=1, help="enlarge each pixel N times (default 1)")
+        p.add_argument("--scale", type=_int_from(1, 16), default=DEFAULT_SCALE,
+                       help=f"enlarge each pixel N times (default {DEFAULT_SCALE})")
 
     def map_arg(p):
         p.add_argument("--map", choices=("pca", "umap", "tsne"), default="pca",
@@ -111,7 +113,8 @@ def build_parser() -> _Parser:
                     "their first two principal axes (or --axes I J); each grid point is decoded as the full "
                     "latent vector on that plane.")
     ckpt_arg(p)
-    p.add_argument("--n", type=_int_from(1, MAX_GRID), default=12, help="cells per side (default 12)")
+    p.add_argument("--n", type=_int_from(1, MAX_GRID), default=GRID_CELLS,
+                   help=f"cells per side (default {GRID_CELLS})")
     p.add_argument("--range", nargs=4, type=_finite, metavar=("XMIN", "XMAX", "YMIN", "YMAX"),
                    help="default: where the test data lies")
     plane_args(p)

@@ -17,6 +17,9 @@ MAX_PIXELS = 1 << 26  # 8192 x 8192: a 64 x 64 grid at scale 4, a 256-frame stri
 # GIF frame delays are whole hundredths of a second (at most 655 s), and viewers slow down anything
 # faster than 50 frames a second
 MIN_FPS, MAX_FPS = 0.1, 50.0
+# `explorer grid`'s defaults, which the window's grid export (Ctrl+E) starts from: the same image
+GRID_CELLS = 12
+DEFAULT_SCALE = 1
 
 
 def tile(images: np.ndarray, cols: int) -> np.ndarray:
@@ -28,6 +31,11 @@ def tile(images: np.ndarray, cols: int) -> np.ndarray:
         r, c = divmod(k, cols)
         canvas[r * h : (r + 1) * h, c * w : (c + 1) * w] = img
     return canvas
+
+
+def grid_bounds(surface, stats: latent.LatentStats) -> tuple[float, float, float, float]:
+    """Where a decoded grid lies by default: where the test data lies (on a learned map, its layout's extent)."""
+    return tuple(float(b) for b in getattr(surface, "bounds", stats.bounds))
 
 
 def grid_image(model, plane: latent.Plane, n: int, bounds, label: int | None = None) -> np.ndarray:

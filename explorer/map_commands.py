@@ -60,7 +60,7 @@ def cmd_grid(args) -> int:
     check_target(args.out, (".png",), sources.inputs(args))  # fail before the work, not after
     ckpt, stats = sources.open_with_stats(args)
     surface = _surface(ckpt, stats, args)
-    bounds = latent.check_bounds(args.range) if args.range else getattr(surface, "bounds", stats.bounds)
+    bounds = latent.check_bounds(args.range) if args.range else export.grid_bounds(surface, stats)
     image = export.grid_image(ckpt.model, surface, args.n, bounds, _label(ckpt, args))
     export.save_png(args.out, image, args.scale)
     print(f"wrote a {args.n}x{args.n} grid over x {bounds[0]:.3g}..{bounds[1]:.3g}, y {bounds[2]:.3g}..{bounds[3]:.3g} "

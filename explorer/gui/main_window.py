@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar
+from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QMessageBox, QProgressBar
 
 from explorer import latent, trained
 from explorer.data import classes
-from explorer.gui import actions
+from explorer.gui import actions, last_folder
 from explorer.gui.decoding import DecodeService
 from explorer.gui.dialogs.compare import CompareWindow
 from explorer.gui.dialogs.exports import Exports
@@ -49,6 +49,8 @@ TOOL_HINTS = {"explore": "Click or drag on the map to decode", "line": "Drag fro
                         "a click on empty map clears",
               "waypoint": "Click to add waypoints (on the line: between two), drag one to move it, right-click or "
                           "Del to delete it"}
+
+NO_MODEL = "No model open: train one (Ctrl+T) or open a checkpoint (Ctrl+O)."
 
 
 class MainWindow(QMainWindow):
@@ -98,7 +100,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(left, self.train_dock)  # beside the map, a tab by the models; shown by Ctrl+T
         self.train_dock.hide()
         self.training = TrainingLink(s, self.models, self.train_dialog, self.tasks, f, data_dir, self)
-        self.exports = Exports(s, self.map, self.tasks, f)
+        self.exports = Exports(s, self.map_panel, self.tasks, f)
         self.saving = ModelSaving(self, self.models, self.training, self.tasks, f)
         self.saving.saved.connect(lambda session: session is s.session and self._show_session(session))
         self.neighbours = Neighbours(s, self.map, w, self.docks, f, self)
@@ -133,6 +135,8 @@ class MainWindow(QMainWindow):
         s.plane_changed.connect(lambda plane: self._show_plane())
         s.cursor_changed.connect(self._show_cursor)
         s.label_changed.connect(lambda label: label is not None and self.label_combo.setCurrentIndex(label))
+        self.models.loading.connect(lambda name: s.session is None and self.map_panel.note.setText(
+            f"Loading {name}…" if name else NO_MODEL))
         f.message_shown.connect(self._show_message)
         f.status.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
         f.busy.connect(lambda text: (self.progress.show(), self.statusBar().showMessage(text)))
@@ -164,7 +168,7 @@ class MainWindow(QMainWindow):
         a.prior.setChecked(a.prior.isChecked() and has_prior)
         self.filmstrip.allow_spherical(s is not None and s.model.latent_dim > 2)
         if s is None:
-            self.map_panel.note.setText("No model open: train one (Ctrl+T) or open a checkpoint (Ctrl+O).")
+            self.map_panel.note.setText(NO_MODEL)
             self.setWindowTitle("Latent Explorer")
             self.coords.setText("")
             return
@@ -254,7 +258,7 @@ class MainWindow(QMainWindow):
 
     # --- files --------------------------------------------------------------------------------
     def ask_open(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", str(trained.trained_dir()),
+        path, _ = last_folder.getOpenFileName(self, "Open checkpoint", str(trained.trained_dir()),
                                               "Checkpoints (*.safetensors);;All files (*)")
         if path:
             self.models.open_path(path)

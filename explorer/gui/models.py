@@ -6,9 +6,11 @@ list panel in step, and makes the chosen one current in the view state.
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from PySide6.QtCore import QObject, Signal
 
-from explorer import checkpoint, jobs
+from explorer import checkpoint, jobs, trained
 from explorer.gui.feedback import Feedback
 from explorer.gui.panels.model_list import ModelList
 from explorer.gui.state import ViewState
@@ -21,6 +23,7 @@ ASKER = "registry"
 class ModelRegistry(QObject):
     listed = Signal()  # the shipped models are in the list
     added = Signal(str)  # a key now has an opened Session (or its Session was replaced)
+    loading = Signal(str)  # the name of the model being opened to be shown; "" when it failed and none follows
 
     def __init__(self, state: ViewState, model_list: ModelList, workers: Workers, feedback: Feedback,
                  data_dir=None, parent=None):
@@ -76,6 +79,7 @@ class ModelRegistry(QObject):
     def _open(self, request: jobs.OpenRequest, text: str, show: bool = True) -> None:
         if show:
             self.feedback.set_busy(text)
+            self.loading.emit(name_of(request))
             self.loader.submit(request, ASKER)
         else:  # in order, none dropped: each joins the list
             self.adder.submit(request, ASKER)
@@ -101,6 +105,8 @@ class ModelRegistry(QObject):
         if self._fallback and self.state.session is None:
             self._fallback = False
             self._open(jobs.OpenRequest(None, self.data_dir), "Opening the default model…")
+        elif self.loader.is_newest(r):
+            self.loading.emit("")
 
     def _listed(self, r: int, found) -> None:
         for key, ckpt in found:
@@ -132,3 +138,13 @@ class ModelRegistry(QObject):
         """Key -> name of every model listed, in the list's order."""
         return {k: (self.sessions[k].name if k in self.sessions else self.catalog[k].name)
                 for k in self.list.keys() if k in self.sessions or k in self.catalog}
+
+
+def name_of(request: jobs.OpenRequest) -> str:
+    """The name of the model a request opens, without touching the file system (that is the loader's job)."""
+    source = request.source
+    if source is None:
+        return trained.DEFAULT_MODEL
+    if isinstance(source, checkpoint.Checkpoint):
+        return source.name
+    return PurePath(str(source)).stem

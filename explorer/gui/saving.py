@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from explorer import jobs
+from explorer.gui import last_folder
 from explorer.gui.feedback import Feedback
 from explorer.gui.models import ModelRegistry
 from explorer.gui.threads.tasks import Tasks
@@ -35,7 +36,8 @@ def default_file_name(name: str) -> str:
 
 def ask_path(parent, name: str) -> str:
     """A file to save the model `name` in, or '' (tests replace this function)."""
-    path, _ = QFileDialog.getSaveFileName(parent, f"Save {name}", default_file_name(name), "Checkpoints (*.safetensors)")
+    path, _ = last_folder.getSaveFileName(parent, f"Save {name}", default_file_name(name),
+                                          "Checkpoints (*.safetensors)")
     return path
 
 

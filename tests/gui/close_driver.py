@@ -19,8 +19,12 @@ qapp = app_module.application()  # run() uses this one
 saving.ask_unsaved = lambda parent, text: "discard"  # the scenarios close mid-run: no question
 
 
+class NotYet:  # the first frame is up, the window not yet built
+    state = type("NoState", (), {"session": None})()
+
+
 def window():
-    return next(w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow")
+    return next((w for w in QApplication.topLevelWidgets() if type(w).__name__ == "MainWindow"), NotYet)
 
 
 def when(condition, then):
@@ -59,7 +63,15 @@ elif scenario == "decoding":
         when(busy.is_set, w.close)
     when(lambda: window().state.session is not None, start)
 elif scenario == "loading":
-    when(lambda: not window().models.loader.idle(), lambda: window().close())
+    loading = threading.Event()
+    fast_open = jobs.open_model
+
+    def slow_open(req, report):  # a slow disk: the window is closed while the loader works
+        loading.set()
+        time.sleep(0.5)
+        return fast_open(req, report)
+    jobs.open_model = slow_open
+    when(loading.is_set, lambda: window().close())
 else:
     raise SystemExit(f"unknown scenario {scenario}")
 

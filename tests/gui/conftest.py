@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 import shiboken6
-from PySide6.QtCore import QThreadPool, QTimer
+from PySide6.QtCore import QSettings, QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication
 
 from explorer import checkpoint, latent, trained
@@ -25,6 +25,14 @@ def pytest_configure(config):
         check_bindings()
     except ExplorerError as e:
         pytest.exit(str(e), returncode=3)
+
+
+@pytest.fixture(autouse=True)
+def own_settings(tmp_path):
+    """QSettings (the file dialogs' last folder) in the test's own folder: never the user's settings."""
+    for kind in (QSettings.NativeFormat, QSettings.IniFormat):
+        QSettings.setPath(kind, QSettings.UserScope, str(tmp_path / "settings"))
+    yield tmp_path / "settings"
 
 
 @pytest.fixture(autouse=True)

@@ -43,3 +43,77 @@ def test_without_a_display_the_command_says_so_instead_of_aborting():
                           capture_output=True, text=True, timeout=120, cwd=REPO)
     assert done.returncode == 2
     assert done.stderr.startswith("explorer: error: no display") and "Traceback" not in done.stderr
+
+
+# Run in a fresh process: what the user sees at each stage of start-up, and whether torch was imported by then.
+STARTUP_STAGES = """
+import sys
+import explorer.gui.app as app
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel
+qapp = app.application()
+said = []
+def say(line):
+    if line not in said:
+        said.append(line)
+        print(line, flush=True)
+def watch():
+    shown = [w for w in qapp.topLevelWidgets() if w.isVisible()]
+    window = next((w for w in shown if type(w).__name__ == "MainWindow"), None)
+    if window is None:
+        if shown:
+            texts = [label.text() for w in shown for label in w.findChildren(QLabel)]
+            say(f"frame torch={'torch' in sys.modules} pyqtgraph={'pyqtgraph' in sys.modules} {texts}")
+        return QTimer.singleShot(1, watch)
+    if window.state.session is None:
+        say(f"window note={window.map_panel.note.text()}")
+        return QTimer.singleShot(1, watch)
+    say(f"points={len(window.state.points_uv)} note={window.map_panel.note.text()}")
+    window.close()
+QTimer.singleShot(0, watch)
+sys.exit(app.run(sys.argv[1], sys.argv[2]))
+"""
+
+
+def test_the_window_shows_before_torch_is_imported_and_fills_as_the_model_loads(gui_models, small_root):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", EXPLORER_TRAINED_DIR=str(gui_models),
+               EXPLORER_NO_DOWNLOAD="1", PYTHONPATH=str(REPO))
+    done = subprocess.run([sys.executable, "-c", STARTUP_STAGES, str(gui_models / "ae-2d-mlp.safetensors"),
+                           str(small_root)], env=env, capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    frame, window, drawn = done.stdout.splitlines()
+    assert frame.startswith("frame torch=False pyqtgraph=False") and "Loading ae-2d-mlp…" in frame
+    assert window == "window note=Loading ae-2d-mlp…"
+    assert drawn.startswith("points=") and int(drawn.split()[0].split("=")[1]) > 0 and "Loading" not in drawn
+
+
+def test_when_no_model_can_be_opened_the_map_stops_saying_loading(open_window, qtbot, tmp_path, monkeypatch):
+    from explorer.gui.main_window import NO_MODEL
+
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a checkpoint")
+    monkeypatch.setenv("EXPLORER_TRAINED_DIR", str(tmp_path / "empty"))  # no default to fall back on either
+    window = open_window(bad, wait=False)
+    assert window.map_panel.note.text() == "Loading bad…"
+    qtbot.waitUntil(lambda: window.map_panel.note.text() == NO_MODEL, timeout=20_000)
+    assert window.state.session is None
+
+
+FAILING_BUILD = """
+import explorer.gui.app as app
+from explorer.errors import ExplorerError
+def broken(*args):
+    raise ExplorerError("the window could not be built")
+app.open_window = broken
+try:
+    app.run(None, None)
+except ExplorerError as e:
+    print("raised:", e)
+"""
+
+
+def test_a_window_that_cannot_be_built_ends_the_run_with_its_error_instead_of_leaving_the_frame_open():
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO))
+    done = subprocess.run([sys.executable, "-c", FAILING_BUILD], env=env, capture_output=True, text=True,
+                          timeout=60, cwd=REPO)
+    assert done.returncode == 0 and done.stdout.strip() == "raised: the window could not be built", done.stderr

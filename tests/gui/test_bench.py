@@ -15,7 +15,7 @@ def test_bench_reports_every_figure(capsys, small_root, gui_models, monkeypatch)
     results = json.loads(capsys.readouterr().out)
     assert results["points"] == 2000
     timings = {k: v for k, v in results.items() if k.endswith("(ms)") or k.endswith("(s)")}
-    assert len(timings) == 14 and all(math.isfinite(v) and v > 0 for v in timings.values())
+    assert len(timings) == 15 and all(math.isfinite(v) and v > 0 for v in timings.values())
 
 
 def test_the_map_part_reports_every_row_from_a_fresh_process(small_root, gui_models, monkeypatch):

@@ -9,7 +9,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, Qt
 
 from explorer import decodability, latent, metrics
-from explorer.gui.map.decodability import BACKGROUND_OPACITY, CELLS, PALETTE, bins, colours
+from explorer.gui.map.decodability import BACKGROUND_OPACITY, CELLS, KEPT_PALETTE, PALETTE, bins, colours
 
 SHIPPED_VAE = Path(__file__).resolve().parents[2] / "trained" / "vae-2d-mlp.safetensors"  # decodes clear and vague
 
@@ -66,9 +66,12 @@ def test_points_show_the_confidence_in_their_reconstruction(open_window, qtbot):
     # the legend is the colour bar now
     assert deco.bar.isVisible() and not window.map_panel.legend.isVisible()
 
-    # both splits: the train images are scored too, once, and the test scores are kept
+    # both splits: the train images are scored too, once, and the test scores are kept; while they are
+    # scored, the test points keep their colours and the train points show their labels' colours
     with qtbot.waitSignal(deco.scored, timeout=60_000):
         window.map_panel.split.setCurrentText("both")
+        assert cloud.palette == KEPT_PALETTE and np.array_equal(cloud.colours[:256], bins(expected))
+        assert np.array_equal(cloud.colours[256:], len(PALETTE) + window.state.points.labels[256:])
     assert len(cloud.colours) == len(window.state.points) == 256 + 512
     assert np.array_equal(cloud.colours[:256], bins(expected))
 
@@ -102,3 +105,33 @@ def test_closing_the_window_cancels_the_scoring_under_way(open_window, qtbot, mo
     window.close()
     assert running.cancel.is_set() and not deco.score_worker.isRunning()
     assert not deco.scored_models()  # stopped part-way: nothing half-scored is kept
+
+
+def test_while_another_model_is_scored_the_points_keep_their_colours_and_progress_shows(open_window, qtbot,
+                                                                                        monkeypatch, gui_models):
+    window = open_window()
+    deco, cloud = turn_on(window, qtbot), window.map.cloud
+    before = cloud.colours.copy()
+    monkeypatch.setattr(decodability, "CHUNK", 8)  # 32 chunks for the 256 test images
+    real = decodability.metrics.confidence
+
+    def slow_confidence(classifier, images):  # a slow machine: scoring takes a while
+        time.sleep(0.02)
+        return real(classifier, images)
+    monkeypatch.setattr(decodability.metrics, "confidence", slow_confidence)
+    seen = []
+    cloud_colours = cloud.set_colours
+
+    def record(colours, palette=PALETTE, outline=False):
+        seen.append((None if colours is None else colours.copy(), tuple(palette)))
+        cloud_colours(colours, palette, outline)
+    monkeypatch.setattr(cloud, "set_colours", record)
+    with qtbot.waitSignal(deco.score_worker.progress, timeout=30_000):
+        window.models.open_path(gui_models / "ae-2d-mlp.safetensors")
+    qtbot.waitUntil(lambda: "%" in deco.bar.status, timeout=30_000)  # "Scoring reconstructions… 41%"
+    qtbot.waitUntil(lambda: len(seen) > 1 and seen[-1][1] == PALETTE, timeout=60_000)  # scored
+    assert seen[0][1] == KEPT_PALETTE and np.array_equal(seen[0][0], before)  # the old colours, not grey
+    split = window.state.points.splits[0]
+    expected = decodability.reconstruction_confidence(window.state.session.model, deco.classifier, split.images,
+                                                      split.labels)
+    assert seen[-1][1] == PALETTE and np.array_equal(seen[-1][0], bins(expected))

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 from PIL import Image
+from PySide6.QtCore import QBuffer, QIODevice, Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from explorer.cli import main
 
@@ -27,6 +31,31 @@ def test_grid_export_is_the_same_image_as_the_cli_writes(open_window, qtbot, gui
     assert np.array_equal(np.asarray(ours), np.asarray(theirs))
 
 
+def answer_dialog(fill):
+    """When the next modal dialog opens, fill(dialog) answers it."""
+    def check():
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            return QTimer.singleShot(10, check)
+        fill(dialog)
+    QTimer.singleShot(0, check)
+
+
+def test_ctrl_e_with_its_defaults_writes_what_explorer_grid_writes_with_its_defaults(open_window, qtbot,
+                                                                                       gui_models, tmp_path):
+    window = open_window()
+    window.map.view.scaleBy((0.5, 0.5))  # the user has zoomed in: the default is still where the data lies
+
+    def save(dialog):
+        dialog.path.setText(str(tmp_path / "ctrl-e.png"))
+        dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.Save).click()
+    answer_dialog(save)
+    out = wait_written(qtbot, window, lambda: qtbot.keyClick(window, Qt.Key_E, Qt.ControlModifier))
+    assert main(["grid", "--checkpoint", str(gui_models / "vae-2d-mlp.safetensors"),
+                 "--out", str(tmp_path / "cli.png")]) == 0
+    assert np.array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(tmp_path / "cli.png")))
+
+
 def test_filmstrip_exports_as_a_png_strip_and_a_gif(open_window, qtbot, tmp_path):
     window = open_window()
     window.filmstrip.steps.setValue(6)
@@ -38,11 +67,32 @@ def test_filmstrip_exports_as_a_png_strip_and_a_gif(open_window, qtbot, tmp_path
     assert gif.size == (56, 56) and gif.n_frames == 2 * 6 - 2  # forward, then back without repeating the ends
 
 
-def test_map_export_is_the_map_as_shown(open_window, qtbot, tmp_path):
+def pixels(qimage) -> np.ndarray:
+    """A QImage's RGB pixels (h, w, 3)."""
+    buffer = QBuffer()
+    buffer.open(QIODevice.WriteOnly)
+    qimage.save(buffer, "PNG")
+    return np.asarray(Image.open(io.BytesIO(bytes(buffer.data()))).convert("RGB"))
+
+
+def test_map_export_is_the_map_as_shown_under_its_key_at_the_scale_asked(open_window, qtbot, tmp_path):
     window = open_window()
-    out = wait_written(qtbot, window, lambda: window.exports.map_image(str(tmp_path / "map.png")))
-    ratio = window.map.devicePixelRatioF()
-    assert Image.open(out).size == (round(window.map.width() * ratio), round(window.map.height() * ratio))
+    shown, ratio = window.map, window.map.devicePixelRatioF()
+    for key in (window.map_panel.legend, window.decodability.bar):  # the labels' legend, or the colour bar
+        if key is window.decodability.bar:
+            with qtbot.waitSignals([window.decodability.rendered, window.decodability.scored], timeout=60_000):
+                window.decodability.set_shown(True)
+        top = key.height()
+        out = wait_written(qtbot, window, lambda: window.exports.map_image(str(tmp_path / "map.png")))
+        image = np.asarray(Image.open(out).convert("RGB"))
+        assert image.shape[:2] == (round((top + shown.height()) * ratio), round(shown.width() * ratio))
+        key_shot, map_shot = pixels(key.grab().toImage()), pixels(shown.grab().toImage())
+        assert np.array_equal(image[: key_shot.shape[0], : key_shot.shape[1]], key_shot)
+        assert np.array_equal(image[round(top * ratio):], map_shot)
+        for scale in (2, 4):
+            out = wait_written(qtbot, window, lambda: window.exports.map_image(str(tmp_path / "big.png"), scale))
+            assert Image.open(out).size == (round(shown.width() * ratio * scale),
+                                            round((top + shown.height()) * ratio * scale))
 
 
 def test_embeddings_export_as_csv_and_npz(open_window, qtbot, tmp_path):
@@ -67,3 +117,31 @@ def test_a_failed_export_shows_why_and_writes_nothing(open_window, qtbot, tmp_pa
     with qtbot.waitSignal(window.feedback.message_shown, timeout=10_000) as blocker:
         window.exports.codes(str(tmp_path / "e.txt"))
     assert ".csv or .npz" in blocker.args[1]
+
+
+def test_ctrl_shift_m_offers_one_two_and_four_times_the_screens_pixels(open_window, qtbot, tmp_path):
+    window = open_window()
+    offered = []
+
+    def save_at_four(dialog):
+        offered.extend(dialog.scale.itemData(k) for k in range(dialog.scale.count()))
+        dialog.scale.setCurrentIndex(offered.index(4))
+        dialog.path.setText(str(tmp_path / "map.png"))
+        dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.Save).click()
+    answer_dialog(save_at_four)
+    out = wait_written(qtbot, window, lambda: qtbot.keyClick(window, Qt.Key_M, Qt.ControlModifier | Qt.ShiftModifier))
+    ratio, legend = window.map.devicePixelRatioF(), window.map_panel.legend
+    assert offered == [1, 2, 4]
+    assert Image.open(out).size == (round(window.map.width() * ratio * 4),
+                                    round((legend.height() + window.map.height()) * ratio * 4))
+
+
+def test_the_strip_dialogs_file_field_shows_a_40_character_path_whole(qtbot):
+    from explorer.gui.dialogs.export import StripExportDialog
+
+    dialog = StripExportDialog(10, "/home/someone/slides/lecture-3/vae-path.png", 4, 10.0)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    field = dialog.path
+    assert field.contentsRect().width() >= field.fontMetrics().horizontalAdvance(field.text())

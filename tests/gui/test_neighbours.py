@@ -77,3 +77,24 @@ def test_hovering_overlapping_points_shows_several(open_window, qtbot):
         assert np.array_equal(image, split.images[j].numpy())
     assert window.map.inset.text.text().startswith(f"{min(len(group), 6)}")
     assert window.map.inset.group.captions == [str(int(window.state.points.labels[i])) for i in group[:6]]
+
+
+def test_a_draw_from_the_encoder_rings_its_own_neighbours_not_the_hovered_points(open_window, qtbot):
+    window = open_window()
+    window.code_panel.sample.setChecked(True)  # hovering a real point decodes a draw from q(z|x)
+    window.neighbours.dock.raise_()
+    codes = window.state.points.codes
+    k, viewport = 21, window.map.viewport()
+    pixel = pixel_of(window, *window.state.plane.project(codes[k : k + 1])[0])
+    with qtbot.waitSignal(window.neighbours.shown, timeout=10_000):
+        qtbot.mouseMove(viewport, pixel)
+    qtbot.waitUntil(lambda: window.neighbours.indices is not None and window.state.shown_decode.request.draw
+                    is not None and list(window.neighbours.indices) ==
+                    list(brute_force(codes, window.state.shown_decode.z[0], 8)), timeout=10_000)
+    drawn = window.state.shown_decode.z[0]
+    assert not np.allclose(drawn, codes[k])  # a draw, away from the mean the map shows
+    xs, ys = window.neighbours.rings.getData()
+    assert np.allclose(np.c_[xs, ys], window.state.plane.project(codes[brute_force(codes, drawn, 8)]), atol=1e-5)
+    cx, cy = window.map.cursor.getData()
+    assert np.allclose([cx[0], cy[0]], window.state.plane.project(drawn[None])[0], atol=1e-5)  # the cursor too
+    qtbot.mouseMove(viewport, pixel + QPoint(40, 40))  # the next test's first move over this pixel is a move

@@ -229,3 +229,22 @@ def test_training_on_a_dataset_that_is_not_there_says_which_files_are_missing(op
     assert title == "Training failed" and "train-images-idx3-ubyte" in text and "FashionMNIST" in text
     qtbot.waitUntil(lambda: not window.train_dialog.running, timeout=5000)
     assert window.state.session.model is model_before
+
+
+def test_an_autoencoders_loss_plot_reads_mse_in_plain_numbers_with_one_curve_and_its_legend(open_window, qtbot):
+    window = open_window()
+    dialog = window.train_dialog
+    window.actions.train.trigger()
+    configure(dialog, epochs=1, kind="ae")
+    with qtbot.waitSignal(window.training.trained_ready, timeout=60_000):
+        qtbot.mouseClick(dialog.start, Qt.LeftButton)
+    axis = dialog.plot.getAxis("left")
+    assert axis.labelText == "MSE" and axis.labelUnitPrefix == "" and "x0.0" not in axis.label.toPlainText()
+    low, high = dialog.plot.getViewBox().viewRange()[1]  # log10 of the losses shown
+    ticks = [value for level in axis.tickValues(low, high, axis.height()) for value in level[1]]
+    labels = [text for text in axis.tickStrings(ticks, 1.0, 1.0) if text]
+    assert labels and all(float(text) in {m * 10.0 ** e for m in (1, 2, 5) for e in range(-6, 7)} for text in labels)
+    assert list(dialog.curves) == ["loss"]  # the reconstruction is the whole loss: not drawn twice, one on the other
+    legend = dialog.plot.getPlotItem().legend
+    assert legend.isVisible() and [label.text for _, label in legend.items] == ["loss"]
+    assert legend.opts["brush"].color().alpha() > 128  # readable over the curves

@@ -3,12 +3,15 @@ shrinks to fit), and after editing a number field Space and the letter shortcuts
 
 from __future__ import annotations
 
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
+from explorer.gui.panels.neighbours import MAX_K
+from explorer.gui.widgets.thumbnail_grid import CAPTION
 from explorer.latent import MAX_STEPS
 
-from .helpers import at
+from .helpers import at, pixel_of
 
 
 def type_steps(qtbot, window, steps: int) -> None:
@@ -80,3 +83,48 @@ def test_training_opens_beside_the_map_never_over_it(open_window, qtbot):
     map_area = window.map_panel.geometry()
     assert not dock.geometry().intersects(map_area) and map_area.width() > 300
     assert window.width() == width  # the panel fits the dock beside the map
+
+
+@pytest.mark.parametrize("k", [8, MAX_K])
+def test_every_neighbour_row_shows_whole_and_no_k_grows_the_window(open_window, qtbot, k):
+    window = open_window()
+    size = window.size()
+    neighbours = window.neighbours
+    neighbours.panel.k.setValue(k)
+    with qtbot.waitSignal(neighbours.shown, timeout=10_000):
+        qtbot.mouseClick(window.map.viewport(), Qt.LeftButton, pos=pixel_of(window, *at(window, 0.6, 0.4)))
+    qtbot.wait(50)  # the layout settles
+    assert window.size() == size
+    grid = neighbours.panel.grid
+    last = grid.rect_of(len(grid) - 1)
+    assert len(grid) == k and last.bottom() + CAPTION <= grid.height()  # the last row and its captions: none cut
+    scroll = grid.parentWidget().parentWidget()  # what does not fit the dock scrolls into view
+    scroll.ensureVisible(last.center().x(), last.bottom() + CAPTION)
+    assert grid.visibleRegion().contains(last.adjusted(0, 0, 0, CAPTION))
+
+
+def test_the_path_caption_wraps_instead_of_being_cut_off(open_window, qtbot):
+    window = open_window()
+    width = window.width()
+    with qtbot.waitSignal(window.state.path_decoded, timeout=10_000):
+        window.path_editor.set_waypoints([at(window, 0.1, 0.9), at(window, 0.5, 0.1), at(window, 0.9, 0.8)])
+    qtbot.wait(50)
+    caption = window.filmstrip.caption
+    assert "3 waypoints" in caption.text() and window.width() == width
+    if caption.wordWrap():  # every wrapped line shown
+        assert caption.height() >= caption.heightForWidth(caption.width())
+    else:  # on one line, it fits
+        assert caption.fontMetrics().horizontalAdvance(caption.text()) <= caption.contentsRect().width()
+
+
+def test_a_prior_circles_label_shows_whole_when_its_circle_reaches_the_edge_of_the_view(open_window, qtbot):
+    window = open_window()
+    window.actions.prior.setChecked(True)
+    (cu, cv), circles = window.state.plane.prior_circles()
+    labels = [item for item in window.map.prior.childItems() if isinstance(item, pg.TextItem)]
+    assert [item.toPlainText() for item in labels] == [f"{r:g}σ" for r, _ in circles] == ["1σ", "2σ", "3σ"]
+    radius = circles[-1][1]
+    window.map.view.setRange(xRange=(cu - radius, cu + radius), yRange=(cv - radius, cv + radius), padding=0)
+    window.map.viewport().repaint()  # a label takes its place on screen as it is painted
+    view = window.map.view.sceneBoundingRect()
+    assert view.contains(labels[-1].sceneBoundingRect())  # the 3σ circle's top is the view's top edge

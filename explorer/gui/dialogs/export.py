@@ -3,19 +3,21 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QRadioButton, QSpinBox, QWidget)
 
 from pathlib import Path
 
 from explorer import export
 from explorer.errors import ExplorerError
-from explorer.export import MAX_SCALE
+from explorer.export import DEFAULT_SCALE, GRID_CELLS, MAX_SCALE
 from explorer.latent import MAX_GRID, check_bounds
+from explorer.gui import last_folder
 
 
 def file_row(edit: QLineEdit, browse) -> QWidget:
-    """A file name with a Browse… button beside it."""
+    """A file name with a Browse… button beside it; room for a path of 40 characters before it scrolls."""
+    edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("x" * 40))
     button = QPushButton("Browse…")
     button.clicked.connect(browse)
     row = QWidget()
@@ -27,32 +29,36 @@ def file_row(edit: QLineEdit, browse) -> QWidget:
 
 
 class GridExportDialog(QDialog):
-    def __init__(self, visible: tuple[float, float, float, float], path: str, parent=None):
+    """Its defaults are `explorer grid`'s (the cells, the scale, where the data lies): the same image."""
+
+    def __init__(self, data: tuple[float, float, float, float], visible: tuple[float, float, float, float],
+                 path: str, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Export decoded grid")
         self.n = QSpinBox()
         self.n.setRange(1, MAX_GRID)
-        self.n.setValue(12)
+        self.n.setValue(GRID_CELLS)
         self.n.setSuffix(" × n")
         self.scale = QSpinBox()
         self.scale.setRange(1, MAX_SCALE)
-        self.scale.setValue(2)
+        self.scale.setValue(DEFAULT_SCALE)
         self.scale.setSuffix("× pixels")
+        self.use_data = QRadioButton("Where the data lies (as explorer grid)")
         self.use_visible = QRadioButton("The visible region")
         self.use_typed = QRadioButton("This range:")
-        self.use_visible.setChecked(True)
+        self.use_data.setChecked(True)
         self.range = [QDoubleSpinBox() for _ in range(4)]
         row = QWidget()
         row_layout = QHBoxLayout(row)
         row_layout.setContentsMargins(0, 0, 0, 0)
-        for name, box, value in zip(("x", "to", "y", "to"), self.range, visible):
+        for name, box, value in zip(("x", "to", "y", "to"), self.range, data):
             box.setRange(-1e6, 1e6)
             box.setDecimals(3)
             box.setValue(value)
             box.valueChanged.connect(lambda _: self.use_typed.setChecked(True))
             row_layout.addWidget(QLabel(name))
             row_layout.addWidget(box)
-        self.visible = visible
+        self.data, self.visible = data, visible
         self.path = QLineEdit(path)
         buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self._accept)
@@ -61,7 +67,8 @@ class GridExportDialog(QDialog):
         self.error.setStyleSheet("color: #f28b82;")
         form = QFormLayout(self)
         form.addRow("Cells per side", self.n)
-        form.addRow("Range", self.use_visible)
+        form.addRow("Range", self.use_data)
+        form.addRow("", self.use_visible)
         form.addRow("", self.use_typed)
         form.addRow("", row)
         form.addRow("Scale", self.scale)
@@ -70,12 +77,14 @@ class GridExportDialog(QDialog):
         form.addRow(buttons)
 
     def bounds(self) -> tuple[float, float, float, float]:
+        if self.use_data.isChecked():
+            return self.data
         if self.use_visible.isChecked():
             return self.visible
         return check_bounds([box.value() for box in self.range])
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export decoded grid", self.path.text(), "PNG image (*.png)")
+        path, _ = last_folder.getSaveFileName(self, "Export decoded grid", self.path.text(), "PNG image (*.png)")
         if path:
             self.path.setText(path)
 
@@ -89,6 +98,33 @@ class GridExportDialog(QDialog):
             self.error.setText("choose a file to write")
             return
         self.accept()
+
+
+class MapExportDialog(QDialog):
+    """Where to write the map image (with its legend or colour bar), and how much larger than on screen."""
+
+    SCALES = (1, 2, 4)
+
+    def __init__(self, path: str, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Export map image")
+        self.path = QLineEdit(path)
+        self.scale = QComboBox()
+        for k in self.SCALES:
+            self.scale.addItem(f"{k}× the screen's pixels", k)
+        self.scale.setCurrentIndex(1)  # 2x: sharp on a slide
+        buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(lambda: self.path.text().strip() and self.accept())
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        form.addRow("File", file_row(self.path, self._browse))
+        form.addRow("Scale", self.scale)
+        form.addRow(buttons)
+
+    def _browse(self) -> None:
+        path, _ = last_folder.getSaveFileName(self, "Export map image", self.path.text(), "PNG image (*.png)")
+        if path:
+            self.path.setText(path)
 
 
 class StripExportDialog(QDialog):
@@ -153,7 +189,7 @@ class StripExportDialog(QDialog):
         self.error.setText(self.check())
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export filmstrip", self.path.text(),
+        path, _ = last_folder.getSaveFileName(self, "Export filmstrip", self.path.text(),
                                               "PNG strip (*.png);;GIF animation (*.gif)")
         if path:
             self.path.setText(path)

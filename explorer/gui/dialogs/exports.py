@@ -6,14 +6,16 @@ the jobs thread through explorer.export, atomically, and failures become message
 
 from __future__ import annotations
 
-from PySide6.QtCore import QBuffer, QIODevice
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtCore import QBuffer, QIODevice, QPoint
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QWidget
 
 from explorer import export
 from explorer.files import atomic_write
-from explorer.gui.dialogs.export import GridExportDialog, StripExportDialog
+from explorer.gui import last_folder
+from explorer.gui.dialogs.export import GridExportDialog, MapExportDialog, StripExportDialog
 from explorer.gui.feedback import Feedback
-from explorer.gui.map.latent_map import LatentMap
+from explorer.gui.map.map_panel import MapPanel
 from explorer.gui.state import ViewState
 from explorer.gui.threads.tasks import Tasks
 
@@ -22,19 +24,23 @@ STRIP_FPS = 10.0
 
 
 class Exports:
-    def __init__(self, state: ViewState, latent_map: LatentMap, tasks: Tasks, feedback: Feedback):
-        self.state, self.map, self.tasks, self.feedback = state, latent_map, tasks, feedback
+    def __init__(self, state: ViewState, map_panel: MapPanel, tasks: Tasks, feedback: Feedback):
+        self.state, self.map_panel, self.tasks, self.feedback = state, map_panel, tasks, feedback
+        self.map = map_panel.map
         self.strip_choice: tuple[str, int, float] | None = None  # the last filmstrip export's file, scale, rate
 
     def _ask(self, title: str, name: str, filters: str) -> str:
-        path, _ = QFileDialog.getSaveFileName(self.map.window(), title, name, filters)
+        path, _ = last_folder.getSaveFileName(self.map.window(), title, name, filters)
         return path
 
     def ask_grid(self) -> None:
         if self.state.session is None:
             return
-        dialog = GridExportDialog(self.map.visible_bounds(), f"{self.state.session.name}-grid.png", self.map.window())
+        data = export.grid_bounds(self.state.plane, self.state.session.stats)
+        name = last_folder.place(f"{self.state.session.name}-grid.png")
+        dialog = GridExportDialog(data, self.map.visible_bounds(), name, self.map.window())
         if dialog.exec():
+            last_folder.remember(dialog.path.text())
             self.grid(dialog.path.text(), dialog.n.value(), dialog.bounds(), dialog.scale.value())
 
     def grid(self, path: str, n: int, bounds, scale: int = 1) -> None:
@@ -50,9 +56,11 @@ class Exports:
         if result is None:
             self.feedback.show_message("Nothing to export", "Draw a path on the map first (L, F or W).")
             return
-        choice = self.strip_choice or (f"{self.state.session.name}-path.png", STRIP_SCALE, STRIP_FPS)
+        name = last_folder.place(f"{self.state.session.name}-path.png")
+        choice = self.strip_choice or (name, STRIP_SCALE, STRIP_FPS)
         dialog = StripExportDialog(len(result.frames), *choice, parent=self.map.window())
         if dialog.exec():
+            last_folder.remember(dialog.path.text())
             self.strip_choice = (dialog.path.text().strip(), dialog.scale.value(), dialog.fps.value())
             self.strip(*self.strip_choice)
 
@@ -61,15 +69,31 @@ class Exports:
         self.tasks.run((export.save_strip, path, self.state.path_result.frames, scale, fps))
 
     def ask_map(self) -> None:
-        if path := self._ask("Export map image", "map.png", "PNG image (*.png)"):
-            self.map_image(path)
+        dialog = MapExportDialog(last_folder.place("map.png"), self.map.window())
+        if dialog.exec():
+            last_folder.remember(dialog.path.text())
+            self.map_image(dialog.path.text().strip(), dialog.scale.currentData())
 
-    def map_image(self, path: str) -> None:
-        """The map as it is on screen (Qt renders it on this thread; the file is written on the jobs
-        thread, atomically: a file-system call can hang)."""
+    def map_image(self, path: str, scale: int = 1) -> None:
+        """The map as it is on screen under its legend (or colour bar), `scale` times the screen's pixels:
+        Qt renders it on this thread, the file is written on the jobs thread, atomically (a file-system
+        call can hang)."""
+        key, latent_map = self.map_panel.shown_key(), self.map
+        top = key.height() if key is not None else 0
+        ratio = scale * latent_map.devicePixelRatioF()
+        image = QImage(round(latent_map.width() * ratio), round((top + latent_map.height()) * ratio),
+                       QImage.Format_RGB32)
+        image.setDevicePixelRatio(ratio)  # the widgets paint at their own size, in finer pixels
+        image.fill(self.map_panel.palette().window().color())
+        latent_map.scene().prepareForPaint()  # pyqtgraph's items update before they are drawn
+        painter = QPainter(image)
+        if key is not None:
+            key.render(painter, QPoint(0, 0))
+        QWidget.render(latent_map, painter, QPoint(0, top))  # as drawn (a GraphicsView's own render is its scene's)
+        painter.end()
         buffer = QBuffer()
         buffer.open(QIODevice.WriteOnly)
-        self.map.grab().save(buffer, "PNG")
+        image.save(buffer, "PNG")
         data = bytes(buffer.data())
         self.tasks.run((atomic_write, path, lambda f: f.write(data), (".png",)))
 

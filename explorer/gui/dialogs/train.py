@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pyqtgraph as pg
 import torch
 from PySide6.QtCore import Signal
@@ -24,6 +25,27 @@ from explorer.training import defaults_for
 
 CURVE_COLOURS = ("#8ab4f8", "#f28b82", "#81c995", "#fdd663")
 CURVE_INTERVAL = 0.25  # s between loss-plot redraws (each one re-renders the axes)
+LOSS_UNITS = {"ae": "MSE", "vae": "loss (nats)", "cvae": "loss (nats)"}  # what the y axis measures, by model kind
+LEGEND_BRUSH = (32, 33, 36, 210)  # the window's background, nearly opaque: the legend reads over the curves
+
+
+class LossAxis(pg.AxisItem):
+    """The loss plot's log axis in plain numbers (0.05, 0.1, 0.2), labelled at 1, 2 and 5 times a power of
+    ten only: pyqtgraph labels every minor tick, as 4·10¹ in units of 0.001 ("loss (x0.001)"), overlapping."""
+
+    def __init__(self):
+        super().__init__("left")
+        self.enableAutoSIPrefix(False)
+
+    def tickStrings(self, values, scale, spacing):
+        if not self.logMode:
+            return super().tickStrings(values, scale, spacing)
+        labels = []
+        for v in values:
+            x = 10.0 ** v
+            mantissa = x / 10.0 ** np.floor(np.log10(x) + 1e-9)
+            labels.append(f"{x:g}" if abs(mantissa - round(mantissa)) < 1e-6 and round(mantissa) in (1, 2, 5) else "")
+        return labels
 
 
 def detected_device() -> str:
@@ -108,12 +130,12 @@ class TrainDialog(QWidget):
         self.progress.setFormat("")
         self.status = QLabel("Ready")
         self.status.setWordWrap(True)
-        self.plot = pg.PlotWidget()
+        self.plot = pg.PlotWidget(axisItems={"left": LossAxis()})
         self.plot.setMenuEnabled(False)
         self.plot.setLogMode(y=True)
         self.plot.setLabel("bottom", "epoch")
         self.plot.setLabel("left", "loss")
-        self.plot.addLegend(offset=(-10, 10))
+        self.plot.addLegend(offset=(-10, 10), brush=LEGEND_BRUSH)
         self.plot.setMinimumSize(200, 160)  # narrow enough for the dock beside the map
 
         self.start = QPushButton("Start")
@@ -184,7 +206,8 @@ class TrainDialog(QWidget):
             self.message.emit("Cannot start training", str(e))
             return False
         self.plot.clear()
-        self.plot.addLegend(offset=(-10, 10))
+        self.plot.addLegend(offset=(-10, 10), brush=LEGEND_BRUSH)
+        self.plot.setLabel("left", LOSS_UNITS.get(model_config.kind, "loss"))
         self.plot.setXRange(0, run_config.epochs, padding=0.02)  # fixed: the x axis is not redrawn as data grows
         self.plot.enableAutoRange(x=False, y=True)
         self.curves, self.points = {}, {}
@@ -227,6 +250,8 @@ class TrainDialog(QWidget):
                             f"Elapsed {format_seconds(p.seconds)}, about {format_seconds(p.eta_seconds)} left")
         x = (p.epoch - 1) + p.step / max(p.steps, 1)
         for k, v in p.losses.items():
+            if k != "loss" and v == p.losses.get("loss"):
+                continue  # the whole loss (an autoencoder's is its reconstruction): one curve, not two on top
             xs, ys = self.points.setdefault(k, ([], []))
             if v > 0:  # a log axis cannot show 0 or below
                 xs.append(x)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 from explorer import decodability, jobs
 from explorer.gui.feedback import Feedback
 from explorer.gui.map.map_panel import MapPanel
+from explorer.gui.map.point_cloud import PALETTE as LABEL_COLOURS
 from explorer.gui.state import ViewState
 from explorer.gui.threads.tasks import Tasks
 from explorer.gui.threads.workers import Workers
@@ -45,8 +46,8 @@ def bins(confidence: np.ndarray) -> np.ndarray:
     return np.clip((np.asarray(confidence) * BINS).astype(np.int64), 0, BINS - 1)
 
 
-UNSCORED = "#9aa0a6"  # points drawn grey until their reconstructions are scored
 PALETTE = tuple(QColor(*colours(np.array((b + 0.5) / BINS))).name() for b in range(BINS))
+KEPT_PALETTE = PALETTE + tuple(LABEL_COLOURS)  # while scoring: scores shown before, else the labels' colours
 
 
 class ColourBar(QWidget):
@@ -119,6 +120,7 @@ class Decodability(QObject):
         self.values: np.ndarray | None = None  # (CELLS, CELLS) scores shown, row 0 at the top
         self.bounds = None
         self.point_scores: np.ndarray | None = None  # the points' scores shown
+        self._last_bins: dict[tuple[str, str], np.ndarray] = {}  # (dataset, split) -> colours last shown
         self._scores: OrderedDict = OrderedDict()  # (id(model), split) -> (model, scores)
         self._scoring: jobs.ReconstructionRequest | None = None
 
@@ -129,8 +131,7 @@ class Decodability(QObject):
         self.map.addItem(self.layer)
         self.bar = ColourBar()
         self.bar.hide()
-        header = map_panel.header
-        header.insertWidget(header.indexOf(map_panel.legend) + 1, self.bar, 100)  # the room the legend had
+        map_panel.add_key(self.bar)  # the room the legend had
 
         self.grid_worker = workers.add(jobs.confidence_grid, True, "decodability grid", self._grid_ready, self._failed)
         self.score_worker = workers.add(jobs.reconstruction_confidence, True, "decodability points",
@@ -180,6 +181,7 @@ class Decodability(QObject):
             self.stop()
             self._scoring = None
             self.point_scores = None
+            self._last_bins.clear()
             self.map.cloud.set_colours(None)
             return
         if self.classifier is None:
@@ -236,10 +238,12 @@ class Decodability(QObject):
         if all(found):
             self.point_scores = np.concatenate([scores for _, scores in found])
             self.map.cloud.set_colours(bins(self.point_scores), PALETTE, outline=False)
+            self._last_bins.update({(s.dataset, split.split): bins(scores)
+                                    for split, (_, scores) in zip(points.splits, found)})
             self.bar.set_status("")
             self.scored.emit()
             return
-        self.map.cloud.set_colours(np.zeros(len(points), dtype=np.int64), (UNSCORED,), outline=True)
+        self.map.cloud.set_colours(self._kept_colours(), KEPT_PALETTE, outline=False)
         missing = tuple(split for split, f in zip(points.splits, found) if f is None)
         running = self._scoring
         if running is not None and running.model is s.model and running.splits == missing:
@@ -249,6 +253,17 @@ class Decodability(QObject):
         self._scoring = jobs.ReconstructionRequest(s.model, self.classifier, missing, threading.Event())
         self.score_worker.submit(self._scoring, "points")
         self.bar.set_status(f"Scoring {sum(len(split) for split in missing):,} reconstructions…")
+
+    def _kept_colours(self) -> np.ndarray:
+        """Until the new scores are ready each split keeps the colours it shows: the scores last shown for
+        its images (an epoch or a model ago), else its labels' colours (indices into KEPT_PALETTE)."""
+        points, dataset = self.state.points, self.state.session.dataset
+        kept = len(PALETTE) + np.asarray(points.labels, dtype=np.int64)
+        for split, start in zip(points.splits, points.offsets):
+            last = self._last_bins.get((dataset, split.split))
+            if last is not None and len(last) == len(split):
+                kept[start : start + len(split)] = last
+        return kept
 
     def _scoring_progress(self, r: int, fraction: float) -> None:
         if self.score_worker.is_newest(r) and self.on:

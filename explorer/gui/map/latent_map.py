@@ -189,7 +189,8 @@ class LatentMap(pg.PlotWidget):
         for r, radius in circles:
             curve = pg.PlotCurveItem(centre[0] + radius * np.cos(angles), centre[1] + radius * np.sin(angles), pen=pen)
             curve.setParentItem(self.prior)
-            text = pg.TextItem(f"{r:g}σ", color=(255, 255, 255, 200), anchor=(0.5, 1.0))
+            # inside the circle, under its top: above it, the 3σ label fell outside the view fitted to the data
+            text = pg.TextItem(f"{r:g}σ", color=(255, 255, 255, 200), anchor=(0.5, 0.0))
             text.setPos(centre[0], centre[1] + radius)
             text.setParentItem(self.prior)
 

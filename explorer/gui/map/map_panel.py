@@ -90,6 +90,7 @@ class MapPanel(QWidget):
         for w in (QLabel("Axes"), self.axis_u, QLabel("×"), self.axis_v):
             axes_layout.addWidget(w)
 
+        self.keys: list[QWidget] = [self.legend]  # what the colours mean: the legend, or another key in its place
         self.header = header = QHBoxLayout()
         header.addWidget(self.legend)
         header.addStretch(1)
@@ -101,6 +102,14 @@ class MapPanel(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.note)
         layout.addWidget(self.map, 1)
+
+    def add_key(self, key: QWidget) -> None:
+        """Another key to the colours (the decodability colour bar), shown in the legend's room instead of it."""
+        self.header.insertWidget(self.header.indexOf(self.legend) + 1, key, 100)
+        self.keys.append(key)
+
+    def shown_key(self) -> QWidget | None:
+        return next((key for key in self.keys if key.isVisible()), None)
 
     def set_dimensions(self, latent_dim: int, axes: tuple[int, int]) -> None:
         """Offer the principal-axis pairs of a latent_dim > 2 space; a 2-d space is shown as it is."""

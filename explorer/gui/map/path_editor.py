@@ -14,10 +14,10 @@ from pathlib import Path as FilePath
 
 import numpy as np
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QFileDialog
 
 from explorer import interpolation, jobs
 from explorer.errors import ExplorerError
+from explorer.gui import last_folder
 from explorer.gui.feedback import Feedback
 from explorer.gui.map.latent_map import LatentMap
 from explorer.gui.panels.filmstrip import HINT, Filmstrip
@@ -167,7 +167,7 @@ class PathEditor(QObject):
     def ask_save(self) -> None:
         if self.state.path is None:
             self.feedback.show_message("Nothing to save", "Draw a path on the map first (L, F or W).")
-        elif file := QFileDialog.getSaveFileName(self.map.window(), "Save path",
+        elif file := last_folder.getSaveFileName(self.map.window(), "Save path",
                                                  f"{self.state.session.name}-path.json", "Path (*.json)")[0]:
             self.save(file)
 
@@ -175,7 +175,7 @@ class PathEditor(QObject):
         self.tasks.run((interpolation.save, file, self._with_settings(self.state.path)))
 
     def ask_open(self) -> None:
-        if file := QFileDialog.getOpenFileName(self.map.window(), "Open path", "", "Path (*.json);;All files (*)")[0]:
+        if file := last_folder.getOpenFileName(self.map.window(), "Open path", "", "Path (*.json);;All files (*)")[0]:
             self.open(file)
 
     def open(self, file: str) -> None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel, QPushButton,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton,
                                QSizePolicy, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
 from explorer import export, jobs, latent, selection
 from explorer.errors import ExplorerError
+from explorer.gui import last_folder
 from explorer.gui.dialogs.exports import STRIP_SCALE
 from explorer.gui.panels.filmstrip import Strip
 from explorer.gui.docks import Docks
@@ -319,7 +320,7 @@ class Attributes:
         if self.frames is None:
             self.feedback.show_message("Nothing to export", "Pick two groups first: the strip is empty.")
             return
-        path, _ = QFileDialog.getSaveFileName(self.panel.window(), "Export attribute strip", "attribute.png",
+        path, _ = last_folder.getSaveFileName(self.panel.window(), "Export attribute strip", "attribute.png",
                                               "PNG strip (*.png);;GIF animation (*.gif)")
         if path:
             self.export(path)

@@ -51,7 +51,7 @@ class DecodedView(QWidget):
     def __init__(self, state: ViewState, parent=None):
         super().__init__(parent)
         self.state = state
-        self.decoded = PixelImage(224)
+        self.decoded = PixelImage(196)  # 7x: with the neighbours' two rows, the window fits 800 px in height
         self.where = QLabel(HINT)
         self.where.setWordWrap(True)
         self.where.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -59,7 +59,7 @@ class DecodedView(QWidget):
         self.where.setMinimumHeight(5 * self.where.fontMetrics().lineSpacing())
         self.where.setAlignment(Qt.AlignTop | Qt.AlignLeft)
         self.nearest_title = QLabel("<b>Nearest real image</b>")
-        self.nearest = PixelImage(112)
+        self.nearest = PixelImage(84)
         self.nearest.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         self.nearest_caption = QLabel("")
         self.nearest_caption.setWordWrap(True)

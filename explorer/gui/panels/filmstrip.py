@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushB
 
 from explorer.export import tile
 from explorer.gui.widgets.images import to_pixmap
+from explorer.gui.widgets.wrapped_label import WrappedLabel
 from explorer.latent import MAX_STEPS
 
 DEFAULT_STEPS = 10
@@ -86,8 +87,7 @@ class Filmstrip(QWidget):
         super().__init__(parent)
         self.strip = Strip()
         self.strip.clicked.connect(self.show_frame)
-        self.caption = QLabel(HINT)
-        self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)  # never resize the map
+        self.caption = WrappedLabel(HINT)  # never widens the window; wraps where the controls leave little room
         self.steps = QSpinBox()
         self.steps.setRange(2, MAX_STEPS)
         self.steps.setValue(DEFAULT_STEPS)
@@ -116,7 +116,7 @@ class Filmstrip(QWidget):
         controls = QHBoxLayout()
         controls.addWidget(self.caption, 1)
         for w in (self.steps, self.smooth, self.interpolation, self.play, self.export):
-            controls.addWidget(w)
+            controls.addWidget(w, 0, Qt.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addLayout(controls)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QSpinBox, QVBoxLayout, QWidget
 
 from explorer import jobs
 from explorer.gui.docks import Docks
@@ -15,7 +15,8 @@ from explorer.gui.feedback import Feedback
 from explorer.gui.map.latent_map import LatentMap
 from explorer.gui.state import ViewState
 from explorer.gui.threads.workers import Workers
-from explorer.gui.widgets.thumbnail_grid import ThumbnailGrid
+from explorer.gui.widgets.thumbnail_grid import CAPTION, SIDE, ThumbnailGrid
+from explorer.gui.widgets.wrapped_label import WrappedLabel
 
 DEFAULT_K = 8
 MAX_K = 32
@@ -50,18 +51,25 @@ class NeighboursPanel(QWidget):
         self.k.setValue(DEFAULT_K)
         self.k.setPrefix("k = ")
         self.k.setToolTip("How many neighbours to show")
-        self.caption = QLabel(HINT)
-        self.caption.setWordWrap(True)
-        self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.caption = WrappedLabel(HINT, lines=4)  # what a 2-d model's caption takes beside k
         self.grid = ThumbnailGrid(COLUMNS, min_scale=2)
         self.grid.setToolTip("Click an image to decode its code")
+        # rows that do not fit scroll: a larger k never grows the window, and no row is cut off
+        scroll = QScrollArea()
+        scroll.setWidget(self.grid)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        # two whole rows of 56 px images with their captions, whatever k: the dock takes that room from the
+        # decode above (which has it to spare) instead of cutting the second row off
+        scroll.setMinimumHeight(2 * (2 * SIDE + CAPTION + self.grid.gap) + self.grid.gap)
         top = QHBoxLayout()
         top.addWidget(self.caption, 1)
         top.addWidget(self.k, 0, Qt.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addLayout(top)
-        layout.addWidget(self.grid, 1)
+        layout.addWidget(scroll, 1)
 
     def clear(self, text: str = HINT) -> None:
         self.grid.set_items(None)
@@ -97,12 +105,12 @@ class Neighbours(QObject):
         self.dock.visibilityChanged.connect(self._visibility_changed)
 
     def _decoded(self, result: jobs.Decoded) -> None:
-        self.query = result.request.z[0]
+        self.query = result.z[0]  # the code decoded: a draw from q(z|x), not the mean it was drawn around
         self._request()
 
     def _points_changed(self) -> None:
         shown = self.state.shown_decode
-        self.query = None if shown is None else shown.request.z[0]
+        self.query = None if shown is None else shown.z[0]
         self._request()
 
     def _visibility_changed(self, visible: bool) -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QObject, QPointF, Qt, Signal
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFileDialog, QGridLayout, QLabel, QPushButton, QScrollArea,
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QGridLayout, QLabel, QPushButton, QScrollArea,
                                QVBoxLayout, QWidget)
 
 from explorer import export, selection
 from explorer.errors import ExplorerError
+from explorer.gui import last_folder
 from explorer.gui.docks import Docks
 from explorer.gui.feedback import Feedback
 from explorer.gui.map.latent_map import LatentMap
@@ -257,7 +258,7 @@ class Selecting(QObject):
         if len(self.order) == 0:
             self.feedback.show_message("Nothing to export", "Select points on the map first (S).")
             return
-        path, _ = QFileDialog.getSaveFileName(self.panel.window(), "Export selection", "selection.png",
+        path, _ = last_folder.getSaveFileName(self.panel.window(), "Export selection", "selection.png",
                                               "Thumbnails (*.png);;CSV table (*.csv);;NumPy arrays (*.npz)")
         if path:
             self.export(path)

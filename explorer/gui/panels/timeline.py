@@ -7,9 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from explorer import latent, timeline
+from explorer.gui import last_folder
 from explorer.gui.docks import Docks
 from explorer.gui.map.point_cloud import PointCloud
 from explorer.gui.state import ViewState
@@ -106,7 +107,7 @@ class TimelinePanel(QWidget):
         s = self.state.session
         if self.recorded is None or s is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self.window(), "Export the training replay",
+        path, _ = last_folder.getSaveFileName(self.window(), "Export the training replay",
                                               f"{s.name.split(' (')[0]}-timeline.gif", "GIF animation (*.gif)")
         if path:
             self.export(path)
