@@ -11,7 +11,9 @@ import signal
 import sys
 from pathlib import Path
 
-from explorer import __version__, map_commands, progress, sources
+import importlib
+
+from explorer import __version__, progress
 from explorer.arguments import EXIT_ERROR
 from explorer.arguments import Parser as _Parser
 from explorer.arguments import finite as _finite
@@ -23,10 +25,8 @@ from explorer.wording import count
 
 
 def build_parser() -> _Parser:
-    from explorer.config import ARCHS, MAX_BATCH, MAX_EPOCHS, MAX_LATENT_DIM, MAX_SEED, MAX_WIDTH, MODEL_KINDS, TrainConfig
-    from explorer.data import DATASETS
-    from explorer.export import DEFAULT_SCALE, GRID_CELLS
-    from explorer.latent import MAX_GRID, MAX_STEPS
+    from explorer.config import (ARCHS, DATASETS, MAX_BATCH, MAX_EPOCHS, MAX_GRID, MAX_LATENT_DIM, MAX_SEED,
+                                 MAX_STEPS, MAX_WIDTH, MODEL_KINDS, DEFAULT_SCALE, GRID_CELLS, OUTPUTS, TrainConfig)
     from explorer.trained import find
 
     parser = _Parser(prog="explorer", description="Explore the latent spaces of generative models trained on MNIST.")
@@ -38,10 +38,30 @@ def build_parser() -> _Parser:
                        help="torchvision root holding MNIST/raw/... (default: $EXPLORER_DATA_DIR, else a cache "
                             "folder; downloaded there when missing unless EXPLORER_NO_DOWNLOAD=1)")
 
-    def ckpt_arg(p, required=True):  # --checkpoint, or --model-code with what goes with it
-        from explorer.sources import add_arguments
-
-        add_arguments(p, required, _int_from(2, MAX_LATENT_DIM), tuple(DATASETS))
+    def ckpt_arg(p, required=True):
+        """Which model and images a command works on: --checkpoint, or --model-code with what goes with it."""
+        which = p.add_mutually_exclusive_group(required=required)
+        which.add_argument("--checkpoint", type=find, metavar="PATH",
+                           help="a .safetensors checkpoint, or the name of a shipped one (vae-2d-mlp, ...)")
+        which.add_argument("--model-code", metavar="FILE.py:NAME",
+                           help="your own model: imports FILE.py, which RUNS THAT FILE'S CODE (use only your own "
+                                "files), and builds NAME: a class (called with no arguments) or a function returning "
+                                "a model (with encode()/decode(), or encoder/decoder sub-modules) or an (encoder, "
+                                "decoder) pair")
+        p.add_argument("--weights", metavar="W.safetensors", help="with --model-code: load this state dict into "
+                                                                  "the model (safetensors only; .pt/.pth pickles are "
+                                                                  "refused)")
+        p.add_argument("--output", choices=OUTPUTS, default="auto",
+                       help="with --model-code: what the decoder returns (default auto: values in [0, 1] are "
+                            "probabilities, in [-1, 1] tanh outputs, otherwise logits)")
+        p.add_argument("--latent-dim", type=_int_from(2, MAX_LATENT_DIM),
+                       help="with --model-code, for a decoder alone (a GAN generator): its code size; it is "
+                            "probed with codes drawn from N(0, I)")
+        p.add_argument("--data", metavar="FILE.npz|FOLDER",
+                       help="images to place on the map: an .npz with 'images' (optional 'labels', 'classes') or "
+                            "a folder with one subfolder of images per class (default: the model's dataset)")
+        p.add_argument("--dataset", choices=tuple(DATASETS), help="with --model-code and no --data: a torchvision "
+                                                                   "dataset (default mnist)")
 
     def plane_args(p):
         p.add_argument("--axes", nargs=2, type=_int_from(1, MAX_LATENT_DIM), default=(1, 2), metavar=("I", "J"),
@@ -104,7 +124,7 @@ def build_parser() -> _Parser:
                         "followed (writes their test-split numbers as `index`)")
     data_args(p)
     p.add_argument("--out", required=True, metavar="FILE.npz|FILE.csv")
-    p.set_defaults(run=map_commands.cmd_embed)
+    p.set_defaults(run=_later("map_commands", "cmd_embed"))
 
     p = sub.add_parser(
         "grid", help="decode an n x n grid of latent points to one image",
@@ -121,7 +141,7 @@ def build_parser() -> _Parser:
     map_arg(p)
     data_args(p)
     p.add_argument("--out", required=True, metavar="FILE.png")
-    p.set_defaults(run=map_commands.cmd_grid)
+    p.set_defaults(run=_later("map_commands", "cmd_grid"))
 
     p = sub.add_parser("path", help="decode evenly spaced points between two map points to a strip or GIF",
                        description="Decode --steps points from --from to --to (map coordinates; for latent dim > 2, "
@@ -136,7 +156,7 @@ def build_parser() -> _Parser:
     map_arg(p)
     data_args(p)
     p.add_argument("--out", required=True, metavar="FILE.png|FILE.gif")
-    p.set_defaults(run=map_commands.cmd_path)
+    p.set_defaults(run=_later("map_commands", "cmd_path"))
 
     p = sub.add_parser("timeline", help="replay how the map formed during training: a GIF of the test images' "
                                         "map after each epoch (or one epoch as a PNG)")
@@ -146,7 +166,7 @@ def build_parser() -> _Parser:
     p.add_argument("--fps", type=_positive, default=4.0, help="GIF frames per second (default 4)")
     data_args(p)
     p.add_argument("--out", required=True, metavar="FILE.gif|FILE.png")
-    p.set_defaults(run=map_commands.cmd_timeline)
+    p.set_defaults(run=_later("map_commands", "cmd_timeline"))
 
     p = sub.add_parser("evaluate", help="print test-split quality figures as JSON")
     ckpt_arg(p)
@@ -172,6 +192,12 @@ def build_parser() -> _Parser:
     data_args(p)
     p.set_defaults(run=cmd_bench)
     return parser
+
+
+def _later(module: str, name: str):
+    """explorer.module.name, imported when the command runs: the parser imports nothing that loads torch,
+    so `explorer` alone shows its window's first frame before torch is imported."""
+    return lambda args: getattr(importlib.import_module(f"explorer.{module}"), name)(args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -211,7 +237,8 @@ def cmd_gui(args) -> int:
     from explorer.gui.app import run
 
     if not args.model_code and not args.data:
-        return run(checkpoint=args.checkpoint, data_dir=args.data_dir)
+        return run(checkpoint=args.checkpoint, data_dir=args.data_dir)  # its first frame comes before torch
+    from explorer import sources
     # loaded here, so a bad file or model is one line before any window opens; the window takes them as they are
     model, data = None, None
     if args.model_code:
@@ -238,7 +265,7 @@ def cmd_train(args) -> int:
 def _train_into(out: Path, args, ranks, device: str) -> int:
     import torch
 
-    from explorer import checkpoint, latent, timeline
+    from explorer import checkpoint, latent, sources, timeline
     from explorer.config import ModelConfig, TrainConfig
     from explorer.data import downloads_allowed, load_split
     from explorer.interrupts import StopRequests
@@ -318,7 +345,7 @@ def _train_into(out: Path, args, ranks, device: str) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from explorer import checkpoint, metrics, trained
+    from explorer import checkpoint, metrics, sources, trained
 
     if args.model_code:
         from explorer.sources import evaluate

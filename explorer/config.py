@@ -10,6 +10,15 @@ from explorer.errors import ExplorerError
 from explorer.wording import count
 
 MODEL_KINDS = ("ae", "vae", "cvae", "gan")
+# Datasets by their torchvision class names, and the limits of a grid and a path: here, where nothing
+# imports torch, so that `explorer` alone can show its window before torch loads (about a second)
+DATASETS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "kmnist": "KMNIST"}
+MAX_GRID = 64  # n x n decoded grid
+MAX_STEPS = 256  # decodes along a path
+# `explorer grid`'s defaults, which the window's grid export (Ctrl+E) starts from: the same image
+GRID_CELLS = 12
+DEFAULT_SCALE = 1
+OUTPUTS = ("auto", "probabilities", "logits", "tanh")  # what a user's decoder returns (models/adapters.py)
 ARCHS = ("mlp", "conv")
 KIND_NAMES = {"ae": "Autoencoder", "vae": "VAE", "cvae": "Conditional VAE", "gan": "GAN"}
 MAX_LATENT_DIM = 512

@@ -21,10 +21,10 @@ from typing import Callable
 import numpy as np
 import torch
 
+from explorer.config import DATASETS
 from explorer.errors import ExplorerError
 
 # name -> torchvision class name (also its folder under the root)
-DATASETS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "kmnist": "KMNIST"}
 SPLITS = ("train", "test")
 # as torchvision names them; here so that listing them does not import torchvision (slow to start)
 CLASSES = {

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from explorer import latent
+from explorer.config import DEFAULT_SCALE, GRID_CELLS  # noqa: F401 (explorer grid's defaults, Ctrl+E's too)
 from explorer.errors import ExplorerError
 from explorer.files import atomic_write, check_target
 
@@ -17,9 +18,6 @@ MAX_PIXELS = 1 << 26  # 8192 x 8192: a 64 x 64 grid at scale 4, a 256-frame stri
 # GIF frame delays are whole hundredths of a second (at most 655 s), and viewers slow down anything
 # faster than 50 frames a second
 MIN_FPS, MAX_FPS = 0.1, 50.0
-# `explorer grid`'s defaults, which the window's grid export (Ctrl+E) starts from: the same image
-GRID_CELLS = 12
-DEFAULT_SCALE = 1
 
 
 def tile(images: np.ndarray, cols: int) -> np.ndarray:

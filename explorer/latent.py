@@ -12,10 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from explorer.config import MAX_GRID, MAX_STEPS  # noqa: F401 (the limits grid_coords and path_codes check)
 from explorer.errors import ExplorerError
 
-MAX_GRID = 64  # n x n decoded grid
-MAX_STEPS = 256  # decodes along a path
 # Codes further out are decoded at this distance, in the same direction: the pictures stopped
 # changing long before (the decoders are piecewise linear until the sigmoid), and near float32's
 # largest value (3e38) the decoders' arithmetic overflows to NaN.

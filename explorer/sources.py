@@ -11,36 +11,10 @@ import torch
 from explorer import latent, metrics, progress, user_code
 from explorer.data import DATASETS, Split, load_split
 from explorer.errors import ExplorerError
-from explorer.models.adapters import OUTPUTS, adapt, checkpoint_of
-from explorer.trained import find
+from explorer.models.adapters import adapt, checkpoint_of
 
-__all__ = ["add_arguments", "images", "model_from_code", "evaluate", "checkpoint_of", "inputs", "open_encoder",
+__all__ = ["images", "model_from_code", "evaluate", "checkpoint_of", "inputs", "open_encoder",
            "open_with_stats", "data", "from_code"]
-
-
-def add_arguments(p, required: bool, latent_dim_type, datasets) -> None:
-    """The options that say which model and images a command works on."""
-    which = p.add_mutually_exclusive_group(required=required)
-    which.add_argument("--checkpoint", type=find, metavar="PATH",
-                       help="a .safetensors checkpoint, or the name of a shipped one (vae-2d-mlp, ...)")
-    which.add_argument("--model-code", metavar="FILE.py:NAME",
-                       help="your own model: imports FILE.py, which RUNS THAT FILE'S CODE (use only your own "
-                            "files), and builds NAME: a class (called with no arguments) or a function returning "
-                            "a model (with encode()/decode(), or encoder/decoder sub-modules) or an (encoder, "
-                            "decoder) pair")
-    p.add_argument("--weights", metavar="W.safetensors", help="with --model-code: load this state dict into the "
-                                                              "model (safetensors only; .pt/.pth pickles are refused)")
-    p.add_argument("--output", choices=OUTPUTS, default="auto",
-                   help="with --model-code: what the decoder returns (default auto: values in [0, 1] are "
-                        "probabilities, in [-1, 1] tanh outputs, otherwise logits)")
-    p.add_argument("--latent-dim", type=latent_dim_type,
-                   help="with --model-code, for a decoder alone (a GAN generator): its code size; it is probed "
-                        "with codes drawn from N(0, I)")
-    p.add_argument("--data", metavar="FILE.npz|FOLDER",
-                   help="images to place on the map: an .npz with 'images' (optional 'labels', 'classes') or a "
-                        "folder with one subfolder of images per class (default: the model's dataset)")
-    p.add_argument("--dataset", choices=datasets, help="with --model-code and no --data: a torchvision dataset "
-                                                       "(default mnist)")
 
 
 def images(data: str | None, dataset: str, split: str, data_dir=None, progress=None) -> Split:

@@ -30,13 +30,12 @@ import torch
 from torch import nn
 
 from explorer import inputs
-from explorer.config import MAX_SIDE, MIN_SIDE
+from explorer.config import MAX_SIDE, MIN_SIDE, OUTPUTS
 from explorer.data import Split
 from explorer.errors import ExplorerError
 from explorer.latent import to_input
 from explorer.models.base import LatentModel
 
-OUTPUTS = ("auto", "probabilities", "logits", "tanh")
 PROBE = 64  # images or codes run through the model once to learn its shapes and output range
 
 

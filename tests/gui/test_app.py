@@ -71,14 +71,17 @@ def watch():
     say(f"points={len(window.state.points_uv)} note={window.map_panel.note.text()}")
     window.close()
 QTimer.singleShot(0, watch)
-sys.exit(app.run(sys.argv[1], sys.argv[2]))
 """
+BY_FUNCTION = "sys.exit(app.run(sys.argv[1], sys.argv[2]))"
+BY_COMMAND = """from explorer.cli import main  # `explorer --checkpoint PATH --data-dir DIR`: the parser loads no torch
+sys.exit(main(["--checkpoint", sys.argv[1], "--data-dir", sys.argv[2]]))"""
 
 
-def test_the_window_shows_before_torch_is_imported_and_fills_as_the_model_loads(gui_models, small_root):
+@pytest.mark.parametrize("launch", [BY_FUNCTION, BY_COMMAND], ids=["app.run", "command"])
+def test_the_window_shows_before_torch_is_imported_and_fills_as_the_model_loads(gui_models, small_root, launch):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", EXPLORER_TRAINED_DIR=str(gui_models),
                EXPLORER_NO_DOWNLOAD="1", PYTHONPATH=str(REPO))
-    done = subprocess.run([sys.executable, "-c", STARTUP_STAGES, str(gui_models / "ae-2d-mlp.safetensors"),
+    done = subprocess.run([sys.executable, "-c", STARTUP_STAGES + launch, str(gui_models / "ae-2d-mlp.safetensors"),
                            str(small_root)], env=env, capture_output=True, text=True, timeout=120, cwd=REPO)
     assert done.returncode == 0, done.stderr
     frame, window, drawn = done.stdout.splitlines()
