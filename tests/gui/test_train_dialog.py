@@ -167,6 +167,20 @@ def test_the_form_offers_the_engines_defaults_for_the_model_chosen(open_window):
     assert dialog.batch.specialValueText() == f"default ({training.DEFAULTS['gan'][0]})"
 
 
+def test_a_gan_can_be_anchored_and_an_anchored_gan_keeps_its_encoder(open_window, qtbot):
+    dialog = open_window().train_dialog
+    assert not dialog.anchor.isEnabled()  # a VAE has no anchor
+    dialog.kind.setCurrentIndex(dialog.kind.findData("gan"))
+    assert dialog.anchor.isEnabled() and dialog.anchor.text() == "0 (plain GAN)"
+    dialog.inversion.setChecked(False)
+    assert dialog.configs()[0].anchor == 0 and not dialog.configs()[0].inversion
+    dialog.anchor.lineEdit().selectAll()
+    qtbot.keyClicks(dialog.anchor, "150")
+    model, _ = dialog.configs()
+    assert model.anchor == 150 and model.inversion and model.describe().startswith("VAE-GAN")
+    assert dialog.inversion.isChecked() and not dialog.inversion.isEnabled()
+
+
 def test_opening_the_dialog_warms_training_up_once_off_the_ui_thread(open_window, qtbot, monkeypatch):
     threads = []
     monkeypatch.setattr(training, "warm_up", lambda: threads.append(threading.get_ident()))

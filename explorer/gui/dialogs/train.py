@@ -16,7 +16,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox, QFormLayout, QGridLayout,
                                QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-from explorer.config import ARCHS, KIND_NAMES, MAX_LATENT_DIM, ModelConfig, TrainConfig
+from explorer.config import ARCHS, KIND_NAMES, MAX_ANCHOR, MAX_LATENT_DIM, ModelConfig, TrainConfig
 from explorer.data import DATASETS
 from explorer.errors import ExplorerError
 from explorer.gui.threads.workers import TrainWorker
@@ -96,6 +96,13 @@ class TrainDialog(QWidget):
         self.inversion.setToolTip("GAN only: an encoder fitted to the generator's samples, so that real images "
                                   "can be placed on its map")
         self.inversion.setChecked(True)
+        self.anchor = QDoubleSpinBox()
+        self.anchor.setRange(0.0, MAX_ANCHOR)
+        self.anchor.setDecimals(1)
+        self.anchor.setSpecialValueText("0 (plain GAN)")
+        self.anchor.setToolTip("GAN only: weight of a VAE's loss that ties the generator to an encoder of real "
+                               "images (a VAE-GAN). 0 trains the lecture's plain minimax GAN, which in 2-d leaves "
+                               "some digits out; the shipped GAN used 150")
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 10_000)
         self.epochs.setValue(TrainConfig.epochs)  # the engine's default, which its schedule is tuned for
@@ -110,6 +117,7 @@ class TrainDialog(QWidget):
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.arch.currentIndexChanged.connect(self._kind_changed)  # conv nets train at a lower rate
         self.latent_dim.valueChanged.connect(self._kind_changed)  # from 10-d up: batch 128, rate 2e-3
+        self.anchor.valueChanged.connect(self._kind_changed)  # anchored, the encoder is part of the model
         self._kind_changed()
 
         form = QFormLayout()
@@ -118,6 +126,7 @@ class TrainDialog(QWidget):
         form.addRow("Latent dimensions", self.latent_dim)
         form.addRow("β (KL weight)", self.beta)
         form.addRow("", self.inversion)
+        form.addRow("Anchor", self.anchor)
         form.addRow("Epochs", self.epochs)
         form.addRow("Batch size", self.batch)
         form.addRow("Learning rate", self.lr)
@@ -177,7 +186,7 @@ class TrainDialog(QWidget):
             raise ExplorerError(f"learning rate: {text!r} is not a number") from None
         model = ModelConfig(kind=self.kind.currentData(), arch=self.arch.currentData(),
                             latent_dim=self.latent_dim.value(), beta=self.beta.value(),
-                            inversion=self.inversion.isChecked())
+                            inversion=self.inversion.isChecked(), anchor=self.anchor.value())
         run = TrainConfig(epochs=self.epochs.value(), batch_size=self.batch.value() or None, lr=lr,
                           device=self.device.currentText(), dataset=self.dataset.currentText())
         return model, run
@@ -188,7 +197,11 @@ class TrainDialog(QWidget):
         self.batch.setSpecialValueText(f"default ({batch})")
         self.lr.setPlaceholderText(f"default ({lr:g})")
         self.beta.setEnabled(kind in ("vae", "cvae"))
-        self.inversion.setEnabled(kind == "gan")
+        self.anchor.setEnabled(kind == "gan")
+        anchored = kind == "gan" and self.anchor.value() > 0
+        if anchored:  # an anchored GAN trains its encoder with the generator: it cannot go without one
+            self.inversion.setChecked(True)
+        self.inversion.setEnabled(kind == "gan" and not anchored)
 
     # --- running ------------------------------------------------------------------------------
     @property
@@ -300,12 +313,11 @@ class TrainDialog(QWidget):
         self._set_running(False)
 
     def _set_running(self, running: bool) -> None:
-        for w in (self.kind, self.arch, self.latent_dim, self.beta, self.epochs, self.batch, self.lr,
-                  self.dataset, self.device, self.start):
+        for w in (self.kind, self.arch, self.latent_dim, self.beta, self.inversion, self.anchor, self.epochs,
+                  self.batch, self.lr, self.dataset, self.device, self.start):
             w.setEnabled(not running)
         if not running:
-            self._kind_changed()
-        self.inversion.setEnabled(not running and self.kind.currentData() == "gan")
+            self._kind_changed()  # enables the fields this kind of model has
         self.cancel.setEnabled(running)
         if not running:
             self.progress.setFormat("")
