@@ -87,7 +87,7 @@ def build_parser() -> _Parser:
     p.add_argument("--latent-dim", type=_int_from(2, MAX_LATENT_DIM), default=2)
     p.add_argument("--widths", type=_int_from(1, MAX_WIDTH), nargs="+", metavar="N",
                    help="the MLP's hidden widths, encoder side (the decoder mirrors them); default by latent size: "
-                        "256 128, from 10-d up 512 256")
+                        "256 128, from 10-d up 512 256, from 20-d up 512")
     p.add_argument("--epochs", type=_int_from(1, MAX_EPOCHS), default=TrainConfig.epochs)
     p.add_argument("--batch-size", type=_int_from(1, MAX_BATCH),
                    help="default: per model kind and latent size (AE/VAE 256, from 10-d up 128; GAN 128)")
