@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from explorer import latent
 from explorer.data import Split
+from explorer.models.gaussian import draw, kl_to_prior
 from explorer.errors import ExplorerError
 
 BATCH = 2000
@@ -42,10 +43,10 @@ def elbo(model, split: Split, samples: int = 1, seed: int = 0) -> dict[str, floa
     rec = kl = 0.0
     for x, y in _batches(model, split):
         mu, logvar = model.encode_stats(x, y)
-        kl += (0.5 * (logvar.exp() + mu.pow(2) - 1 - logvar)).sum().item()
+        kl += kl_to_prior(mu, logvar).sum().item()
         for _ in range(samples):
             eps = torch.randn(mu.shape, generator=gen, device=mu.device)
-            logits = model.decoder(mu + torch.exp(0.5 * logvar) * eps, model._cond(y))
+            logits = model.decoder(draw(mu, logvar, eps), model._cond(y))
             rec += F.binary_cross_entropy_with_logits(logits, x, reduction="sum").item() / samples
     n = len(split)
     return {"elbo": -(rec + kl) / n, "elbo_recon": rec / n, "elbo_kl": kl / n}

@@ -35,6 +35,7 @@ from explorer.data import Split
 from explorer.errors import ExplorerError
 from explorer.latent import to_input
 from explorer.models.base import LatentModel
+from explorer.models.gaussian import LOGVAR_MAX, LOGVAR_MIN, draw
 
 PROBE = 64  # images or codes run through the model once to learn its shapes and output range
 
@@ -95,7 +96,7 @@ class UserModel(LatentModel):
         if logvar is None:
             raise ExplorerError(f"{self.name}'s encoder gives one code per image, not a distribution to sample")
         eps = torch.randn(mu.shape, generator=generator, device=generator.device if generator else "cpu")
-        return mu + torch.exp(0.5 * logvar.clamp(-30, 20)) * eps.to(mu.device)
+        return draw(mu, logvar.clamp(LOGVAR_MIN, LOGVAR_MAX), eps.to(mu.device))
 
     def losses(self, x, labels=None):
         raise ExplorerError(f"{self.name} is your own model: train it in your code, not in the explorer")

@@ -22,6 +22,7 @@ from torch import nn
 
 from explorer.config import ModelConfig
 from explorer.models.base import LatentModel
+from explorer.models.gaussian import draw, kl_to_prior, posterior
 from explorer.config import MNIST_SHAPE
 from explorer.models.layers import Encoder, conv_features, deconv_start, to_image
 
@@ -119,11 +120,10 @@ class GAN(LatentModel):
         loss = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
         if not self.config.anchor:
             return loss
-        mu, logvar = self.inverter(real).chunk(2, dim=1)
-        logvar = logvar.clamp(-30.0, 20.0)
-        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        mu, logvar = posterior(self.inverter(real))
+        z = draw(mu, logvar, torch.randn_like(mu))
         recon = F.binary_cross_entropy_with_logits(self.generator(z).float(), real.float())  # mean per pixel
-        kl = 0.5 * (logvar.exp() + mu.pow(2) - 1.0 - logvar).float().sum(dim=1).mean() / real[0].numel()
+        kl = kl_to_prior(mu, logvar).mean() / real[0].numel()
         return loss + self.config.anchor * (recon + kl)
 
     def inversion_loss(self, real: torch.Tensor) -> torch.Tensor:

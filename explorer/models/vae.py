@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from explorer.config import ModelConfig
 from explorer.models.base import LatentModel
+from explorer.models.gaussian import draw, kl_to_prior, posterior
 from explorer.models.layers import Decoder, Encoder
 
 
@@ -30,8 +31,7 @@ class VAE(LatentModel):
 
     def encode_stats(self, x, labels=None) -> tuple[torch.Tensor, torch.Tensor]:
         """(mu, log sigma^2) of q(z|x); log-variance clamped so exp() cannot overflow."""
-        mu, logvar = self.encoder(x, self._cond(labels)).chunk(2, dim=1)
-        return mu, logvar.clamp(-30.0, 20.0)
+        return posterior(self.encoder(x, self._cond(labels)))
 
     def encode(self, x, labels=None):
         return self.encode_stats(x, labels)[0]
@@ -44,15 +44,15 @@ class VAE(LatentModel):
         it reproducible without touching the global random state another thread may be using."""
         mu, logvar = self.encode_stats(x, labels)
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
-        return mu + torch.exp(0.5 * logvar) * eps
+        return draw(mu, logvar, eps)
 
     def losses(self, x, labels=None):
         mu, logvar = self.encode_stats(x, labels)
-        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        z = draw(mu, logvar, torch.randn_like(mu))
         logits = self.decoder(z, self._cond(labels))
         n = x.shape[0]
         recon = F.binary_cross_entropy_with_logits(logits.float(), x.float(), reduction="sum") / n
-        kl = 0.5 * (logvar.exp() + mu.pow(2) - 1.0 - logvar).float().sum() / n
+        kl = kl_to_prior(mu, logvar).sum() / n
         return {"loss": recon + self.config.beta * kl, "recon": recon, "kl": kl}
 
 
