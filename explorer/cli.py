@@ -348,10 +348,8 @@ def cmd_evaluate(args) -> int:
     from explorer import checkpoint, metrics, sources, trained
 
     if args.model_code:
-        from explorer.sources import evaluate
-
         ckpt, test = sources.open_encoder(args)
-        print(json.dumps({"model": args.model_code, **evaluate(ckpt.model, test)}, indent=2))
+        print(json.dumps({"model": args.model_code, **sources.evaluate(ckpt.model, test)}, indent=2))
         return 0
     ckpt = checkpoint.load(args.checkpoint, expect="latent")
     dataset = ckpt.meta.get("dataset", "mnist")
