@@ -122,8 +122,7 @@ def prior_grid(model, classifier, n: int = 12, spread: float = 2.0, threshold: f
     (the rest 0), the share of decodes the classifier names with confidence >= threshold, and which
     digits those are."""
     plane = latent.prior_stats(model.latent_dim).plane()
-    images = latent.decode(model, plane.to_latent(latent.grid_coords(n, (-spread, spread, -spread, spread))))
-    top, digit = judge(classifier, images)
+    top, digit = _judge_grid(model, classifier, plane, (-spread, spread, -spread, spread), n)
     clean = top >= threshold
     return {"prior_grid_clean": float(clean.mean()), "prior_grid_digits": sorted({int(d) for d in digit[clean]})}
 
@@ -131,8 +130,12 @@ def prior_grid(model, classifier, n: int = 12, spread: float = 2.0, threshold: f
 def decodability(model, classifier, plane: latent.Plane, bounds, n: int = 12, threshold: float = 0.9,
                  label: int | None = None) -> float:
     """Share of the n x n grid over `bounds` whose decodes the classifier names with confidence >= threshold."""
-    images = latent.decode(model, plane.to_latent(latent.grid_coords(n, bounds)), label)
-    return float((confidence(classifier, images) >= threshold).mean())
+    return float((_judge_grid(model, classifier, plane, bounds, n, label)[0] >= threshold).mean())
+
+
+def _judge_grid(model, classifier, plane: latent.Plane, bounds, n: int, label: int | None = None):
+    """judge() of the decodes of the n x n grid over `bounds` on `plane`."""
+    return judge(classifier, latent.decode(model, plane.to_latent(latent.grid_coords(n, bounds)), label))
 
 
 @torch.no_grad()
