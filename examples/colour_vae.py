@@ -98,7 +98,7 @@ def explore(vae, images, labels, window: bool, out: Path):
     export.save_png(out / "grid.png", export.grid_image(model, plane, 10, stats.bounds), scale=2)
     b = stats.bounds
     export.save_strip(out / "path.gif", export.path_frames(model, plane, [[b[0], b[2]], [b[1], b[3]]], 16), scale=4)
-    print(f"{model.describe()}\nwrote {out / 'codes.npz'}, {out / 'grid.png'} and {out / 'path.gif'}")
+    print(f"{model.name}: {model.describe()}\nwrote {out / 'codes.npz'}, {out / 'grid.png'} and {out / 'path.gif'}")
 
 
 def main():

@@ -87,7 +87,7 @@ def explore(autoencoder, images, labels, window: bool, out: Path):
     out.mkdir(parents=True, exist_ok=True)
     export.save_codes(out / "codes.npz", codes, labels.numpy(), stats.plane().project(codes), ["test"] * len(codes))
     export.save_png(out / "grid.png", export.grid_image(model, stats.plane(), 12, stats.bounds), scale=2)
-    print(f"{model.describe()}\nwrote {out / 'codes.npz'} and {out / 'grid.png'} (the lecture's decoded grid)")
+    print(f"{model.name}: {model.describe()}\nwrote {out / 'codes.npz'} and {out / 'grid.png'} (the lecture's decoded grid)")
 
 
 def main():

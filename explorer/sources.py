@@ -102,5 +102,5 @@ def from_code(args, split_name: str = "test"):
     alone = args.latent_dim and not args.data  # a decoder alone is probed with codes: no images to read
     split = None if alone else data(args, args.dataset or "mnist", split_name)
     model = model_from_code(args.model_code, args.weights, split, args.output, args.latent_dim)
-    print(model.describe(), file=sys.stderr)
+    print(f"{model.name}: {model.describe()}", file=sys.stderr)
     return checkpoint_of(model, split.dataset if split else "codes"), split

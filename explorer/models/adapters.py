@@ -75,7 +75,7 @@ class UserModel(LatentModel):
     def describe(self) -> str:
         parts = "encoder and decoder" if self.has_encoder else "decoder only"
         c, h, w = self.image_shape
-        return (f"{self.name}: your model ({parts}{', a VAE' if self.returns_stats else ''}), {self.latent_dim}-d "
+        return (f"your model ({parts}{', a VAE' if self.returns_stats else ''}), {self.latent_dim}-d "
                 f"latent, {'grey' if c == 1 else 'colour'} {h}x{w} images, decoder outputs {self.output}")
 
     def encode_stats(self, x: torch.Tensor, labels=None) -> tuple[torch.Tensor, torch.Tensor | None]:

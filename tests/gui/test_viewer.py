@@ -135,4 +135,5 @@ def test_a_colour_model_shows_its_colour_decodes_and_thumbnails(viewers, qtbot):
         expected = decoder(torch.tensor([[0.1, -0.2]]))[0].permute(1, 2, 0).numpy()
     np.testing.assert_array_equal(ex.decoded, np.rint(expected * 255).astype(np.uint8))
     ex.window.grab()  # the decoded view, the neighbours' thumbnails and the map paint colour images
-    assert "Sequential: your model" in ex.window.map_panel.note.text()
+    note = ex.window.map_panel.note.text()
+    assert "<b>Sequential</b>: your model" in note and note.count("Sequential") == 1  # named once
