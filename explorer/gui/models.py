@@ -32,6 +32,7 @@ class ModelRegistry(QObject):
         self.sessions: dict[str, Session] = {}
         self.catalog: dict[str, checkpoint.Checkpoint] = {}  # key -> shipped models listed, not opened yet
         self._fallback = False  # open the default model if the one asked for at start fails
+        self._choosing: str | None = None  # a listed model being opened: a double-click asks twice
         self.loader = workers.add(jobs.open_model, True, "load", self._opened, self._failed)
         self.loader.progress.connect(lambda r, text: feedback.set_busy(text))
         self.adder = workers.add(jobs.open_model, False, "add", lambda r, opened: self.add(opened.session, opened.key),
@@ -73,7 +74,8 @@ class ModelRegistry(QObject):
         if key in self.sessions:
             if key != self.state.key:
                 self.state.set_session(self.sessions[key], key)
-        elif key in self.catalog:
+        elif key in self.catalog and key != self._choosing:
+            self._choosing = key
             self._open(jobs.OpenRequest(self.catalog[key], self.data_dir, key), f"Opening {self.catalog[key].name}…")
 
     def _open(self, request: jobs.OpenRequest, text: str, show: bool = True) -> None:
@@ -85,6 +87,7 @@ class ModelRegistry(QObject):
             self.adder.submit(request, ASKER)
 
     def _opened(self, r: int, opened: jobs.Opened) -> None:
+        self._choosing = None
         if not self.loader.is_newest(r):
             return  # the user has asked for another model since
         self.feedback.set_idle()
@@ -99,6 +102,7 @@ class ModelRegistry(QObject):
             self.feedback.say(f"Only the test images are on the map ({problems})", 15000)
 
     def _failed(self, r: int, message: str) -> None:
+        self._choosing = None
         if self.loader.is_newest(r):
             self.feedback.set_idle()
         self.feedback.show_message("Cannot open the model", message)

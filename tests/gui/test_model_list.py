@@ -26,6 +26,20 @@ def test_a_single_click_opens_a_model(open_window, qtbot, gui_models):
     assert window.state.key == key and window.state.session.model.kind == "ae"
 
 
+def test_a_double_click_on_a_listed_model_opens_it_once(open_window, qtbot, gui_models):
+    window = open_window()
+    lst, asked = window.model_list, []
+    submit = window.models.loader.submit
+    window.models.loader.submit = lambda request, asker: (asked.append(request), submit(request, asker))[1]
+    key = str(gui_models / "ae-2d-mlp.safetensors")
+    rect = lst.visualItemRect(row_of(window, key))
+    with qtbot.waitSignal(window.state.session_changed, timeout=20_000):
+        qtbot.mouseClick(lst.viewport(), Qt.LeftButton, pos=rect.center())  # a double-click: a click first,
+        qtbot.mouseDClick(lst.viewport(), Qt.LeftButton, pos=rect.center())  # then the second press
+    qtbot.wait(200)
+    assert window.state.key == key and [r.key for r in asked] == [key]
+
+
 def test_opening_a_listed_file_again_adds_no_row(open_window, qtbot, gui_models, tmp_path):
     window = open_window()
     rows = window.model_list.topLevelItemCount()
