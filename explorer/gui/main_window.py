@@ -102,7 +102,6 @@ class MainWindow(QMainWindow):
         self.training = TrainingLink(s, self.models, self.train_dialog, self.tasks, f, data_dir, self)
         self.exports = Exports(s, self.map_panel, self.tasks, f)
         self.saving = ModelSaving(self, self.models, self.training, self.tasks, f)
-        self.saving.saved.connect(lambda session: session is s.session and self._show_session(session))
         self.neighbours = Neighbours(s, self.map, w, self.docks, f, self)
         self.tabifyDockWidget(self.code_dock, self.neighbours.dock)  # under the decode, a tab each
         self.neighbours.dock.raise_()

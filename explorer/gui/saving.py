@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMessageBox
 
 from explorer import jobs
@@ -48,7 +48,6 @@ def save_file(path, session) -> tuple:
 
 
 class ModelSaving(QObject):
-    saved = Signal(object)  # the Session just written (it now goes by the file's name)
 
     def __init__(self, window, registry: ModelRegistry, training: TrainingLink, tasks: Tasks, feedback: Feedback):
         super().__init__(window)
@@ -87,7 +86,6 @@ class ModelSaving(QObject):
             self.registry.add(session, file_key)
             if self.registry.state.key == key:
                 self.registry.state.set_session(session, file_key, keep_view=True)
-            self.saved.emit(session)
             if then is None:
                 self.tasks.report_written(path)
             else:
