@@ -68,12 +68,15 @@ def check_bindings() -> None:
                             f"install an earlier one (pip install 'PySide6-Essentials<6.12') or use Python 3.12+")
 
 
-def check_display() -> None:
-    """On Linux without a display Qt aborts the process; say what to do instead."""
+NO_DISPLAY = ("no display to open the window on (DISPLAY is not set): run it on a desktop or over `ssh -X`, "
+              "or use the command-line tools (explorer --help)")
+
+
+def check_display(message: str = NO_DISPLAY) -> None:
+    """On Linux without a display Qt aborts the process; say `message` instead."""
     if sys.platform.startswith("linux") and not any(os.environ.get(v) for v in
                                                     ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
-        raise ExplorerError("no display to open the window on (DISPLAY is not set): run it on a desktop or "
-                            "over `ssh -X`, or use the command-line tools (explorer --help)")
+        raise ExplorerError(message)
 
 
 class FirstFrame(QMainWindow):

@@ -8,7 +8,6 @@ script, `explorer.run()` blocks until the windows close.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 
@@ -101,13 +100,14 @@ def view(model=None, images=None, labels=None, *, encoder=None, decoder=None, co
     (ints or class names); a decoder alone takes codes (N, d) instead of images. Returns a Viewer."""
     opened = open_user_model(model, images, labels, encoder=encoder, decoder=decoder, codes=codes, output=output,
                              name=name)
-    _check_display()
-    from explorer.gui.app import application
+    from explorer.gui.app import WINDOW_SIZE, application, check_display
+
+    check_display(NO_DISPLAY)  # before the window's modules load: a kernel without a display hears at once
     from explorer.gui.main_window import MainWindow
 
     app = application()
     window = MainWindow()
-    window.resize(1400, 900)
+    window.resize(*WINDOW_SIZE)
     window._given_points = opened
     window.show()
     _hand_loop_to_ipython()
@@ -134,12 +134,6 @@ def _open(window, opened, name, show: bool) -> None:
     ckpt = checkpoint_of(opened.model, dataset=opened.data.dataset if opened.data is not None else "codes")
     ckpt.meta["title"] = name or opened.model.name
     window.models.open(ckpt, key=ckpt.meta["title"], show=show, given=opened)
-
-
-def _check_display() -> None:
-    if sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM") \
-            and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        raise ExplorerError(NO_DISPLAY)
 
 
 def _shell():

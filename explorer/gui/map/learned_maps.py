@@ -75,7 +75,7 @@ class LearnedMaps(QObject):
         if method not in maps.METHODS:
             raise ValueError(f"unknown map {method!r}")
         self.method = method
-        self.combo.setCurrentText(next(k for k, v in CHOICES.items() if v == method))
+        self.combo.setCurrentText(maps.NAMES[method])
         self.map_panel.axes_box.setVisible(method == "pca" and self.combo.isVisible())
         self._request()
 
