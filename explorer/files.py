@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from explorer.errors import ExplorerError
+from explorer.interrupts import STOP_SIGNALS
 
 try:
     import fcntl
@@ -22,7 +23,6 @@ except ImportError:  # Windows: no claims, the rest works
     fcntl = None
 
 TEMP_NAME_BYTES = 100  # of the target's name kept in the temp file's: name + 15 must fit in 255 bytes
-DEFERRED_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 _claimed: set[str] = set()  # targets this process holds: a write inside a run's claim does not claim again
 
 
@@ -107,7 +107,7 @@ def signals_deferred() -> Iterator[None]:
     arrived: list[int] = []
     # a handler not installed from Python (None) could not be put back: such a signal is left alone
     previous = {s: signal.signal(s, lambda signum, frame: arrived.append(signum))
-                for s in DEFERRED_SIGNALS if signal.getsignal(s) is not None}
+                for s in STOP_SIGNALS if signal.getsignal(s) is not None}
     try:
         yield
     finally:

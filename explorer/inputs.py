@@ -130,8 +130,3 @@ def codes(z, name: str = "codes") -> tuple[torch.Tensor, tuple[int, ...]]:
     if not np.isfinite(z).all():
         raise ExplorerError(f"{name} hold values beyond float32's range (about 3.4e38); models take float32 codes")
     return torch.from_numpy(z), tuple(a.shape[1:])
-
-
-def same_count(n: int, other: int, name: str, other_name: str = "images") -> None:
-    if n != other:
-        raise ExplorerError(f"{name} has {n} rows but {other_name} has {other}; give one per image")

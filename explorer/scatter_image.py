@@ -46,11 +46,6 @@ def draw(uv: np.ndarray, labels: np.ndarray, bounds, size: int = 480, title: str
     return np.asarray(image)
 
 
-def replay_bounds(positions: np.ndarray) -> np.ndarray:
-    """One frame of reference for every frame (E, K, 2): the data's extent over all epochs, padded."""
-    return latent.bounds_of(np.asarray(positions).reshape(-1, 2))
-
-
 def _font(size: int):
     from PIL import ImageFont
 

@@ -110,7 +110,7 @@ def replay(recorded: Timeline, labels: np.ndarray, name: str, plane: latent.Plan
     from explorer import scatter_image
 
     positions = recorded.positions(plane)
-    bounds = scatter_image.replay_bounds(positions)
+    bounds = latent.bounds_of(positions.reshape(-1, 2))  # one frame of reference: the extent over all epochs
     return np.stack([scatter_image.draw(positions[k - 1], labels, bounds, size,
                                         f"{name}: after epoch {k} of {recorded.epochs}", classes)
                      for k in (epochs or range(1, recorded.epochs + 1))])

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from torch import nn
 
+from explorer.checkpoint import PICKLE_SUFFIXES
 from explorer.errors import ExplorerError
 
-PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".bin")
 
 
 def load_model(spec: str, weights: str | None = None):

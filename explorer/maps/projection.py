@@ -13,7 +13,6 @@ import numpy as np
 from explorer.errors import ExplorerError
 
 METHODS = ("pca", "umap", "tsne")
-NONLINEAR = ("umap", "tsne")
 NAMES = {"pca": "PCA plane", "umap": "UMAP", "tsne": "t-SNE"}
 INSTALL = "pip install 'latent-explorer[maps]'"
 
