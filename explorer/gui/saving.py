@@ -135,13 +135,15 @@ class ModelSaving(QObject):
             paths[key] = path
         left = set(paths)
 
+        def close_now():  # everything asked for is written: close without asking again
+            self._closing = True
+            self.window.close()
+
         def one_written(key):
             left.discard(key)
             if not left:
-                self._closing = True
-                self.window.close()
+                close_now()
         if not paths:
-            self._closing = True
-            self.window.close()
+            close_now()
         for key, path in paths.items():
             self.save_model(path, key, lambda key=key: one_written(key))

@@ -237,9 +237,9 @@ class Decodability(QObject):
         found = [self._scores.get((id(s.model), split.split)) for split in points.splits]
         if all(found):
             self.point_scores = np.concatenate([scores for _, scores in found])
-            self.map.cloud.set_colours(bins(self.point_scores), PALETTE, outline=False)
-            self._last_bins.update({(s.dataset, split.split): bins(scores)
-                                    for split, (_, scores) in zip(points.splits, found)})
+            per_split = {(s.dataset, split.split): bins(scores) for split, (_, scores) in zip(points.splits, found)}
+            self.map.cloud.set_colours(np.concatenate(list(per_split.values())), PALETTE, outline=False)
+            self._last_bins.update(per_split)
             self.bar.set_status("")
             self.scored.emit()
             return

@@ -25,6 +25,7 @@ class TimelinePanel(QWidget):
         self.state, self.tasks = state, tasks
         self.recorded: timeline.Timeline | None = None
         self.positions: np.ndarray | None = None  # (E, K, 2)
+        self.plane = None  # the model's plane the codes are projected on (None for a 2-d model)
         self.labels: np.ndarray | None = None
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
@@ -67,7 +68,8 @@ class TimelinePanel(QWidget):
             return
         self.recorded = recorded
         self.labels = test.labels.numpy()[recorded.index]
-        self.positions = recorded.positions(session.stats.plane() if recorded.codes.shape[2] > 2 else None)
+        self.plane = session.stats.plane() if recorded.codes.shape[2] > 2 else None  # a 2-d run is its own plane
+        self.positions = recorded.positions(self.plane)
         xmin, xmax, ymin, ymax = (float(b) for b in latent.bounds_of(self.positions.reshape(-1, 2)))
         self.plot.setRange(xRange=(xmin, xmax), yRange=(ymin, ymax), padding=0)
         self.slider.blockSignals(True)
@@ -115,6 +117,5 @@ class TimelinePanel(QWidget):
     def export(self, path: str) -> None:
         """Write the replay (every epoch, with its legend) on the jobs thread."""
         s = self.state.session
-        plane = s.stats.plane() if self.recorded.codes.shape[2] > 2 else None
-        self.tasks.run((timeline.save_replay, path, self.recorded, self.labels, s.name, plane, 480, 4.0,
+        self.tasks.run((timeline.save_replay, path, self.recorded, self.labels, s.name, self.plane, 480, 4.0,
                         s.splits["test"].classes))
