@@ -145,3 +145,20 @@ def test_the_strip_dialogs_file_field_shows_a_40_character_path_whole(qtbot):
     qtbot.waitExposed(dialog)
     field = dialog.path
     assert field.contentsRect().width() >= field.fontMetrics().horizontalAdvance(field.text())
+
+
+def test_browse_in_an_export_dialog_asks_for_a_file_to_write_and_fills_the_field(qtbot, monkeypatch):
+    from PySide6.QtWidgets import QPushButton
+
+    from explorer.gui import last_folder
+    from explorer.gui.dialogs.export import StripExportDialog
+
+    asked = []
+    monkeypatch.setattr(last_folder, "ask", lambda parent, caption, start, filters, saving:
+                        (asked.append((caption, start, filters, saving)), ("/elsewhere/walk.gif", ""))[1])
+    dialog = StripExportDialog(10, "strip.png", 1, 10.0)
+    qtbot.addWidget(dialog)
+    browse = next(b for b in dialog.findChildren(QPushButton) if b.text() == "Browse…")
+    qtbot.mouseClick(browse, Qt.LeftButton)
+    assert asked == [("Export filmstrip", "strip.png", "PNG strip (*.png);;GIF animation (*.gif)", True)]
+    assert dialog.path.text() == "/elsewhere/walk.gif"

@@ -15,10 +15,17 @@ from explorer.latent import MAX_GRID, check_bounds
 from explorer.gui import last_folder
 
 
-def file_row(edit: QLineEdit, browse) -> QWidget:
-    """A file name with a Browse… button beside it; room for a path of 40 characters before it scrolls."""
+def file_row(edit: QLineEdit, caption: str, filters: str) -> QWidget:
+    """A file name with a Browse… button beside it that asks for a file to write (starting from the name
+    typed, in the last folder used); room for a path of 40 characters before it scrolls."""
     edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("x" * 40))
     button = QPushButton("Browse…")
+
+    def browse():
+        path, _ = last_folder.getSaveFileName(edit.window(), caption, edit.text(), filters)
+        if path:
+            edit.setText(path)
+
     button.clicked.connect(browse)
     row = QWidget()
     layout = QHBoxLayout(row)
@@ -72,7 +79,7 @@ class GridExportDialog(QDialog):
         form.addRow("", self.use_typed)
         form.addRow("", row)
         form.addRow("Scale", self.scale)
-        form.addRow("File", file_row(self.path, self._browse))
+        form.addRow("File", file_row(self.path, "Export decoded grid", "PNG image (*.png)"))
         form.addRow(self.error)
         form.addRow(buttons)
 
@@ -82,11 +89,6 @@ class GridExportDialog(QDialog):
         if self.use_visible.isChecked():
             return self.visible
         return check_bounds([box.value() for box in self.range])
-
-    def _browse(self) -> None:
-        path, _ = last_folder.getSaveFileName(self, "Export decoded grid", self.path.text(), "PNG image (*.png)")
-        if path:
-            self.path.setText(path)
 
     def _accept(self) -> None:
         try:
@@ -117,14 +119,9 @@ class MapExportDialog(QDialog):
         buttons.accepted.connect(lambda: self.path.text().strip() and self.accept())
         buttons.rejected.connect(self.reject)
         form = QFormLayout(self)
-        form.addRow("File", file_row(self.path, self._browse))
+        form.addRow("File", file_row(self.path, "Export map image", "PNG image (*.png)"))
         form.addRow("Scale", self.scale)
         form.addRow(buttons)
-
-    def _browse(self) -> None:
-        path, _ = last_folder.getSaveFileName(self, "Export map image", self.path.text(), "PNG image (*.png)")
-        if path:
-            self.path.setText(path)
 
 
 class StripExportDialog(QDialog):
@@ -156,7 +153,7 @@ class StripExportDialog(QDialog):
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         form = QFormLayout(self)
-        form.addRow("File", file_row(self.path, self._browse))
+        form.addRow("File", file_row(self.path, "Export filmstrip", "PNG strip (*.png);;GIF animation (*.gif)"))
         form.addRow("Scale", self.scale)
         form.addRow("GIF rate", self.fps)
         form.addRow("Size", self.size)
@@ -187,12 +184,6 @@ class StripExportDialog(QDialog):
         self.size.setText(f"{self.frames} frames of {side} × {side} px" if self.is_gif() else
                           f"{self.frames * side} × {side} px")
         self.error.setText(self.check())
-
-    def _browse(self) -> None:
-        path, _ = last_folder.getSaveFileName(self, "Export filmstrip", self.path.text(),
-                                              "PNG strip (*.png);;GIF animation (*.gif)")
-        if path:
-            self.path.setText(path)
 
     def _accept(self) -> None:
         if not self.check():
