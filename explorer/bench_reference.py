@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from explorer import metrics
 from explorer.bench import Row, Settings, bench_split, part
+from explorer.bench_training import held_out_loss
 from explorer.config import ModelConfig, TrainConfig
 from explorer.data import data_root
 from explorer.errors import ExplorerError
@@ -105,12 +105,6 @@ def reference_epochs(kind: str, latent_dim: int, root, seed: int = 0):
         yield model.eval()
 
 
-def test_loss(model, kind: str, test) -> float:
-    """AE: test pixel MSE; VAE, CVAE: test -ELBO in nats per image (one seeded posterior draw)."""
-    with torch.no_grad():
-        return metrics.reconstruction(model, test)["recon_mse"] if kind == "ae" else -metrics.elbo(model, test)["elbo"]
-
-
 def compare(kind: str, latent_dim: int, train_split, test, root, s: Settings, epochs: int = EPOCHS) -> Row:
     reference = reference_epochs(kind, latent_dim, root)
     ref_seconds: list[float] = []
@@ -135,7 +129,7 @@ def compare(kind: str, latent_dim: int, train_split, test, root, s: Settings, ep
                    callback=on_epoch)
     while len(ref_seconds) < epochs:
         reference_epoch()
-    mine, theirs = test_loss(ours.eval(), kind, test), test_loss(ref_model[0], kind, test)
+    mine, theirs = held_out_loss(ours, kind, test), held_out_loss(ref_model[0], kind, test)
     speed = sum(ref_seconds) / sum(our_seconds)
     unit = "mse" if kind == "ae" else "nats"
     s.log(f"reference {kind} d={latent_dim}: ours {mine:.5g} in {sum(our_seconds):.1f} s, "

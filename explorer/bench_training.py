@@ -65,8 +65,8 @@ def _build(kind: str, seed: int = 0):
 
 
 def held_out_loss(model, kind: str, test) -> float:
-    """The loss the model trains on, over the test split: AE pixel MSE, VAE negative ELBO per image
-    (one posterior draw per image from a fixed seed)."""
+    """The loss the model trains on, over the test split: AE pixel MSE, VAE and CVAE negative ELBO per
+    image (one posterior draw per image from a fixed seed)."""
     was_training = model.training
     model.eval()
     try:
