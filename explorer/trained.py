@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from pathlib import Path
+from pathlib import Path, PurePath
 
 DEFAULT_MODEL = "vae-2d-mlp"
 CLASSIFIER = "mnist-classifier"
@@ -33,6 +33,11 @@ def find(text: str) -> str:
     except (OSError, ValueError):  # a name the system cannot look up: reading it will say so
         pass
     return text
+
+
+def name_of(path) -> str:
+    """The name a checkpoint path goes by (None: the default model), without touching the file system."""
+    return DEFAULT_MODEL if path is None else PurePath(str(path)).stem
 
 
 def shipped() -> list[Path]:

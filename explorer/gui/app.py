@@ -11,7 +11,6 @@ import os
 import signal
 import socket
 import sys
-from pathlib import PurePath
 
 from PySide6.QtCore import QObject, QSocketNotifier, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
@@ -105,7 +104,7 @@ def model_name(checkpoint, model=None) -> str:
     """The name to say while loading, without touching the file system (that runs on the loader)."""
     if model is not None:
         return getattr(model, "name", None) or "your model"
-    return trained.DEFAULT_MODEL if checkpoint is None else PurePath(str(checkpoint)).stem
+    return trained.name_of(checkpoint)
 
 
 def run(checkpoint: str | None = None, data_dir: str | None = None, model=None, data=None) -> int:

@@ -6,7 +6,6 @@ list panel in step, and makes the chosen one current in the view state.
 
 from __future__ import annotations
 
-from pathlib import PurePath
 
 from PySide6.QtCore import QObject, Signal
 
@@ -147,8 +146,4 @@ class ModelRegistry(QObject):
 def name_of(request: jobs.OpenRequest) -> str:
     """The name of the model a request opens, without touching the file system (that is the loader's job)."""
     source = request.source
-    if source is None:
-        return trained.DEFAULT_MODEL
-    if isinstance(source, checkpoint.Checkpoint):
-        return source.name
-    return PurePath(str(source)).stem
+    return source.name if isinstance(source, checkpoint.Checkpoint) else trained.name_of(source)
