@@ -22,8 +22,6 @@ from explorer.training import train, use_bf16
 # ----------------------------------------------------------------------------------- training (CPU)
 
 
-
-
 def tutorial_loop(kind: str, root, epochs: int, images: int | None = None, seed: int = 0, device=None):
     """The loop a tutorial writes: torchvision dataset + ToTensor + DataLoader(batch 128, shuffle),
     Adam(lr=1e-3), the same model and loss as ours. Yields the model after each epoch.
@@ -86,8 +84,6 @@ def part_train(s: Settings) -> list[Row]:
     train_split, test, classifier = bench_split(s, "train"), bench_split(s, "test"), bench_classifier(s)
     return [row for kind in ("ae", "vae")
             for row in compare_training(kind, train_split, test, data_root(s.data_dir), classifier, s)]
-
-
 
 
 def code_quality(model, train: Split, test: Split, classifier) -> dict[str, float]:

@@ -40,7 +40,6 @@ PICKLE_OPS = 10_000  # opcodes that parse in a row: no other kind of file gets t
 WEIGHT_DTYPES = {"float32": ("F32", torch.float32), "float16": ("F16", torch.float16), "bfloat16": ("BF16", torch.bfloat16)}
 _ITEMSIZE = {"F32": 4, "F16": 2, "BF16": 2, "I64": 8}
 _STATS = ("mean", "components", "variance", "bounds")
-_TIMELINE = ("timeline.index", "timeline.codes")
 MAX_DIGITS = 20  # an integer in our headers is a size, an offset or a seed: below 2**64, so 20 digits at most
 MAX_TRAIN_IMAGES = 10**9
 # what each metadata field may hold: the app shows them, and a retrain reuses some
@@ -155,7 +154,7 @@ def load(path: str | os.PathLike, expect: str | None = None) -> Checkpoint:
     found = {k for k in header if k.startswith("model.")}
     _require(not (missing := sorted(set(expected) - found)), where, f"missing tensors for this {meta['kind']}: "
              f"{', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}")
-    _require(not (extra := sorted(set(header) - set(expected) - {f"stats.{s}" for s in _STATS} - set(_TIMELINE))),
+    _require(not (extra := sorted(set(header) - set(expected) - {f"stats.{s}" for s in _STATS} - set(timeline.KEYS))),
              where,
              f"unexpected tensors {', '.join(extra[:3])}{' ...' if len(extra) > 3 else ''}")
     for name, shape in expected.items():
@@ -186,8 +185,8 @@ def load(path: str | os.PathLike, expect: str | None = None) -> Checkpoint:
     stats = None
     if any(has_stats):
         stats = _check_stats(LatentStats(*(tensors[f"stats.{s}"].double().numpy() for s in _STATS)), where)
-    if "timeline.index" in tensors:
-        index = tensors["timeline.index"]
+    if timeline.INDEX in tensors:
+        index = tensors[timeline.INDEX]
         _require(bool((index >= 0).all()) and len(index.unique()) == len(index), where,
                  "the training timeline's test indices must be different numbers from 0 up")
     return Checkpoint(model, meta, stats, path, timeline.from_tensors(tensors))
@@ -195,11 +194,11 @@ def load(path: str | os.PathLike, expect: str | None = None) -> Checkpoint:
 
 def _check_timeline(header: dict, latent_dim: int, where: str) -> None:
     """Both timeline tensors or neither: (K,) I64 test indices and (E, K, d) F16 codes, within bounds."""
-    present = [name in header for name in _TIMELINE]
+    present = [name in header for name in timeline.KEYS]
     _require(all(present) or not any(present), where, "the training timeline is incomplete")
     if not any(present):
         return
-    index, codes = (header[name] for name in _TIMELINE)
+    index, codes = (header[name] for name in timeline.KEYS)
     ok = (index["dtype"] == "I64" and len(index["shape"]) == 1 and 0 < index["shape"][0] <= timeline.SAMPLE
           and codes["dtype"] == "F16" and len(codes["shape"]) == 3 and 0 < codes["shape"][0] <= timeline.MAX_EPOCHS
           and codes["shape"][1:] == [index["shape"][0], latent_dim])

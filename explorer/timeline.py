@@ -18,6 +18,7 @@ from explorer.errors import ExplorerError
 
 SAMPLE = 500  # test images followed: 2 KB an epoch for a 2-d model, 16 KB for a 16-d one
 MAX_EPOCHS = 1000  # epochs recorded at most (a run's first 1000)
+INDEX, CODES = KEYS = ("timeline.index", "timeline.codes")  # its tensors' names in a checkpoint
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,8 @@ class Timeline:
         return np.stack([*(_align(p, final) for p in own), final]).astype(np.float32)
 
     def tensors(self) -> dict[str, torch.Tensor]:
-        return {"timeline.index": torch.from_numpy(self.index.astype(np.int64)),
-                "timeline.codes": torch.from_numpy(self.codes.astype(np.float16))}
+        return {INDEX: torch.from_numpy(self.index.astype(np.int64)),
+                CODES: torch.from_numpy(self.codes.astype(np.float16))}
 
 
 def sample_index(n_images: int, seed: int = 0) -> np.ndarray:
@@ -90,9 +91,9 @@ class Recorder:
 
 
 def from_tensors(tensors: dict[str, torch.Tensor]) -> Timeline | None:
-    if "timeline.codes" not in tensors:
+    if CODES not in tensors:
         return None
-    return Timeline(tensors["timeline.index"].numpy(), tensors["timeline.codes"].float().numpy())
+    return Timeline(tensors[INDEX].numpy(), tensors[CODES].float().numpy())
 
 
 def _align(points: np.ndarray, target: np.ndarray) -> np.ndarray:
