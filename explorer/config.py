@@ -39,19 +39,16 @@ MAX_WIDTH = 4096
 # Checkpoints saved before ModelConfig recorded widths all had LEGACY_WIDTHS.
 LEGACY_WIDTHS = (256, 128)
 WIDE_FROM_DIM = 10
-ONE_LAYER_FROM_DIM = 20
 
 
 def default_widths(kind: str, arch: str, latent_dim: int) -> tuple[int, ...]:
-    """From 10-d up 512-256 (bench/RESULTS.md): the 20-d VAE after 10 epochs at batch 256, 3e-3,
-    bf16 reached 112.3 nats against 119.8 with 256-128. From 20-d up one layer of 512: the 256 in
-    between held the codes back (10 epochs, test: VAE 20-d 105.9 nats against 107.6, 32-d 106.1
-    against 110.1; AE 32-d MSE 0.0057 against 0.0080), at 3/4 of the arithmetic; at 10-d the two
-    layers stay ahead (VAE 109.9 against 110.5). Below 10-d, 256-128 (2-d: 153.0 with 512-256
-    against 147.4)."""
+    """From 10-d up one hidden layer of 512; below, 256-128 (bench/RESULTS.md). A second layer of 256
+    between the 512 and the code holds the codes back (10 epochs, batch 256 at 4e-3, bf16, test: VAE
+    10-d 111.0 nats against 119.7, 32-d 107.2 against 115.1) and costs 1.3x the time; 256-128 is 12
+    nats worse than either at 20-d. At 2-d, 512-256 is worse than 256-128 (153.0 against 147.4)."""
     if kind not in ("ae", "vae", "cvae") or arch != "mlp" or latent_dim < WIDE_FROM_DIM:
         return LEGACY_WIDTHS
-    return (512,) if latent_dim >= ONE_LAYER_FROM_DIM else (512, 256)
+    return (512,)
 
 
 @dataclass(frozen=True)

@@ -281,4 +281,14 @@ def test_defaults_follow_the_latent_size_and_an_explicit_setting_wins():
     assert training.defaults_for("cvae", big, "mlp", 32) == (32, 1e-4)
     assert training.defaults_for("gan", small, "mlp", 20) == DEFAULTS["gan"]
     assert training.defaults_for("cvae", small, "mlp", 5) == (DEFAULTS["cvae"][0], training.CVAE_LR_FROM_5D)
-    assert not training.use_bf16("vae", torch.device("cpu"), "mlp", 20)  # float32: 3 nats better there
+
+
+def test_training_flushes_denormals_only_while_it_runs(tiny_images):
+    def flushing():
+        return torch.tensor([1e-40]).mul_(2.0).item() == 0.0
+
+    seen = []
+    model = build_model(ModelConfig(kind="vae"), seed=0)
+    train(model, tiny_images[0], TrainConfig(epochs=1, batch_size=16), callback=lambda p: seen.append(flushing()))
+    assert seen and all(seen)  # fast arithmetic while the rate decays
+    assert not flushing()  # and the caller's thread as it was: other libraries (hypothesis) need denormals
