@@ -18,8 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from explorer import metrics
 from explorer.bench import Row, Settings, bench_split, part
-from explorer.bench_training import held_out_loss
 from explorer.config import ModelConfig, TrainConfig
 from explorer.data import data_root
 from explorer.errors import ExplorerError
@@ -137,7 +137,7 @@ def compare(kind: str, latent_dim: int, train_split, test, root, s: Settings, ep
                    callback=on_epoch)
     while len(ref_seconds) < epochs:
         reference_epoch()
-    mine, theirs = held_out_loss(ours, kind, test), held_out_loss(ref_model[0], kind, test)
+    mine, theirs = metrics.held_out_loss(ours, kind, test), metrics.held_out_loss(ref_model[0], kind, test)
     speed = sum(ref_seconds) / sum(our_seconds)
     unit = "mse" if kind == "ae" else "nats"
     s.log(f"reference {kind} d={latent_dim}: ours {mine:.5g} in {sum(our_seconds):.1f} s, "

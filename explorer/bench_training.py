@@ -62,19 +62,6 @@ def _build(kind: str, seed: int = 0):
     return build_model(ModelConfig(kind=kind), seed=seed)
 
 
-def held_out_loss(model, kind: str, test) -> float:
-    """The loss the model trains on, over the test split: AE pixel MSE, VAE and CVAE negative ELBO per
-    image (one posterior draw per image from a fixed seed)."""
-    was_training = model.training
-    model.eval()
-    try:
-        if kind == "ae":
-            return metrics.reconstruction(model, test)["recon_mse"]
-        return -metrics.elbo(model, test, seed=0)["elbo"]
-    finally:
-        model.train(was_training)
-
-
 LOSS_UNIT = {"ae": "mse", "vae": "nats"}
 LOSS_NAME = {"ae": "pixel MSE", "vae": "negative ELBO, nats/image"}
 
@@ -116,7 +103,7 @@ def compare_training(kind: str, train_split: Split, test: Split, root, classifie
         tut_seconds.append(time.perf_counter() - t)
         s.log(f"{kind}: tutorial epoch {len(tut_seconds)}/{s.tutorial_epochs} {tut_seconds[-1]:.2f} s")
         if len(tut_seconds) == s.tutorial_epochs:
-            goal[0] = held_out_loss(tut_model[0], kind, test)
+            goal[0] = metrics.held_out_loss(tut_model[0], kind, test)
 
     model = _build(kind)
     our_seconds: list[float] = []
@@ -127,7 +114,7 @@ def compare_training(kind: str, train_split: Split, test: Split, root, classifie
         if not p.epoch_done:
             return
         our_seconds.append(time.perf_counter() - clock[0])
-        our_losses.append(held_out_loss(model, kind, test))
+        our_losses.append(metrics.held_out_loss(model, kind, test))
         s.log(f"{kind}: our epoch {p.epoch}/{p.epochs} {our_seconds[-1]:.2f} s, test loss {our_losses[-1]:.5g}")
         if len(tut_seconds) < s.tutorial_epochs:
             tutorial_epoch()
@@ -225,7 +212,7 @@ def gpu_rows(device: torch.device, s: Settings) -> list[Row]:
                      f"the best of ten bf16 {s.gpu_peak_n}² matmuls measured here; 6 FLOPs per weight and sample "
                      f"(2 forward, 4 backward) is the usual approximation and leaves out elementwise work."),
             Row(f"gpu.{kind}.test_loss", f"{name}: test loss after ({LOSS_NAME[kind]})", LOSS_UNIT[kind],
-                held_out_loss(model.cpu(), kind, test)),
+                metrics.held_out_loss(model.cpu(), kind, test)),
         ]
     return rows
 

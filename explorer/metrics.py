@@ -52,6 +52,17 @@ def elbo(model, split: Split, samples: int = 1, seed: int = 0) -> dict[str, floa
     return {"elbo": -(rec + kl) / n, "elbo_recon": rec / n, "elbo_kl": kl / n}
 
 
+def held_out_loss(model, kind: str, split: Split) -> float:
+    """The loss a model of this kind trains on, over `split` (the test split): AE pixel MSE, VAE and
+    CVAE negative ELBO per image (one posterior draw per image from a fixed seed)."""
+    was_training = model.training
+    model.eval()
+    try:
+        return reconstruction(model, split)["recon_mse"] if kind == "ae" else -elbo(model, split, seed=0)["elbo"]
+    finally:
+        model.train(was_training)
+
+
 @torch.no_grad()
 def importance_nll(model, split: Split, samples: int = NLL_SAMPLES, seed: int = 0) -> dict[str, float]:
     """-log p(x) in nats per image by importance sampling with q(z|x) as the proposal (Burda et al.,

@@ -4,6 +4,7 @@ what the README and its users read."""
 
 import json
 import os
+import subprocess
 import sys
 
 import pytest
@@ -178,3 +179,10 @@ def test_reference_part_interleaves_the_recipe_with_our_defaults(small_root, mni
     torch.randn(100)
     again = next(bench_reference.reference_epochs("vae", 2, small_root))
     assert all(torch.equal(a, b) for a, b in zip(weights(alone).values(), weights(again).values()))
+
+
+@pytest.mark.parametrize("module", ["explorer.bench_training", "explorer.bench_reference", "explorer.bench_maps"])
+def test_each_bench_module_imports_on_its_own(module):
+    # a script importing one part first must not meet a half-initialised module (a circular import)
+    done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
