@@ -87,10 +87,10 @@ def build_parser() -> _Parser:
     p.add_argument("--latent-dim", type=_int_from(2, MAX_LATENT_DIM), default=2)
     p.add_argument("--widths", type=_int_from(1, MAX_WIDTH), nargs="+", metavar="N",
                    help="the MLP's hidden widths, encoder side (the decoder mirrors them); default by latent size: "
-                        "256 128, from 10-d up 512 256, from 20-d up 512")
+                        "256 128, from 10-d up 512")
     p.add_argument("--epochs", type=_int_from(1, MAX_EPOCHS), default=TrainConfig.epochs)
     p.add_argument("--batch-size", type=_int_from(1, MAX_BATCH),
-                   help="default: per model kind and latent size (AE/VAE 256, from 10-d up 128; GAN 128)")
+                   help="default: per model kind and latent size (AE/VAE 256, from 10-d up 384; CVAE 384; GAN 128)")
     p.add_argument("--lr", type=_positive, help="peak learning rate (default: per model kind and latent size)")
     p.add_argument("--beta", type=_non_negative, default=1.0, help="weight of the VAE's KL term (default 1)")
     p.add_argument("--no-inversion", action="store_true", help="GAN: do not fit an inversion encoder")
@@ -105,6 +105,9 @@ def build_parser() -> _Parser:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--seed", type=_int_from(0, MAX_SEED), default=0)
     p.add_argument("--compile", action="store_true", help="torch.compile the model first")
+    p.add_argument("--float32", action="store_true",
+                   help="no bf16 autocast (used by default on GPUs and CPUs with native bf16): slower, and for long "
+                        "runs of small models a little better (2-d VAE, 50 epochs: 140.5 nats against 141.2)")
     p.add_argument("--weights-dtype", choices=("float32", "float16", "bfloat16"), default="float32",
                    help="how the weights are stored in the file (float16 halves it)")
     p.add_argument("--out", required=True, metavar="FILE.safetensors")
@@ -275,7 +278,7 @@ def _train_into(out: Path, args, ranks, device: str) -> int:
 
     resolve_device(args.device)
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                         device=device, dataset=args.dataset, compile=args.compile)
+                         device=device, dataset=args.dataset, compile=args.compile, amp=not args.float32)
     say = (lambda *a, **k: print(*a, **k)) if ranks.leader else (lambda *a, **k: None)  # rank 0 speaks
     if args.data:
         train_split = test_split = sources.data(args, args.dataset, "train")

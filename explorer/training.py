@@ -92,6 +92,7 @@ class TrainResult:
     batch_size: int = 0
     device: str = "cpu"
     lr: float = 0.0  # the peak learning rate
+    precision: str = "float32"  # or "bfloat16 autocast"
 
     @property
     def final_losses(self) -> dict[str, float]:
@@ -185,8 +186,9 @@ def train(
     def result(status: str, message: str = "") -> TrainResult:
         model.load_state_dict(good)
         model.eval()
+        precision = "bfloat16 autocast" if config.amp and use_bf16(kind, device) else "float32"
         return TrainResult(status, len(history), history, message, time.perf_counter() - run.start, batch,
-                           device.type, lr)
+                           device.type, lr, precision)
 
     while True:  # one pass per device/batch setting; an out-of-memory error restarts the epoch smaller
         try:
@@ -365,6 +367,7 @@ def run_meta(images: torch.Tensor, dataset: str, config: TrainConfig, result: Tr
         "lr": result.lr,
         "seed": config.seed,
         "device": result.device,
+        "precision": result.precision,
         "world_size": distributed.world().size,  # processes that trained it together (torchrun)
         "train_seconds": round(result.seconds, 1),
         "status": result.status,

@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from explorer import checkpoint
+from explorer import checkpoint, training
 from explorer.cli import EXIT_ERROR, main
 from explorer.training import DEFAULTS
 from tests.conftest import write_idx
@@ -31,6 +31,15 @@ def test_train_records_what_the_model_saw(trained_vae, small_root):
     assert meta["seed"] == 1 and meta["status"] == "finished" and set(meta["final_losses"]) == {"loss", "recon", "kl"}
     assert meta["lr"] == DEFAULTS["vae"][1] and meta["batch_size"] == 64
     assert len(meta["train_images_sha256"]) == 64
+    assert meta["precision"] == ("bfloat16 autocast" if training.use_bf16("vae", torch.device("cpu")) else "float32")
+
+
+def test_float32_turns_autocast_off_and_is_recorded(small_root, tmp_path, monkeypatch):
+    monkeypatch.setattr(training, "use_bf16", lambda kind, device: True)  # as on a CPU with native bf16
+    out = tmp_path / "vae.safetensors"
+    assert main(["train", "--model", "vae", "--epochs", "1", "--batch-size", "64", "--data-dir", str(small_root),
+                 "--float32", "--out", str(out)]) == 0
+    assert checkpoint.load(out).meta["precision"] == "float32"
 
 
 def test_embed_writes_codes_and_labels(trained_vae, small_root, tmp_path):
