@@ -273,8 +273,8 @@ def _train_into(out: Path, args, ranks, device: str) -> int:
     from explorer.data import downloads_allowed, load_split
     from explorer.interrupts import StopRequests
     from explorer.models import Classifier, build_model
-    from explorer.rescue import LastEpoch, save_or_rescue
-    from explorer.training import defaults_for, resolve_device, run_meta, train
+    from explorer.rescue import save_or_rescue
+    from explorer.training import resolve_device, run_meta, train
 
     resolve_device(args.device)
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
@@ -316,18 +316,10 @@ def _train_into(out: Path, args, ranks, device: str) -> int:
         if recorder is not None:
             recorder(p)
 
-    kept = LastEpoch(model, on_progress)
     # under torchrun a second Ctrl-C is torchrun passing the first one on, not a way out unsaved
     with StopRequests(second_quits=ranks.size == 1, quiet=not ranks.leader) as stop:
-        try:
-            result = train(model, train_split.images, config, labels=train_split.labels,
-                           callback=kept, should_stop=lambda: stop.requested)
-        except (ExplorerError, RuntimeError, MemoryError) as e:  # not Ctrl-C twice: that is the way out unsaved
-            arch = args.arch if args.model != "classifier" else "mlp"
-            batch_lr = defaults_for(args.model, config, arch, args.latent_dim)
-            result = kept.result_after(e, *batch_lr, resolve_device(device).type)
-            if result is None:
-                raise
+        result = train(model, train_split.images, config, labels=train_split.labels,
+                       callback=on_progress, should_stop=lambda: stop.requested)
         stop.saving()  # from here a signal waits: the statistics and the file take seconds, the run took longer
         if result.message:
             say(result.message, file=sys.stderr)

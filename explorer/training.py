@@ -84,7 +84,7 @@ class Progress:
 
 @dataclass
 class TrainResult:
-    status: str  # "finished" | "cancelled" | "diverged"
+    status: str  # "finished" | "cancelled" | "diverged" | "failed" (an error after at least one epoch)
     epochs_done: int
     history: list[dict[str, float]] = field(default_factory=list)  # mean losses per complete epoch
     message: str = ""
@@ -163,7 +163,9 @@ def train(
     """Train `model` in place on uint8 `images` (N, H, W) or (N, H, W, 3) of its image shape; return how it ended.
 
     Whatever the ending, the model holds the weights of its last complete epoch (or its initial
-    weights if none completed). Under torchrun every rank calls this with the same arguments.
+    weights if none completed). An error after at least one complete epoch (out of memory even on
+    the CPU, a failing kernel) ends the run as "failed" with that epoch kept; before it, it is
+    raised. Under torchrun every rank calls this with the same arguments.
     """
     config.check_data(model.kind, len(images))  # too few images, a batch larger than them: refused before any step
     shape = tuple(to_input(images[:1]).shape[1:])
@@ -190,6 +192,12 @@ def train(
         return TrainResult(status, len(history), history, message, time.perf_counter() - run.start, batch,
                            device.type, lr, precision)
 
+    def failed(error: BaseException) -> TrainResult:
+        if not history:
+            raise error
+        cause = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return result("failed", f"training stopped: {cause}; kept the weights of epoch {len(history)}")
+
     while True:  # one pass per device/batch setting; an out-of-memory error restarts the epoch smaller
         try:
             model.to(device).train()
@@ -214,12 +222,17 @@ def train(
                 raise ExplorerError(f"out of memory at batch size {batch} on rank {ranks.rank}; "
                                     "pass a smaller --batch-size") from None
             # handled below, where the failed step's tensors (held by the traceback) are already freed
+        except (ExplorerError, RuntimeError, MemoryError) as e:  # not KeyboardInterrupt: the way out unsaved
+            return failed(e)
         model.load_state_dict(good)
         model.eval()  # as every ending leaves it, should nothing smaller be left to try
         data = targets = replica = step_fn = optimizers = scheduled = None  # free the device copies first
         if device.type == "cuda":
             torch.cuda.empty_cache()
-        batch, device, note = _smaller_load(batch, device, epoch, defaults_for(kind, config, arch, latent_dim)[0])
+        try:
+            batch, device, note = _smaller_load(batch, device, epoch, defaults_for(kind, config, arch, latent_dim)[0])
+        except ExplorerError as e:
+            return failed(e)
         run.report(Progress(epoch, config.epochs, 0, 0, {}, run.seconds(), note=note))
 
 

@@ -72,6 +72,36 @@ def test_cancel_before_any_epoch_restores_the_initial_weights(tiny_images):
     assert same(weights(model), start)
 
 
+@pytest.mark.parametrize("error", [RuntimeError("a kernel failed"), MemoryError(),
+                                   ExplorerError("out of memory even at batch size 16 on the CPU")])
+def test_an_error_after_an_epoch_ends_the_run_failed_with_that_epoch_kept(tiny_images, monkeypatch, error):
+    images, _ = tiny_images  # 64 images, batch 16: four steps an epoch
+    model = build_model(ModelConfig(kind="vae"), seed=0)
+    good, real_losses, step = {}, model.losses, {"n": 0}
+
+    def fails_at_step_6(x, labels=None):
+        step["n"] += 1
+        if step["n"] == 6:
+            raise error
+        return real_losses(x, labels)
+
+    monkeypatch.setattr(model, "losses", fails_at_step_6)
+    result = train(model, images, TrainConfig(epochs=3, batch_size=16),
+                   callback=lambda p: p.epoch_done and good.setdefault(p.epoch, weights(model)))
+    assert result.status == "failed" and result.epochs_done == 1 and len(result.history) == 1
+    assert result.message.startswith("training stopped: ") and "kept the weights of epoch 1" in result.message
+    assert (str(error) or type(error).__name__) in result.message
+    assert same(weights(model), good[1]) and not model.training
+
+
+def test_an_error_before_any_epoch_is_raised(tiny_images, monkeypatch):
+    images, _ = tiny_images
+    model = build_model(ModelConfig(kind="vae"), seed=0)
+    monkeypatch.setattr(model, "losses", lambda x, labels=None: (_ for _ in ()).throw(RuntimeError("no kernel")))
+    with pytest.raises(RuntimeError, match="no kernel"):
+        train(model, images, TrainConfig(epochs=2, batch_size=16))
+
+
 @pytest.mark.parametrize("bad, at, where, kept", [(float("nan"), 7, "epoch 2, step 3", 1),
                                                   (float("inf"), 7, "epoch 2, step 3", 1),
                                                   (float("nan"), 1, "epoch 1, step 1", 0)])

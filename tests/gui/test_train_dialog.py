@@ -90,6 +90,33 @@ def test_cancel_stops_within_a_second_once_and_keeps_the_last_complete_epoch(ope
     assert not dialog.running and dialog.start.isEnabled()
 
 
+def test_an_error_after_an_epoch_stops_the_run_and_keeps_that_epoch(open_window, qtbot, monkeypatch):
+    from explorer.models.vae import VAE
+
+    calls = {"n": 0}
+    original = VAE.losses
+
+    def losses(self, x, labels=None):
+        calls["n"] += 1
+        if calls["n"] == 8 + 3:  # 512 images / batch 64 = 8 steps: step 3 of epoch 2
+            raise RuntimeError("a kernel failed")
+        return original(self, x, labels)
+
+    window = open_window()
+    monkeypatch.setattr(VAE, "losses", losses)
+    dialog = window.train_dialog
+    configure(dialog, epochs=5)
+    snapshots, messages = [], []
+    dialog.epoch_snapshot.connect(snapshots.append)
+    window.feedback.message_shown.connect(lambda title, text: messages.append((title, text)))
+    with qtbot.waitSignal(window.training.trained_ready, timeout=60_000) as blocker:
+        dialog.start_training()
+    title, text = messages[0]
+    assert title == "Training stopped" and "a kernel failed" in text and "kept the weights of epoch 1" in text
+    assert same(weights(blocker.args[0].model), weights(snapshots[1].model))
+    assert dialog.save.isEnabled() and not dialog.running
+
+
 def test_a_loss_that_becomes_nan_stops_the_run_keeps_the_last_good_weights_and_overwrites_nothing(
         open_window, qtbot, monkeypatch, gui_models):
     from explorer.models.vae import VAE

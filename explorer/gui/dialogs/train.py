@@ -291,7 +291,7 @@ class TrainDialog(QWidget):
                                 f"Cancelled after {took}, before the first epoch was complete: nothing kept.")
         else:
             self.status.setText(f"{how} after {n} epoch{'s' * (n != 1)} ({took}). {result.message}")
-        if result.status == "diverged":
+        if result.status in ("diverged", "failed"):
             self.message.emit("Training stopped", result.message)
         if result.epochs_done >= 1:
             self.save.setEnabled(True)

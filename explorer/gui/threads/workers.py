@@ -164,7 +164,8 @@ class Workers(QObject):
 
 class TrainWorker(QThread):
     """Trains `model` on the training split with the core loop; reports steps, epoch snapshots and
-    exactly one ending: completed, cancelled, diverged (each with a Run) or failed (a message).
+    exactly one ending: completed, cancelled, diverged (each with a Run; diverged also for an error after
+    an epoch was kept) or failed (a message).
 
     After each complete epoch it sends a CPU copy of the model with the test embeddings, so the map can
     show the space organising while this thread goes on training the original.
@@ -174,8 +175,8 @@ class TrainWorker(QThread):
     epoch = Signal(object)  # Snapshot; epoch 0 is the untrained model
     completed = Signal(object)  # Run
     cancelled = Signal(object)  # Run
-    diverged = Signal(object)  # Run
-    failed = Signal(str)
+    diverged = Signal(object)  # Run: stopped by a non-finite loss, or by an error after an epoch was kept
+    failed = Signal(str)  # an error before any epoch was complete
 
     def __init__(self, model, config, data_dir=None, parent=None):
         super().__init__(parent)
@@ -222,7 +223,7 @@ class TrainWorker(QThread):
         except Exception as e:  # noqa: BLE001 - reaches the UI as a message, the app keeps working
             self.failed.emit(describe_error(e))
             return
-        {"finished": self.completed, "cancelled": self.cancelled, "diverged": self.diverged}[result.status].emit(run)
+        {"finished": self.completed, "cancelled": self.cancelled}.get(result.status, self.diverged).emit(run)
 
 
 @dataclass
