@@ -105,6 +105,10 @@ def build_parser() -> _Parser:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--seed", type=_int_from(0, MAX_SEED), default=0)
     p.add_argument("--compile", action="store_true", help="torch.compile the model first")
+    p.add_argument("--jitter", action="store_true",
+                   help="AE, VAE, CVAE: the encoder sees each training image slightly turned, shifted and scaled, "
+                        "and learns the code of the image itself (2-d VAE, 50 epochs: 140.6 nats and 5-NN 0.799 "
+                        "against 141.2 and 0.775)")
     p.add_argument("--float32", action="store_true",
                    help="no bf16 autocast (used by default on GPUs and CPUs with native bf16): slower, and for long "
                         "runs of small models a little better (2-d VAE, 50 epochs: 140.5 nats against 141.2)")
@@ -278,7 +282,8 @@ def _train_into(out: Path, args, ranks, device: str) -> int:
 
     resolve_device(args.device)
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                         device=device, dataset=args.dataset, compile=args.compile, amp=not args.float32)
+                         device=device, dataset=args.dataset, compile=args.compile, amp=not args.float32,
+                         jitter=args.jitter)
     say = (lambda *a, **k: print(*a, **k)) if ranks.leader else (lambda *a, **k: None)  # rank 0 speaks
     if args.data:
         train_split = test_split = sources.data(args, args.dataset, "train")

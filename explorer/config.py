@@ -10,6 +10,7 @@ from explorer.errors import ExplorerError
 from explorer.wording import count
 
 MODEL_KINDS = ("ae", "vae", "cvae", "gan")
+JITTER_KINDS = ("ae", "vae", "cvae")  # the kinds whose encoder trains on real images
 # Datasets by their torchvision class names, and the limits of a grid and a path: here, where nothing
 # imports torch, so that `explorer` alone can show its window before torch loads (about a second)
 DATASETS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "kmnist": "KMNIST"}
@@ -121,6 +122,7 @@ class TrainConfig:
     dataset: str = "mnist"
     amp: bool = True  # bf16 autocast on CUDA, and for AE/VAE on CPUs with native bf16 (training.use_bf16)
     compile: bool = False
+    jitter: bool = False  # AE, VAE, CVAE: the encoder sees each image slightly moved (explorer.jitter)
 
     def __post_init__(self):
         if not _whole(self.epochs) or not 1 <= self.epochs <= MAX_EPOCHS:
@@ -145,6 +147,8 @@ class TrainConfig:
         if self.batch_size is not None and self.batch_size > train_images:
             raise ExplorerError(f"batch size {self.batch_size:,} is more than the {train_images:,} training images; "
                                 f"choose at most {train_images:,}")
+        if self.jitter and kind not in JITTER_KINDS:
+            raise ExplorerError(f"jitter is for models that encode real images (AE, VAE, CVAE), not a {KIND_NAMES.get(kind, kind)}")
         if kind == "gan" and self.batch_size == 1:  # BatchNorm in training mode needs two values per channel
             raise ExplorerError("a GAN trains with batches of at least 2 (its BatchNorm layers need them)")
 

@@ -23,6 +23,7 @@ from torch import nn
 from explorer import distributed
 from explorer.config import WIDE_FROM_DIM, TrainConfig
 from explorer.errors import ExplorerError
+from explorer.jitter import jitter
 from explorer.latent import to_input
 
 # Default (batch size, peak learning rate) per model kind; `explorer bench` measured these (README).
@@ -351,7 +352,7 @@ def _make_step(model: nn.Module, kind: str, optimizers: dict, device: torch.devi
 
     def step(x, labels):
         with amp:
-            terms = model.losses(x, labels)
+            terms = model.losses(x, labels, jitter(x)) if config.jitter else model.losses(x, labels)
         opt.zero_grad(set_to_none=True)
         terms["loss"].backward()
         opt.step()

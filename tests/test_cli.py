@@ -105,6 +105,7 @@ BAD_INPUT = {
         (["--out", "model.pt"], "must end in .safetensors"), (["--out", "missing/m.safetensors"], "does not exist"),
         (["--out", "FOLDER.safetensors"], "is a folder"), (["--data-dir", NO], "mnist train data not found"),
         (["--out"], "--out: expected one argument"),
+        (["--model", "gan", "--jitter"], "jitter is for models that encode real images"),
     ],
     "embed": [
         (["--checkpoint", "missing.safetensors"], "missing.safetensors: cannot read"),

@@ -117,7 +117,8 @@ def test_widths_follow_the_latent_size_and_are_recorded_so_a_checkpoint_rebuilds
     small, big, gan = ModelConfig(kind="vae", latent_dim=2), ModelConfig(kind="vae", latent_dim=20), \
         ModelConfig(kind="gan", latent_dim=20)
     assert small.widths == LEGACY_WIDTHS and gan.widths == LEGACY_WIDTHS and big.widths == (512,)
-    assert ModelConfig(kind="ae", latent_dim=10).widths == (512, 256) == ModelConfig(kind="cvae", latent_dim=19).widths
+    assert ModelConfig(kind="ae", latent_dim=10).widths == (512,) == ModelConfig(kind="cvae", latent_dim=19).widths
+    assert ModelConfig(kind="ae", latent_dim=9).widths == LEGACY_WIDTHS
     assert build_model(big).encoder.head[0].out_features == 512
     assert ModelConfig.from_dict(json.loads(json.dumps(big.to_dict()))) == big
     # a checkpoint from before widths were recorded was built with the legacy widths, whatever its size

@@ -322,3 +322,31 @@ def test_training_flushes_denormals_only_while_it_runs(tiny_images):
     train(model, tiny_images[0], TrainConfig(epochs=1, batch_size=16), callback=lambda p: seen.append(flushing()))
     assert seen and all(seen)  # fast arithmetic while the rate decays
     assert not flushing()  # and the caller's thread as it was: other libraries (hypothesis) need denormals
+
+
+@pytest.mark.parametrize("kind", ["ae", "vae", "cvae"])
+def test_jitter_shows_the_encoder_moved_images_and_reconstructs_the_originals(kind, tiny_images, monkeypatch):
+    images, labels = tiny_images
+    model = build_model(ModelConfig(kind=kind), seed=0)
+    real_losses, calls = model.losses, []
+
+    def losses(x, labels=None, seen=None):
+        calls.append((x, seen))
+        return real_losses(x, labels, seen)
+
+    monkeypatch.setattr(model, "losses", losses)
+    result = train(model, images, TrainConfig(epochs=1, batch_size=16, jitter=True), labels=labels)
+    assert result.status == "finished" and len(calls) == 4
+    for x, seen in calls:
+        assert seen is not None and seen.shape == x.shape and not torch.equal(seen, x)
+        assert torch.nn.functional.cosine_similarity(seen.flatten(1).float(), x.flatten(1).float()).min() > 0.5
+
+
+@pytest.mark.parametrize("kind", ["gan", "classifier"])
+def test_jitter_is_refused_for_models_without_an_encoder_of_real_images(kind, tiny_images):
+    images, labels = tiny_images
+    from explorer.models import Classifier
+
+    model = Classifier() if kind == "classifier" else build_model(ModelConfig(kind=kind), seed=0)
+    with pytest.raises(ExplorerError, match="jitter is for models that encode real images"):
+        train(model, images, TrainConfig(epochs=1, batch_size=16, jitter=True), labels=labels)

@@ -22,6 +22,7 @@ class Autoencoder(LatentModel):
     def decode(self, z, labels=None):
         return torch.sigmoid(self.decoder(z))
 
-    def losses(self, x, labels=None):
-        recon = F.mse_loss(self.decode(self.encode(x)), x)
+    def losses(self, x, labels=None, seen=None):
+        """Pixel MSE of reconstructing x; `seen`, if given, is what the encoder is shown instead (jitter)."""
+        recon = F.mse_loss(self.decode(self.encode(x if seen is None else seen)), x)
         return {"loss": recon, "recon": recon}

@@ -45,5 +45,6 @@ class LatentModel(nn.Module):
         raise NotImplementedError
 
     def losses(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        """Training terms for one batch; 'loss' is the one to minimise."""
+        """Training terms for one batch; 'loss' is the one to minimise. Models with an encoder may also
+        take `seen`: what the encoder is shown in place of x (jitter)."""
         raise NotImplementedError

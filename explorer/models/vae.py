@@ -46,8 +46,10 @@ class VAE(LatentModel):
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
         return draw(mu, logvar, eps)
 
-    def losses(self, x, labels=None):
-        mu, logvar = self.encode_stats(x, labels)
+    def losses(self, x, labels=None, seen=None):
+        """The negative ELBO's terms for x; `seen`, if given, is what the encoder is shown instead
+        (jitter): any q(z|.) gives a lower bound on log p(x), so the loss stays one."""
+        mu, logvar = self.encode_stats(x if seen is None else seen, labels)
         z = draw(mu, logvar, torch.randn_like(mu))
         logits = self.decoder(z, self._cond(labels))
         n = x.shape[0]
