@@ -382,6 +382,7 @@ def run_meta(images: torch.Tensor, dataset: str, config: TrainConfig, result: Tr
         "seed": config.seed,
         "device": result.device,
         "precision": result.precision,
+        "jitter": config.jitter,
         "world_size": distributed.world().size,  # processes that trained it together (torchrun)
         "train_seconds": round(result.seconds, 1),
         "status": result.status,

