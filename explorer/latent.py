@@ -348,3 +348,17 @@ def direction(codes_from: np.ndarray, codes_to: np.ndarray) -> np.ndarray:
 def walk(start, vector, amounts) -> np.ndarray:
     """Codes start + a * vector for each a in `amounts` (the attribute slider's strip)."""
     return (np.asarray(start, dtype=np.float64) + np.outer(amounts, vector)).astype(np.float32)
+
+
+NEAREST_CHUNK = 2048  # query rows per distance block: 2048 x 70,000 float32 is 570 MB at most
+
+
+def nearest_each(points: torch.Tensor, queries: torch.Tensor, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(M, k) distances and indices of the k points nearest each of M queries, closest first (by blocks
+    of queries; `nearest` is the one-query form)."""
+    dists, idxs = [], []
+    for s in range(0, len(queries), NEAREST_CHUNK):
+        d, i = torch.cdist(queries[s : s + NEAREST_CHUNK].float(), points.float()).topk(k, dim=1, largest=False)
+        dists.append(d.numpy())
+        idxs.append(i.numpy())
+    return np.concatenate(dists), np.concatenate(idxs)

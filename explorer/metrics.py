@@ -98,15 +98,11 @@ def importance_nll(model, split: Split, samples: int = NLL_SAMPLES, seed: int = 
 
 def knn_accuracy(train_z: np.ndarray, train_y: np.ndarray, test_z: np.ndarray, test_y: np.ndarray, k: int = 5) -> float:
     """Share of test codes whose k nearest train codes vote for the right label."""
-    train = torch.from_numpy(np.ascontiguousarray(train_z, dtype=np.float32))
     train_labels = torch.as_tensor(np.asarray(train_y), dtype=torch.long)
-    correct, classes = 0, int(train_labels.max()) + 1 if len(train_labels) else 1
-    for s in range(0, len(test_z), BATCH):
-        q = torch.from_numpy(np.ascontiguousarray(test_z[s : s + BATCH], dtype=np.float32))
-        nearest = torch.cdist(q, train).topk(k, largest=False).indices
-        votes = F.one_hot(train_labels[nearest], classes).sum(dim=1)
-        correct += (votes.argmax(dim=1) == torch.as_tensor(np.asarray(test_y[s : s + BATCH]))).sum().item()
-    return correct / len(test_z)
+    classes = int(train_labels.max()) + 1 if len(train_labels) else 1
+    _, nearest = latent.nearest_each(torch.as_tensor(np.asarray(train_z)), torch.as_tensor(np.asarray(test_z)), k)
+    votes = F.one_hot(train_labels[torch.from_numpy(nearest)], classes).sum(dim=1)
+    return (votes.argmax(dim=1) == torch.as_tensor(np.asarray(test_y))).sum().item() / len(test_z)
 
 
 def confidence(classifier, images: np.ndarray) -> np.ndarray:

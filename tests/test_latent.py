@@ -120,6 +120,16 @@ def test_nearest_returns_the_closest_first():
     assert len(latent.nearest(codes, [0, 0], k=10)) == 4
 
 
+def test_nearest_each_answers_every_query_as_nearest_answers_one():
+    rng = np.random.default_rng(0)
+    codes, queries = rng.normal(size=(500, 3)).astype(np.float32), rng.normal(size=(4100, 3)).astype(np.float32)
+    dist, idx = latent.nearest_each(torch.from_numpy(codes), torch.from_numpy(queries), 4)  # spans two blocks
+    assert idx.shape == dist.shape == (4100, 4) and (np.diff(dist, axis=1) >= 0).all()
+    for q in (0, 2047, 2048, 4099):
+        assert idx[q].tolist() == latent.nearest(codes, queries[q], k=4).tolist()
+        assert np.allclose(dist[q], np.linalg.norm(codes[idx[q]] - queries[q], axis=1), atol=1e-5)
+
+
 def test_attribute_direction_moves_one_group_mean_onto_the_other():
     a, b = np.array([[0, 0], [2, 0]]), np.array([[1, 3], [1, 5]])
     d = latent.direction(a, b)

@@ -25,7 +25,6 @@ from explorer.maps import inverse as inverse_net
 from explorer.maps.projection import NAMES, check_method, layout
 
 PLACE_NEIGHBOURS = 8  # data codes averaged to place a code when the layout has no transform
-CHUNK = 2048  # query rows per distance block: 2048 x 70,000 float32 is 570 MB at most
 CACHE_VERSION = "1"
 
 
@@ -53,7 +52,7 @@ class LearnedMap:
         if self.transform is not None:
             return self.transform(z)
         k = min(PLACE_NEIGHBOURS, len(self.codes))
-        dist, idx = _nearest(torch.from_numpy(self.codes), torch.from_numpy(z), k)
+        dist, idx = latent.nearest_each(torch.from_numpy(self.codes), torch.from_numpy(z), k)
         weights = 1.0 / np.maximum(dist, 1e-9)
         return (np.einsum("mk,mkc->mc", weights, self.uv[idx]) / weights.sum(axis=1, keepdims=True)).astype(np.float32)
 
@@ -61,7 +60,7 @@ class LearnedMap:
         """(M,) distance from each map point to the nearest data point, in units of `spacing`:
         about 1 inside the data, large where the map is the inverse's extrapolation."""
         uv = np.asarray(uv, dtype=np.float32).reshape(-1, 2)
-        dist, _ = _nearest(torch.from_numpy(self.uv), torch.from_numpy(uv), 1)
+        dist, _ = latent.nearest_each(torch.from_numpy(self.uv), torch.from_numpy(uv), 1)
         return dist[:, 0] / self.spacing
 
     def describe(self) -> str:
@@ -107,18 +106,8 @@ def default_cache_dir() -> Path:
 
 def _spacing(uv: np.ndarray) -> float:
     sample = uv[np.random.default_rng(0).permutation(len(uv))[:2000]]
-    dist, _ = _nearest(torch.from_numpy(uv), torch.from_numpy(sample), 2)  # the first is the point itself
+    dist, _ = latent.nearest_each(torch.from_numpy(uv), torch.from_numpy(sample), 2)  # the first is the point itself
     return max(float(np.median(dist[:, 1])), 1e-9)
-
-
-def _nearest(points: torch.Tensor, queries: torch.Tensor, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(M, k) distances and indices of the k points nearest each query, by blocks of CHUNK queries."""
-    dists, idxs = [], []
-    for s in range(0, len(queries), CHUNK):
-        d, i = torch.cdist(queries[s : s + CHUNK].float(), points.float()).topk(k, dim=1, largest=False)
-        dists.append(d.numpy())
-        idxs.append(i.numpy())
-    return np.concatenate(dists), np.concatenate(idxs)
 
 
 def _write(path: Path, learned: LearnedMap) -> None:
