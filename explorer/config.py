@@ -148,7 +148,8 @@ class TrainConfig:
             raise ExplorerError(f"batch size {self.batch_size:,} is more than the {train_images:,} training images; "
                                 f"choose at most {train_images:,}")
         if self.jitter and kind not in JITTER_KINDS:
-            raise ExplorerError(f"jitter is for models that encode real images (AE, VAE, CVAE), not a {KIND_NAMES.get(kind, kind)}")
+            raise ExplorerError("jitter is for models that encode real images (AE, VAE, CVAE), "
+                                f"not a {KIND_NAMES.get(kind, kind)}")
         if kind == "gan" and self.batch_size == 1:  # BatchNorm in training mode needs two values per channel
             raise ExplorerError("a GAN trains with batches of at least 2 (its BatchNorm layers need them)")
 
