@@ -10,7 +10,9 @@ from explorer.errors import ExplorerError
 from explorer.wording import count
 
 MODEL_KINDS = ("ae", "vae", "cvae", "gan")
-JITTER_KINDS = ("ae", "vae", "cvae")  # the kinds whose encoder trains on real images
+# the kinds whose encoder trains on real images: jitter is for them, and their MLP and training
+# defaults grow with the latent size (wide)
+ENCODER_KINDS = ("ae", "vae", "cvae")
 # Datasets by their torchvision class names, and the limits of a grid and a path: here, where nothing
 # imports torch, so that `explorer` alone can show its window before torch loads (about a second)
 DATASETS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST", "kmnist": "KMNIST"}
@@ -42,14 +44,17 @@ LEGACY_WIDTHS = (256, 128)
 WIDE_FROM_DIM = 10
 
 
+def wide(kind: str, arch: str, latent_dim: int) -> bool:
+    """Whether a model gets the widths and training defaults of the larger latent sizes."""
+    return kind in ENCODER_KINDS and arch == "mlp" and latent_dim >= WIDE_FROM_DIM
+
+
 def default_widths(kind: str, arch: str, latent_dim: int) -> tuple[int, ...]:
     """From 10-d up one hidden layer of 512; below, 256-128 (bench/RESULTS.md). A second layer of 256
     between the 512 and the code holds the codes back (10 epochs, batch 256 at 4e-3, bf16, test: VAE
     10-d 111.0 nats against 119.7, 32-d 107.2 against 115.1) and costs 1.3x the time; 256-128 is 12
     nats worse than either at 20-d. At 2-d, 512-256 is worse than 256-128 (153.0 against 147.4)."""
-    if kind not in ("ae", "vae", "cvae") or arch != "mlp" or latent_dim < WIDE_FROM_DIM:
-        return LEGACY_WIDTHS
-    return (512,)
+    return (512,) if wide(kind, arch, latent_dim) else LEGACY_WIDTHS
 
 
 @dataclass(frozen=True)
@@ -147,7 +152,7 @@ class TrainConfig:
         if self.batch_size is not None and self.batch_size > train_images:
             raise ExplorerError(f"batch size {self.batch_size:,} is more than the {train_images:,} training images; "
                                 f"choose at most {train_images:,}")
-        if self.jitter and kind not in JITTER_KINDS:
+        if self.jitter and kind not in ENCODER_KINDS:
             raise ExplorerError("jitter is for models that encode real images (AE, VAE, CVAE), "
                                 f"not a {KIND_NAMES.get(kind, kind)}")
         if kind == "gan" and self.batch_size == 1:  # BatchNorm in training mode needs two values per channel

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from explorer import distributed
-from explorer.config import WIDE_FROM_DIM, TrainConfig
+from explorer.config import WIDE_FROM_DIM, TrainConfig, wide
 from explorer.errors import ExplorerError
 from explorer.jitter import jitter
 from explorer.latent import to_input
@@ -123,10 +123,6 @@ def defaults_for(kind: str, config: TrainConfig, arch: str = "mlp", latent_dim: 
     if arch == "conv":
         lr = min(lr, CONV_MAX_LR)
     return config.batch_size or batch, config.lr or lr
-
-
-def wide(kind: str, arch: str, latent_dim: int) -> bool:
-    return arch == "mlp" and kind in CPU_BF16_KINDS and latent_dim >= WIDE_FROM_DIM
 
 
 def use_bf16(kind: str, device: torch.device) -> bool:

@@ -16,7 +16,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox, QFormLayout, QGridLayout,
                                QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-from explorer.config import ARCHS, JITTER_KINDS, KIND_NAMES, MAX_ANCHOR, MAX_LATENT_DIM, ModelConfig, TrainConfig
+from explorer.config import ARCHS, ENCODER_KINDS, KIND_NAMES, MAX_ANCHOR, MAX_LATENT_DIM, ModelConfig, TrainConfig
 from explorer.data import DATASETS
 from explorer.errors import ExplorerError
 from explorer.gui.threads.workers import TrainWorker
@@ -195,7 +195,7 @@ class TrainDialog(QWidget):
                             inversion=self.inversion.isChecked(), anchor=self.anchor.value())
         run = TrainConfig(epochs=self.epochs.value(), batch_size=self.batch.value() or None, lr=lr,
                           device=self.device.currentText(), dataset=self.dataset.currentText(),
-                          jitter=self.jitter.isChecked() and model.kind in JITTER_KINDS)
+                          jitter=self.jitter.isChecked() and model.kind in ENCODER_KINDS)
         return model, run
 
     def _kind_changed(self) -> None:
@@ -204,7 +204,7 @@ class TrainDialog(QWidget):
         self.batch.setSpecialValueText(f"default ({batch})")
         self.lr.setPlaceholderText(f"default ({lr:g})")
         self.beta.setEnabled(kind in ("vae", "cvae"))
-        self.jitter.setEnabled(kind in JITTER_KINDS)
+        self.jitter.setEnabled(kind in ENCODER_KINDS)
         self.anchor.setEnabled(kind == "gan")
         anchored = kind == "gan" and self.anchor.value() > 0
         if anchored:  # an anchored GAN trains its encoder with the generator: it cannot go without one
