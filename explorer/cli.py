@@ -6,12 +6,11 @@ Every user error ends as one line on stderr and a non-zero exit, never a traceba
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import signal
 import sys
 from pathlib import Path
-
-import importlib
 
 from explorer import __version__, progress
 from explorer.arguments import EXIT_ERROR

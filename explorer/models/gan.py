@@ -20,10 +20,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from explorer.config import ModelConfig
+from explorer.config import MNIST_SHAPE, ModelConfig
 from explorer.models.base import LatentModel
 from explorer.models.gaussian import draw, kl_to_prior, posterior
-from explorer.config import MNIST_SHAPE
 from explorer.models.layers import Encoder, conv_features, deconv_start, to_image
 
 
