@@ -47,3 +47,11 @@ def drag(qtbot, widget, points, settle=None):
         if settle:
             settle()
     qtbot.mouseRelease(widget, Qt.LeftButton, pos=points[-1])
+
+
+def frame_point(strip, k: int) -> QPoint:
+    """The middle of frame k in a Strip (frames fill rows of strip.cols, the pixmap centred vertically)."""
+    rows = -(-len(strip.frames) // strip.cols)
+    top = (strip.height() - rows * strip.cell_height) / 2
+    row, col = divmod(k, strip.cols)
+    return QPoint(int((col + 0.5) * strip.cell), int(top + (row + 0.5) * strip.cell_height))

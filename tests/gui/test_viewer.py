@@ -71,6 +71,9 @@ def test_a_decoder_alone_takes_codes_and_another_model_joins_the_list(viewers):
     ex.add_model(decoder=nn.Sequential(nn.Linear(4, 784), nn.Sigmoid()), name="other")
     ex.wait(30)
     assert "other" in ex.window.models.sessions
+    listed = ex.window.model_list
+    kinds = {listed.topLevelItem(k).text(0): listed.topLevelItem(k).text(1) for k in range(listed.topLevelItemCount())}
+    assert kinds["other"] == "Decoder"  # not "GAN": it may be any model's decoder
 
 
 def test_bad_arguments_are_one_sentence_and_open_no_window(qtbot):

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import Qt
 
 from explorer.gui.panels.neighbours import MAX_K
 from explorer.gui.widgets.thumbnail_grid import CAPTION
 from explorer.latent import MAX_STEPS
 
-from .helpers import at, pixel_of
+from .helpers import at, frame_point, pixel_of
 
 
 def type_steps(qtbot, window, steps: int) -> None:
@@ -49,7 +49,7 @@ def test_no_steps_value_widens_the_window(with_path, qtbot, steps):
     assert window.width() == width and window.minimumSizeHint().width() <= width
     assert strip.pixmap().width() <= strip.width()  # every frame in view
     # a click on the last frame picks it, however small the frames are
-    qtbot.mouseClick(strip, Qt.LeftButton, pos=QPoint(int(strip.cell * (steps - 0.5)), strip.height() // 2))
+    qtbot.mouseClick(strip, Qt.LeftButton, pos=frame_point(strip, steps - 1))
     assert strip.current == steps - 1
 
 

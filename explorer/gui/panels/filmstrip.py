@@ -19,8 +19,9 @@ HINT = "Draw a path on the map: L for a straight line, F for freehand, W to clic
 
 
 class Strip(QLabel):
-    """The frames in one row, enlarged by a whole factor where they fit, else scaled down to the width it
-    is given: however many frames, the strip never asks the window for more room. Click a frame to pick it."""
+    """The frames in as many rows as show them largest (one row in a short dock, more in a tall one),
+    enlarged by a whole factor where they fit, else scaled down: however many frames, the strip never
+    asks the window for more room. Frames may be any size, grey or colour. Click a frame to pick it."""
 
     clicked = Signal(int)
 
@@ -31,7 +32,9 @@ class Strip(QLabel):
         self.setMinimumSize(60, 60)
         self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Expanding)  # the pixmap's width is no size hint
         self.setAlignment(Qt.AlignLeft | Qt.AlignVCenter)
+        self.cols = 1
         self.cell = 0.0  # a frame's width in pixels as shown
+        self.cell_height = 0.0
 
     def sizeHint(self) -> QSize:
         return QSize(400, 90)
@@ -52,30 +55,55 @@ class Strip(QLabel):
         super().resizeEvent(event)
         self._render()
 
+    def frame_at(self, x: float, y: float) -> int | None:
+        """The frame under widget point (x, y), or None."""
+        if self.frames is None or not self.cell:
+            return None
+        rows = -(-len(self.frames) // self.cols)
+        top = (self.height() - rows * self.cell_height) / 2  # the pixmap is centred vertically
+        row, col = int((y - top) // self.cell_height), int(x // self.cell)
+        k = row * self.cols + col
+        return k if 0 <= row < rows and 0 <= col < self.cols and k < len(self.frames) else None
+
     def mousePressEvent(self, event):
-        if self.frames is not None and self.cell and event.button() == Qt.LeftButton:
-            k = int(event.position().x() // self.cell)
-            if 0 <= k < len(self.frames):
-                self.clicked.emit(k)
+        k = self.frame_at(event.position().x(), event.position().y())
+        if k is not None and event.button() == Qt.LeftButton:
+            self.clicked.emit(k)
 
     def _render(self) -> None:
         if self.frames is None or len(self.frames) == 0:
             self.clear()
             self.cell = 0.0
             return
-        n = len(self.frames)
-        scale = max(1, min((self.height() - 4) // 28, self.width() // (28 * n)))
-        pix = to_pixmap(tile(self.frames, n), scale)
-        cell = 28 * scale
+        n, h, w = self.frames.shape[:3]
+        self.cols, fit = strip_layout(n, h, w, self.width(), self.height() - 4)
+        scale = max(1, int(fit))
+        pix = to_pixmap(tile(self.frames, self.cols), scale)
         if 0 <= self.current < n:
+            row, col = divmod(self.current, self.cols)
             painter = QPainter(pix)
             painter.setPen(QPen(QColor("#ffd54a"), max(2, scale // 2)))
-            painter.drawRect(QRect(self.current * cell + 1, 1, cell - 2, cell - 2))
+            painter.drawRect(QRect(col * w * scale + 1, row * h * scale + 1, w * scale - 2, h * scale - 2))
             painter.end()
-        if pix.width() > self.width():  # too many frames for whole pixels each: shrink the row to fit
-            pix = pix.scaledToWidth(max(self.width(), n), Qt.SmoothTransformation)
-        self.cell = pix.width() / n
+        if fit < 1:  # too many frames for whole pixels each: shrink them to fit
+            pix = pix.scaled(max(1, int(self.cols * w * fit)), max(1, int(pix.height() * fit)), Qt.IgnoreAspectRatio,
+                             Qt.SmoothTransformation)
+        self.cell, self.cell_height = pix.width() / self.cols, pix.height() / -(-n // self.cols)
         self.setPixmap(pix)
+
+
+def strip_layout(n: int, h: int, w: int, width: int, height: int) -> tuple[int, float]:
+    """(columns, scale) that show n frames of h x w pixels largest within width x height. A scale of 1 or
+    more counts in whole steps (frames are enlarged crisply); ties go to fewer rows."""
+    best_cols, best = n, 0.0
+    for rows in range(1, n + 1):
+        cols = -(-n // rows)
+        if (rows - 1) * cols >= n:  # this many rows would leave the last one empty
+            continue
+        fit = min(max(height, 1) / (rows * h), max(width, 1) / (cols * w))
+        if (int(fit) if fit >= 1 else fit) > (int(best) if best >= 1 else best):
+            best_cols, best = cols, fit
+    return best_cols, best
 
 
 class Filmstrip(QWidget):

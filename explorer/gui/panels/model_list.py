@@ -7,6 +7,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem
 
 from explorer.checkpoint import Checkpoint
+from explorer.models.adapters import UserModel
 
 COLUMNS = ("Model", "Kind", "Dim", "Loss")  # the dataset is in the tooltip: the dock is narrow
 
@@ -14,7 +15,15 @@ COLUMNS = ("Model", "Kind", "Dim", "Loss")  # the dataset is in the tooltip: the
 def row(ckpt: Checkpoint, name: str) -> list[str]:
     m = ckpt.meta
     loss = m.get("final_losses", {}).get("loss")
-    return [name, ckpt.kind.upper(), str(ckpt.model.latent_dim), f"{loss:.4g}" if loss is not None else "–"]
+    return [name, kind_name(ckpt), str(ckpt.model.latent_dim), f"{loss:.4g}" if loss is not None else "–"]
+
+
+def kind_name(ckpt: Checkpoint) -> str:
+    """A user's decoder alone is explored as a generator is, but it may be any model's decoder: it is
+    listed as what it is."""
+    if isinstance(ckpt.model, UserModel) and not ckpt.model.has_encoder:
+        return "Decoder"
+    return ckpt.kind.upper()
 
 
 class ModelList(QTreeWidget):
