@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import Qt
 
 from explorer import latent
 
-from .helpers import at, pixel_of
+from .helpers import at, frame_point, pixel_of
 from .test_exports import wait_written
 
 
@@ -80,7 +80,7 @@ def test_the_slider_decodes_the_start_plus_t_times_the_direction(walking, qtbot)
     # a frame of the strip is a place on the slider
     strip = a.panel.strip
     with qtbot.waitSignal(window.state.decoded, timeout=5000) as blocker:
-        qtbot.mouseClick(strip, Qt.LeftButton, pos=QPoint(strip.cell // 2, strip.height() // 2))
+        qtbot.mouseClick(strip, Qt.LeftButton, pos=frame_point(strip, 0))
     assert a.panel.amount() == -1.5 and np.allclose(blocker.args[0].request.z[0], start - 1.5 * a.direction, atol=1e-6)
     # clicking the map picks a new point: the slider goes back to 0 there
     new_start = click_start(window, qtbot, 0.3, 0.7)
@@ -137,3 +137,12 @@ def test_a_conditional_model_draws_the_strip_as_the_digit_picked(open_window, qt
     qtbot.waitUntil(lambda: a.strip_walk[3] == 7, timeout=5000)
     codes = latent.walk(*a.strip_walk[:3])
     assert np.array_equal(a.frames, latent.decode(window.state.session.model, codes, 7))
+
+
+def test_the_slider_keeps_a_usable_width_beside_the_timeline(walking, qtbot):
+    """The timeline dock shares the bottom area: the panel's controls must not squeeze t to nothing."""
+    window, a = walking, walking.attributes
+    window.timeline.dock.show()
+    window.resize(1400, 900)
+    qtbot.waitUntil(lambda: a.panel.slider.isVisible() and a.panel.slider.width() >= 150, timeout=5000)
+    assert a.panel.source.width() >= a.panel.source.minimumSizeHint().width()

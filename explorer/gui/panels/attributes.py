@@ -31,6 +31,7 @@ TICKS = 100  # slider steps per unit of t
 DEFAULT_RANGE = 1.5
 DEFAULT_FRAMES = 9
 MAX_FRAMES = 33
+SLIDER_MIN_WIDTH = 160  # pixels: room to pick t to a tenth over ±1.5
 DEFAULT_GROUPS = ("digit:4", "digit:9")
 EXPLAIN = ("Adds t × (mean code of <i>To</i> − mean code of <i>From</i>) to the point at the cursor: t = 0 is the "
            "point itself, t = 1 moves it as far as the average <i>From</i> lies from the average <i>To</i>.")
@@ -85,15 +86,21 @@ class AttributePanel(QWidget):
         self.frames.valueChanged.connect(lambda _: self.strip_changed.emit())
         self.range.setValue(DEFAULT_RANGE)
 
-        controls = QHBoxLayout()
-        for w, stretch in ((QLabel("From"), 0), (self.source, 0), (QLabel("To"), 0), (self.target, 0),
-                           (QLabel("  t"), 0), (self.slider, 1), (self.value, 0), (self.range, 0), (self.frames, 0),
-                           (self.export, 0)):
-            controls.addWidget(w, stretch)
+        # two rows: on one, a narrow dock (the timeline's beside it) squeezed the slider to nothing
+        groups, walk = QHBoxLayout(), QHBoxLayout()
+        for w in (QLabel("From"), self.source, QLabel("To"), self.target):
+            groups.addWidget(w)
+        groups.addStretch(1)
+        for w in (self.range, self.frames, self.export):
+            groups.addWidget(w)
+        self.slider.setMinimumWidth(SLIDER_MIN_WIDTH)
+        for w, stretch in ((QLabel("t"), 0), (self.slider, 1), (self.value, 0)):
+            walk.addWidget(w, stretch)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addWidget(explain)
-        layout.addLayout(controls)
+        layout.addLayout(groups)
+        layout.addLayout(walk)
         layout.addWidget(self.status)
         layout.addWidget(self.strip, 1)
 

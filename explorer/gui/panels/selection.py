@@ -26,6 +26,8 @@ from explorer.gui.widgets.thumbnail_grid import ThumbnailGrid
 THUMB_SCALE = 2  # screen pixels per image pixel in the grid
 GAP = 2
 EXPORT_SCALE = 2  # exported thumbnails: 56 px a digit, unless the picture would be too large
+# Fusion draws a checked button barely darker than the dark palette's others: the shape in use is lit
+CHOSEN_SHAPE = "QPushButton:checked { background: #8ab4f8; color: #202124; border: 1px solid #8ab4f8; border-radius: 2px; }"
 HINT = ("Press S and drag a box on the map to select points (S again: lasso). Shift adds, Ctrl or Alt "
         "takes away, Shift+Ctrl keeps what is in both; a click on empty map clears.")
 
@@ -48,6 +50,7 @@ class SelectionPanel(QWidget):
         for button, shape, tip in ((self.box, "box", "Drag a rectangle (S switches between box and lasso)"),
                                    (self.lasso, "lasso", "Draw around the points (S switches between box and lasso)")):
             button.setCheckable(True)
+            button.setStyleSheet(CHOSEN_SHAPE)
             button.setToolTip(tip)
             button.clicked.connect(lambda checked=False, shape=shape: self.shape_chosen.emit(shape))
             shapes.addButton(button)
