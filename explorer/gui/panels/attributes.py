@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton,
-                               QSizePolicy, QSlider, QSpinBox, QVBoxLayout, QWidget)
+                               QSlider, QSpinBox, QVBoxLayout, QWidget)
 
 from explorer import export, jobs, latent, selection
 from explorer.errors import ExplorerError
@@ -26,6 +26,7 @@ from explorer.gui.map.latent_map import LatentMap
 from explorer.gui.state import ViewState
 from explorer.gui.threads.tasks import Tasks
 from explorer.gui.threads.workers import Workers
+from explorer.gui.widgets.wrapped_label import WrappedLabel
 
 TICKS = 100  # slider steps per unit of t
 DEFAULT_RANGE = 1.5
@@ -47,10 +48,8 @@ class AttributePanel(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        explain = QLabel(EXPLAIN)
-        explain.setWordWrap(True)
+        explain = WrappedLabel(EXPLAIN)
         explain.setTextFormat(Qt.RichText)
-        explain.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         explain.setToolTip(MORE)
         self._groups: list[tuple[str, str, bool]] = []
         self.source, self.target = QComboBox(), QComboBox()
@@ -79,9 +78,7 @@ class AttributePanel(QWidget):
         self.export.clicked.connect(lambda: self.export_requested.emit())
         self.strip = Strip()
         self.strip.clicked.connect(lambda k: self.set_amount(float(self.amounts()[k])))
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        self.status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.status = WrappedLabel()
         self.range.valueChanged.connect(self._range_changed)
         self.frames.valueChanged.connect(lambda _: self.strip_changed.emit())
         self.range.setValue(DEFAULT_RANGE)

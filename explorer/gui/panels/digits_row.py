@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from explorer import jobs
 from explorer.data import classes
@@ -15,6 +15,7 @@ from explorer.gui.feedback import Feedback
 from explorer.gui.state import ViewState
 from explorer.gui.threads.workers import Workers
 from explorer.gui.widgets.thumbnail_grid import ThumbnailGrid
+from explorer.gui.widgets.wrapped_label import WrappedLabel
 
 ROW_HEIGHT = 160  # pixels: digits enlarged three times, with the caption above
 EXPLAINED = ("One latent point, every digit: the code holds the style (slant, stroke, width), the label "
@@ -30,9 +31,7 @@ class DigitsRow(QObject):
     def __init__(self, state: ViewState, workers: Workers, docks: Docks, feedback: Feedback, parent=None):
         super().__init__(parent)
         self.state, self.docks = state, docks
-        self.caption = QLabel(EXPLAINED)
-        self.caption.setWordWrap(True)
-        self.caption.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.caption = WrappedLabel(EXPLAINED)
         self.grid = ThumbnailGrid(columns=10)
         self.grid.setToolTip("Click a digit to decode with it")
         panel = QWidget()
