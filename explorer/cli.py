@@ -87,6 +87,8 @@ def build_parser() -> _Parser:
     p.add_argument("--widths", type=_int_from(1, MAX_WIDTH), nargs="+", metavar="N",
                    help="the MLP's hidden widths, encoder side (the decoder mirrors them); default by latent size: "
                         "256 128, from 10-d up 512")
+    p.add_argument("--decoder-widths", type=_int_from(1, MAX_WIDTH), nargs="+", metavar="N",
+                   help="the decoder's hidden widths, from the code out (default: --widths mirrored)")
     p.add_argument("--epochs", type=_int_from(1, MAX_EPOCHS), default=TrainConfig.epochs)
     p.add_argument("--batch-size", type=_int_from(1, MAX_BATCH),
                    help="default: per model kind and latent size (AE/VAE 256, from 10-d up 384; CVAE 384; GAN 128)")
@@ -305,6 +307,7 @@ def _train_into(out: Path, args, ranks, device: str) -> int:
         model = build_model(ModelConfig(kind=args.model, arch=args.arch, latent_dim=args.latent_dim,
                                         beta=args.beta, inversion=not args.no_inversion, anchor=args.anchor,
                                         widths=tuple(args.widths) if args.widths else None,
+                                        decoder_widths=tuple(args.decoder_widths) if args.decoder_widths else None,
                                         image_shape=tuple(latent.to_input(train_split.images[:1]).shape[1:]), **extra),
                             seed=args.seed)
     what = "a digit classifier" if args.model == "classifier" else model.config.describe()

@@ -38,7 +38,7 @@ MAX_SEED = 2**64 - 1
 MAX_LR = 1.0  # Adam's step is about lr per weight: above 1 every run diverges at once
 MIN_IMAGES = 2  # a batch statistic, a shuffle, a spread of codes: all need two images
 MAX_WIDTH = 4096
-# The MLP's hidden widths (encoder; the decoder mirrors them) when a config does not set them.
+# The MLP's hidden widths (encoder; the decoder mirrors them unless set) when a config does not set them.
 # Checkpoints saved before ModelConfig recorded widths all had LEGACY_WIDTHS.
 LEGACY_WIDTHS = (256, 128)
 WIDE_FROM_DIM = 10
@@ -67,7 +67,8 @@ class ModelConfig:
     anchor: float = 0.0  # GAN: weight of the VAE terms that tie G to an encoder of real images (models/gan.py)
     num_classes: int = 10  # CVAE: labels the decoder is conditioned on
     image_shape: tuple[int, int, int] = MNIST_SHAPE  # (channels, height, width) of the images it models
-    widths: tuple[int, ...] | None = None  # MLP hidden widths; None: default_widths(...)
+    widths: tuple[int, ...] | None = None  # MLP hidden widths, image to code; None: default_widths(...)
+    decoder_widths: tuple[int, ...] | None = None  # the decoder's, code to image; None: `widths` mirrored
 
     def __post_init__(self):
         if self.kind not in MODEL_KINDS:
@@ -88,11 +89,11 @@ class ModelConfig:
         if type(self.num_classes) is not int or not 2 <= self.num_classes <= MAX_CLASSES:
             raise ExplorerError(f"classes must be an integer from 2 to {MAX_CLASSES}, got {self.num_classes!r}")
         object.__setattr__(self, "image_shape", check_image_shape(self.image_shape))
+        # resolved, so a checkpoint records them
         widths = default_widths(self.kind, self.arch, self.latent_dim) if self.widths is None else self.widths
-        if not isinstance(widths, (tuple, list)) or not 1 <= len(widths) <= 4 or \
-                not all(type(w) is int and 1 <= w <= MAX_WIDTH for w in widths):
-            raise ExplorerError(f"widths must be 1 to 4 integers from 1 to {MAX_WIDTH}, got {self.widths!r}")
-        object.__setattr__(self, "widths", tuple(widths))  # resolved, so a checkpoint records them
+        object.__setattr__(self, "widths", _checked_widths("widths", widths))
+        mirrored = self.widths[::-1] if self.decoder_widths is None else self.decoder_widths
+        object.__setattr__(self, "decoder_widths", _checked_widths("decoder widths", mirrored))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -106,6 +107,13 @@ class ModelConfig:
         size = "" if self.image_shape == MNIST_SHAPE else ", {}x{}x{} images".format(*self.image_shape)
         name = "VAE-GAN" if self.kind == "gan" and self.anchor else KIND_NAMES[self.kind]
         return f"{name} ({self.arch.upper()}, {self.latent_dim}-d latent{size})"
+
+
+def _checked_widths(name: str, widths) -> tuple[int, ...]:
+    if not isinstance(widths, (tuple, list)) or not 1 <= len(widths) <= 4 or \
+            not all(type(w) is int and 1 <= w <= MAX_WIDTH for w in widths):
+        raise ExplorerError(f"{name} must be 1 to 4 integers from 1 to {MAX_WIDTH}, got {widths!r}")
+    return tuple(widths)
 
 
 def check_image_shape(shape) -> tuple[int, int, int]:

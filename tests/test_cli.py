@@ -42,6 +42,15 @@ def test_float32_turns_autocast_off_and_is_recorded(small_root, tmp_path, monkey
     assert checkpoint.load(out).meta["precision"] == "float32"
 
 
+def test_widths_shape_the_saved_model(small_root, tmp_path):
+    out = tmp_path / "vae.safetensors"
+    assert main(["train", "--model", "vae", "--latent-dim", "3", "--widths", "48", "--decoder-widths", "8", "40",
+                 "--epochs", "1", "--batch-size", "64", "--data-dir", str(small_root), "--out", str(out)]) == 0
+    model = checkpoint.load(out).model
+    assert (model.config.widths, model.config.decoder_widths) == ((48,), (8, 40))
+    assert [m.out_features for m in model.decoder.net if isinstance(m, torch.nn.Linear)] == [8, 40, 784]
+
+
 def test_embed_writes_codes_and_labels(trained_vae, small_root, tmp_path):
     out = tmp_path / "e.npz"
     assert main(["embed", "--checkpoint", str(trained_vae), "--data-dir", str(small_root), "--out", str(out)]) == 0

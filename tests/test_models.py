@@ -107,7 +107,8 @@ def test_same_seed_same_weights():
 @pytest.mark.parametrize("bad", [dict(kind="diffusion"), dict(arch="resnet"), dict(latent_dim=1),
                                  dict(latent_dim=0), dict(beta=-1.0), dict(beta=float("nan")),
                                  dict(widths=()), dict(widths=(0,)), dict(widths=(64.5,)), dict(widths="64"),
-                                 dict(widths=(10**6,)), dict(widths=(8,) * 5)])
+                                 dict(widths=(10**6,)), dict(widths=(8,) * 5), dict(decoder_widths=()),
+                                 dict(decoder_widths=(0, 8)), dict(decoder_widths="8")])
 def test_invalid_configs_are_refused(bad):
     with pytest.raises(ExplorerError):
         ModelConfig(**bad)
@@ -122,10 +123,21 @@ def test_widths_follow_the_latent_size_and_are_recorded_so_a_checkpoint_rebuilds
     assert build_model(big).encoder.head[0].out_features == 512
     assert ModelConfig.from_dict(json.loads(json.dumps(big.to_dict()))) == big
     # a checkpoint from before widths were recorded was built with the legacy widths, whatever its size
-    old = {k: v for k, v in big.to_dict().items() if k != "widths"}
-    assert ModelConfig.from_dict(old).widths == LEGACY_WIDTHS
+    old = {k: v for k, v in big.to_dict().items() if k not in ("widths", "decoder_widths")}
+    assert ModelConfig.from_dict(old).widths == LEGACY_WIDTHS == ModelConfig.from_dict(old).decoder_widths[::-1]
     custom = ModelConfig(kind="ae", latent_dim=3, widths=[64])
     assert custom.widths == (64,) and build_model(custom).decoder.net[0].out_features == 64
+
+
+@pytest.mark.parametrize("kind", ["ae", "vae", "cvae"])
+def test_the_decoder_mirrors_the_encoder_unless_given_its_own_widths(kind):
+    mirrored = build_model(ModelConfig(kind=kind, latent_dim=3, widths=(64, 32)))
+    assert [m.out_features for m in mirrored.decoder.net if isinstance(m, torch.nn.Linear)] == [32, 64, 784]
+    config = ModelConfig(kind=kind, latent_dim=16, widths=(96,), decoder_widths=[24, 96])
+    model = build_model(config)
+    assert [m.out_features for m in model.encoder.head if isinstance(m, torch.nn.Linear)][0] == 96
+    assert [m.out_features for m in model.decoder.net if isinstance(m, torch.nn.Linear)] == [24, 96, 784]
+    assert ModelConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
 
 
 @pytest.mark.parametrize("arch", ["mlp", "conv"])

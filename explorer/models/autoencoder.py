@@ -14,7 +14,8 @@ class Autoencoder(LatentModel):
     def __init__(self, config: ModelConfig):
         super().__init__(config)
         self.encoder = Encoder(config.arch, config.latent_dim, image_shape=config.image_shape, widths=config.widths)
-        self.decoder = Decoder(config.arch, config.latent_dim, image_shape=config.image_shape, widths=config.widths)
+        self.decoder = Decoder(config.arch, config.latent_dim, image_shape=config.image_shape,
+                               widths=config.decoder_widths)
 
     def encode(self, x, labels=None):
         return self.encoder(x)

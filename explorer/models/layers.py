@@ -72,7 +72,7 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """(N, d) codes [+ (N, c) condition] -> (N, C, H, W) logits."""
+    """(N, d) codes [+ (N, c) condition] -> (N, C, H, W) logits; an MLP's `widths` go from the code out."""
 
     def __init__(self, arch: str, in_features: int, cond_features: int = 0,
                  image_shape: tuple[int, int, int] = MNIST_SHAPE, widths: tuple[int, ...] | None = None):
@@ -80,7 +80,7 @@ class Decoder(nn.Module):
         width = in_features + cond_features
         if arch == "mlp":
             layers = []
-            for w in reversed(widths or MLP_WIDTHS):
+            for w in widths or MLP_WIDTHS[::-1]:
                 layers += [nn.Linear(width, w), nn.ReLU()]
                 width = w
             self.net = nn.Sequential(*layers, nn.Linear(width, math.prod(image_shape)),

@@ -20,7 +20,8 @@ class VAE(LatentModel):
         super().__init__(config)
         cond = config.num_classes if self.conditional else 0
         self.encoder = Encoder(config.arch, 2 * config.latent_dim, cond, image_shape=config.image_shape, widths=config.widths)
-        self.decoder = Decoder(config.arch, config.latent_dim, cond, image_shape=config.image_shape, widths=config.widths)
+        self.decoder = Decoder(config.arch, config.latent_dim, cond, image_shape=config.image_shape,
+                               widths=config.decoder_widths)
 
     def _cond(self, labels: torch.Tensor | None) -> torch.Tensor | None:
         if not self.conditional:
