@@ -13,16 +13,16 @@ test evaluation are off both clocks.
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from explorer import metrics
+from explorer import bench_training, metrics
 from explorer.bench import Row, Settings, bench_split, part
 from explorer.config import ModelConfig, TrainConfig
 from explorer.data import data_root
-from explorer.errors import ExplorerError
 from explorer.models import build_model
 from explorer.models.base import LatentModel
 from explorer.training import train, warm_up
@@ -77,44 +77,9 @@ class ReferenceNet(LatentModel):
         return {"loss": (bce + kld) / len(x)}  # per image: the same gradient direction as the sum
 
 
-def reference_epochs(kind: str, latent_dim: int, root, seed: int = 0):
-    """The recipe's loop, its data set read and its model built now; returns an iterator that yields
-    the model after each epoch. Its random numbers come from a state of its own, so interleaving its
-    epochs with our run changes neither."""
-    from torch.utils.data import DataLoader
-    from torchvision import datasets, transforms
-
-    try:
-        dataset = datasets.MNIST(str(root), train=True, transform=transforms.ToTensor(), download=False)
-    except RuntimeError as e:
-        raise ExplorerError(f"torchvision cannot read MNIST under {root} ({e})") from None
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = ReferenceNet(ModelConfig(kind=kind, latent_dim=latent_dim))
-        loader = DataLoader(dataset, batch_size=128, shuffle=True)
-        rng = torch.get_rng_state()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-
-    def epochs():
-        nonlocal rng
-        while True:
-            with torch.random.fork_rng(devices=[]):
-                torch.set_rng_state(rng)
-                model.train()
-                for x, y in loader:
-                    loss = model.losses(x, y)["loss"]
-                    opt.zero_grad()
-                    loss.backward()
-                    opt.step()
-                rng = torch.get_rng_state()
-            yield model.eval()
-
-    return epochs()
-
-
 def compare(kind: str, latent_dim: int, train_split, test, root, s: Settings, epochs: int = EPOCHS) -> Row:
     warm_up()  # the lazy imports of a first optimizer: a cost of starting, the same for both, off both clocks
-    reference = reference_epochs(kind, latent_dim, root)
+    reference = bench_training.tutorial_loop(partial(ReferenceNet, ModelConfig(kind=kind, latent_dim=latent_dim)), root)
     ref_seconds: list[float] = []
     ref_model = [None]
 

@@ -4,8 +4,10 @@ against the measured matmul peak). Registered in explorer.bench's PARTS, whose h
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
+from functools import partial
 
 import numpy as np
 import torch
@@ -22,13 +24,15 @@ from explorer.training import train, use_bf16
 # ----------------------------------------------------------------------------------- training (CPU)
 
 
-def tutorial_loop(kind: str, root, epochs: int, images: int | None = None, seed: int = 0, device=None):
-    """The loop a tutorial writes: torchvision dataset + ToTensor + DataLoader(batch 128, shuffle),
-    Adam(lr=1e-3), the same model and loss as ours. Yields the model after each epoch.
+def tutorial_loop(build, root, epochs: int | None = None, images: int | None = None, seed: int = 0, device=None):
+    """The loop a tutorial writes (pytorch/examples' vae/main.py): torchvision's MNIST through ToTensor
+    and a DataLoader (batch 128, shuffled), Adam at 1e-3, the model's own loss. `build()` makes the
+    model, right after torch.manual_seed(seed). Yields the model after each epoch, `epochs` times
+    (forever when None).
 
     `images` takes the first n images of the train split, repeating it if n is larger. Its random
-    numbers (shuffling, the VAE's sampling) come from a state of its own, so interleaving its
-    epochs with another run changes neither."""
+    numbers (shuffling, a VAE's sampling) come from a state of its own, so interleaving its epochs
+    with another run changes neither."""
     from torch.utils.data import ConcatDataset, DataLoader, Subset
     from torchvision import datasets, transforms
 
@@ -39,23 +43,23 @@ def tutorial_loop(kind: str, root, epochs: int, images: int | None = None, seed:
                             f"MNIST/raw/train-images-idx3-ubyte and friends uncompressed") from None
     if images is not None and images != len(dataset):
         dataset = Subset(ConcatDataset([dataset] * -(-images // len(dataset))), range(images))
-    model = _build(kind, seed).to(device)
-    loader = DataLoader(dataset, batch_size=128, shuffle=True)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
+        model = build().to(device)
         rng = torch.get_rng_state()
-    for _ in range(epochs):
+    loader = DataLoader(dataset, batch_size=128, shuffle=True)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for _ in itertools.count() if epochs is None else range(epochs):
         with torch.random.fork_rng(devices=[]):
             torch.set_rng_state(rng)
             model.train()
-            for x, _labels in loader:
-                loss = model.losses(x.to(device))["loss"]
+            for x, labels in loader:
+                loss = model.losses(x.to(device), labels.to(device))["loss"]
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
             rng = torch.get_rng_state()
-        yield model
+        yield model.eval()
 
 
 def _build(kind: str, seed: int = 0):
@@ -92,7 +96,7 @@ def compare_training(kind: str, train_split: Split, test: Split, root, classifie
     name = kind.upper()
     images = train_split.images
     config = TrainConfig()  # the defaults, epochs included: the learning-rate schedule spans them
-    tutorial = tutorial_loop(kind, root, s.tutorial_epochs, images=len(images))
+    tutorial = tutorial_loop(partial(_build, kind), root, s.tutorial_epochs, images=len(images))
     tut_seconds: list[float] = []
     tut_model = [None]
     goal: list[float | None] = [None]  # the tutorial's final test loss, once its epochs are done
@@ -191,7 +195,8 @@ def gpu_rows(device: torch.device, s: Settings) -> list[Row]:
         result = train(model, images, TrainConfig(epochs=s.gpu_epochs, device=device.type))
         _sync(device)
         seconds = time.perf_counter() - t
-        tutorial = tutorial_loop(kind, data_root(s.data_dir), 1, images=s.gpu_images, device=device)
+        tutorial = tutorial_loop(partial(_build, kind), data_root(s.data_dir), 1, images=s.gpu_images,
+                                 device=device)
         t = time.perf_counter()
         next(tutorial)
         _sync(device)

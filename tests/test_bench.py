@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from functools import partial
 
 import pytest
 import torch
@@ -25,7 +26,7 @@ def weights(model):
 
 def test_tutorial_loop_trains_the_same_model_from_the_same_start(small_root):
     ours = build_model(ModelConfig(kind="vae"), seed=0)
-    loop = bench_training.tutorial_loop("vae", small_root, epochs=1)
+    loop = bench_training.tutorial_loop(partial(build_model, ModelConfig(kind="vae")), small_root, epochs=1)
     model = next(loop)
     assert type(model) is type(ours) and model.config == ours.config
     assert weights(model).keys() == weights(ours).keys()
@@ -33,9 +34,10 @@ def test_tutorial_loop_trains_the_same_model_from_the_same_start(small_root):
 
 
 def test_tutorial_loop_is_reproducible_when_interleaved_with_other_work(small_root):
-    alone = next(bench_training.tutorial_loop("vae", small_root, epochs=1, images=256))
+    build = partial(build_model, ModelConfig(kind="vae"))
+    alone = next(bench_training.tutorial_loop(build, small_root, epochs=1, images=256))
     torch.manual_seed(123)
-    loop = bench_training.tutorial_loop("vae", small_root, epochs=1, images=256)
+    loop = bench_training.tutorial_loop(build, small_root, epochs=1, images=256)
     torch.randn(1000)  # another run drawing from the global generator meanwhile
     interleaved = next(loop)
     assert all(torch.equal(a, b) for a, b in zip(weights(alone).values(), weights(interleaved).values()))
@@ -175,9 +177,10 @@ def test_reference_part_interleaves_the_recipe_with_our_defaults(small_root, mni
     assert len(ours) == len(theirs) == 2 and row.ratio == pytest.approx(sum(theirs) / sum(ours))
     assert 0 < row.ours < 800 and 0 < row.reference < 800
     assert row.passed == (row.ours <= row.reference and row.ratio >= 4)
-    alone = next(bench_reference.reference_epochs("vae", 2, small_root))
+    reference = partial(bench_reference.ReferenceNet, ModelConfig(kind="vae", latent_dim=2))
+    alone = next(bench_training.tutorial_loop(reference, small_root))
     torch.randn(100)
-    again = next(bench_reference.reference_epochs("vae", 2, small_root))
+    again = next(bench_training.tutorial_loop(reference, small_root))
     assert all(torch.equal(a, b) for a, b in zip(weights(alone).values(), weights(again).values()))
 
 
