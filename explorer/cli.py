@@ -24,8 +24,9 @@ from explorer.wording import count
 
 
 def build_parser() -> _Parser:
-    from explorer.config import (ARCHS, DATASETS, MAX_BATCH, MAX_EPOCHS, MAX_GRID, MAX_LATENT_DIM, MAX_SEED,
-                                 MAX_STEPS, MAX_WIDTH, MODEL_KINDS, DEFAULT_SCALE, GRID_CELLS, OUTPUTS, TrainConfig)
+    from explorer.config import (ACTIVATIONS, ARCHS, DATASETS, MAX_BATCH, MAX_EPOCHS, MAX_GRID, MAX_LATENT_DIM,
+                                 MAX_SEED, MAX_STEPS, MAX_WIDTH, MODEL_KINDS, DEFAULT_SCALE, GRID_CELLS, OUTPUTS,
+                                 ModelConfig, TrainConfig)
     from explorer.trained import find
 
     parser = _Parser(prog="explorer", description="Explore the latent spaces of generative models trained on MNIST.")
@@ -89,6 +90,8 @@ def build_parser() -> _Parser:
                         "256 128, from 10-d up 512")
     p.add_argument("--decoder-widths", type=_int_from(1, MAX_WIDTH), nargs="+", metavar="N",
                    help="the decoder's hidden widths, from the code out (default: --widths mirrored)")
+    p.add_argument("--activation", choices=ACTIVATIONS, default=ModelConfig.activation,
+                   help="of the hidden layers (AE, VAE, CVAE; default relu)")
     p.add_argument("--epochs", type=_int_from(1, MAX_EPOCHS), default=TrainConfig.epochs)
     p.add_argument("--batch-size", type=_int_from(1, MAX_BATCH),
                    help="default: per model kind and latent size (AE/VAE 256, from 10-d up 384; CVAE 384; GAN 128)")
@@ -308,6 +311,7 @@ def _train_into(out: Path, args, ranks, device: str) -> int:
                                         beta=args.beta, inversion=not args.no_inversion, anchor=args.anchor,
                                         widths=tuple(args.widths) if args.widths else None,
                                         decoder_widths=tuple(args.decoder_widths) if args.decoder_widths else None,
+                                        activation=args.activation,
                                         image_shape=tuple(latent.to_input(train_split.images[:1]).shape[1:]), **extra),
                             seed=args.seed)
     what = "a digit classifier" if args.model == "classifier" else model.config.describe()

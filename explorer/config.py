@@ -23,6 +23,7 @@ GRID_CELLS = 12
 DEFAULT_SCALE = 1
 OUTPUTS = ("auto", "probabilities", "logits", "tanh")  # what a user's decoder returns (models/adapters.py)
 ARCHS = ("mlp", "conv")
+ACTIVATIONS = ("relu", "silu")  # of the AE's, VAE's and CVAE's hidden layers
 KIND_NAMES = {"ae": "Autoencoder", "vae": "VAE", "cvae": "Conditional VAE", "gan": "GAN"}
 MAX_LATENT_DIM = 512
 MAX_CLASSES = 1000  # a checkpoint's metadata could otherwise ask for a model of any size
@@ -69,6 +70,7 @@ class ModelConfig:
     image_shape: tuple[int, int, int] = MNIST_SHAPE  # (channels, height, width) of the images it models
     widths: tuple[int, ...] | None = None  # MLP hidden widths, image to code; None: default_widths(...)
     decoder_widths: tuple[int, ...] | None = None  # the decoder's, code to image; None: `widths` mirrored
+    activation: str = "relu"  # AE, VAE, CVAE hidden layers (a GAN's are its own)
 
     def __post_init__(self):
         if self.kind not in MODEL_KINDS:
@@ -79,6 +81,11 @@ class ModelConfig:
             raise ExplorerError(f"latent dimension must be an integer from 2 to {MAX_LATENT_DIM}, got {self.latent_dim!r}")
         if not _real(self.beta) or not 0 <= self.beta <= MAX_BETA:
             raise ExplorerError(f"beta must be a number from 0 to {MAX_BETA:g}, got {self.beta!r}")
+        if self.activation not in ACTIVATIONS:
+            raise ExplorerError(f"unknown activation {self.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+        if self.kind == "gan" and self.activation != "relu":
+            raise ExplorerError("a GAN's generator and discriminator have activations of their own; "
+                                "--activation is for the AE, VAE and CVAE")
         if not isinstance(self.inversion, bool):
             raise ExplorerError(f"inversion must be true or false, got {self.inversion!r}")
         if not _real(self.anchor) or not 0 <= self.anchor <= MAX_ANCHOR:

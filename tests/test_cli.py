@@ -42,12 +42,13 @@ def test_float32_turns_autocast_off_and_is_recorded(small_root, tmp_path, monkey
     assert checkpoint.load(out).meta["precision"] == "float32"
 
 
-def test_widths_shape_the_saved_model(small_root, tmp_path):
+def test_widths_and_activation_shape_the_saved_model(small_root, tmp_path):
     out = tmp_path / "vae.safetensors"
     assert main(["train", "--model", "vae", "--latent-dim", "3", "--widths", "48", "--decoder-widths", "8", "40",
-                 "--epochs", "1", "--batch-size", "64", "--data-dir", str(small_root), "--out", str(out)]) == 0
+                 "--activation", "silu", "--epochs", "1", "--batch-size", "64", "--data-dir", str(small_root),
+                 "--out", str(out)]) == 0
     model = checkpoint.load(out).model
-    assert (model.config.widths, model.config.decoder_widths) == ((48,), (8, 40))
+    assert (model.config.widths, model.config.decoder_widths, model.config.activation) == ((48,), (8, 40), "silu")
     assert [m.out_features for m in model.decoder.net if isinstance(m, torch.nn.Linear)] == [8, 40, 784]
 
 

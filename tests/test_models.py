@@ -108,7 +108,8 @@ def test_same_seed_same_weights():
                                  dict(latent_dim=0), dict(beta=-1.0), dict(beta=float("nan")),
                                  dict(widths=()), dict(widths=(0,)), dict(widths=(64.5,)), dict(widths="64"),
                                  dict(widths=(10**6,)), dict(widths=(8,) * 5), dict(decoder_widths=()),
-                                 dict(decoder_widths=(0, 8)), dict(decoder_widths="8")])
+                                 dict(decoder_widths=(0, 8)), dict(decoder_widths="8"), dict(activation="tanh"),
+                                 dict(kind="gan", activation="silu")])
 def test_invalid_configs_are_refused(bad):
     with pytest.raises(ExplorerError):
         ModelConfig(**bad)
@@ -138,6 +139,17 @@ def test_the_decoder_mirrors_the_encoder_unless_given_its_own_widths(kind):
     assert [m.out_features for m in model.encoder.head if isinstance(m, torch.nn.Linear)][0] == 96
     assert [m.out_features for m in model.decoder.net if isinstance(m, torch.nn.Linear)] == [24, 96, 784]
     assert ModelConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+
+
+@pytest.mark.parametrize("arch", ["mlp", "conv"])
+def test_the_activation_is_every_hidden_layers_and_old_checkpoints_had_relu(arch):
+    config = ModelConfig(kind="vae", arch=arch, latent_dim=4, activation="silu")
+    model = build_model(config)
+    kinds = {type(m) for m in model.modules() if isinstance(m, (torch.nn.ReLU, torch.nn.SiLU))}
+    assert kinds == {torch.nn.SiLU}
+    assert ModelConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    old = {k: v for k, v in config.to_dict().items() if k != "activation"}
+    assert ModelConfig.from_dict(old).activation == "relu"
 
 
 @pytest.mark.parametrize("arch", ["mlp", "conv"])

@@ -13,9 +13,9 @@ from explorer.models.layers import Decoder, Encoder
 class Autoencoder(LatentModel):
     def __init__(self, config: ModelConfig):
         super().__init__(config)
-        self.encoder = Encoder(config.arch, config.latent_dim, image_shape=config.image_shape, widths=config.widths)
-        self.decoder = Decoder(config.arch, config.latent_dim, image_shape=config.image_shape,
-                               widths=config.decoder_widths)
+        self.encoder = Encoder(config.arch, config.latent_dim, 0, config.activation, config.image_shape, config.widths)
+        self.decoder = Decoder(config.arch, config.latent_dim, 0, config.activation, config.image_shape,
+                               config.decoder_widths)
 
     def encode(self, x, labels=None):
         return self.encoder(x)

@@ -13,6 +13,7 @@ from explorer.config import MNIST_SHAPE
 MLP_WIDTHS = (256, 128)  # when none are given (config.default_widths picks them per latent size)
 CONV_CHANNELS = (32, 64)
 CONV_HIDDEN = 64  # the dense layer between conv features and the code
+ACTIVATIONS = {"relu": nn.ReLU, "silu": nn.SiLU}  # by config.ACTIVATIONS' names
 
 
 def conv_features(image_shape) -> tuple[int, int]:
@@ -46,9 +47,10 @@ def to_image(image_shape) -> list[nn.Module]:
 class Encoder(nn.Module):
     """(N, C, H, W) images [+ (N, c) condition] -> (N, out_features)."""
 
-    def __init__(self, arch: str, out_features: int, cond_features: int = 0, act: type[nn.Module] = nn.ReLU,
+    def __init__(self, arch: str, out_features: int, cond_features: int = 0, activation: str = "relu",
                  image_shape: tuple[int, int, int] = MNIST_SHAPE, widths: tuple[int, ...] | None = None):
         super().__init__()
+        act = ACTIVATIONS[activation]
         if arch == "mlp":
             self.body = nn.Flatten()
             features, widths = math.prod(image_shape), widths or MLP_WIDTHS
@@ -74,14 +76,15 @@ class Encoder(nn.Module):
 class Decoder(nn.Module):
     """(N, d) codes [+ (N, c) condition] -> (N, C, H, W) logits; an MLP's `widths` go from the code out."""
 
-    def __init__(self, arch: str, in_features: int, cond_features: int = 0,
+    def __init__(self, arch: str, in_features: int, cond_features: int = 0, activation: str = "relu",
                  image_shape: tuple[int, int, int] = MNIST_SHAPE, widths: tuple[int, ...] | None = None):
         super().__init__()
+        act = ACTIVATIONS[activation]
         width = in_features + cond_features
         if arch == "mlp":
             layers = []
             for w in widths or MLP_WIDTHS[::-1]:
-                layers += [nn.Linear(width, w), nn.ReLU()]
+                layers += [nn.Linear(width, w), act()]
                 width = w
             self.net = nn.Sequential(*layers, nn.Linear(width, math.prod(image_shape)),
                                      nn.Unflatten(1, tuple(image_shape)))
@@ -89,10 +92,10 @@ class Decoder(nn.Module):
             c1, c2 = CONV_CHANNELS
             start = deconv_start(image_shape)
             self.net = nn.Sequential(
-                nn.Linear(width, CONV_HIDDEN), nn.ReLU(),
-                nn.Linear(CONV_HIDDEN, c2 * math.prod(start)), nn.ReLU(),
+                nn.Linear(width, CONV_HIDDEN), act(),
+                nn.Linear(CONV_HIDDEN, c2 * math.prod(start)), act(),
                 nn.Unflatten(1, (c2, *start)),
-                nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),
+                nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), act(),
                 nn.ConvTranspose2d(c1, image_shape[0], 4, stride=2, padding=1),
                 *to_image(image_shape),
             )

@@ -19,9 +19,10 @@ class VAE(LatentModel):
     def __init__(self, config: ModelConfig):
         super().__init__(config)
         cond = config.num_classes if self.conditional else 0
-        self.encoder = Encoder(config.arch, 2 * config.latent_dim, cond, image_shape=config.image_shape, widths=config.widths)
-        self.decoder = Decoder(config.arch, config.latent_dim, cond, image_shape=config.image_shape,
-                               widths=config.decoder_widths)
+        self.encoder = Encoder(config.arch, 2 * config.latent_dim, cond, config.activation, config.image_shape,
+                               config.widths)
+        self.decoder = Decoder(config.arch, config.latent_dim, cond, config.activation, config.image_shape,
+                               config.decoder_widths)
 
     def _cond(self, labels: torch.Tensor | None) -> torch.Tensor | None:
         if not self.conditional:
