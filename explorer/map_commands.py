@@ -58,9 +58,9 @@ def cmd_grid(args) -> int:
     from explorer.files import check_target
 
     check_target(args.out, (".png",), sources.inputs(args))  # fail before the work, not after
-    ckpt, stats = sources.open_with_stats(args)
-    surface = _surface(ckpt, stats, args)
-    bounds = latent.check_bounds(args.range) if args.range else export.grid_bounds(surface, stats)
+    ckpt, test = sources.open_with_stats(args)
+    surface = _surface(ckpt, test, args)
+    bounds = latent.check_bounds(args.range) if args.range else export.grid_bounds(surface, ckpt.stats)
     image = export.grid_image(ckpt.model, surface, args.n, bounds, _label(ckpt, args))
     export.save_png(args.out, image, args.scale)
     print(f"wrote a {args.n}x{args.n} grid over x {bounds[0]:.3g}..{bounds[1]:.3g}, y {bounds[2]:.3g}..{bounds[3]:.3g} "
@@ -73,8 +73,8 @@ def cmd_path(args) -> int:
     from explorer.files import check_target
 
     check_target(args.out, (".png", ".gif"), sources.inputs(args))
-    ckpt, stats = sources.open_with_stats(args)
-    frames = export.path_frames(ckpt.model, _surface(ckpt, stats, args), [args.start, args.end], args.steps,
+    ckpt, test = sources.open_with_stats(args)
+    frames = export.path_frames(ckpt.model, _surface(ckpt, test, args), [args.start, args.end], args.steps,
                                 args.slerp, _label(ckpt, args))
     export.save_strip(args.out, frames, args.scale, args.fps)
     print(f"wrote {args.steps} decodes to {args.out}", file=sys.stderr)
@@ -117,17 +117,17 @@ def _plane(stats, args):
     return stats.plane(i - 1, j - 1)
 
 
-def _surface(ckpt, stats, args):
-    """What map coordinates mean: the principal-axes plane, or a learned map of the test codes."""
+def _surface(ckpt, test, args):
+    """What map coordinates mean: the principal-axes plane, or a learned map of the codes of the test
+    images (--data's, if given; `test` if they were read already)."""
     if args.map == "pca":
-        return _plane(stats, args)
+        return _plane(ckpt.stats, args)
     from explorer import latent
-    from explorer.data import load_split
 
     if not ckpt.model.has_encoder:
-        raise ExplorerError(f"{args.checkpoint}: this model has no encoder, so there are no codes to lay out; "
-                            f"use --map pca")
-    test = load_split(ckpt.meta.get("dataset", "mnist"), "test", args.data_dir)
+        raise ExplorerError(f"{args.checkpoint or args.model_code}: this model has no encoder, so there are no "
+                            f"codes to lay out; use --map pca")
+    test = test if test is not None else sources.test_split(args, ckpt)
     return _learned_map(args, latent.embed(ckpt.model, test.images, test.labels))
 
 

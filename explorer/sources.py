@@ -14,7 +14,7 @@ from explorer.errors import ExplorerError
 from explorer.models.adapters import adapt, checkpoint_of
 
 __all__ = ["images", "model_from_code", "evaluate", "checkpoint_of", "inputs", "open_encoder",
-           "open_with_stats", "data", "from_code"]
+           "open_with_stats", "test_split", "data", "from_code"]
 
 
 def images(data: str | None, dataset: str, split: str, data_dir=None, progress=None) -> Split:
@@ -75,8 +75,9 @@ def open_encoder(args, split_name: str = "test"):
 
 
 def open_with_stats(args):
-    """Checkpoint and its latent statistics, from the file or (older files, your own models) from the
-    test embeddings."""
+    """(checkpoint, test split or None): the checkpoint's latent statistics are filled in from the test
+    embeddings when the file has none (older files, your own models); the split is returned when that,
+    or --model-code's probe, read it, so that no command reads it twice."""
     from explorer import checkpoint, latent
 
     if args.model_code:
@@ -87,9 +88,14 @@ def open_with_stats(args):
     if ckpt.stats is None:
         needs_data = ckpt.model.has_encoder and ckpt.model.kind != "gan"
         if needs_data and test is None:
-            test = data(args, ckpt.meta.get("dataset", "mnist"), "test")
+            test = test_split(args, ckpt)
         ckpt.stats = latent.infer_stats(ckpt.model, *(test.images, test.labels) if needs_data else ())
-    return ckpt, ckpt.stats
+    return ckpt, test
+
+
+def test_split(args, ckpt):
+    """The images a command lays out or measures a checkpoint on: --data's, else its dataset's test split."""
+    return data(args, ckpt.meta.get("dataset", "mnist"), "test")
 
 
 def data(args, dataset: str, split_name: str):

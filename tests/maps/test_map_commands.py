@@ -69,3 +69,20 @@ def test_path_on_a_tsne_map_and_what_the_map_option_refuses(vae16, small_root, t
     code, err = run(["grid", "--checkpoint", vae16, "--data-dir", small_root, "--map", "tsne", "--axes", "2", "3",
                      "--out", tmp_path / "g.png"], capsys)
     assert code == 2 and "--axes applies only to --map pca" in err
+
+
+def test_a_learned_map_lays_out_the_images_given_with_data(vae16, small_root, tmp_path, capsys):
+    from explorer import maps
+    from explorer.data import load_split
+
+    test = load_split("mnist", "test", small_root)
+    mine = tmp_path / "mine.npz"
+    np.savez(mine, images=test.images[:120].numpy(), labels=test.labels[:120].numpy())
+    out = tmp_path / "grid.png"
+    code, err = run(["grid", "--checkpoint", vae16, "--data", mine, "--data-dir", tmp_path / "nothing-here",
+                     "--map", "tsne", "--n", "3", "--out", out], capsys)
+    assert code == 0, err
+    model = checkpoint.load(vae16, expect="latent").model
+    learned = maps.build(latent.embed(model, test.images[:120]), "tsne", cache_dir=maps.default_cache_dir())
+    expected = latent.decode(model, learned.to_latent(latent.grid_coords(3, learned.bounds)))
+    np.testing.assert_array_equal(np.asarray(Image.open(out))[:28, :28], expected[0])
