@@ -84,6 +84,11 @@ class Recorder:
         finally:
             self.model.train(was_training)
 
+    def add(self, codes: np.ndarray) -> None:
+        """Record an epoch from the codes of all the images (N, d), for a caller that has them already."""
+        if len(self.codes) < MAX_EPOCHS:
+            self.codes.append(codes[self.index])
+
     def timeline(self, epochs: int) -> Timeline | None:
         """The first `epochs` recorded (those of the weights kept), or None when none were."""
         kept = self.codes[:epochs]

@@ -28,6 +28,17 @@ def test_the_recorder_follows_the_same_images_after_every_complete_epoch(tiny_im
         recorded.after(4)
 
 
+def test_an_epoch_added_from_every_images_codes_keeps_the_samples(tiny_images):
+    images, labels = tiny_images
+    model = build_model(ModelConfig(kind="vae", latent_dim=3), seed=0)
+    recorder = timeline.Recorder(model, images, labels)
+    codes = np.random.default_rng(0).normal(size=(len(images), 3)).astype(np.float32)
+    recorder.add(codes)
+    recorder.add(codes + 1)
+    recorded = recorder.timeline(2)
+    np.testing.assert_array_equal(recorded.after(2), codes[recorded.index] + 1)
+
+
 def test_recording_leaves_the_model_training_and_a_model_without_encoder_records_nothing(tiny_images):
     images, labels = tiny_images
     model = build_model(ModelConfig(kind="vae", latent_dim=2), seed=0).train()

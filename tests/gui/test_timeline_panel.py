@@ -49,10 +49,15 @@ def test_a_run_in_the_window_records_its_timeline(small_root, qtbot):
 
     worker = TrainWorker(build_model(ModelConfig(kind="vae"), seed=0), TrainConfig(epochs=2, batch_size=64),
                          data_dir=small_root)
+    maps = []  # what the window's map got: before training, then after each epoch
+    worker.epoch.connect(lambda shot: maps.append(shot.codes))
     with qtbot.waitSignal(worker.completed, timeout=60_000) as done:
         worker.start()
     worker.wait()
+    qtbot.waitUntil(lambda: len(maps) == 3, timeout=5000)
     run = done.args[0]
     assert run.timeline.epochs == 2 and len(run.timeline.index) == 256
+    for epoch in (1, 2):  # the timeline replays the sample where the map showed it
+        np.testing.assert_array_equal(run.timeline.after(epoch), maps[epoch][run.timeline.index])
     np.testing.assert_allclose(run.timeline.after(2), latent.embed(run.model, load_split("mnist", "test", small_root)
                                                                    .images[run.timeline.index]), atol=1e-3)

@@ -206,9 +206,10 @@ class TrainWorker(QThread):
 
             def report(p):
                 if p.epoch_done:
-                    self.epoch.emit(snapshot(self.model, p, test_split, len(train_split)))
-                    if recorder is not None:
-                        recorder(p)
+                    shot = snapshot(self.model, p, test_split, len(train_split))
+                    self.epoch.emit(shot)
+                    if recorder is not None and shot.codes is not None:
+                        recorder.add(shot.codes)  # the sample's codes are among those the map just got
                 now = time.monotonic()
                 if p.epoch_done or p.note or now - last[0] >= PROGRESS_INTERVAL:
                     last[0] = now
