@@ -144,5 +144,5 @@ def test_the_slider_keeps_a_usable_width_beside_the_timeline(walking, qtbot):
     window, a = walking, walking.attributes
     window.timeline.dock.show()
     window.resize(1400, 900)
-    qtbot.waitUntil(lambda: a.panel.slider.isVisible() and a.panel.slider.width() >= 150, timeout=5000)
-    assert a.panel.source.width() >= a.panel.source.minimumSizeHint().width()
+    qtbot.waitUntil(lambda: a.panel.slider.isVisible() and a.panel.slider.width() >= 120, timeout=5000)
+    assert window.minimumSizeHint().width() <= 1100  # both docks open, the window still fits a small screen

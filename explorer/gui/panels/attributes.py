@@ -32,7 +32,8 @@ TICKS = 100  # slider steps per unit of t
 DEFAULT_RANGE = 1.5
 DEFAULT_FRAMES = 9
 MAX_FRAMES = 33
-SLIDER_MIN_WIDTH = 160  # pixels: room to pick t to a tenth over ±1.5
+SLIDER_MIN_WIDTH = 120  # pixels: room to pick t to a tenth over ±1.5
+COMBO_CHARS = 9  # a group combo shrinks to "digit 4 (…" before the row overflows its dock
 DEFAULT_GROUPS = ("digit:4", "digit:9")
 EXPLAIN = ("Adds t × (mean code of <i>To</i> − mean code of <i>From</i>) to the point at the cursor: t = 0 is the "
            "point itself, t = 1 moves it as far as the average <i>From</i> lies from the average <i>To</i>.")
@@ -57,11 +58,13 @@ class AttributePanel(QWidget):
                            (self.target, "The group the direction points to")):
             combo.setToolTip(tip + ": a digit, a group kept in the Selection panel, or the current selection")
             combo.activated.connect(lambda _: self.groups_chosen.emit())
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(COMBO_CHARS)
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setToolTip("How far to walk along the direction: 0 is the point at the cursor")
         self.slider.valueChanged.connect(self._slid)
         self.value = QLabel()
-        self.value.setMinimumWidth(64)
+        self.value.setMinimumWidth(self.value.fontMetrics().horizontalAdvance("+0.00 "))
         self.range = QDoubleSpinBox()
         self.range.setRange(0.1, 5.0)
         self.range.setSingleStep(0.5)
@@ -83,15 +86,15 @@ class AttributePanel(QWidget):
         self.frames.valueChanged.connect(lambda _: self.strip_changed.emit())
         self.range.setValue(DEFAULT_RANGE)
 
-        # two rows: on one, a narrow dock (the timeline's beside it) squeezed the slider to nothing
+        # two rows: in one, a narrow dock (the timeline's beside it) squeezed the slider to nothing; each
+        # row asks for about 330 px, and the combos give way before anything else
         groups, walk = QHBoxLayout(), QHBoxLayout()
         for w in (QLabel("From"), self.source, QLabel("To"), self.target):
             groups.addWidget(w)
         groups.addStretch(1)
-        for w in (self.range, self.frames, self.export):
-            groups.addWidget(w)
+        groups.addWidget(self.export)
         self.slider.setMinimumWidth(SLIDER_MIN_WIDTH)
-        for w, stretch in ((QLabel("t"), 0), (self.slider, 1), (self.value, 0)):
+        for w, stretch in ((QLabel("t"), 0), (self.slider, 1), (self.value, 0), (self.range, 0), (self.frames, 0)):
             walk.addWidget(w, stretch)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
