@@ -101,6 +101,12 @@ def build_parser() -> _Parser:
     p.add_argument("--anchor", type=_non_negative, default=0.0,
                    help="GAN: weight of a VAE's loss that ties G to an encoder of real images (a VAE-GAN; 0, the "
                         "default: the plain minimax GAN)")
+    p.add_argument("--mmd", type=_non_negative, default=0.0,
+                   help="anchored GAN: a Wasserstein autoencoder's anchor instead of the VAE's, its codes matched "
+                        "to the prior by maximum mean discrepancy at this weight (the shipped GAN: 1000)")
+    p.add_argument("--average", type=_non_negative, default=0.0, metavar="DECAY",
+                   help="GAN: decode with an exponential moving average of G's weights, DECAY per step "
+                        "(e.g. 0.999; default 0: the weights as trained)")
     p.add_argument("--dataset", choices=tuple(DATASETS), default="mnist")
     p.add_argument("--data", metavar="FILE.npz|FOLDER",
                    help="train on your own images instead: an .npz with 'images' (optional 'labels', 'classes') or "
@@ -309,6 +315,7 @@ def _train_into(out: Path, args, ranks, device: str) -> int:
             raise ExplorerError(f"--data {args.data}: a conditional VAE needs labelled images (a class per image)")
         model = build_model(ModelConfig(kind=args.model, arch=args.arch, latent_dim=args.latent_dim,
                                         beta=args.beta, inversion=not args.no_inversion, anchor=args.anchor,
+                                        mmd=args.mmd, average=args.average,
                                         widths=tuple(args.widths) if args.widths else None,
                                         decoder_widths=tuple(args.decoder_widths) if args.decoder_widths else None,
                                         activation=args.activation,

@@ -30,6 +30,7 @@ MAX_CLASSES = 1000  # a checkpoint's metadata could otherwise ask for a model of
 MNIST_SHAPE = (1, 28, 28)
 MIN_SIDE, MAX_SIDE = 8, 256  # image height and width the models and the window handle
 MAX_BETA = 1000.0  # beta-VAE papers go up to about 250; far beyond, the KL term alone is trained
+MAX_MMD = 100_000.0  # a batch's MMD is at most about 2: far above 1000 the codes are all G's loss sees
 MAX_ANCHOR = 1000.0  # at about 800 (the pixels of a digit) G is a VAE's decoder and the adversary is noise
 # Stated ranges for a training run, so that a mistyped value is refused before any work, not
 # midway with a traceback. Seeds: what torch.manual_seed takes (larger ones overflow its uint64).
@@ -66,6 +67,8 @@ class ModelConfig:
     beta: float = 1.0  # weight of the KL term (VAE, CVAE)
     inversion: bool = True  # GAN: also fit an encoder images -> z on generated pairs
     anchor: float = 0.0  # GAN: weight of the VAE terms that tie G to an encoder of real images (models/gan.py)
+    mmd: float = 0.0  # anchored GAN: a WAE's anchor instead, its codes matched to N(0, I) by MMD at this weight
+    average: float = 0.0  # GAN: decode with an exponential average of G's weights, this decay per step
     num_classes: int = 10  # CVAE: labels the decoder is conditioned on
     image_shape: tuple[int, int, int] = MNIST_SHAPE  # (channels, height, width) of the images it models
     widths: tuple[int, ...] | None = None  # MLP hidden widths, image to code; None: default_widths(...)
@@ -90,6 +93,15 @@ class ModelConfig:
             raise ExplorerError(f"inversion must be true or false, got {self.inversion!r}")
         if not _real(self.anchor) or not 0 <= self.anchor <= MAX_ANCHOR:
             raise ExplorerError(f"anchor must be a number from 0 to {MAX_ANCHOR:g}, got {self.anchor!r}")
+        if not _real(self.mmd) or not 0 <= self.mmd <= MAX_MMD:
+            raise ExplorerError(f"mmd must be a number from 0 to {MAX_MMD:g}, got {self.mmd!r}")
+        if not _real(self.average) or not 0 <= self.average < 1:
+            raise ExplorerError(f"average must be a decay from 0 (none) to below 1, got {self.average!r}")
+        if (self.mmd or self.average) and self.kind != "gan":
+            raise ExplorerError("--mmd and --average are for a GAN (--model gan)")
+        if self.mmd and not self.anchor:
+            raise ExplorerError("--mmd sets how an anchored GAN's encoder is matched to the prior; "
+                                "it needs --anchor above 0")
         if self.anchor and not self.inversion:
             raise ExplorerError("an anchored GAN trains its encoder with the generator; it cannot go without one "
                                 "(drop --no-inversion or set --anchor 0)")
@@ -112,7 +124,7 @@ class ModelConfig:
 
     def describe(self) -> str:
         size = "" if self.image_shape == MNIST_SHAPE else ", {}x{}x{} images".format(*self.image_shape)
-        name = "VAE-GAN" if self.kind == "gan" and self.anchor else KIND_NAMES[self.kind]
+        name = ("WAE-GAN" if self.mmd else "VAE-GAN") if self.kind == "gan" and self.anchor else KIND_NAMES[self.kind]
         return f"{name} ({self.arch.upper()}, {self.latent_dim}-d latent{size})"
 
 

@@ -340,6 +340,8 @@ def _make_step(model: nn.Module, kind: str, optimizers: dict, device: torch.devi
                 loss.backward()
                 opt.step()
                 terms[name] = loss.detach()
+            if model.average is not None:
+                model.update_average()
             return terms
 
         return gan_step

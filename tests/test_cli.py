@@ -52,6 +52,17 @@ def test_widths_and_activation_shape_the_saved_model(small_root, tmp_path):
     assert [m.out_features for m in model.decoder.net if isinstance(m, torch.nn.Linear)] == [8, 40, 784]
 
 
+def test_a_wae_anchored_gan_with_an_averaged_generator_trains_from_the_command_line(small_root, tmp_path, capsys):
+    out = tmp_path / "gan.safetensors"
+    assert main(["train", "--model", "gan", "--anchor", "10", "--mmd", "100", "--average", "0.9", "--epochs", "1",
+                 "--data-dir", str(small_root), "--out", str(out)]) == 0
+    config = checkpoint.load(out).model.config
+    assert (config.anchor, config.mmd, config.average) == (10.0, 100.0, 0.9)
+    assert main(["train", "--model", "gan", "--mmd", "100", "--epochs", "1", "--data-dir", str(small_root),
+                 "--out", str(tmp_path / "refused.safetensors")]) == 2
+    assert "needs --anchor above 0" in capsys.readouterr().err
+
+
 def test_embed_writes_codes_and_labels(trained_vae, small_root, tmp_path):
     out = tmp_path / "e.npz"
     assert main(["embed", "--checkpoint", str(trained_vae), "--data-dir", str(small_root), "--out", str(out)]) == 0

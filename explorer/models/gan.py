@@ -9,11 +9,20 @@ Anchored (config.anchor > 0, a VAE-GAN after Larsen et al. 2016): E is instead a
 images, and G's loss adds `anchor` times the VAE's loss per pixel (reconstruct x from a draw of
 q(z|x), plus the KL to N(0, I)). The adversary still decides what G draws; the anchor makes every
 digit own a region of the prior, which a plain 2-d GAN does not: ours left out three to four of the
-ten digits on the 12x12 grid over +-2 sigma (bench/RESULTS.md).
+ten digits on the 12x12 grid over +-2 sigma (bench/RESULTS.md). With config.mmd > 0 the anchor is a
+Wasserstein autoencoder's instead (Tolstikhin et al. 2018): E gives one code per image, G reconstructs
+x from it, and the codes of a batch are pulled towards N(0, I) by `mmd` times their maximum mean
+discrepancy from as many prior draws. Nothing then makes G average two digits where their codes
+would overlap, so between regions the adversary alone decides what G draws.
+
+With config.average > 0, decodes come from an exponential moving average of G's weights over the
+training steps (the losses train G as usual): the adversarial game never settles, and the average
+draws steadier strokes than any one step's weights.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 
 import torch
@@ -67,9 +76,25 @@ class GAN(LatentModel):
         super().__init__(config)
         shape = config.image_shape
         self.generator = generator(config.arch, config.latent_dim, shape)
+        self.average = copy.deepcopy(self.generator).requires_grad_(False) if config.average else None
         self.discriminator = discriminator(config.arch, shape)
-        codes = 2 * config.latent_dim if config.anchor else config.latent_dim  # anchored: (mu, log sigma^2)
+        stochastic = config.anchor and not config.mmd  # a VAE's anchor: (mu, log sigma^2)
+        codes = 2 * config.latent_dim if stochastic else config.latent_dim
         self.inverter = Encoder(config.arch, codes, image_shape=shape) if config.inversion else None
+
+    @property
+    def drawing(self) -> nn.Module:
+        """The generator that decodes: the average of G's weights when one is kept, else G."""
+        return self.generator if self.average is None else self.average
+
+    @torch.no_grad()
+    def update_average(self) -> None:
+        """After a step of G: move the average towards G's weights (and take its BatchNorm counts)."""
+        for mean, now in zip(self.average.state_dict().values(), self.generator.state_dict().values()):
+            if mean.dtype.is_floating_point:
+                mean.lerp_(now, 1 - self.config.average)
+            else:
+                mean.copy_(now)
 
     @property
     def has_encoder(self) -> bool:
@@ -78,10 +103,10 @@ class GAN(LatentModel):
     def encode(self, x, labels=None):
         if self.inverter is None:
             raise ValueError("this GAN has no inversion encoder, so it cannot place real images")
-        return self.inverter(x)[:, : self.latent_dim]  # anchored: the posterior's mean
+        return self.inverter(x)[:, : self.latent_dim]  # VAE-anchored: the posterior's mean
 
     def decode(self, z, labels=None):
-        return torch.sigmoid(self.generator(z))
+        return torch.sigmoid(self.drawing(z))
 
     @torch.no_grad()
     def standing_statistics(self, batches: int = 100, size: int = 512, seed: int = 0) -> None:
@@ -89,45 +114,68 @@ class GAN(LatentModel):
         "standing statistics"). Training only ever uses batch statistics; the running averages a decode
         uses lag the moving weights: the shipped GAN's Frechet distance was 282.4 with them, 155.8 with
         these (bench/RESULTS.md)."""
-        norms = [m for m in self.generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-        momenta, training = [m.momentum for m in norms], self.generator.training
+        drawing = self.drawing
+        norms = [m for m in drawing.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        momenta, training = [m.momentum for m in norms], drawing.training
         for m in norms:
             m.reset_running_stats()
             m.momentum = None  # a cumulative average: every draw counts the same
-        self.generator.train()
+        drawing.train()
         draws = torch.Generator().manual_seed(seed)  # the training run's random state is left alone
-        device = next(self.generator.parameters()).device
+        device = next(drawing.parameters()).device
         for _ in range(batches if norms else 0):
-            self.generator(torch.randn(size, self.latent_dim, generator=draws).to(device))
+            drawing(torch.randn(size, self.latent_dim, generator=draws).to(device))
         for m, momentum in zip(norms, momenta):
             m.momentum = momentum
-        self.generator.train(training)
+        drawing.train(training)
 
     def noise(self, n: int, device) -> torch.Tensor:
         return torch.randn(n, self.latent_dim, device=device)
 
+    def _fake(self, n: int, device) -> torch.Tensor:
+        """G's images of n prior draws, as trained (not the average): what the adversary plays against."""
+        return torch.sigmoid(self.generator(self.noise(n, device)))
+
     def discriminator_loss(self, real: torch.Tensor) -> torch.Tensor:
-        fake = self.decode(self.noise(len(real), real.device)).detach()
+        fake = self._fake(len(real), real.device).detach()
         real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)
         return F.binary_cross_entropy_with_logits(real_logits, torch.full_like(real_logits, REAL_LABEL)) + \
             F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
 
     def generator_loss(self, real: torch.Tensor) -> torch.Tensor:
-        """Non-saturating adversarial loss on prior draws; anchored, plus the VAE terms on `real` (which
-        train G and E together)."""
-        logits = self.discriminator(self.decode(self.noise(len(real), real.device)))
+        """Non-saturating adversarial loss on prior draws; anchored, plus the VAE's or WAE's terms on
+        `real` (which train G and E together)."""
+        logits = self.discriminator(self._fake(len(real), real.device))
         loss = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
         if not self.config.anchor:
             return loss
-        mu, logvar = posterior(self.inverter(real))
-        z = draw(mu, logvar, torch.randn_like(mu))
+        if self.config.mmd:
+            z = self.inverter(real).float()
+            match = self.config.mmd * mmd_to_prior(z)
+        else:
+            mu, logvar = posterior(self.inverter(real))
+            z = draw(mu, logvar, torch.randn_like(mu))
+            match = self.config.anchor * kl_to_prior(mu, logvar).mean() / real[0].numel()
         recon = F.binary_cross_entropy_with_logits(self.generator(z).float(), real.float())  # mean per pixel
-        kl = kl_to_prior(mu, logvar).mean() / real[0].numel()
-        return loss + self.config.anchor * (recon + kl)
+        return loss + self.config.anchor * recon + match
 
     def inversion_loss(self, real: torch.Tensor) -> torch.Tensor:
         """Plain GANs: E learns z back from G(z) (E of an anchored GAN learns in generator_loss)."""
         z = self.noise(len(real), real.device)
         with torch.no_grad():
-            x = self.decode(z)
+            x = self.decode(z)  # E places images on the map of the generator that decodes
         return F.mse_loss(self.inverter(x), z)
+
+
+def mmd_to_prior(z: torch.Tensor) -> torch.Tensor:
+    """The (unbiased) squared maximum mean discrepancy between codes z (N, d) and N prior draws, with
+    the inverse multiquadratic kernel C / (C + |a - b|^2), C = 2d, of a Wasserstein autoencoder."""
+    n, d = z.shape
+    prior = torch.randn_like(z)
+    scale = 2.0 * d
+
+    def mean_kernel(a, b, same: bool):
+        k = scale / (scale + torch.cdist(a, b) ** 2)
+        return (k.sum() - k.diagonal().sum()) / (n * (n - 1)) if same else k.mean()
+
+    return mean_kernel(z, z, True) + mean_kernel(prior, prior, True) - 2 * mean_kernel(z, prior, False)
