@@ -86,8 +86,8 @@ def build_parser() -> _Parser:
     p.add_argument("--arch", choices=ARCHS, default="mlp")
     p.add_argument("--latent-dim", type=_int_from(2, MAX_LATENT_DIM), default=2)
     p.add_argument("--widths", type=_int_from(1, MAX_WIDTH), nargs="+", metavar="N",
-                   help="the MLP's hidden widths, encoder side (the decoder mirrors them); default by latent size: "
-                        "256 128, from 10-d up 512")
+                   help="the MLP's hidden widths, encoder side (the decoder mirrors them unless --decoder-widths); "
+                        "default by latent size: 256 128, from 10-d up 512")
     p.add_argument("--decoder-widths", type=_int_from(1, MAX_WIDTH), nargs="+", metavar="N",
                    help="the decoder's hidden widths, from the code out (default: --widths mirrored)")
     p.add_argument("--activation", choices=ACTIVATIONS, default=ModelConfig.activation,

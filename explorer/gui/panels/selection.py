@@ -27,7 +27,8 @@ THUMB_SCALE = 2  # screen pixels per image pixel in the grid
 GAP = 2
 EXPORT_SCALE = 2  # exported thumbnails: 56 px a digit, unless the picture would be too large
 # Fusion draws a checked button barely darker than the dark palette's others: the shape in use is lit
-CHOSEN_SHAPE = "QPushButton:checked { background: #8ab4f8; color: #202124; border: 1px solid #8ab4f8; border-radius: 2px; }"
+CHOSEN_SHAPE = ("QPushButton:checked { background: #8ab4f8; color: #202124; border: 1px solid #8ab4f8;"
+                " border-radius: 2px; }")
 HINT = ("Press S and drag a box on the map to select points (S again: lasso). Shift adds, Ctrl or Alt "
         "takes away, Shift+Ctrl keeps what is in both; a click on empty map clears.")
 
