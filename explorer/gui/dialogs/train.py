@@ -16,7 +16,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox, QFormLayout, QGridLayout,
                                QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-from explorer.config import ARCHS, ENCODER_KINDS, KIND_NAMES, MAX_ANCHOR, MAX_LATENT_DIM, ModelConfig, TrainConfig
+from explorer.config import (ARCHS, ENCODER_KINDS, KIND_NAMES, MAX_ANCHOR, MAX_LATENT_DIM, MAX_MMD, ModelConfig,
+                             TrainConfig)
 from explorer.data import DATASETS
 from explorer.errors import ExplorerError
 from explorer.gui.threads.workers import TrainWorker
@@ -108,6 +109,21 @@ class TrainDialog(QWidget):
         self.anchor.setToolTip("GAN only: weight of a VAE's loss that ties the generator to an encoder of real "
                                "images (a VAE-GAN). 0 trains the lecture's plain minimax GAN, which in 2-d leaves "
                                "some digits out; the shipped GAN used 150")
+        self.mmd = QDoubleSpinBox()
+        self.mmd.setRange(0.0, MAX_MMD)
+        self.mmd.setDecimals(0)
+        self.mmd.setSingleStep(100)
+        self.mmd.setSpecialValueText("0 (a VAE's KL)")
+        self.mmd.setToolTip("Anchored GAN only: match the encoder's codes to the prior by their MMD at this weight "
+                            "instead of a VAE's KL term (a WAE-GAN): fewer blends between digits. The shipped GAN "
+                            "used 1000: 87% of its ±2σ grid clean digits, against 60% with the KL")
+        self.average = QDoubleSpinBox()
+        self.average.setRange(0.0, 0.9999)
+        self.average.setDecimals(4)
+        self.average.setSingleStep(0.001)
+        self.average.setSpecialValueText("0 (off)")
+        self.average.setToolTip("GAN only: decode with a moving average of the generator's weights, this decay per "
+                                "step; steadier strokes than any one step's weights (the shipped GAN: 0.999)")
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 10_000)
         self.epochs.setValue(TrainConfig.epochs)  # the engine's default, which its schedule is tuned for
@@ -133,6 +149,8 @@ class TrainDialog(QWidget):
         form.addRow("", self.jitter)
         form.addRow("", self.inversion)
         form.addRow("Anchor", self.anchor)
+        form.addRow("Anchor MMD", self.mmd)
+        form.addRow("Average G", self.average)
         form.addRow("Epochs", self.epochs)
         form.addRow("Batch size", self.batch)
         form.addRow("Learning rate", self.lr)
@@ -192,7 +210,9 @@ class TrainDialog(QWidget):
             raise ExplorerError(f"learning rate: {text!r} is not a number") from None
         model = ModelConfig(kind=self.kind.currentData(), arch=self.arch.currentData(),
                             latent_dim=self.latent_dim.value(), beta=self.beta.value(),
-                            inversion=self.inversion.isChecked(), anchor=self.anchor.value())
+                            inversion=self.inversion.isChecked(), anchor=self.anchor.value(),
+                            mmd=self.mmd.value() if self.mmd.isEnabled() else 0.0,
+                            average=self.average.value() if self.average.isEnabled() else 0.0)
         run = TrainConfig(epochs=self.epochs.value(), batch_size=self.batch.value() or None, lr=lr,
                           device=self.device.currentText(), dataset=self.dataset.currentText(),
                           jitter=self.jitter.isChecked() and model.kind in ENCODER_KINDS)
@@ -210,6 +230,8 @@ class TrainDialog(QWidget):
         if anchored:  # an anchored GAN trains its encoder with the generator: it cannot go without one
             self.inversion.setChecked(True)
         self.inversion.setEnabled(kind == "gan" and not anchored)
+        self.mmd.setEnabled(anchored)
+        self.average.setEnabled(kind == "gan")
 
     # --- running ------------------------------------------------------------------------------
     @property
