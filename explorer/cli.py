@@ -104,6 +104,9 @@ def build_parser() -> _Parser:
     p.add_argument("--mmd", type=_non_negative, default=0.0,
                    help="anchored GAN: a Wasserstein autoencoder's anchor instead of the VAE's, its codes matched "
                         "to the prior by maximum mean discrepancy at this weight (the shipped GAN: 1000)")
+    p.add_argument("--confident", type=_non_negative, default=0.0, metavar="W",
+                   help="GAN: a namer learns the classes of real images, and G is asked, at weight W, for images "
+                        "it names as one clear class, all classes over a batch (CatGAN)")
     p.add_argument("--average", type=_non_negative, default=0.0, metavar="DECAY",
                    help="GAN: decode with an exponential moving average of G's weights, DECAY per step "
                         "(e.g. 0.999; default 0: the weights as trained)")
@@ -310,12 +313,14 @@ def _train_into(out: Path, args, ranks, device: str) -> int:
             torch.manual_seed(args.seed)
             model = Classifier()
     else:
-        extra = {"num_classes": len(train_split.classes)} if args.data and args.model == "cvae" else {}
+        who = "a conditional VAE" if args.model == "cvae" else "--confident" if args.model == "gan" and args.confident \
+            else None  # the models that learn from the labels
+        extra = {"num_classes": len(train_split.classes)} if args.data and who else {}
         if extra and train_split.classes == ("unlabelled",):
-            raise ExplorerError(f"--data {args.data}: a conditional VAE needs labelled images (a class per image)")
+            raise ExplorerError(f"--data {args.data}: {who} needs labelled images (a class per image)")
         model = build_model(ModelConfig(kind=args.model, arch=args.arch, latent_dim=args.latent_dim,
                                         beta=args.beta, inversion=not args.no_inversion, anchor=args.anchor,
-                                        mmd=args.mmd, average=args.average,
+                                        mmd=args.mmd, average=args.average, confident=args.confident,
                                         widths=tuple(args.widths) if args.widths else None,
                                         decoder_widths=tuple(args.decoder_widths) if args.decoder_widths else None,
                                         activation=args.activation,

@@ -31,6 +31,9 @@ MNIST_SHAPE = (1, 28, 28)
 MIN_SIDE, MAX_SIDE = 8, 256  # image height and width the models and the window handle
 MAX_BETA = 1000.0  # beta-VAE papers go up to about 250; far beyond, the KL term alone is trained
 MAX_MMD = 100_000.0  # a batch's MMD is at most about 2: far above 1000 the codes are all G's loss sees
+# CatGAN's terms are at most log(classes) nats; at 20 the shipped recipe's grid was already less clean
+# than at 5 (bench/RESULTS.md), and far above the rest of G's loss only the namer would count
+MAX_CONFIDENT = 1000.0
 MAX_ANCHOR = 1000.0  # at about 800 (the pixels of a digit) G is a VAE's decoder and the adversary is noise
 # Stated ranges for a training run, so that a mistyped value is refused before any work, not
 # midway with a traceback. Seeds: what torch.manual_seed takes (larger ones overflow its uint64).
@@ -68,8 +71,9 @@ class ModelConfig:
     inversion: bool = True  # GAN: also fit an encoder images -> z on generated pairs
     anchor: float = 0.0  # GAN: weight of the VAE terms that tie G to an encoder of real images (models/gan.py)
     mmd: float = 0.0  # anchored GAN: a WAE's anchor instead, its codes matched to N(0, I) by MMD at this weight
+    confident: float = 0.0  # GAN: weight of CatGAN's terms, G's images named one clear class (models/gan.py)
     average: float = 0.0  # GAN: decode with an exponential average of G's weights, this decay per step
-    num_classes: int = 10  # CVAE: labels the decoder is conditioned on
+    num_classes: int = 10  # CVAE: labels the decoder is conditioned on; a confident GAN: classes it names
     image_shape: tuple[int, int, int] = MNIST_SHAPE  # (channels, height, width) of the images it models
     widths: tuple[int, ...] | None = None  # MLP hidden widths, image to code; None: default_widths(...)
     decoder_widths: tuple[int, ...] | None = None  # the decoder's, code to image; None: `widths` mirrored
@@ -97,8 +101,10 @@ class ModelConfig:
             raise ExplorerError(f"mmd must be a number from 0 to {MAX_MMD:g}, got {self.mmd!r}")
         if not _real(self.average) or not 0 <= self.average < 1:
             raise ExplorerError(f"average must be a decay from 0 (none) to below 1, got {self.average!r}")
-        if (self.mmd or self.average) and self.kind != "gan":
-            raise ExplorerError("--mmd and --average are for a GAN (--model gan)")
+        if not _real(self.confident) or not 0 <= self.confident <= MAX_CONFIDENT:
+            raise ExplorerError(f"confident must be a number from 0 to {MAX_CONFIDENT:g}, got {self.confident!r}")
+        if (self.mmd or self.average or self.confident) and self.kind != "gan":
+            raise ExplorerError("--mmd, --average and --confident are for a GAN (--model gan)")
         if self.mmd and not self.anchor:
             raise ExplorerError("--mmd sets how an anchored GAN's encoder is matched to the prior; "
                                 "it needs --anchor above 0")

@@ -168,6 +168,10 @@ def train(
     shape = tuple(to_input(images[:1]).shape[1:])
     if shape != tuple(getattr(model, "image_shape", shape)):
         raise ExplorerError("the images are {}x{}x{} but the model is built for {}x{}x{}".format(*shape, *model.image_shape))
+    if getattr(model, "namer", None) is not None:  # a confident GAN learns the classes of real images
+        classes = model.config.num_classes
+        if labels is None or len(labels) != len(images) or not 0 <= int(labels.min()) <= int(labels.max()) < classes:
+            raise ExplorerError(f"a confident GAN (--confident) needs a label from 0 to {classes - 1} for every image")
     kind, arch, latent_dim = model.kind, getattr(getattr(model, "config", None), "arch", "mlp"), \
         getattr(model, "latent_dim", 2)
     batch, lr = defaults_for(kind, config, arch, latent_dim)
@@ -306,7 +310,8 @@ def _optimizers(model: nn.Module, kind: str, lr: float) -> dict[str, torch.optim
     fused = {"fused": True}  # one kernel for the whole update instead of a dozen per tensor
     if kind == "gan":
         betas = (0.5, 0.999)
-        opts = {"d": torch.optim.Adam(model.discriminator.parameters(), lr=lr, betas=betas, **fused),
+        judges = [*model.discriminator.parameters(), *(model.namer.parameters() if model.namer else [])]
+        opts = {"d": torch.optim.Adam(judges, lr=lr, betas=betas, **fused),
                 "g": torch.optim.Adam(model.generator.parameters(), lr=lr, betas=betas, **fused)}
         if model.config.anchor:  # E learns from G's loss, at G's pace
             opts["g"] = torch.optim.Adam([*model.generator.parameters(), *model.inverter.parameters()], lr=lr,
@@ -335,7 +340,7 @@ def _make_step(model: nn.Module, kind: str, optimizers: dict, device: torch.devi
             terms = {}
             for name, opt in optimizers.items():
                 with amp:
-                    loss = losses[name](x)
+                    loss = losses[name](x, labels)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()

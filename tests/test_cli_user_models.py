@@ -137,11 +137,25 @@ def test_a_model_trained_on_a_file_asks_for_its_data(tmp_path, capsys):
     assert_one_clear_line(*result, "this model was trained on t.npz; pass --data with those images")
 
 
-def test_a_cvae_needs_labelled_data(tmp_path, capsys):
+@pytest.mark.parametrize("model, who", [(["cvae"], "a conditional VAE"), (["gan", "--confident", "5"], "--confident")])
+def test_models_that_learn_from_labels_need_labelled_data(tmp_path, capsys, model, who):
     np.savez(tmp_path / "t.npz", images=np.zeros((8, 8, 8), np.uint8))
-    result = run_cli(["train", "--model", "cvae", "--data", tmp_path / "t.npz", "--out", tmp_path / "m.safetensors"],
+    result = run_cli(["train", "--model", *model, "--data", tmp_path / "t.npz", "--out", tmp_path / "m.safetensors"],
                      capsys)
-    assert_one_clear_line(*result, "a conditional VAE needs labelled images")
+    assert_one_clear_line(*result, f"{who} needs labelled images")
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_a_confident_gan_names_the_classes_of_the_users_data(tmp_path):
+    images = np.zeros((12, 8, 8), np.uint8)
+    for i in range(12):
+        images[i, i % 3 * 2 : i % 3 * 2 + 3] = 255  # three classes: a bar at three heights
+    np.savez(tmp_path / "t.npz", images=images, labels=np.arange(12) % 3, classes=np.array(["a", "b", "c"]))
+    out = tmp_path / "m.safetensors"
+    assert main(["train", "--model", "gan", "--confident", "5", "--epochs", "1", "--batch-size", "4",
+                 "--data", str(tmp_path / "t.npz"), "--out", str(out)]) == 0
+    gan = checkpoint.load(out).model
+    assert gan.config.num_classes == 3 and gan.namer[-1].out_features == 3
 
 
 def test_gui_hands_the_loaded_model_and_data_to_the_window(code, small_root, monkeypatch):

@@ -15,6 +15,13 @@ x from it, and the codes of a batch are pulled towards N(0, I) by `mmd` times th
 discrepancy from as many prior draws. Nothing then makes G average two digits where their codes
 would overlap, so between regions the adversary alone decides what G draws.
 
+With config.confident > 0 (CatGAN's terms, Springenberg 2016, with the labels of the real images), a
+namer learns the classes of real images beside D, and G's loss adds `confident` times the entropy of
+the class each of its images is named less the entropy of the classes over the batch: G is asked for
+images of one clear class, every class over a batch. The regions the anchor gives each digit then
+meet at sharp borders instead of blends: the shipped recipe's grid went from 87% to 98% clean
+(bench/RESULTS.md).
+
 With config.average > 0, decodes come from an exponential moving average of G's weights over the
 training steps (the losses train G as usual): the adversarial game never settles, and the average
 draws steadier strokes than any one step's weights.
@@ -55,19 +62,19 @@ def generator(arch: str, latent_dim: int, image_shape=MNIST_SHAPE) -> nn.Module:
     )
 
 
-def discriminator(arch: str, image_shape=MNIST_SHAPE) -> nn.Module:
-    """(N, C, H, W) images -> (N, 1) logits of 'real'."""
+def discriminator(arch: str, image_shape=MNIST_SHAPE, outputs: int = 1) -> nn.Module:
+    """(N, C, H, W) images -> (N, outputs) logits: of 'real', or of each class for the namer."""
     if arch == "mlp":
         return nn.Sequential(
             nn.Flatten(),
             nn.Linear(math.prod(image_shape), 512), nn.LeakyReLU(0.2), nn.Dropout(0.3),
             nn.Linear(512, 256), nn.LeakyReLU(0.2), nn.Dropout(0.3),
-            nn.Linear(256, 1),
+            nn.Linear(256, outputs),
         )
     return nn.Sequential(
         nn.Conv2d(image_shape[0], 32, 4, stride=2, padding=1), nn.LeakyReLU(0.2), nn.Dropout(0.3),
         nn.Conv2d(32, 64, 4, stride=2, padding=1), nn.LeakyReLU(0.2), nn.Dropout(0.3),
-        nn.Flatten(), nn.Linear(64 * math.prod(conv_features(image_shape)), 1),
+        nn.Flatten(), nn.Linear(64 * math.prod(conv_features(image_shape)), outputs),
     )
 
 
@@ -78,6 +85,7 @@ class GAN(LatentModel):
         self.generator = generator(config.arch, config.latent_dim, shape)
         self.average = copy.deepcopy(self.generator).requires_grad_(False) if config.average else None
         self.discriminator = discriminator(config.arch, shape)
+        self.namer = discriminator(config.arch, shape, config.num_classes) if config.confident else None
         stochastic = config.anchor and not config.mmd  # a VAE's anchor: (mu, log sigma^2)
         codes = 2 * config.latent_dim if stochastic else config.latent_dim
         self.inverter = Encoder(config.arch, codes, image_shape=shape) if config.inversion else None
@@ -136,17 +144,23 @@ class GAN(LatentModel):
         """G's images of n prior draws, as trained (not the average): what the adversary plays against."""
         return torch.sigmoid(self.generator(self.noise(n, device)))
 
-    def discriminator_loss(self, real: torch.Tensor) -> torch.Tensor:
+    def discriminator_loss(self, real: torch.Tensor, labels=None) -> torch.Tensor:
         fake = self._fake(len(real), real.device).detach()
         real_logits, fake_logits = self.discriminator(real), self.discriminator(fake)
-        return F.binary_cross_entropy_with_logits(real_logits, torch.full_like(real_logits, REAL_LABEL)) + \
+        loss = F.binary_cross_entropy_with_logits(real_logits, torch.full_like(real_logits, REAL_LABEL)) + \
             F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+        if self.namer is not None:  # the namer learns the classes from real images only
+            loss = loss + F.cross_entropy(self.namer(real).float(), labels)
+        return loss
 
-    def generator_loss(self, real: torch.Tensor) -> torch.Tensor:
+    def generator_loss(self, real: torch.Tensor, labels=None) -> torch.Tensor:
         """Non-saturating adversarial loss on prior draws; anchored, plus the VAE's or WAE's terms on
         `real` (which train G and E together)."""
-        logits = self.discriminator(self._fake(len(real), real.device))
+        fake = self._fake(len(real), real.device)
+        logits = self.discriminator(fake)
         loss = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+        if self.namer is not None:
+            loss = loss + self.config.confident * naming_entropy(self.namer(fake).float())
         if not self.config.anchor:
             return loss
         if self.config.mmd:
@@ -159,12 +173,21 @@ class GAN(LatentModel):
         recon = F.binary_cross_entropy_with_logits(self.generator(z).float(), real.float())  # mean per pixel
         return loss + self.config.anchor * recon + match
 
-    def inversion_loss(self, real: torch.Tensor) -> torch.Tensor:
+    def inversion_loss(self, real: torch.Tensor, labels=None) -> torch.Tensor:
         """Plain GANs: E learns z back from G(z) (E of an anchored GAN learns in generator_loss)."""
         z = self.noise(len(real), real.device)
         with torch.no_grad():
             x = self.decode(z)  # E places images on the map of the generator that decodes
         return F.mse_loss(self.inverter(x), z)
+
+
+def naming_entropy(logits: torch.Tensor) -> torch.Tensor:
+    """CatGAN's terms for G (Springenberg 2016): the mean entropy of the class each image is named
+    (low: every image one clear class) less the entropy of the classes over the batch (high: all of them)."""
+    p = logits.softmax(dim=1)
+    each = -(p * logits.log_softmax(dim=1)).sum(dim=1).mean()
+    mean = p.mean(dim=0)
+    return each + (mean * mean.clamp_min(1e-8).log()).sum()
 
 
 def mmd_to_prior(z: torch.Tensor) -> torch.Tensor:

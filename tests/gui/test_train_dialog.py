@@ -199,17 +199,18 @@ def test_a_gan_can_be_anchored_and_an_anchored_gan_keeps_its_encoder(open_window
     model, _ = dialog.configs()
     assert model.anchor == 150 and model.inversion and model.describe().startswith("VAE-GAN")
     assert dialog.inversion.isChecked() and not dialog.inversion.isEnabled()
-    # the shipped GAN's recipe: a WAE's anchor, decoding with the weights' average
-    for box, typed in ((dialog.mmd, "1000"), (dialog.average, "0.999")):
+    # the shipped GAN's recipe: a WAE's anchor, CatGAN's confidence, decoding with the weights' average
+    for box, typed in ((dialog.mmd, "1000"), (dialog.average, "0.999"), (dialog.confident, "5")):
         box.lineEdit().selectAll()
         qtbot.keyClicks(box, typed)
     model, _ = dialog.configs()
-    assert (model.mmd, model.average) == (1000, 0.999) and model.describe().startswith("WAE-GAN")
+    assert (model.mmd, model.average, model.confident) == (1000, 0.999, 5) and model.describe().startswith("WAE-GAN")
     dialog.anchor.lineEdit().selectAll()
     qtbot.keyClicks(dialog.anchor, "0")
     assert not dialog.mmd.isEnabled() and dialog.configs()[0].mmd == 0  # no anchor, nothing to match
     dialog.kind.setCurrentIndex(dialog.kind.findData("vae"))
     assert not dialog.average.isEnabled() and dialog.configs()[0].average == 0
+    assert not dialog.confident.isEnabled() and dialog.configs()[0].confident == 0
 
 
 def test_opening_the_dialog_warms_training_up_once_off_the_ui_thread(open_window, qtbot, monkeypatch):

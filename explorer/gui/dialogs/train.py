@@ -16,8 +16,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox, QFormLayout, QGridLayout,
                                QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-from explorer.config import (ARCHS, ENCODER_KINDS, KIND_NAMES, MAX_ANCHOR, MAX_LATENT_DIM, MAX_MMD, ModelConfig,
-                             TrainConfig)
+from explorer.config import (ARCHS, ENCODER_KINDS, KIND_NAMES, MAX_ANCHOR, MAX_CONFIDENT, MAX_LATENT_DIM, MAX_MMD,
+                             ModelConfig, TrainConfig)
 from explorer.data import DATASETS
 from explorer.errors import ExplorerError
 from explorer.gui.threads.workers import TrainWorker
@@ -124,6 +124,13 @@ class TrainDialog(QWidget):
         self.average.setSpecialValueText("0 (off)")
         self.average.setToolTip("GAN only: decode with a moving average of the generator's weights, this decay per "
                                 "step; steadier strokes than any one step's weights (the shipped GAN: 0.999)")
+        self.confident = QDoubleSpinBox()
+        self.confident.setRange(0.0, MAX_CONFIDENT)
+        self.confident.setDecimals(1)
+        self.confident.setSpecialValueText("0 (off)")
+        self.confident.setToolTip("GAN only: a namer learns the digits of the real images, and the generator is asked, "
+                                  "at this weight, for images it names as one clear digit, every digit over a batch "
+                                  "(CatGAN). The shipped GAN used 5: 98% of its ±2σ grid clean digits, against 87% without")
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 10_000)
         self.epochs.setValue(TrainConfig.epochs)  # the engine's default, which its schedule is tuned for
@@ -151,6 +158,7 @@ class TrainDialog(QWidget):
         form.addRow("Anchor", self.anchor)
         form.addRow("Anchor MMD", self.mmd)
         form.addRow("Average G", self.average)
+        form.addRow("Confident G", self.confident)
         form.addRow("Epochs", self.epochs)
         form.addRow("Batch size", self.batch)
         form.addRow("Learning rate", self.lr)
@@ -212,7 +220,8 @@ class TrainDialog(QWidget):
                             latent_dim=self.latent_dim.value(), beta=self.beta.value(),
                             inversion=self.inversion.isChecked(), anchor=self.anchor.value(),
                             mmd=self.mmd.value() if self.mmd.isEnabled() else 0.0,
-                            average=self.average.value() if self.average.isEnabled() else 0.0)
+                            average=self.average.value() if self.average.isEnabled() else 0.0,
+                            confident=self.confident.value() if self.confident.isEnabled() else 0.0)
         run = TrainConfig(epochs=self.epochs.value(), batch_size=self.batch.value() or None, lr=lr,
                           device=self.device.currentText(), dataset=self.dataset.currentText(),
                           jitter=self.jitter.isChecked() and model.kind in ENCODER_KINDS)
@@ -232,6 +241,7 @@ class TrainDialog(QWidget):
         self.inversion.setEnabled(kind == "gan" and not anchored)
         self.mmd.setEnabled(anchored)
         self.average.setEnabled(kind == "gan")
+        self.confident.setEnabled(kind == "gan")
 
     # --- running ------------------------------------------------------------------------------
     @property
@@ -344,7 +354,7 @@ class TrainDialog(QWidget):
 
     def _set_running(self, running: bool) -> None:
         for w in (self.kind, self.arch, self.latent_dim, self.beta, self.jitter, self.inversion, self.anchor,
-                  self.epochs, self.batch, self.lr, self.dataset, self.device, self.start):
+                  self.mmd, self.average, self.confident, self.epochs, self.batch, self.lr, self.dataset, self.device, self.start):
             w.setEnabled(not running)
         if not running:
             self._kind_changed()  # enables the fields this kind of model has
