@@ -62,6 +62,17 @@ def format_seconds(s: float | None) -> str:
     return f"{s // 60}:{s % 60:02d}" if s >= 60 else f"{s} s"
 
 
+def weight_box(maximum: float, decimals: int, off: str, tip: str, step: float = 1.0) -> QDoubleSpinBox:
+    """A spin box for one of a model's weights, from 0 (shown as `off`) to `maximum`."""
+    box = QDoubleSpinBox()
+    box.setRange(0.0, maximum)
+    box.setDecimals(decimals)
+    box.setSingleStep(step)
+    box.setSpecialValueText(off)
+    box.setToolTip(tip)
+    return box
+
+
 class TrainDialog(QWidget):
     epoch_snapshot = Signal(object)  # workers.Snapshot
     run_ended = Signal(object)  # workers.Run with epochs_done >= 1 (finished, cancelled or diverged)
@@ -102,35 +113,24 @@ class TrainDialog(QWidget):
         self.inversion.setToolTip("GAN only: an encoder fitted to the generator's samples, so that real images "
                                   "can be placed on its map")
         self.inversion.setChecked(True)
-        self.anchor = QDoubleSpinBox()
-        self.anchor.setRange(0.0, MAX_ANCHOR)
-        self.anchor.setDecimals(1)
-        self.anchor.setSpecialValueText("0 (plain GAN)")
-        self.anchor.setToolTip("GAN only: weight of a VAE's loss that ties the generator to an encoder of real "
-                               "images (a VAE-GAN). 0 trains the lecture's plain minimax GAN, which in 2-d leaves "
-                               "some digits out; the shipped GAN used 150")
-        self.mmd = QDoubleSpinBox()
-        self.mmd.setRange(0.0, MAX_MMD)
-        self.mmd.setDecimals(0)
-        self.mmd.setSingleStep(100)
-        self.mmd.setSpecialValueText("0 (a VAE's KL)")
-        self.mmd.setToolTip("Anchored GAN only: match the encoder's codes to the prior by their MMD at this weight "
-                            "instead of a VAE's KL term (a WAE-GAN): fewer blends between digits. The shipped GAN "
-                            "used 1000: 87% of its ±2σ grid clean digits, against 60% with the KL")
-        self.average = QDoubleSpinBox()
-        self.average.setRange(0.0, 0.9999)
-        self.average.setDecimals(4)
-        self.average.setSingleStep(0.001)
-        self.average.setSpecialValueText("0 (off)")
-        self.average.setToolTip("GAN only: decode with a moving average of the generator's weights, this decay per "
-                                "step; steadier strokes than any one step's weights (the shipped GAN: 0.999)")
-        self.confident = QDoubleSpinBox()
-        self.confident.setRange(0.0, MAX_CONFIDENT)
-        self.confident.setDecimals(1)
-        self.confident.setSpecialValueText("0 (off)")
-        self.confident.setToolTip("GAN only: a namer learns the digits of the real images, and the generator is asked, "
-                                  "at this weight, for images it names as one clear digit, every digit over a batch "
-                                  "(CatGAN). The shipped GAN used 5: 98% of its ±2σ grid clean digits, against 87% without")
+        self.anchor = weight_box(MAX_ANCHOR, 1, "0 (plain GAN)",
+                                 "GAN only: weight of a VAE's loss that ties the generator to an encoder of real "
+                                 "images (a VAE-GAN). 0 trains the lecture's plain minimax GAN, which in 2-d leaves "
+                                 "some digits out; the shipped GAN used 150")
+        self.mmd = weight_box(MAX_MMD, 0, "0 (a VAE's KL)",
+                              "Anchored GAN only: match the encoder's codes to the prior by their MMD at this weight "
+                              "instead of a VAE's KL term (a WAE-GAN): fewer blends between digits. The shipped GAN "
+                              "used 1000: 87% of its ±2σ grid clean digits with its average, against 60% with the KL",
+                              step=100)
+        self.average = weight_box(0.9999, 4, "0 (off)",
+                                  "GAN only: decode with a moving average of the generator's weights, this decay per "
+                                  "step; steadier strokes than any one step's weights (the shipped GAN: 0.999)",
+                                  step=0.001)
+        self.confident = weight_box(MAX_CONFIDENT, 1, "0 (off)",
+                                    "GAN only: a namer learns the digits of the real images, and the generator is "
+                                    "asked, at this weight, for images it names as one clear digit, every digit over "
+                                    "a batch (CatGAN). The shipped GAN used 5: 98% of its ±2σ grid clean digits, "
+                                    "against 87% without")
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 10_000)
         self.epochs.setValue(TrainConfig.epochs)  # the engine's default, which its schedule is tuned for
