@@ -359,6 +359,12 @@ def quality_rows(name: str, r: dict, meta: dict) -> list[Row]:
     if "frechet_distance" in r:
         rows.append(Row(f"quality.{name}.frechet", f"{name}: Fréchet distance, 10,000 samples vs test", "fd",
                         r["frechet_distance"], note="on the shipped classifier's 128 penultimate features"))
+    if "prior_grid_clean" in r:
+        digits = r["prior_grid_digits"]
+        rows.append(Row(f"quality.{name}.prior_grid", f"{name}: 12×12 grid over ±2σ of the prior, clean cells",
+                        "share", r["prior_grid_clean"], extra={"digits": digits},
+                        ours_note=f"({len(digits)} digits: {' '.join(map(str, digits))})",
+                        note="cells the classifier names with confidence ≥ 0.9"))
     return rows
 
 

@@ -129,6 +129,15 @@ def test_json_report_has_the_documented_keys(shipped_dir, small_root, monkeypatc
     assert 0 <= rows["quality.vae-2d-mlp.knn5"]["ours"] <= 1
 
 
+def test_a_gans_quality_rows_say_how_clean_its_prior_grid_is_and_which_digits_it_draws():
+    r = {"kind": "gan", "frechet_distance": 50.1, "prior_grid_clean": 0.98, "prior_grid_digits": [0, 1, 3, 7]}
+    rows = {row.key: row for row in bench.quality_rows("g", r, {"train_images": 100, "epochs": 3})}
+    grid = rows["quality.g.prior_grid"]
+    assert grid.ours == 0.98 and grid.extra == {"digits": [0, 1, 3, 7]} and grid.ours_note == "(4 digits: 0 1 3 7)"
+    vae = bench.quality_rows("v", {"kind": "vae", "decodability": 0.9, "decodability_grid": {}}, {})
+    assert [row.key for row in vae] == ["quality.v.decodability"]  # no prior grid for a model that encodes
+
+
 def test_markdown_table_shows_each_row_beside_its_reference():
     report = {"machine": bench.machine() | {"load_average_after": 0.5}, "seconds": 3.0, "command": "explorer bench",
               "parts": {"x": {"title": "Title", "rows": [
