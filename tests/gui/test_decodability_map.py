@@ -79,6 +79,16 @@ def test_points_show_the_confidence_in_their_reconstruction(open_window, qtbot):
     assert cloud.colours is None and window.map_panel.legend.isVisible() and not deco.layer.isVisible()
 
 
+def scoring_under_way(qtbot, deco) -> None:
+    """Wait until the bar reports scoring progress ("Scoring reconstructions… 41%").
+
+    Polled, not `qtbot.waitSignal(deco.score_worker.progress)`: that signal comes from the worker thread
+    many times a second, and PySide6 6.11 still delivers a queued (int, object) emission to the blocker's
+    slot after pytest-qt has disconnected and freed it - a use after free that segfaulted CI (3 runs in 12
+    under load; a 30-line script with a thread emitting such a signal crashes 2 runs in 6)."""
+    qtbot.waitUntil(lambda: "%" in deco.bar.status, timeout=30_000)
+
+
 def test_the_colouring_is_unavailable_without_the_classifier(open_window, qtbot, monkeypatch):
     monkeypatch.setattr(decodability.trained, "classifier_path", lambda: None)
     window = open_window()
@@ -99,8 +109,8 @@ def test_closing_the_window_cancels_the_scoring_under_way(open_window, qtbot, mo
     monkeypatch.setattr(decodability.metrics, "confidence", slow_confidence)
     window = open_window()
     deco = window.decodability
-    with qtbot.waitSignal(deco.score_worker.progress, timeout=30_000):
-        window.actions.confidence.setChecked(True)
+    window.actions.confidence.setChecked(True)
+    scoring_under_way(qtbot, deco)
     running = deco.scoring
     window.close()
     assert running.cancel.is_set() and not deco.score_worker.isRunning()
@@ -126,9 +136,8 @@ def test_while_another_model_is_scored_the_points_keep_their_colours_and_progres
         seen.append((None if colours is None else colours.copy(), tuple(palette)))
         cloud_colours(colours, palette, outline)
     monkeypatch.setattr(cloud, "set_colours", record)
-    with qtbot.waitSignal(deco.score_worker.progress, timeout=30_000):
-        window.models.open_path(gui_models / "ae-2d-mlp.safetensors")
-    qtbot.waitUntil(lambda: "%" in deco.bar.status, timeout=30_000)  # "Scoring reconstructions… 41%"
+    window.models.open_path(gui_models / "ae-2d-mlp.safetensors")
+    scoring_under_way(qtbot, deco)
     qtbot.waitUntil(lambda: len(seen) > 1 and seen[-1][1] == PALETTE, timeout=60_000)  # scored
     assert seen[0][1] == KEPT_PALETTE and np.array_equal(seen[0][0], before)  # the old colours, not grey
     split = window.state.points.splits[0]
