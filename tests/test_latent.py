@@ -1,6 +1,8 @@
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from explorer import latent
 from explorer.config import ModelConfig
@@ -128,6 +130,14 @@ def test_nearest_each_answers_every_query_as_nearest_answers_one():
     for q in (0, 2047, 2048, 4099):
         assert idx[q].tolist() == latent.nearest(codes, queries[q], k=4).tolist()
         assert np.allclose(dist[q], np.linalg.norm(codes[idx[q]] - queries[q], axis=1), atol=1e-5)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(0.0, 1000.0), st.integers(0, 299), st.integers(1, 8))
+def test_nearest_each_finds_a_point_at_exactly_zero_from_itself(offset, q, d):
+    codes = (np.random.default_rng(d).normal(size=(300, d)) + offset).astype(np.float32)  # far from 0 too
+    dist, idx = latent.nearest_each(torch.from_numpy(codes), torch.from_numpy(codes[q : q + 1]), 3)
+    assert dist[0, 0] == 0.0 and np.array_equal(codes[idx[0, 0]], codes[q])
 
 
 def test_attribute_direction_moves_one_group_mean_onto_the_other():
