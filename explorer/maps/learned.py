@@ -24,7 +24,7 @@ from explorer.errors import ExplorerError
 from explorer.maps import inverse as inverse_net
 from explorer.maps.projection import NAMES, check_method, layout
 
-PLACE_NEIGHBOURS = 8  # data codes averaged to place a code when the layout has no transform
+PLACE_NEIGHBOURS = 8  # data codes averaged to place a code that is not one of them
 CACHE_VERSION = "1"
 
 
@@ -36,7 +36,6 @@ class LearnedMap:
     inverse: inverse_net.Inverse
     error: float  # inverse_net.relative_error on the data
     spacing: float  # median distance between a data point and its nearest neighbour on the map
-    transform: Callable | None = None  # the layout's own placement of new codes (UMAP, in this process)
 
     @property
     def bounds(self) -> np.ndarray:
@@ -46,11 +45,9 @@ class LearnedMap:
         return self.inverse(uv)
 
     def project(self, z) -> np.ndarray:
-        """Map positions (M, 2) of codes (M, d): the layout's transform where it has one, else the
-        distance-weighted mean position of the nearest data codes."""
+        """Map positions (M, 2) of codes (M, d): the distance-weighted mean position of the nearest data
+        codes (a data code's own position; 0.6 ms for one code among 10,000 here, so the UI may call it)."""
         z = latent.check_codes(z, self.codes.shape[1]).astype(np.float32)
-        if self.transform is not None:
-            return self.transform(z)
         k = min(PLACE_NEIGHBOURS, len(self.codes))
         dist, idx = latent.nearest_each(torch.from_numpy(self.codes), torch.from_numpy(z), k)
         weights = 1.0 / np.maximum(dist, 1e-9)
@@ -87,7 +84,7 @@ def build(codes, method: str, seed: int = 0, cache_dir: str | os.PathLike | None
     inverse = inverse_net.fit(placed.uv, codes, seed, steps, should_stop=should_stop,
                               report=lambda f: report(0.5 + 0.5 * f))
     learned = LearnedMap(method, placed.uv, codes, inverse, inverse_net.relative_error(inverse, placed.uv, codes),
-                         _spacing(placed.uv), placed.transform)
+                         _spacing(placed.uv))
     if path is not None:
         _write(path, learned)
     return learned

@@ -19,10 +19,11 @@ INSTALL = "pip install 'latent-explorer[maps]'"
 
 @dataclass(frozen=True)
 class Layout:
-    """Where a projection put each code, and its own transform for new codes when it has one (UMAP)."""
+    """Where a projection put each code. New codes are placed among their nearest data codes
+    (maps.learned), never by UMAP's own transform: its first call in a process compiles numba code
+    for over three minutes on a 2-core machine, and a map read from the cache has no UMAP object."""
 
     uv: np.ndarray  # (N, 2) float32
-    transform: object | None = None  # codes (M, d) -> (M, 2), or None
 
 
 def check_method(method: str) -> str:
@@ -50,8 +51,7 @@ def _umap(codes: np.ndarray, seed: int) -> Layout:
         raise ExplorerError(f"the UMAP map needs umap-learn: {INSTALL}") from None
     # n_jobs=1: a random_state makes umap-learn single-threaded anyway, and says so in a warning
     fitted = umap.UMAP(n_neighbors=min(15, len(codes) - 1), random_state=seed, n_jobs=1).fit(codes)
-    return Layout(np.asarray(fitted.embedding_, dtype=np.float32),
-                  lambda z: np.asarray(fitted.transform(np.asarray(z, dtype=np.float32)), dtype=np.float32))
+    return Layout(np.asarray(fitted.embedding_, dtype=np.float32))
 
 
 def _tsne(codes: np.ndarray, seed: int) -> Layout:
@@ -61,4 +61,4 @@ def _tsne(codes: np.ndarray, seed: int) -> Layout:
         raise ExplorerError(f"the t-SNE map needs scikit-learn: {INSTALL}") from None
     perplexity = min(30.0, (len(codes) - 1) / 3)  # scikit-learn requires perplexity < N
     uv = TSNE(perplexity=perplexity, init="pca", random_state=seed).fit_transform(codes)
-    return Layout(np.asarray(uv, dtype=np.float32))  # t-SNE has no transform for new points
+    return Layout(np.asarray(uv, dtype=np.float32))

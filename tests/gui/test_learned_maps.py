@@ -29,8 +29,10 @@ def test_a_tsne_map_places_the_points_and_a_click_decodes_its_inverse(wide_windo
     assert "t-SNE" in window.map_panel.note.text() and "extrapolation" in window.map_panel.note.text()
     seen = decodes_of(window)
     u, v = at(window, 0.4, 0.6)
-    with qtbot.waitSignal(window.state.decoded, timeout=10_000):
+    with qtbot.waitSignals([window.state.decoded, window.neighbours.shown], timeout=10_000):
         qtbot.mouseClick(window.map.viewport(), Qt.LeftButton, pos=pixel_of(window, u, v))
+    xs, ys = window.neighbours.rings.getData()  # the neighbours ringed where the layout put them
+    np.testing.assert_array_equal(np.c_[xs, ys], learned.uv[window.neighbours.indices])
     cu, cv = window.state.cursor.uv
     np.testing.assert_allclose(window.state.cursor.code, learned.to_latent([cu, cv])[0], atol=1e-5)
     np.testing.assert_array_equal(seen[-1].image, expected_decode(window, cu, cv))

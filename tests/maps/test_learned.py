@@ -115,11 +115,11 @@ def test_a_missing_library_names_the_extra_to_install(monkeypatch):
             projection.layout(np.zeros((10, 3)), method)
 
 
-def test_umap_places_new_codes_with_its_own_transform(clusters):
+def test_umap_places_new_codes_among_their_cluster(clusters):
     pytest.importorskip("umap")
     codes, labels = clusters
     umap_map = learned.build(codes, "umap", steps=FEW)
-    assert umap_map.transform is not None
+    np.testing.assert_array_equal(umap_map.project(codes[:10]), umap_map.uv[:10])  # data codes: their own place
     placed = umap_map.project(CENTRES)
     nearest = labels[np.argmin(((umap_map.uv[None] - placed[:, None]) ** 2).sum(-1), axis=1)]
     assert list(nearest) == [0, 1, 2, 3]

@@ -147,7 +147,7 @@ class Neighbours(QObject):
         if model.conditional:
             text += ". The code holds the style only: neighbours share it, whatever their digit"
         self.panel.caption.setText(text + "; ringed on the map.")
-        uv = self.state.plane.project(req.codes[idx])
+        uv = self.state.points_uv[idx]  # where the map shows them: no projection on this thread
         self.rings.setData(uv[:, 0], uv[:, 1])
         self.shown.emit()
 
