@@ -20,8 +20,13 @@ def test_a_tsne_map_places_the_points_and_a_click_decodes_its_inverse(wide_windo
     window = wide_window
     maps = window.learned_maps
     assert maps.combo.isVisible() and window.map_panel.axes_box.isVisible()
+    said = []
+    window.feedback.busy.connect(said.append)
     with qtbot.waitSignal(maps.shown, timeout=120_000):
         maps.combo.activated.emit(maps.combo.findText("t-SNE"))
+    n = len(window.state.points)
+    assert said[0] == f"t-SNE map of {n:,} points: laying out (Esc cancels)…"  # the step, while it has no %
+    assert f"t-SNE map of {n:,} points: fitting its inverse, 100% (Esc cancels)…" in said
     learned = window.state.learned
     assert learned is not None and learned.method == "tsne"
     np.testing.assert_array_equal(window.state.points_uv, learned.uv)

@@ -102,12 +102,17 @@ class LearnedMaps(QObject):
             return
         self._running = jobs.LearnedMapRequest(s.points.codes, self.method, threading.Event(), maps.default_cache_dir())
         self.worker.submit(self._running, "map")
-        self.feedback.set_busy(f"Laying out a {self.combo.currentText()} map of {len(s.points):,} points "
-                               f"(Esc cancels)…")
+        self._say("laying out")
 
     def _progress(self, r: int, fraction: float) -> None:
         if self.worker.is_newest(r) and self._running is not None:
-            self.feedback.set_busy(f"Laying out a {self.combo.currentText()} map… {fraction:.0%}")
+            self._say("laying out" if fraction < 0.5 else f"fitting its inverse, {2 * fraction - 1:.0%}")
+
+    def _say(self, step: str) -> None:
+        """The layout itself reports no progress (1 to 2 minutes for UMAP of 10,000 codes here, numba's
+        first compile included), so the status names the step: the layout, then the inverse's fit in %."""
+        self.feedback.set_busy(f"{self.combo.currentText()} map of {len(self._running.codes):,} points: {step} "
+                               f"(Esc cancels)…")
 
     def _ready(self, r: int, result: jobs.LearnedMapResult | None) -> None:
         if result is None or result.request is not self._running:

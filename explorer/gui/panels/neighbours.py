@@ -143,7 +143,7 @@ class Neighbours(QObject):
         d, model = len(req.query), self.state.session.model
         text = f"The {len(idx)} nearest of {len(points):,} images on the map, by distance in the {d}-d latent space"
         if d > 2:
-            text += " (full codes: near in latent space need not be near on the map's plane)"
+            text += " (full codes: near in latent space need not be near on the map)"
         if model.conditional:
             text += ". The code holds the style only: neighbours share it, whatever their digit"
         self.panel.caption.setText(text + "; ringed on the map.")
