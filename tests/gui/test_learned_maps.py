@@ -25,8 +25,8 @@ def test_a_tsne_map_places_the_points_and_a_click_decodes_its_inverse(wide_windo
     with qtbot.waitSignal(maps.shown, timeout=120_000):
         maps.combo.activated.emit(maps.combo.findText("t-SNE"))
     n = len(window.state.points)
-    assert said[0] == f"t-SNE map of {n:,} points: laying out (Esc cancels)…"  # the step, while it has no %
-    assert f"t-SNE map of {n:,} points: fitting its inverse, 100% (Esc cancels)…" in said
+    assert said[0] == f"t-SNE map of {n:,} points: laying out (choose PCA plane to cancel)…"  # the step, while it has no %
+    assert f"t-SNE map of {n:,} points: fitting its inverse, 100% (choose PCA plane to cancel)…" in said
     learned = window.state.learned
     assert learned is not None and learned.method == "tsne"
     np.testing.assert_array_equal(window.state.points_uv, learned.uv)
@@ -46,6 +46,21 @@ def test_a_tsne_map_places_the_points_and_a_click_decodes_its_inverse(wide_windo
         maps.combo.activated.emit(maps.combo.findText("PCA plane"))
     assert window.state.learned is None and not maps.layer.isVisible()
     np.testing.assert_allclose(window.state.points_uv, window.state.plane.project(window.state.points.codes), atol=1e-5)
+
+
+def test_choosing_the_plane_while_a_map_is_laid_out_cancels_it_and_the_status_goes_idle(wide_window, qtbot):
+    window = wide_window
+    maps = window.learned_maps
+    events = []
+    window.feedback.busy.connect(lambda text: events.append("busy"))
+    window.feedback.idle.connect(lambda: events.append("idle"))
+    maps.combo.activated.emit(maps.combo.findText("t-SNE"))
+    running = maps._running
+    maps.combo.activated.emit(maps.combo.findText("PCA plane"))
+    assert running.cancel.is_set() and events[-1] == "idle"  # no busy bar left spinning
+    qtbot.waitUntil(lambda: maps.worker.idle(), timeout=120_000)
+    qtbot.wait(100)  # what the worker sent has arrived
+    assert window.state.learned is None and events[-1] == "idle" and window.map_panel.axes_box.isVisible()
 
 
 def test_a_map_that_cannot_be_laid_out_says_why_and_the_plane_stays(wide_window, qtbot, monkeypatch):

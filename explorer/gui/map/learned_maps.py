@@ -83,6 +83,7 @@ class LearnedMaps(QObject):
         if self._running is not None:
             self._running.cancel.set()
             self._running = None
+            self.feedback.set_idle()
 
     def _points_changed(self) -> None:
         learned = self.state.learned
@@ -110,9 +111,10 @@ class LearnedMaps(QObject):
 
     def _say(self, step: str) -> None:
         """The layout itself reports no progress (1 to 2 minutes for UMAP of 10,000 codes here, numba's
-        first compile included), so the status names the step: the layout, then the inverse's fit in %."""
+        first compile included), so the status names the step: the layout, then the inverse's fit in %.
+        Choosing the PCA plane cancels (Esc is the Explore tool)."""
         self.feedback.set_busy(f"{self.combo.currentText()} map of {len(self._running.codes):,} points: {step} "
-                               f"(Esc cancels)…")
+                               f"(choose PCA plane to cancel)…")
 
     def _ready(self, r: int, result: jobs.LearnedMapResult | None) -> None:
         if result is None or result.request is not self._running:
