@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 
 import numpy as np
 from PIL import Image
@@ -93,6 +94,20 @@ def test_map_export_is_the_map_as_shown_under_its_key_at_the_scale_asked(open_wi
             out = wait_written(qtbot, window, lambda: window.exports.map_image(str(tmp_path / "big.png"), scale))
             assert Image.open(out).size == (round(shown.width() * ratio * scale),
                                             round((top + shown.height()) * ratio * scale))
+
+
+def test_the_map_png_is_encoded_off_the_ui_thread(open_window, qtbot, monkeypatch, tmp_path):
+    from explorer.gui.dialogs import exports
+
+    window, threads = open_window(), []
+    real = exports.write_png
+
+    def write_png(path, image):  # a 4x map took 2.9 s to encode: the window must not wait for it
+        threads.append(threading.current_thread())
+        return real(path, image)
+    monkeypatch.setattr(exports, "write_png", write_png)
+    out = wait_written(qtbot, window, lambda: window.exports.map_image(str(tmp_path / "map.png"), 4))
+    assert threads and threads[0] is not threading.main_thread() and Image.open(out).size[0] > 0
 
 
 def test_embeddings_export_as_csv_and_npz(open_window, qtbot, tmp_path):

@@ -36,6 +36,17 @@ def test_every_file_dialog_starts_where_the_last_file_was_chosen(open_window, qt
         settings.fileName()).read_text()
 
 
+def test_only_a_file_written_moves_the_dialogs_to_its_folder(open_window, qtbot, tmp_path, own_settings):
+    window = open_window()
+    with qtbot.waitSignal(window.feedback.message_shown, timeout=10_000) as said:
+        window.exports.map_image(str(tmp_path / "missing" / "map.png"))  # typed into the export dialog
+    assert "does not exist" in said.args[1] and last_folder.folder() is None  # not a folder to start in
+    (tmp_path / "slides").mkdir()
+    with qtbot.waitSignal(window.tasks.wrote, timeout=10_000):
+        window.exports.map_image(str(tmp_path / "slides" / "map.png"))
+    assert last_folder.folder() == str(tmp_path / "slides")
+
+
 def test_qts_own_file_dialog_shows_file_sizes_whole(open_window, qtbot, gui_models):
     window = open_window()
     seen = []

@@ -4,11 +4,13 @@ whatever was shown stays."""
 
 from __future__ import annotations
 
+import os
 from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
 from explorer import jobs
+from explorer.gui import last_folder
 from explorer.gui.feedback import Feedback
 from explorer.gui.threads.workers import Workers
 
@@ -49,5 +51,8 @@ class Tasks(QObject):
             on_failed(message)
 
     def report_written(self, path) -> None:
+        """Say that `path` was written; file dialogs start in its folder from now on (only once the write
+        worked: a failed export to a missing folder left every later dialog pointing at it)."""
+        last_folder.remember(os.path.abspath(path))
         self.feedback.say(f"Wrote {path}", 8000)
         self.wrote.emit(str(path))
