@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QWidget
 
 
 class Docks:
     def __init__(self, window: QMainWindow):
         self._window = window
 
-    def add(self, title: str, widget: QWidget, area) -> QDockWidget:
-        """A movable, floatable, closable dock named `title` (also its object name) in `area`."""
+    def add(self, title: str, widget: QWidget, area, scroll: bool = False) -> QDockWidget:
+        """A movable, floatable, closable dock named `title` (also its object name) in `area`. With
+        `scroll`, a tall panel scrolls instead of setting the window's least height: the training form
+        (724 px) made the window 1035 px tall, past a 1000 px screen, hiding the status bar."""
         dock = QDockWidget(title, self._window)
         dock.setObjectName(title)
+        if scroll:
+            area_widget = QScrollArea()
+            area_widget.setWidget(widget)
+            area_widget.setWidgetResizable(True)
+            area_widget.setFrameShape(QFrame.NoFrame)
+            area_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+            area_widget.setMinimumWidth(widget.minimumSizeHint().width() + area_widget.verticalScrollBar().sizeHint().width())
+            widget = area_widget
         dock.setWidget(widget)
         dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable |
                          QDockWidget.DockWidgetClosable)

@@ -96,7 +96,7 @@ class MainWindow(QMainWindow):
         self.manifold = ManifoldLayer(s, self.map, w, f, self)
         self.path_editor = PathEditor(s, self.map, self.filmstrip, w, self.tasks, f, self)
         self.train_dialog = TrainDialog(data_dir)
-        self.train_dock = self.docks.add("Training", self.train_dialog, Qt.LeftDockWidgetArea)
+        self.train_dock = self.docks.add("Training", self.train_dialog, Qt.LeftDockWidgetArea, scroll=True)
         self.tabifyDockWidget(left, self.train_dock)  # beside the map, a tab by the models; shown by Ctrl+T
         self.train_dock.hide()
         self.training = TrainingLink(s, self.models, self.train_dialog, self.tasks, f, data_dir, self)

@@ -85,6 +85,20 @@ def test_training_opens_beside_the_map_never_over_it(open_window, qtbot):
     assert window.width() == width  # the panel fits the dock beside the map
 
 
+def test_tall_panels_scroll_in_their_docks_and_never_grow_the_window(open_window, qtbot):
+    window = active(qtbot, open_window())
+    window.resize(1500, 900)  # a 1000 px screen less the desktop's bars
+    qtbot.wait(50)
+    assert window.height() == 900
+    qtbot.keyClick(window.map, Qt.Key_T, Qt.ControlModifier)  # the training form: 724 px of fields
+    qtbot.waitUntil(window.train_dialog.isVisible, timeout=5000)
+    window.actions.attribute.trigger()
+    qtbot.waitUntil(window.attributes.dock.isVisible, timeout=5000)
+    qtbot.wait(50)
+    assert window.height() == 900  # 1122 when the form set the least height: the status bar off the screen
+    assert window.train_dialog.height() > window.train_dock.height()  # it scrolls instead
+
+
 @pytest.mark.parametrize("k", [8, MAX_K])
 def test_every_neighbour_row_shows_whole_and_no_k_grows_the_window(open_window, qtbot, k):
     window = open_window()

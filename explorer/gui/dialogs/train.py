@@ -203,7 +203,9 @@ class TrainDialog(QWidget):
     def reveal(self) -> None:
         """Show the panel: its dock, brought to the front of its tabs."""
         dock = self.parentWidget()
-        for widget in (dock, self) if isinstance(dock, QDockWidget) else (self,):
+        while dock is not None and not isinstance(dock, QDockWidget):  # it scrolls inside its dock
+            dock = dock.parentWidget()
+        for widget in (self,) if dock is None else (dock, self):
             widget.show()
             widget.raise_()
         self.kind.setFocus()
