@@ -17,13 +17,14 @@ class Docks:
         dock = QDockWidget(title, self._window)
         dock.setObjectName(title)
         if scroll:
-            area_widget = QScrollArea()
-            area_widget.setWidget(widget)
-            area_widget.setWidgetResizable(True)
-            area_widget.setFrameShape(QFrame.NoFrame)
-            area_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-            area_widget.setMinimumWidth(widget.minimumSizeHint().width() + area_widget.verticalScrollBar().sizeHint().width())
-            widget = area_widget
+            scroller = QScrollArea()
+            scroller.setWidget(widget)
+            scroller.setWidgetResizable(True)
+            scroller.setFrameShape(QFrame.NoFrame)
+            scroller.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+            bar = scroller.verticalScrollBar().sizeHint().width()
+            scroller.setMinimumWidth(widget.minimumSizeHint().width() + bar)  # it never scrolls sideways
+            widget = scroller
         dock.setWidget(widget)
         dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable |
                          QDockWidget.DockWidgetClosable)

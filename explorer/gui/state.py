@@ -158,7 +158,9 @@ class ViewState(QObject):
         text = f"{u} = {uv[0]:.3f}   {v} = {uv[1]:.3f}"
         if self.learned is not None:
             far = float(self.learned.distance_to_data([uv])[0])
-            text += f"   {far:.1f} point spacings from the data" + ("" if far < 3 else " (the inverse extrapolates)")
+            # in units of the map's usual gap between neighbouring points (a bare "81.7 point spacings" puzzled)
+            text += f"   nearest data point: {far:.1f}× the usual gap"
+            text += "" if far < 3 else ", so the inverse extrapolates"
         elif d > 2:
             gap = float(self.plane.distance(np.reshape(code, (1, -1)))[0])
             text += f"   distance from the map plane: {gap:.2f}" if gap > ON_PLANE else "   on the map plane"

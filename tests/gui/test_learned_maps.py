@@ -25,7 +25,7 @@ def test_a_tsne_map_places_the_points_and_a_click_decodes_its_inverse(wide_windo
     with qtbot.waitSignal(maps.shown, timeout=120_000):
         maps.combo.activated.emit(maps.combo.findText("t-SNE"))
     n = len(window.state.points)
-    assert said[0] == f"t-SNE map of {n:,} points: laying out (choose PCA plane to cancel)…"  # the step, while it has no %
+    assert said[0] == f"t-SNE map of {n:,} points: laying out (choose PCA plane to cancel)…"  # the step: no %
     assert f"t-SNE map of {n:,} points: fitting its inverse, 100% (choose PCA plane to cancel)…" in said
     learned = window.state.learned
     assert learned is not None and learned.method == "tsne"
@@ -41,7 +41,7 @@ def test_a_tsne_map_places_the_points_and_a_click_decodes_its_inverse(wide_windo
     cu, cv = window.state.cursor.uv
     np.testing.assert_allclose(window.state.cursor.code, learned.to_latent([cu, cv])[0], atol=1e-5)
     np.testing.assert_array_equal(seen[-1].image, expected_decode(window, cu, cv))
-    assert "spacings from the data" in window.coords.text()
+    assert "nearest data point: " in window.coords.text() and "× the usual gap" in window.coords.text()
     with qtbot.waitSignal(maps.shown, timeout=10_000):
         maps.combo.activated.emit(maps.combo.findText("PCA plane"))
     assert window.state.learned is None and not maps.layer.isVisible()
