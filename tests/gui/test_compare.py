@@ -85,3 +85,11 @@ def test_a_model_above_two_dimensions_says_its_coordinates_are_its_own_plane(ope
     assert compare.right.session.model.latent_dim == 3
     assert "own principal plane" in compare.right.note.text()
     assert "principal plane" not in compare.left.note.text()
+
+
+def test_esc_or_ctrl_w_closes_the_compare_view(open_window, qtbot):
+    window = open_window()
+    for key, modifier in ((Qt.Key_Escape, Qt.NoModifier), (Qt.Key_W, Qt.ControlModifier)):
+        compare = open_compare(window, qtbot)
+        qtbot.keyClick(compare, key, modifier)
+        qtbot.waitUntil(lambda: not compare.isVisible(), timeout=5000)

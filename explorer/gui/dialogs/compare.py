@@ -146,7 +146,7 @@ class CompareWindow(QWidget):
             side.picker.activated.connect(lambda index, side=side: self.choose(side, side.picker.itemData(index)))
             side.state.label_changed.connect(lambda label, side=side: self._label_changed(side))
         for keys, slot in (("B", self.background.toggle), ("D", self.show_points.toggle), ("Home", self.reset_view),
-                           ("Ctrl+W", self.close)):
+                           ("Ctrl+W", self.close), ("Esc", self.close)):
             QShortcut(QKeySequence(keys), self, slot)
         registry.listed.connect(self.list_models)
         registry.added.connect(lambda key: self.list_models())
