@@ -276,12 +276,16 @@ def _parse_header(raw: bytes, where: str) -> tuple[dict, dict]:
 
 
 def _is_pickle(raw: bytes) -> bool:
-    """Whether the bytes parse as a pickle's opcodes up to STOP, or for PICKLE_OPS opcodes (a big
-    pickle). pickletools only reads the opcodes; it never imports or builds anything, so this is
-    safe on hostile input."""
+    """Whether the bytes parse as a pickle's opcodes up to a STOP past the first 8 bytes, or for
+    PICKLE_OPS opcodes (a big pickle). pickletools only reads the opcodes; it never imports or builds
+    anything, so this is safe on hostile input. A STOP within 8 bytes is a safetensors length field that
+    happens to read as one (a length ending in byte 0x2e, '.', one file in 256): no checkpoint pickles
+    that small."""
     try:
-        for ops, (op, _, _) in enumerate(pickletools.genops(raw)):
-            if op.name == "STOP" or ops >= PICKLE_OPS:
+        for ops, (op, _, pos) in enumerate(pickletools.genops(raw)):
+            if op.name == "STOP":
+                return pos >= 8
+            if ops >= PICKLE_OPS:
                 return True
     except Exception:  # noqa: BLE001 - any parse failure means "not a pickle"
         pass

@@ -8,6 +8,8 @@ import struct
 import numpy as np
 import pytest
 import torch
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from explorer import checkpoint, latent
 from explorer.config import ModelConfig
@@ -324,6 +326,23 @@ def test_a_malformed_file_gets_one_clear_error_and_changes_nothing(saved, held, 
     message = str(e.value)
     assert message.startswith(f"{path}: ") and "\n" not in message
     assert re.search(MALFORMED[damage][1], message), message
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.integers(0, 2**64 - 1), st.integers(0, 2**24).map(lambda n: n << 8 | ord(".")),
+                 st.integers(0, 2**16).map(lambda n: n << 16 | ord(".") << 8 | ord("N"))))  # '.': STOP; 'N.': None
+@example(0x2E)
+def test_a_wrong_header_length_is_never_called_a_pickle(tmp_path_factory, length):
+    """CI once read a checkpoint whose length field ended in byte 0x2e ('.', pickle's STOP) as a pickle."""
+    path = tmp_path_factory.mktemp("length") / "m.safetensors"
+    checkpoint.save(path, build_model(ModelConfig(kind="ae"), seed=0))
+    raw = path.read_bytes()
+    if length == struct.unpack("<Q", raw[:8])[0]:
+        return  # the right length: nothing is wrong
+    path.write_bytes(struct.pack("<Q", length) + raw[8:])
+    with pytest.raises(ExplorerError) as e:
+        checkpoint.load(path)
+    assert "pickle" not in str(e.value), str(e.value)
 
 
 def test_mismatched_dtype_is_caught_when_the_sizes_agree(tmp_path):
