@@ -7,6 +7,7 @@ import torch
 from PySide6.QtCore import QPoint, Qt
 
 from explorer import latent
+from explorer.gui.panels.code_panel import HINT, SLIDER_STEPS
 
 from .helpers import at, pixel_of
 
@@ -49,6 +50,10 @@ def test_sliders_edit_the_code_at_the_cursor_and_decode_it(open_window, qtbot, g
     with qtbot.waitSignal(window.state.decoded, timeout=5000) as blocker:
         panel.reset.click()  # back to the code picked on the map
     assert np.allclose(blocker.args[0].request.z[0], picked) and np.allclose(panel.code, picked)
+
+    window.state.set_cursor(None)  # no code (a model of the same size opened): not the last code's values
+    assert not panel.rows.isEnabled() and panel.note.text() == HINT
+    assert all(v.text() == "" for v in panel.values) and all(s.value() == SLIDER_STEPS // 2 for s in panel.sliders)
 
 
 def test_a_vae_can_decode_draws_from_the_encoder_for_the_real_point_hovered(open_window, qtbot):

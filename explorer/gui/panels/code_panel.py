@@ -92,15 +92,12 @@ class CodePanel(QWidget):
         """Show a code (d,) on the sliders without it counting as an edit; None: no code yet."""
         self.note.setText(note)
         self.rows.setEnabled(z is not None)
-        if z is None:
-            self.code = np.zeros(0)
-            return
-        self.code = np.asarray(z, dtype=np.float64).reshape(-1).copy()
-        for k, slider in enumerate(self.sliders):
+        self.code = np.zeros(0) if z is None else np.asarray(z, dtype=np.float64).reshape(-1).copy()
+        for k, slider in enumerate(self.sliders):  # no code: centred and blank, not the last code's values
             slider.blockSignals(True)
-            slider.setValue(self._position(k, self.code[k]))
+            slider.setValue(SLIDER_STEPS // 2 if z is None else self._position(k, self.code[k]))
             slider.blockSignals(False)
-            self.values[k].setText(f"{self.code[k]:+.3f}")
+            self.values[k].setText("" if z is None else f"{self.code[k]:+.3f}")
 
     def allow_sampling(self, allowed: bool) -> None:
         """Only a VAE's encoder has a distribution to sample."""
