@@ -276,15 +276,16 @@ def _parse_header(raw: bytes, where: str) -> tuple[dict, dict]:
 
 
 def _is_pickle(raw: bytes) -> bool:
-    """Whether the bytes parse as a pickle's opcodes up to a STOP past the first 8 bytes, or for
-    PICKLE_OPS opcodes (a big pickle). pickletools only reads the opcodes; it never imports or builds
-    anything, so this is safe on hostile input. A STOP within 8 bytes is a safetensors length field that
-    happens to read as one (a length ending in byte 0x2e, '.', one file in 256): no checkpoint pickles
-    that small."""
+    """Whether the file is a Python pickle: one that names its protocol (0x80 then 2 to 5, as pickle and
+    torch.save write) and parses up to STOP or for PICKLE_OPS opcodes, or an unversioned one that parses
+    to a STOP on its last byte. pickletools only reads the opcodes; it never imports or builds anything,
+    so this is safe on hostile input. A damaged safetensors file can read as a short pickle: CI had its
+    8-byte length read as a string opcode that swallowed the JSON header, then POP and STOP."""
+    versioned = raw[:1] == b"\x80" and raw[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")
     try:
         for ops, (op, _, pos) in enumerate(pickletools.genops(raw)):
             if op.name == "STOP":
-                return pos >= 8
+                return versioned or pos == len(raw) - 1
             if ops >= PICKLE_OPS:
                 return True
     except Exception:  # noqa: BLE001 - any parse failure means "not a pickle"

@@ -345,6 +345,24 @@ def test_a_wrong_header_length_is_never_called_a_pickle(tmp_path_factory, length
     assert "pickle" not in str(e.value), str(e.value)
 
 
+def test_no_low_bytes_of_a_wrong_header_length_make_a_checkpoint_read_as_a_pickle(original):
+    """Every value of the length's two low bytes, the rest as the file has them (CI met 0x1cb28c: 0x8c,
+    a string opcode, swallowed the JSON header and ended on POP, STOP)."""
+    whole = original[0].read_bytes()
+    real = struct.unpack("<Q", whole[:8])[0]
+    raw = whole[: 8 + real + 256]  # the header and the data's start: what a damaged length is read against
+    called = []
+    for low in range(1 << 16):
+        length = len(whole) & ~0xFFFF | low
+        if length != real:
+            try:
+                checkpoint._parse_header(struct.pack("<Q", length) + raw[8:], "m.safetensors")
+            except ExplorerError as e:
+                if "pickle" in str(e):
+                    called.append(hex(length))
+    assert not called, called[:5]
+
+
 def test_mismatched_dtype_is_caught_when_the_sizes_agree(tmp_path):
     """float16 weights whose metadata claims float32: each entry is self-consistent, the file is not."""
     path = checkpoint.save(tmp_path / "h.safetensors", build_model(ModelConfig(kind="ae"), seed=0),
