@@ -33,10 +33,10 @@ def part_maps(s: Settings) -> list[Row]:
             s.log(f"maps: {method} of {len(z):,} codes")
             try:
                 start = time.perf_counter()
-                placed = projection.layout(z, method)
+                uv = projection.layout(z, method)
                 laid = time.perf_counter() - start
                 start = time.perf_counter()
-                fitted = inverse.fit(placed.uv, z)
+                fitted = inverse.fit(uv, z)
                 fit = time.perf_counter() - start
             except ExplorerError as e:  # the optional extra is not installed
                 rows.append(Row(f"maps.{method}.{name}", f"{maps.NAMES[method]} of {len(z):,} codes", "s",
@@ -46,5 +46,5 @@ def part_maps(s: Settings) -> list[Row]:
             rows += [Row(f"{key}.layout_s", f"{maps.NAMES[method]} layout of {len(z):,} codes", "s", laid),
                      Row(f"{key}.inverse_s", f"its learned inverse, {inverse.STEPS} steps", "s", fit),
                      Row(f"{key}.error", "inverse's median miss on the data / codes' spread", "share",
-                         inverse.relative_error(fitted, placed.uv, z))]
+                         inverse.relative_error(fitted, uv, z))]
     return rows

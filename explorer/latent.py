@@ -359,8 +359,9 @@ def nearest_each(points: torch.Tensor, queries: torch.Tensor, k: int) -> tuple[n
     # cdist's matrix-product form is fast but loses precision with the codes' norm: codes of norm 6 were
     # found 2e-3 from themselves, codes near 523 in 1-d had a neighbour ranked before themselves. Centred,
     # only the spread counts; and the k kept are measured again exactly, so a data code is 0 from itself.
-    centre = points.float().mean(dim=0)
-    points = points.float() - centre
+    points = points.float()
+    centre = points.mean(dim=0)
+    points = points - centre
     dists, idxs = [], []
     for s in range(0, len(queries), NEAREST_CHUNK):
         q = queries[s : s + NEAREST_CHUNK].float() - centre

@@ -77,14 +77,13 @@ def build(codes, method: str, seed: int = 0, cache_dir: str | os.PathLike | None
         report(1.0)
         return cached
     report(0.0)
-    placed = layout(codes, method, seed)
+    uv = layout(codes, method, seed)
     if should_stop():
         raise inverse_net.Cancelled
     report(0.5)
-    inverse = inverse_net.fit(placed.uv, codes, seed, steps, should_stop=should_stop,
+    inverse = inverse_net.fit(uv, codes, seed, steps, should_stop=should_stop,
                               report=lambda f: report(0.5 + 0.5 * f))
-    learned = LearnedMap(method, placed.uv, codes, inverse, inverse_net.relative_error(inverse, placed.uv, codes),
-                         _spacing(placed.uv))
+    learned = LearnedMap(method, uv, codes, inverse, inverse_net.relative_error(inverse, uv, codes), _spacing(uv))
     if path is not None:
         _write(path, learned)
     return learned

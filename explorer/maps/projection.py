@@ -6,8 +6,6 @@ message says so. The PCA plane (latent.Plane) needs neither and stays the exact,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from explorer.errors import ExplorerError
@@ -17,23 +15,17 @@ NAMES = {"pca": "PCA plane", "umap": "UMAP", "tsne": "t-SNE"}
 INSTALL = "pip install 'latent-explorer[maps]'"
 
 
-@dataclass(frozen=True)
-class Layout:
-    """Where a projection put each code. New codes are placed among their nearest data codes
-    (maps.learned), never by UMAP's own transform: its first call in a process compiles numba code
-    for over three minutes on a 2-core machine, and a map read from the cache has no UMAP object."""
-
-    uv: np.ndarray  # (N, 2) float32
-
-
 def check_method(method: str) -> str:
     if method not in METHODS:
         raise ExplorerError(f"map must be one of {', '.join(METHODS)}, got {method!r}")
     return method
 
 
-def layout(codes: np.ndarray, method: str, seed: int = 0) -> Layout:
-    """The 2-d layout of codes (N, d) by `method` ('umap' or 'tsne'), reproducible by `seed`."""
+def layout(codes: np.ndarray, method: str, seed: int = 0) -> np.ndarray:
+    """(N, 2) float32: where `method` ('umap' or 'tsne') puts each code (N, d), reproducible by `seed`.
+    Only the positions are kept. New codes are placed among their nearest data codes (maps.learned),
+    never by UMAP's own transform: its first call in a process compiles numba code for over three
+    minutes on a 2-core machine, and a map read from the cache has no UMAP object."""
     codes = np.ascontiguousarray(codes, dtype=np.float32)
     if len(codes) < 5:
         raise ExplorerError(f"a {method} map needs at least 5 codes, got {len(codes)}")
@@ -44,21 +36,21 @@ def layout(codes: np.ndarray, method: str, seed: int = 0) -> Layout:
     raise ExplorerError("the PCA map is a plane in latent space; use latent.LatentStats.plane for it")
 
 
-def _umap(codes: np.ndarray, seed: int) -> Layout:
+def _umap(codes: np.ndarray, seed: int) -> np.ndarray:
     try:
         import umap  # noqa: PLC0415 - heavy (numba), imported only when asked for
     except ImportError:
         raise ExplorerError(f"the UMAP map needs umap-learn: {INSTALL}") from None
     # n_jobs=1: a random_state makes umap-learn single-threaded anyway, and says so in a warning
     fitted = umap.UMAP(n_neighbors=min(15, len(codes) - 1), random_state=seed, n_jobs=1).fit(codes)
-    return Layout(np.asarray(fitted.embedding_, dtype=np.float32))
+    return np.asarray(fitted.embedding_, dtype=np.float32)
 
 
-def _tsne(codes: np.ndarray, seed: int) -> Layout:
+def _tsne(codes: np.ndarray, seed: int) -> np.ndarray:
     try:
         from sklearn.manifold import TSNE  # noqa: PLC0415
     except ImportError:
         raise ExplorerError(f"the t-SNE map needs scikit-learn: {INSTALL}") from None
     perplexity = min(30.0, (len(codes) - 1) / 3)  # scikit-learn requires perplexity < N
     uv = TSNE(perplexity=perplexity, init="pca", random_state=seed).fit_transform(codes)
-    return Layout(np.asarray(uv, dtype=np.float32))
+    return np.asarray(uv, dtype=np.float32)
