@@ -17,8 +17,8 @@ from pathlib import Path
 from torch import nn
 
 from explorer.checkpoint import PICKLE_SUFFIXES
-from explorer.errors import ExplorerError
-
+from explorer.errors import ExplorerError, UserModelError
+from explorer.models.guard import Guard
 
 
 def load_model(spec: str, weights: str | None = None):
@@ -32,9 +32,9 @@ def load_model(spec: str, weights: str | None = None):
         raise ExplorerError(f"--model-code {spec}: {path.name} defines no class or function {name!r} "
                             f"(its nn.Module classes: {found})")
     try:
-        model = target()
-    except Exception as e:  # noqa: BLE001 - the user's code: report whatever it raised, in one line
-        raise ExplorerError(f"--model-code {spec}: {name}() raised {type(e).__name__}: {e}") from None
+        model = Guard(name).call(target, what=f"{name}()")
+    except UserModelError as e:
+        raise UserModelError(f"--model-code {spec}: {e}", e.details) from None
     if weights is not None:
         load_weights(model, weights)
     return model
@@ -60,10 +60,10 @@ def _import(path: Path):
     sys.modules[module_name] = module  # dataclasses and pickling-free tools look the module up here
     sys.path.insert(0, str(path.parent))  # so the file can import its neighbours, as when run directly
     try:
-        spec.loader.exec_module(module)
-    except (Exception, SystemExit) as e:  # noqa: BLE001 - the user's code
+        Guard(path.name).call(spec.loader.exec_module, module, what="importing it")
+    except UserModelError as e:
         sys.modules.pop(module_name, None)
-        raise ExplorerError(f"{path}: importing it raised {type(e).__name__}: {e}") from None
+        raise UserModelError(f"{path}: {e}", e.details) from None
     finally:
         sys.path.remove(str(path.parent))
     return module

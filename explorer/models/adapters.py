@@ -32,10 +32,11 @@ from torch import nn
 from explorer import inputs
 from explorer.config import MAX_SIDE, MIN_SIDE, OUTPUTS
 from explorer.data import Split
-from explorer.errors import ExplorerError
+from explorer.errors import ExplorerError, UserModelError
 from explorer.latent import to_input
 from explorer.models.base import LatentModel
 from explorer.models.gaussian import LOGVAR_MAX, LOGVAR_MIN, draw
+from explorer.models.guard import Guard
 
 PROBE = 64  # images or codes run through the model once to learn its shapes and output range
 
@@ -49,10 +50,12 @@ class UserModel(LatentModel):
 
     def __init__(self, encode, decode, owners: list, *, latent_dim: int, code_shape: tuple[int, ...],
                  image_shape: tuple[int, int, int], output: str, flat_output: bool, name: str,
-                 returns_stats: bool = False):
+                 returns_stats: bool = False, guard: Guard | None = None, drawn: tuple[int, ...] | None = None):
         super().__init__(config=None)
         self._fns = {"encode": encode, "decode": decode}  # a plain dict: not registered as sub-modules
         self._owners = owners
+        self._guard = guard or Guard(name)  # every call into their code goes through it
+        self._drawn = drawn  # what the decoder returned per code on the probe: every later decode must match
         self._latent_dim, self.code_shape, self._image_shape = latent_dim, code_shape, image_shape
         self.output, self.flat_output, self.name, self.returns_stats = output, flat_output, name, returns_stats
 
@@ -82,14 +85,15 @@ class UserModel(LatentModel):
         """(code, log-variance or None) of float images (N, C, H, W)."""
         if not self.has_encoder:
             raise ExplorerError(f"{self.name} has no encoder, so real images cannot be placed on its map")
-        return _encode(self._fns["encode"], self._owners, x, self.name)
+        return _encode(self._guard, self._fns["encode"], self._owners, x, self.code_shape)
 
     def encode(self, x, labels=None):
         return self.encode_stats(x)[0]
 
     def decode(self, z, labels=None):
-        out = _decode(self._fns["decode"], self._owners, z.reshape(len(z), *self.code_shape))
-        return to_unit(as_images(out, self.image_shape, self.flat_output), self.output)
+        out = _decode(self._guard, self._fns["decode"], self._owners, z.reshape(len(z), *self.code_shape))
+        return to_unit(as_images(_drawn(out, self.name, len(z), self._drawn), self.image_shape, self.flat_output),
+                       self.output)
 
     def sample_posterior(self, x, labels=None, generator: torch.Generator | None = None) -> torch.Tensor:
         mu, logvar = self.encode_stats(x)
@@ -134,15 +138,19 @@ def _placement(owners) -> tuple[torch.device, torch.dtype]:
     return torch.device("cpu"), torch.float32
 
 
-def _encode(encode, owners, x: torch.Tensor, name: str):
+def _run(fn, owners, x: torch.Tensor):
+    """fn(x) as the user's model runs here: on the guard's helper thread, in `running`, on its device."""
     with running(owners):
-        out = encode(x.to(*_placement(owners)))
-    return _split_stats(out, name, len(x))
+        return fn(x.to(*_placement(owners)))
 
 
-def _decode(decode, owners, z: torch.Tensor):
-    with running(owners):
-        return decode(z.to(*_placement(owners)))
+def _encode(guard: Guard, encode, owners, x: torch.Tensor, code_shape: tuple[int, ...] | None = None):
+    out = guard.call(_run, encode, owners, x, what=f"{guard.name}'s encoder", given=f"images of shape {inputs.shape_text(x.shape)}")
+    return _split_stats(out, guard.name, len(x), code_shape)
+
+
+def _decode(guard: Guard, decode, owners, z: torch.Tensor):
+    return guard.call(_run, decode, owners, z, what=f"{guard.name}'s decoder", given=f"codes of shape {inputs.shape_text(z.shape)}")
 
 
 def adapt(model=None, *, encoder=None, decoder=None, images=None, codes=None, output: str = "auto",
@@ -156,13 +164,14 @@ def adapt(model=None, *, encoder=None, decoder=None, images=None, codes=None, ou
     encode, decode, owners = _functions(model, encoder, decoder, codes)
     name = name or (type(model).__name__ if model is not None else
                     getattr(decoder, "__name__", None) or type(decoder).__name__)
+    guard = Guard(name)
     stored = inputs.images(images) if images is not None else None
     if encode is not None:
         if stored is None:
             raise ExplorerError(f"{name} has an encoder: give images= to place on the map (codes= is for a "
                                 f"decoder alone)")
         x = to_input(stored[:PROBE])
-        mu, logvar = _probe(lambda: _encode(encode, owners, x, name), f"{name}'s encoder", "images", x.shape)
+        mu, logvar = _encode(guard, encode, owners, x)
         z, code_shape = mu.reshape(len(mu), -1), tuple(mu.shape[1:])
         if z.shape[1] < 2:
             raise ExplorerError(f"{name}'s encoder gives codes of shape {inputs.shape_text(mu.shape)}; the map "
@@ -171,27 +180,12 @@ def adapt(model=None, *, encoder=None, decoder=None, images=None, codes=None, ou
         z, code_shape = inputs.codes(codes)
         z, logvar = z[:PROBE], None
     z_in = z.reshape(len(z), *code_shape)
-    raw = _probe(lambda: _decode(decode, owners, z_in), f"{name}'s decoder", "codes", z_in.shape)
+    raw = _drawn(_decode(guard, decode, owners, z_in), name, len(z_in), None)
     image_shape, flat = _image_shape(raw, name, stored)
     values = as_images(raw, image_shape, flat)
-    if not bool(torch.isfinite(values).all()):
-        raise ExplorerError(f"{name}'s decoder returned NaN or infinite values for the probe codes; "
-                            f"its weights may not be trained or loaded")
     return UserModel(encode, decode, owners, latent_dim=z.shape[1], code_shape=code_shape, image_shape=image_shape,
                      output=_output_kind(values) if output == "auto" else output, flat_output=flat, name=name,
-                     returns_stats=logvar is not None)
-
-
-def _probe(call, what: str, given: str, shape):
-    """call(), with an error raised inside the user's code told as one sentence (theirs chained to it)."""
-    try:
-        return call()
-    except ExplorerError:
-        raise
-    except Exception as e:  # noqa: BLE001 - whatever their forward raises
-        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-        raise ExplorerError(f"{what} failed on {given} of shape {inputs.shape_text(tuple(shape))}: "
-                            f"{type(e).__name__}: {first}") from e
+                     returns_stats=logvar is not None, guard=guard, drawn=tuple(raw.shape[1:]))
 
 
 def _functions(model, encoder, decoder, codes):
@@ -225,27 +219,57 @@ def _functions(model, encoder, decoder, codes):
     return encoder, decoder, [m for m in owners if isinstance(m, nn.Module)]
 
 
-def _split_stats(out, name: str, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """The code (and log-variance) from what an encoder returned: a tensor or a (mu, logvar) pair."""
+def _split_stats(out, name: str, n: int, code_shape: tuple[int, ...] | None = None):
+    """The code (and log-variance) from what an encoder returned: a tensor or a (mu, logvar) pair, one
+    code per image, of the probe's shape (`code_shape`, once known), finite."""
     logvar = None
     if isinstance(out, (tuple, list)):
         if len(out) != 2 or not all(isinstance(t, torch.Tensor) for t in out):
-            raise ExplorerError(f"{name}'s encoder returned {len(out)} values; expected a code (N, d) or "
-                                f"(mu, logvar) of a VAE")
+            raise UserModelError(f"{name}'s encoder returned {len(out)} values; expected a code (N, d) or "
+                                 f"(mu, logvar) of a VAE")
         out, logvar = out
+    expected = inputs.shape_text((n, *code_shape)) if code_shape else f"({n}, d)"
+    for what, t in (("code", out), ("log-variance", logvar)):
+        if t is None:
+            continue
+        if not isinstance(t, torch.Tensor):
+            raise UserModelError(f"{name}'s encoder returned a {type(t).__name__}; expected a tensor {expected}")
+        if t.is_complex() or t.ndim < 2 or len(t) != n or (code_shape and tuple(t.shape[1:]) != code_shape):
+            raise UserModelError(f"{name}'s encoder returned a {what} of shape {inputs.shape_text(t.shape)} "
+                                 f"({str(t.dtype).removeprefix('torch.')}) for {n} images; expected {expected}")
+    out = out.detach().float().cpu()
+    if logvar is not None:
         logvar = logvar.detach().float().cpu().reshape(len(logvar), -1)
+        if logvar.shape[1] != out[0].numel() or bool(logvar.isnan().any()):
+            raise UserModelError(f"{name}'s encoder returned a log-variance of shape "
+                                 f"{inputs.shape_text(logvar.shape)}{' with NaN' if logvar.isnan().any() else ''}; "
+                                 f"expected one number for each of the code's {out[0].numel()}, none NaN")
+    bad = int((~torch.isfinite(out.reshape(n, -1))).any(1).sum())
+    if bad:
+        raise UserModelError(f"{name}'s encoder returned NaN or infinite codes for {bad} of {n} images; "
+                             f"its weights may not be trained or loaded")
+    return out, logvar
+
+
+def _drawn(out, name: str, n: int, expected: tuple[int, ...] | None):
+    """What the decoder returned for n codes, if it is a real tensor of n images of the probe's shape
+    (`expected`, once known), all finite; otherwise the UserModelError that says what it returned."""
     if not isinstance(out, torch.Tensor):
-        raise ExplorerError(f"{name}'s encoder returned a {type(out).__name__}; expected a tensor (N, d)")
-    if out.ndim < 2 or len(out) != n:
-        raise ExplorerError(f"{name}'s encoder returned shape {inputs.shape_text(out.shape)} for {n} images; "
-                            f"expected ({n}, d)")
-    return out.detach().float().cpu(), logvar
+        raise UserModelError(f"{name}'s decoder returned a {type(out).__name__}; expected a tensor of images")
+    if out.ndim == 0 or len(out) != n or out.is_complex():
+        raise UserModelError(f"{name}'s decoder returned shape {inputs.shape_text(out.shape)} "
+                             f"({str(out.dtype).removeprefix('torch.')}) for {n} codes; expected {n} real images")
+    if expected is not None and tuple(out.shape[1:]) != expected:
+        raise UserModelError(f"{name}'s decoder returned shape {inputs.shape_text(out.shape)} for {n} codes; it "
+                             f"returned {inputs.shape_text(('N', *expected))} before, and must keep to it")
+    if not bool(torch.isfinite(out).all()):
+        raise UserModelError(f"{name}'s decoder returned NaN or infinite values for {n} codes; its weights may "
+                             f"not be trained or loaded")
+    return out
 
 
 def _image_shape(raw, name: str, stored: torch.Tensor | None) -> tuple[tuple[int, int, int], bool]:
     """(C, H, W) of what the decoder draws, and whether it draws flat rows; checked against the images."""
-    if not isinstance(raw, torch.Tensor):
-        raise ExplorerError(f"{name}'s decoder returned a {type(raw).__name__}; expected a tensor of images")
     given = tuple(to_input(stored[:1]).shape[1:]) if stored is not None else None
     shape = tuple(raw.shape[1:])
     flat = len(shape) == 1
