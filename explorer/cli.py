@@ -62,6 +62,8 @@ def build_parser() -> _Parser:
                             "a folder with one subfolder of images per class (default: the model's dataset)")
         p.add_argument("--dataset", choices=tuple(DATASETS), help="with --model-code and no --data: a torchvision "
                                                                    "dataset (default mnist)")
+        p.add_argument("--debug", action="store_true", help="with --model-code: when your model's code fails, also "
+                                                             "print its traceback")
 
     def plane_args(p):
         p.add_argument("--axes", nargs=2, type=_int_from(1, MAX_LATENT_DIM), default=(1, 2), metavar=("I", "J"),
@@ -233,7 +235,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args) or 0
     except ExplorerError as e:
-        print(f"explorer: error: {e}", file=sys.stderr)
+        details = getattr(e, "details", "")  # a UserModelError: the traceback of the user's own code
+        hint = "; --debug shows its traceback" if details and not getattr(args, "debug", False) else ""
+        print(f"explorer: error: {e}{hint}", file=sys.stderr)
+        if details and getattr(args, "debug", False):
+            print(details, file=sys.stderr, end="")
         return EXIT_ERROR
     except Terminated as e:
         print(f"explorer: stopped by {e}", file=sys.stderr)

@@ -30,6 +30,10 @@ def cmd_embed(args) -> int:
         labels = split.labels.numpy()[index]
     else:
         z, labels = latent.embed(ckpt.model, split.images, split.labels), split.labels.numpy()
+    broken = int((~np.isfinite(z)).any(axis=1).sum())
+    if broken:  # a diverged checkpoint (the user's own model is refused where it returns them)
+        raise ExplorerError(f"{args.checkpoint or args.model_code}: {broken:,} of {len(z):,} codes are NaN or infinite; "
+                            f"nothing written to {args.out}")
     columns = {} if index is None else {"index": index}
     columns.update({f"z{i + 1}": z[:, i] for i in range(z.shape[1])})
     if args.map == "pca" and index is not None:
@@ -87,6 +91,9 @@ def cmd_timeline(args) -> int:
     from explorer.files import check_target
 
     out = check_target(args.out, (".gif", ".png"))
+    if args.model_code:
+        raise ExplorerError(f"--model-code {args.model_code}: a timeline is the map after each epoch of a run this "
+                            f"explorer trained, kept in its checkpoint; your own model has none (use --checkpoint)")
     ckpt = checkpoint.load(args.checkpoint, expect="latent")
     test = load_split(ckpt.meta.get("dataset", "mnist"), "test", args.data_dir)
     recorded = _timeline(ckpt, args, test)

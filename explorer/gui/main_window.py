@@ -137,6 +137,7 @@ class MainWindow(QMainWindow):
         self.models.loading.connect(lambda name: s.session is None and self.map_panel.note.setText(
             f"Loading {name}…" if name else NO_MODEL))
         f.message_shown.connect(self._show_message)
+        self.workers.unanswered.connect(lambda text: f.say(text, 0))  # until the next line replaces it
         f.status.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
         f.busy.connect(lambda text: (self.progress.show(), self.statusBar().showMessage(text)))
         f.idle.connect(lambda: (self.progress.hide(), self.statusBar().clearMessage()))
@@ -266,6 +267,8 @@ class MainWindow(QMainWindow):
     def _show_message(self, title: str, text: str) -> None:
         """A message the user must see, without blocking the window."""
         box = QMessageBox(QMessageBox.Warning, title, text, QMessageBox.Ok, self)
+        if details := self.feedback.details_of(text):  # an error in the user's model: their traceback
+            box.setDetailedText(details)
         box.setAttribute(Qt.WA_DeleteOnClose)
         box.setModal(False)
         box.show()

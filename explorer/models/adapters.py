@@ -230,7 +230,7 @@ def _split_stats(out, name: str, n: int, code_shape: tuple[int, ...] | None = No
         out, logvar = out
     expected = inputs.shape_text((n, *code_shape)) if code_shape else f"({n}, d)"
     for what, t in (("code", out), ("log-variance", logvar)):
-        if t is None:
+        if t is None and what == "log-variance":
             continue
         if not isinstance(t, torch.Tensor):
             raise UserModelError(f"{name}'s encoder returned a {type(t).__name__}; expected a tensor {expected}")

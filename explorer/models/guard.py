@@ -117,7 +117,7 @@ class Guard:
             if stuck and not told:
                 told = True
                 if watch.on_slow is not None:
-                    watch.on_slow(f"{what} has not answered for {ANSWER_WITHIN:.0f} s; waiting on it "
+                    watch.on_slow(f"{what} has not answered for {ANSWER_WITHIN:g} s; waiting on it "
                                   f"(it is your code: the explorer cannot stop it)")
             if watch.give_up is not None and watch.give_up(stuck):
                 raise Abandoned(what)

@@ -8,6 +8,12 @@ least not from before the asker `forget`s what it asked (`is_current`): no consu
 counters. `Workers` is one window's registry: every worker made there, stopped together on close.
 `TrainWorker` runs the core training loop. Every thread here is also in `THREADS` (weakly), so tests
 can prove none outlives its window.
+
+The user's own model runs behind models/guard.py: whatever it raises reaches the UI as one message with
+their traceback as its details, and a call that hangs never holds a worker: after ANSWER_WITHIN s the
+worker says so (`unanswered`), and it stops waiting when it is stopped, or when newer work waits for a
+latest_only worker, so closing the window takes at most guard.POLL longer with a model that never
+answers (measured: tests/gui/test_user_model_faults.py closes such a window in about 0.1 s here).
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from explorer import latent, timeline, training
 from explorer.data import load_split
-from explorer.errors import ExplorerError
+from explorer.errors import ExplorerError, UserModelError
+from explorer.gui.feedback import Message
+from explorer.models import guard
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +44,10 @@ ASKERS_KEPT = 4096  # requests whose asker is surely remembered: over a minute o
 
 
 def describe_error(e: BaseException) -> str:
-    """What the user reads: our own errors as they are, anything else named as a bug with its cause."""
+    """What the user reads: our own errors as they are (an error of the user's model with their traceback
+    as its details), anything else named as a bug with its cause."""
+    if isinstance(e, UserModelError):
+        return Message(str(e), e.details)
     if isinstance(e, ExplorerError):
         return str(e)
     log.error("unexpected error in a worker", exc_info=e)
@@ -47,8 +58,9 @@ class Worker(QThread):
     """Runs fn(payload, report) for each submitted payload; report(obj) emits `progress`."""
 
     done = Signal(int, object)  # request id, result
-    failed = Signal(int, str)  # request id, message
+    failed = Signal(int, object)  # request id, message (a str; a feedback.Message with details for the user's errors)
     progress = Signal(int, object)  # request id, whatever fn reported
+    unanswered = Signal(str)  # the user's model has not answered for guard.ANSWER_WITHIN s: what to tell the user
 
     def __init__(self, fn: Callable[[Any, Callable[[Any], None]], Any], latest_only: bool, name: str, parent=None):
         super().__init__(parent)
@@ -115,7 +127,15 @@ class Worker(QThread):
             self._wake.notify()
         self.wait()
 
+    def _give_up(self, stuck: bool) -> bool:
+        """Whether to stop waiting on the user's model: when stopping, or when it is stuck and newer work waits."""
+        return self._stopping or (stuck and self._latest_only and bool(self._queue))
+
     def run(self) -> None:
+        with guard.watching(guard.Watch(on_slow=self.unanswered.emit, give_up=self._give_up)):
+            self._serve()
+
+    def _serve(self) -> None:
         while True:
             with self._wake:
                 while not self._queue and not self._stopping:
@@ -126,7 +146,9 @@ class Worker(QThread):
                 self._busy = True
             try:
                 result = self._fn(payload, lambda obj, r=request: self.progress.emit(r, obj))
-            except Exception as e:  # noqa: BLE001 - every failure reaches the UI as a message
+            except guard.Abandoned:
+                pass  # stopping, or a newer request replaces it: nobody waits for this answer
+            except BaseException as e:  # noqa: BLE001 - every failure reaches the UI as a message; the thread lives on
                 self.failed.emit(request, describe_error(e))
             else:
                 self.done.emit(request, result)
@@ -139,6 +161,8 @@ class Worker(QThread):
 class Workers(QObject):
     """One window's worker registry: panels make their workers here, and the window's close stops them all."""
 
+    unanswered = Signal(str)  # any worker's: the user's model has not answered (what to tell the user)
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self._all: list[Worker] = []
@@ -146,6 +170,7 @@ class Workers(QObject):
     def add(self, fn, latest_only: bool, name: str, on_done=None, on_failed=None) -> Worker:
         """A new worker running fn, with its done and failed signals connected when given."""
         worker = Worker(fn, latest_only, name, parent=self)
+        worker.unanswered.connect(self.unanswered)
         if on_done is not None:
             worker.done.connect(on_done)
         if on_failed is not None:
