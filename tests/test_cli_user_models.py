@@ -182,3 +182,115 @@ def test_gui_hands_data_alone_to_the_window_with_a_checkpoint(tmp_path, monkeypa
                         handed.update(checkpoint=checkpoint, model=model, data=data) or 0)
     assert main(["gui", "--checkpoint", "x.safetensors", "--data", str(tmp_path / "t.npz")]) == 0
     assert handed["checkpoint"] == "x.safetensors" and handed["model"] is None and len(handed["data"]) == 5
+
+
+FAULTY_CODE = '''
+import os, pathlib, sys, time
+from torch import nn
+
+class Faulty(nn.Module):
+    """Answers its first call of each method (the probe) well, then misbehaves in `method` as `fault` says."""
+    method, fault = "decode", "raise"
+
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, 2))
+        self.decoder = nn.Sequential(nn.Linear(2, 784), nn.Sigmoid())
+        self.calls = {"encode": 0, "decode": 0}
+
+    def encode(self, x):
+        return self._answer("encode", self.encoder, x)
+
+    def decode(self, z):
+        return self._answer("decode", self.decoder, z)
+
+    def _answer(self, method, net, x):
+        self.calls[method] += 1
+        if method != self.method or self.calls[method] == 1:
+            return net(x)
+        if self.fault == "raise":
+            raise ValueError("their decoder broke")
+        if self.fault == "exit":
+            sys.exit(5)
+        if self.fault == "interrupt":
+            raise KeyboardInterrupt
+        if self.fault == "tuple":
+            return net(x), net(x)
+        if self.fault == "nan":
+            return net(x) * float("nan")
+        pathlib.Path(os.environ["HANG_MARKER"]).touch()  # "hang"
+        while True:
+            time.sleep(1)
+
+''' + "".join(f"class {m}_{f}(Faulty):\n    method, fault = {m!r}, {f!r}\n\n"
+              for m in ("encode", "decode") for f in ("raise", "exit", "interrupt", "tuple", "nan", "hang"))
+
+
+@pytest.fixture(scope="module")
+def faulty(tmp_path_factory):
+    path = tmp_path_factory.mktemp("faulty") / "faulty.py"
+    path.write_text(FAULTY_CODE)
+    return path
+
+
+@pytest.mark.parametrize("command, name, says", [
+    (["grid", "--n", "2", "--out", "{tmp}/g.png"], "decode_raise", "decode_raise's decoder failed on codes of shape "
+                                                                   "(4, 2): ValueError: their decoder broke"),
+    (["path", "--from", "0", "0", "--to", "1", "1", "--out", "{tmp}/p.png"], "decode_tuple",
+     "decode_tuple's decoder returned a tuple"),
+    (["evaluate"], "decode_exit", "decode_exit's decoder failed on codes of shape"),
+    (["embed", "--out", "{tmp}/e.npz"], "encode_nan", "encode_nan's encoder returned NaN or infinite codes"),
+    (["embed", "--out", "{tmp}/e.csv"], "encode_interrupt", "encoder failed on images of shape (256, 1, 28, 28): KeyboardInterrupt"),
+    (["grid", "--out", "{tmp}/g.png"], "decode_interrupt", "KeyboardInterrupt"),
+], ids=["grid raises", "path tuple", "evaluate SystemExit", "embed NaN", "embed KeyboardInterrupt",
+        "grid KeyboardInterrupt"])
+def test_a_model_failing_after_its_probe_is_one_line_naming_it_and_writes_nothing(faulty, small_root, tmp_path,
+                                                                                  capsys, command, name, says):
+    argv = [a.format(tmp=tmp_path) for a in command] + ["--model-code", f"{faulty}:{name}", "--data-dir", small_root]
+    code, err = run_cli(argv, capsys)
+    assert code == 2, err  # its error (KeyboardInterrupt included), not an interrupted command (130)
+    assert err[0].startswith(f"{name}: your model") and len(err) == 2, err  # the probe's description, then the error
+    assert err[1].startswith("explorer: error: ") and says in err[1], err
+    assert "(an error in your model's code)" in err[1] or "returned" in err[1]
+    assert "Traceback" not in "\n".join(err) and "please report" not in err[1]
+    assert list(tmp_path.iterdir()) == []
+    if "failed" in says or "raised" in says:
+        assert err[1].endswith("; --debug shows its traceback")
+        code, err = run_cli([*argv, "--debug"], capsys)
+        shown = "\n".join(err)
+        assert code == 2 and "Traceback (most recent call last)" in shown and "in _answer" in shown
+        assert "faulty.py" in shown and "guard.py" not in shown
+
+
+def test_timeline_of_a_users_model_is_one_line(faulty, small_root, tmp_path, capsys):
+    result = run_cli(["timeline", "--model-code", f"{faulty}:decode_raise", "--data-dir", small_root,
+                      "--out", tmp_path / "t.gif"], capsys)
+    assert_one_clear_line(*result, "your own model has none (use --checkpoint)")
+
+
+def test_ctrl_c_stops_the_command_while_the_users_decoder_hangs(faulty, small_root, tmp_path):
+    """A real Ctrl-C reaches the command, not their code: it stops at once with the usual line."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    marker = tmp_path / "hanging"
+    repo = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-m", "explorer", "grid", "--model-code", f"{faulty}:decode_hang",
+                             "--data-dir", str(small_root), "--out", str(tmp_path / "g.png")],
+                            env=dict(os.environ, HANG_MARKER=str(marker), PYTHONPATH=str(repo)), cwd=repo,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), proc.stderr.read() if proc.poll() is not None else "never reached the decoder"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and err.splitlines()[-1] == "explorer: interrupted", err
+    assert "Traceback" not in err and not (tmp_path / "g.png").exists()

@@ -1,7 +1,8 @@
 """Run the real application and close its window mid-work: `python close_driver.py SCENARIO CKPT DATA`.
 
 SCENARIO: training (close while a run trains), decoding (close while a slow decode runs), loading
-(close while the model and data load). Exits with run()'s exit code.
+(close while the model and data load), hanging-model (close while the user's decoder never returns).
+Exits with run()'s exit code.
 """
 
 import sys
@@ -72,6 +73,44 @@ elif scenario == "loading":
         return fast_open(req, report)
     jobs.open_model = slow_open
     when(loading.is_set, lambda: window().close())
+elif scenario == "hanging-model":  # the user's decoder never returns once the window is open
+    import torch
+    from torch import nn
+
+    from explorer.models.adapters import adapt
+
+    hanging = threading.Event()
+
+    class Hangs(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, 2))
+            self.decoder = nn.Sequential(nn.Linear(2, 784), nn.Sigmoid())
+            self.hang = False
+
+        def decode(self, z):
+            if self.hang:
+                hanging.set()
+                threading.Event().wait()  # forever: nothing sets it
+            return self.decoder(z)
+
+        def encode(self, x):
+            return self.encoder(x)
+
+    mine = Hangs()
+    user_model = adapt(mine, images=torch.rand(8, 1, 28, 28), name="Hangs")
+
+    def start():
+        mine.hang = True
+        window().state.set_cursor((0.0, 0.0))
+        when(hanging.is_set, close)
+
+    def close():
+        began = time.monotonic()
+        window().close()
+        print(f"closed in {time.monotonic() - began:.2f} s", flush=True)
+    when(lambda: window().state.session is not None, start)
+    sys.exit(app_module.run(None, data, model=user_model))
 else:
     raise SystemExit(f"unknown scenario {scenario}")
 
