@@ -16,11 +16,14 @@ from pathlib import Path as FilePath
 import numpy as np
 
 from explorer import latent
+from explorer.config import MAX_LATENT_DIM
 from explorer.errors import ExplorerError
 from explorer.files import atomic_write
 
 PATH_FORMAT = "latent-explorer-path"
 MAX_WAYPOINTS = 64
+MAX_FILE_BYTES = 1 << 20  # a path file of 64 waypoints is about 4 KB; larger is not one, and is not read whole
+MAX_MODEL_NAME = 1000  # characters of the model a file names (shown in a status line)
 CURVE_SAMPLES = 32  # per segment, to measure a curve's length
 
 
@@ -36,6 +39,8 @@ class Path:
     def __post_init__(self):
         self.waypoints = [(float(x), float(y)) for x, y in self.waypoints]
         self.axes = tuple(int(a) for a in self.axes)
+        if len(self.axes) != 2 or self.axes[0] == self.axes[1] or min(self.axes) < 0:
+            raise ExplorerError(f"axes must be two different principal axes (0-based), got {list(self.axes)}")
         if len(self.waypoints) > MAX_WAYPOINTS:
             raise ExplorerError(f"a path has at most {MAX_WAYPOINTS} waypoints, got {len(self.waypoints)}")
         if not np.isfinite(np.asarray(self.waypoints, dtype=float)).all():
@@ -82,18 +87,45 @@ class Path:
         flags = {name: data.get(name, False) for name in ("smooth", "spherical")}
         if not all(isinstance(v, bool) for v in flags.values()):
             raise ExplorerError(f"{where}: malformed path (smooth and spherical must be true or false)")
+        # every field checked before anything is made of it: the window applies a path whole or not at all
+        waypoints, axes, model = data.get("waypoints"), data.get("axes", [0, 1]), data.get("model", "")
+        if not isinstance(waypoints, list) or not 1 <= len(waypoints) <= MAX_WAYPOINTS:
+            raise ExplorerError(f"{where}: malformed path (waypoints must be a list of 1 to {MAX_WAYPOINTS} [x, y] "
+                                f"points, got {_kind(waypoints)})")
+        if not all(isinstance(p, list) and len(p) == 2 and all(_is_number(c) for c in p) for p in waypoints):
+            bad = next(p for p in waypoints if not (isinstance(p, list) and len(p) == 2 and all(map(_is_number, p))))
+            raise ExplorerError(f"{where}: malformed path (waypoints: each must be [x, y], two numbers; got "
+                                f"{_kind(bad)})")
+        if not (isinstance(axes, list) and len(axes) == 2 and all(_is_int(a) and 0 <= a < MAX_LATENT_DIM for a in axes)
+                and axes[0] != axes[1]):
+            raise ExplorerError(f"{where}: malformed path (axes must be two different whole numbers from 0 to "
+                                f"{MAX_LATENT_DIM - 1}, got {_kind(axes)})")
+        if not isinstance(model, str) or len(model) > MAX_MODEL_NAME:
+            raise ExplorerError(f"{where}: malformed path (model must be a name of at most {MAX_MODEL_NAME} "
+                                f"characters, got {_kind(model)})")
         try:
-            return cls(
-                waypoints=[tuple(p) for p in data["waypoints"]],
-                steps=data.get("steps", 10),  # check_count refuses anything but a whole number in range
-                **flags,
-                axes=tuple(data.get("axes", (0, 1))),
-                model=str(data.get("model", "")),
-            )
+            return cls(waypoints=[tuple(p) for p in waypoints],
+                       steps=data.get("steps", 10),  # check_count refuses anything but a whole number in range
+                       **flags, axes=tuple(axes), model=model)
         except ExplorerError as e:
             raise ExplorerError(f"{where}: {e}") from None
-        except (KeyError, TypeError, ValueError, OverflowError) as e:  # OverflowError: int(Infinity)
-            raise ExplorerError(f"{where}: malformed path ({e})") from None
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _kind(x) -> str:
+    """What a JSON value is, said briefly (a string of megabytes is not repeated back)."""
+    if isinstance(x, str):
+        return f"a string of {len(x):,} characters" if len(x) > 40 else repr(x)
+    if isinstance(x, list):
+        return f"a list of {len(x):,}" if len(x) > 4 or not all(_is_number(v) for v in x) else repr(x)
+    return "nothing" if x is None else f"a {type(x).__name__}" if isinstance(x, dict) else repr(x)
 
 
 def save(path: str | os.PathLike, p: Path) -> FilePath:
@@ -104,7 +136,11 @@ def save(path: str | os.PathLike, p: Path) -> FilePath:
 def load(path: str | os.PathLike) -> Path:
     path = FilePath(path).expanduser()
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)  # /dev/zero or a huge file: read no further than a path file can be
+        if len(raw) > MAX_FILE_BYTES:
+            raise ExplorerError(f"{path}: not a path file (over {MAX_FILE_BYTES >> 20} MB; a path file is a few KB)")
+        text = raw.decode("utf-8")
     except (OSError, ValueError) as e:  # ValueError: not UTF-8, or a NUL in the name
         raise ExplorerError(f"{path}: cannot read ({getattr(e, 'strerror', None) or e})") from None
     return Path.from_json(text, str(path))

@@ -8,7 +8,7 @@ import json
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
 from explorer import interpolation, latent
 from explorer.gui.dialogs.export import StripExportDialog
@@ -254,3 +254,52 @@ def test_a_freehand_stroke_stays_freehand_and_ctrl_n_starts_a_new_path(open_wind
     key(qtbot, window, Qt.Key_Z, Qt.ControlModifier)
     key(qtbot, window, Qt.Key_Z, Qt.ControlModifier)  # undoes the new path: the stroke again
     assert window.state.path.waypoints == drawn
+
+
+def test_a_bad_path_file_opened_with_ctrl_shift_p_is_one_message_and_changes_nothing(open_window, qtbot, tmp_path,
+                                                                                       gui_models, monkeypatch):
+    """Generated nearly-right files (axes of length 3, equal or negative axes, a model name of
+    megabytes, wrong types, ...) on a 3-d model with a path drawn on PC1 x PC3: each is one message
+    naming the file, and the axes, the path, the filmstrip's settings and the undo history stay."""
+    from hypothesis import HealthCheck, given, settings
+
+    from explorer.gui import last_folder
+    from tests.test_path_files import BAD, bad_file
+
+    window = open_window(gui_models / "vae-3d-mlp.safetensors")
+    window.set_axes(0, 2)
+    window.path_editor.set_waypoints([at(window, 0.2, 0.3), at(window, 0.8, 0.6)], "Draw path")
+    qtbot.waitUntil(lambda: window.state.path_result is not None, timeout=10_000)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    f = window.filmstrip
+
+    def shown():
+        return (window.state.axes, np.asarray(window.path_editor.waypoints()).tolist(), f.steps.value(), f.smooth.isChecked(),
+                f.spherical(), window.state.history.undo_text(), window.map_panel.axis_v.currentIndex())
+
+    before = shown()
+    messages = []
+    window.feedback.message_shown.connect(lambda title, text: messages.append((title, text)))
+    chosen = []
+    monkeypatch.setattr(last_folder, "getOpenFileName", lambda *args, **kwargs: (chosen[-1], ""))
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(change=BAD)
+    def opening(change):
+        file = tmp_path / f"bad{len(chosen)}.json"
+        file.write_text(json.dumps(bad_file(change)))
+        chosen.append(str(file))
+        seen = len(messages)
+        qtbot.keyClick(window.map, Qt.Key_P, Qt.ControlModifier | Qt.ShiftModifier)
+        qtbot.waitUntil(lambda: len(messages) > seen, timeout=10_000)
+        title, text = messages[-1]
+        assert len(messages) == seen + 1 and title == "Cannot open the path" and text.startswith(str(file))
+        assert "\n" not in text and len(text) < 500
+        assert shown() == before
+        for box in window.findChildren(QMessageBox):  # read: OK, and the window has the keyboard again
+            box.button(QMessageBox.Ok).click()
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+
+    opening()

@@ -191,15 +191,15 @@ class PathEditor(QObject):
         d = s.session.model.latent_dim
         if path.model and path.model != s.session.name:
             notes.append(f"drawn on {path.model}, shown here at the same map coordinates")
-        i, j = path.axes
-        if d > 2 and (i, j) != s.axes:
-            if max(i, j) < d:
-                s.set_axes(i, j)
-            else:
-                notes.append(f"its axes PC{i + 1} × PC{j + 1} are not in this {d}-d space, so it is on "
-                             f"PC{s.axes[0] + 1} × PC{s.axes[1] + 1}")
+        i, j = path.axes  # the file was checked whole when read (two different axes): decide, then apply
+        axes = (i, j) if d > 2 and (i, j) != s.axes and max(i, j) < d else None
+        if d > 2 and (i, j) != s.axes and axes is None:
+            notes.append(f"its axes PC{i + 1} × PC{j + 1} are not in this {d}-d space, so it is on "
+                         f"PC{s.axes[0] + 1} × PC{s.axes[1] + 1}")
         if path.spherical and not self.filmstrip.interpolation.isEnabled():
             notes.append("spherical interpolation needs a latent dimension above 2, so it is linear here")
+        if axes is not None:
+            s.set_axes(*axes)
         self.filmstrip.show_settings(path.steps, path.smooth, path.spherical)
         self.set_waypoints(np.asarray(path.waypoints))
         self._record("Open path", before)
