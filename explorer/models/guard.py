@@ -24,6 +24,7 @@ work, 3000 calls each), against the 16 ms of a 60 Hz frame.
 
 from __future__ import annotations
 
+import os
 import queue
 import sys
 import threading
@@ -31,6 +32,7 @@ import time
 import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 import torch
@@ -40,6 +42,7 @@ from explorer.errors import UserModelError
 ANSWER_WITHIN = 5.0  # s a call may take before the user is told their model has not answered
 POLL = 0.05  # s between looks at the watch while waiting: closing waits at most this for a stuck call
 RUNNER_IDLE = 60.0  # s a helper thread waits for another call before it ends
+_OURS = str(Path(__file__).resolve().parents[1]) + os.sep  # the explorer package: frames not shown as theirs
 
 
 class Abandoned(BaseException):
@@ -158,8 +161,8 @@ def failure(what: str, given: str, e: BaseException) -> str:
 
 
 def their_traceback(e: BaseException) -> str:
-    """Their exception's traceback from their code down (our helper's own frame left out)."""
+    """Their exception's traceback from their code down (the explorer's frames above it left out)."""
     tb = e.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+    while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code.co_filename.startswith(_OURS):
         tb = tb.tb_next
     return "".join(traceback.format_exception(type(e), e, tb))
