@@ -20,6 +20,8 @@ def cmd_embed(args) -> int:
     from explorer.files import atomic_write, check_target
 
     out = check_target(args.out, (".npz", ".csv"), sources.inputs(args))  # fail before the work, not after
+    if args.epoch is not None:
+        _has_timeline(args)
     ckpt, split = sources.open_encoder(args, args.split)
     index = None
     if args.epoch is not None:
@@ -91,9 +93,7 @@ def cmd_timeline(args) -> int:
     from explorer.files import check_target
 
     out = check_target(args.out, (".gif", ".png"))
-    if args.model_code:
-        raise ExplorerError(f"--model-code {args.model_code}: a timeline is the map after each epoch of a run this "
-                            f"explorer trained, kept in its checkpoint; your own model has none (use --checkpoint)")
+    _has_timeline(args)
     ckpt = checkpoint.load(args.checkpoint, expect="latent")
     test = load_split(ckpt.meta.get("dataset", "mnist"), "test", args.data_dir)
     recorded = _timeline(ckpt, args, test)
@@ -106,6 +106,13 @@ def cmd_timeline(args) -> int:
     print(f"wrote the map after {'epoch ' + str(args.epoch) if args.epoch else f'each of {recorded.epochs} epochs'} "
           f"to {args.out}", file=sys.stderr)
     return 0
+
+
+def _has_timeline(args) -> None:
+    """Refuse --model-code where a training timeline is needed (before their code runs)."""
+    if args.model_code:
+        raise ExplorerError(f"--model-code {args.model_code}: a timeline is the map after each epoch of a run this "
+                            f"explorer trained, kept in its checkpoint; your own model has none (use --checkpoint)")
 
 
 def _timeline(ckpt, args, test):

@@ -262,10 +262,12 @@ def test_a_model_failing_after_its_probe_is_one_line_naming_it_and_writes_nothin
         assert "faulty.py" in shown and "guard.py" not in shown
 
 
-def test_timeline_of_a_users_model_is_one_line(faulty, small_root, tmp_path, capsys):
-    result = run_cli(["timeline", "--model-code", f"{faulty}:decode_raise", "--data-dir", small_root,
-                      "--out", tmp_path / "t.gif"], capsys)
+@pytest.mark.parametrize("command", [["timeline", "--out", "{tmp}/t.gif"], ["embed", "--epoch", "1", "--out", "{tmp}/e.npz"]])
+def test_the_timeline_of_a_users_model_is_one_line(faulty, small_root, tmp_path, capsys, command):
+    argv = [a.format(tmp=tmp_path) for a in command]
+    result = run_cli([*argv, "--model-code", f"{faulty}:decode_raise", "--data-dir", small_root], capsys)
     assert_one_clear_line(*result, "your own model has none (use --checkpoint)")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_ctrl_c_stops_the_command_while_the_users_decoder_hangs(faulty, small_root, tmp_path):
