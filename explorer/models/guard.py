@@ -53,7 +53,7 @@ class Abandoned(BaseException):
 @dataclass(frozen=True)
 class Watch:
     """How a thread waits on the user's code: `on_slow(text)` once a call has gone ANSWER_WITHIN s
-    without an answer, and `give_up(stuck)` polled every POLL s (stuck: past ANSWER_WITHIN); True
+    without an answer (text: "NAME's decoder has not answered for 5 s"), and `give_up(stuck)` polled every POLL s (stuck: past ANSWER_WITHIN); True
     abandons the call."""
 
     on_slow: Callable[[str], None] | None = None
@@ -64,7 +64,7 @@ _local = threading.local()
 
 
 def _say_on_stderr(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    print(f"{text}; still waiting (Ctrl-C stops)", file=sys.stderr, flush=True)
 
 
 DEFAULT_WATCH = Watch(on_slow=_say_on_stderr)
@@ -120,8 +120,7 @@ class Guard:
             if stuck and not told:
                 told = True
                 if watch.on_slow is not None:
-                    watch.on_slow(f"{what} has not answered for {ANSWER_WITHIN:g} s; waiting on it "
-                                  f"(it is your code: the explorer cannot stop it)")
+                    watch.on_slow(f"{what} has not answered for {ANSWER_WITHIN:g} s")
             if watch.give_up is not None and watch.give_up(stuck):
                 raise Abandoned(what)
         if job.error is not None:

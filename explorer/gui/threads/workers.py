@@ -133,7 +133,8 @@ class Worker(QThread):
         return self._stopping or (stuck and self._latest_only and bool(self._queue))
 
     def run(self) -> None:
-        with guard.watching(guard.Watch(on_slow=self.unanswered.emit, give_up=self._give_up)):
+        said = lambda text: self.unanswered.emit(f"{text}; the window goes on meanwhile")  # noqa: E731
+        with guard.watching(guard.Watch(on_slow=said, give_up=self._give_up)):
             self._serve()
 
     def _serve(self) -> None:
