@@ -34,8 +34,8 @@ def cmd_embed(args) -> int:
         z, labels = latent.embed(ckpt.model, split.images, split.labels), split.labels.numpy()
     broken = int((~np.isfinite(z)).any(axis=1).sum())
     if broken:  # a diverged checkpoint (the user's own model is refused where it returns them)
-        raise ExplorerError(f"{args.checkpoint or args.model_code}: {broken:,} of {len(z):,} codes are NaN or infinite; "
-                            f"nothing written to {args.out}")
+        raise ExplorerError(f"{args.checkpoint or args.model_code}: {broken:,} of {len(z):,} codes are NaN or "
+                            f"infinite; nothing written to {args.out}")
     columns = {} if index is None else {"index": index}
     columns.update({f"z{i + 1}": z[:, i] for i in range(z.shape[1])})
     if args.map == "pca" and index is not None:

@@ -240,7 +240,8 @@ def faulty(tmp_path_factory):
      "decode_tuple's decoder returned a tuple"),
     (["evaluate"], "decode_exit", "decode_exit's decoder failed on codes of shape"),
     (["embed", "--out", "{tmp}/e.npz"], "encode_nan", "encode_nan's encoder returned NaN or infinite codes"),
-    (["embed", "--out", "{tmp}/e.csv"], "encode_interrupt", "encoder failed on images of shape (256, 1, 28, 28): KeyboardInterrupt"),
+    (["embed", "--out", "{tmp}/e.csv"], "encode_interrupt",
+     "encoder failed on images of shape (256, 1, 28, 28): KeyboardInterrupt"),
     (["grid", "--out", "{tmp}/g.png"], "decode_interrupt", "KeyboardInterrupt"),
 ], ids=["grid raises", "path tuple", "evaluate SystemExit", "embed NaN", "embed KeyboardInterrupt",
         "grid KeyboardInterrupt"])
@@ -262,7 +263,8 @@ def test_a_model_failing_after_its_probe_is_one_line_naming_it_and_writes_nothin
         assert "faulty.py" in shown and "guard.py" not in shown
 
 
-@pytest.mark.parametrize("command", [["timeline", "--out", "{tmp}/t.gif"], ["embed", "--epoch", "1", "--out", "{tmp}/e.npz"]])
+@pytest.mark.parametrize("command", [["timeline", "--out", "{tmp}/t.gif"],
+                                     ["embed", "--epoch", "1", "--out", "{tmp}/e.npz"]])
 def test_the_timeline_of_a_users_model_is_one_line(faulty, small_root, tmp_path, capsys, command):
     argv = [a.format(tmp=tmp_path) for a in command]
     result = run_cli([*argv, "--model-code", f"{faulty}:decode_raise", "--data-dir", small_root], capsys)

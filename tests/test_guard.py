@@ -138,7 +138,8 @@ def test_a_vae_encoder_returning_a_nan_log_variance_or_a_mismatched_one_is_refus
 
     vae = VAE()
     model = adapt(vae, images=IMAGES)
-    for broken, says in ((lambda lv: lv * float("nan"), "with NaN"), (lambda lv: lv[:, :1], r"log-variance of shape \(8, 1\)")):
+    for broken, says in ((lambda lv: lv * float("nan"), "with NaN"),
+                         (lambda lv: lv[:, :1], r"log-variance of shape \(8, 1\)")):
         vae.logvar = broken
         with pytest.raises(UserModelError, match=says):
             latent.sample_posterior(model, IMAGES)

@@ -145,12 +145,14 @@ def _run(fn, owners, x: torch.Tensor):
 
 
 def _encode(guard: Guard, encode, owners, x: torch.Tensor, code_shape: tuple[int, ...] | None = None):
-    out = guard.call(_run, encode, owners, x, what=f"{guard.name}'s encoder", given=f"images of shape {inputs.shape_text(x.shape)}")
+    out = guard.call(_run, encode, owners, x, what=f"{guard.name}'s encoder",
+                     given=f"images of shape {inputs.shape_text(x.shape)}")
     return _split_stats(out, guard.name, len(x), code_shape)
 
 
 def _decode(guard: Guard, decode, owners, z: torch.Tensor):
-    return guard.call(_run, decode, owners, z, what=f"{guard.name}'s decoder", given=f"codes of shape {inputs.shape_text(z.shape)}")
+    return guard.call(_run, decode, owners, z, what=f"{guard.name}'s decoder",
+                      given=f"codes of shape {inputs.shape_text(z.shape)}")
 
 
 def adapt(model=None, *, encoder=None, decoder=None, images=None, codes=None, output: str = "auto",

@@ -53,8 +53,8 @@ class Abandoned(BaseException):
 @dataclass(frozen=True)
 class Watch:
     """How a thread waits on the user's code: `on_slow(text)` once a call has gone ANSWER_WITHIN s
-    without an answer (text: "NAME's decoder has not answered for 5 s"), and `give_up(stuck)` polled every POLL s (stuck: past ANSWER_WITHIN); True
-    abandons the call."""
+    without an answer (text: "NAME's decoder has not answered for 5 s"), and `give_up(stuck)` polled
+    every POLL s (stuck: past ANSWER_WITHIN); True abandons the call."""
 
     on_slow: Callable[[str], None] | None = None
     give_up: Callable[[bool], bool] | None = None

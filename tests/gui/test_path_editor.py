@@ -275,8 +275,9 @@ def test_a_bad_path_file_opened_with_ctrl_shift_p_is_one_message_and_changes_not
     f = window.filmstrip
 
     def shown():
-        return (window.state.axes, np.asarray(window.path_editor.waypoints()).tolist(), f.steps.value(), f.smooth.isChecked(),
-                f.spherical(), window.state.history.undo_text(), window.map_panel.axis_v.currentIndex())
+        return (window.state.axes, np.asarray(window.path_editor.waypoints()).tolist(), f.steps.value(),
+                f.smooth.isChecked(), f.spherical(), window.state.history.undo_text(),
+                window.map_panel.axis_v.currentIndex())
 
     before = shown()
     messages = []
