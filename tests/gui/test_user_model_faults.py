@@ -34,6 +34,8 @@ class Temperamental(nn.Module):
             raise SystemExit(1)
         if self.fault == "KeyboardInterrupt":
             raise KeyboardInterrupt
+        if self.fault == "tuple":
+            return self.decoder(z), self.decoder(z)
         if self.fault == "hang":
             self.hanging.set()
             self.release.wait()  # until the test ends: a decoder that does not return
@@ -57,8 +59,11 @@ def click(qtbot, window, fx, fy):
     qtbot.mouseClick(window.map.viewport(), Qt.LeftButton, pos=pixel_of(window, *at(window, fx, fy)))
 
 
-@pytest.mark.parametrize("fault", ["SystemExit", "KeyboardInterrupt"])
-def test_their_decoder_exiting_or_interrupted_is_one_message_and_the_window_goes_on(temperamental, qtbot, fault):
+@pytest.mark.parametrize("fault, says", [("SystemExit", "failed on codes of shape (1, 2): SystemExit"),
+                                         ("KeyboardInterrupt", "failed on codes of shape (1, 2): KeyboardInterrupt"),
+                                         ("tuple", "returned a tuple; expected a tensor of images")])
+def test_their_decoder_exiting_interrupted_or_answering_nonsense_is_one_message_and_the_window_goes_on(
+        temperamental, qtbot, fault, says):
     window, model = temperamental
     messages = []
     window.feedback.message_shown.connect(lambda title, text: messages.append((title, text)))
@@ -66,12 +71,13 @@ def test_their_decoder_exiting_or_interrupted_is_one_message_and_the_window_goes
     click(qtbot, window, 0.3, 0.6)
     qtbot.waitUntil(lambda: any(title == "Cannot decode" for title, _ in messages), timeout=10_000)
     text = next(text for title, text in messages if title == "Cannot decode")
-    assert text.startswith("Temperamental's decoder failed on codes of shape (1, 2): " + fault), text
+    assert text.startswith("Temperamental's decoder " + says), text
     assert "please report" not in text and "\n" not in text
     details = window.feedback.details_of(text)
-    assert details.startswith("Traceback") and f"raise {fault}" in details
     boxes = [b for b in window.findChildren(QMessageBox) if b.text() == text]
     assert boxes and boxes[-1].detailedText() == details  # the Details button shows their traceback
+    if fault != "tuple":  # a raise has a traceback; a wrong answer is said in full in the message
+        assert details.startswith("Traceback") and f"raise {fault}" in details
     model.fault = None  # it behaves again: the same worker decodes the next click
     seen = decodes_of(window)
     click(qtbot, window, 0.7, 0.4)
