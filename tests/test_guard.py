@@ -20,8 +20,14 @@ from explorer.models.adapters import adapt
 
 IMAGES = inputs.images(torch.rand(8, 1, 12, 12))
 
+class Unprintable(Exception):
+    def __str__(self):
+        raise SystemExit("their __str__ exits")
+
+
 RAISES = {
     "ValueError": lambda: ValueError("their message"),
+    "Unprintable": lambda: Unprintable(),
     "SystemExit": lambda: SystemExit(3),
     "KeyboardInterrupt": lambda: KeyboardInterrupt(),
     "GeneratorExit": lambda: GeneratorExit(),

@@ -154,7 +154,11 @@ class Guard:
 
 def failure(what: str, given: str, e: BaseException) -> str:
     """One line: whose code failed, on what, and their exception's type and first line."""
-    first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    try:
+        text = str(e).strip()
+    except BaseException:  # noqa: BLE001 - their exception's own __str__ is their code too
+        text = "(its message could not be read: its __str__ failed)"
+    first = text.splitlines()[0] if text else ""
     raised = f"{type(e).__name__}{': ' + first if first else ''}"
     return f"{what} {f'failed on {given}: ' if given else 'raised '}{raised} (an error in your model's code)"
 
