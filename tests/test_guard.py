@@ -184,12 +184,14 @@ def test_a_call_that_does_not_answer_is_said_and_a_watch_can_give_up(monkeypatch
         # the next call from this thread queues behind the stuck one: one thread per hung model, not one per call
         helpers = [t for t in threading.enumerate() if t.name == "your model Slow"]
         assert len(helpers) == 1
-        got = []
-        waiter = threading.Thread(target=lambda: got.append(door.call(lambda: "second", what="Slow's decoder")))
-        waiter.start()
-        release.set()
-        waiter.join(30)
-        assert got == ["second"]
+        late, slow = [], []
+        releaser = threading.Timer(1.0, release.set)  # the stuck call ends in a second
+        releaser.start()
+        with guard.watching(guard.Watch(on_slow=slow.append, on_late=late.append)):
+            assert door.call(lambda: "second", what="Slow's decoder") == "second"  # after the stuck one
+        assert release.is_set()  # it did wait behind the stuck call, on the same helper
+        assert [t.name for t in threading.enumerate()].count("your model Slow") == 1
+        assert len(slow) == 1 and len(late) == 1 and late[0].startswith("Slow's decoder answered after")
     finally:
         release.set()
 

@@ -53,11 +53,13 @@ class Abandoned(BaseException):
 @dataclass(frozen=True)
 class Watch:
     """How a thread waits on the user's code: `on_slow(text)` once a call has gone ANSWER_WITHIN s
-    without an answer (text: "NAME's decoder has not answered for 5 s"), and `give_up(stuck)` polled
-    every POLL s (stuck: past ANSWER_WITHIN); True abandons the call."""
+    without an answer (text: "NAME's decoder has not answered for 5 s"), `on_late(text)` if that call
+    answers after all ("NAME's decoder answered after 7 s"), and `give_up(stuck)` polled every POLL s
+    (stuck: past ANSWER_WITHIN); True abandons the call."""
 
     on_slow: Callable[[str], None] | None = None
     give_up: Callable[[bool], bool] | None = None
+    on_late: Callable[[str], None] | None = None
 
 
 _local = threading.local()
@@ -123,6 +125,8 @@ class Guard:
                     watch.on_slow(f"{what} has not answered for {ANSWER_WITHIN:g} s")
             if watch.give_up is not None and watch.give_up(stuck):
                 raise Abandoned(what)
+        if told and watch.on_late is not None:
+            watch.on_late(f"{what} answered after {time.monotonic() - start:.0f} s")
         if job.error is not None:
             e, job.error = job.error, None  # their exception's frames are not kept past this message
             raise UserModelError(failure(what, given, e), details=their_traceback(e)) from None

@@ -61,7 +61,7 @@ class Worker(QThread):
     done = Signal(int, object)  # request id, result
     failed = Signal(int, object)  # request id, message (a str; a feedback.Message with details for the user's errors)
     progress = Signal(int, object)  # request id, whatever fn reported
-    unanswered = Signal(str)  # the user's model has not answered for guard.ANSWER_WITHIN s: what to tell the user
+    unanswered = Signal(str)  # the user's model has not answered for guard.ANSWER_WITHIN s (or answered late at last)
 
     def __init__(self, fn: Callable[[Any, Callable[[Any], None]], Any], latest_only: bool, name: str, parent=None):
         super().__init__(parent)
@@ -134,7 +134,7 @@ class Worker(QThread):
 
     def run(self) -> None:
         said = lambda text: self.unanswered.emit(f"{text}; the window goes on meanwhile")  # noqa: E731
-        with guard.watching(guard.Watch(on_slow=said, give_up=self._give_up)):
+        with guard.watching(guard.Watch(on_slow=said, give_up=self._give_up, on_late=self.unanswered.emit)):
             self._serve()
 
     def _serve(self) -> None:
