@@ -14,7 +14,7 @@ and the caller waits for it:
   and as a daemon thread it holds up neither the window's close nor the interpreter's exit. A later
   call for the same model from the same thread queues behind the stuck one: a hung model costs one
   thread, however often it is asked again.
-The caller's grad and inference modes (thread-local in torch) go with each call to the helper.
+The caller's grad and inference modes and CUDA device (thread-local in torch) go with each call.
 What their code returns is checked by the adapter (models/adapters.py), which raises UserModelError too.
 
 Handing a call to the helper and back costs about 0.3 ms: a one-code decode of the lecture's
@@ -24,13 +24,13 @@ work, 3000 calls each), against the 16 ms of a 60 Hz frame.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import sys
 import threading
 import time
 import traceback
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -72,7 +72,7 @@ def _say_on_stderr(text: str) -> None:
 DEFAULT_WATCH = Watch(on_slow=_say_on_stderr)
 
 
-@contextmanager
+@contextlib.contextmanager
 def watching(watch: Watch):
     """Calls made by this thread inside the block wait as `watch` says."""
     before = getattr(_local, "watch", None)
@@ -84,17 +84,19 @@ def watching(watch: Watch):
 
 
 class _Job:
-    __slots__ = ("fn", "args", "grad", "inference", "done", "result", "error")
+    __slots__ = ("fn", "args", "grad", "inference", "cuda", "done", "result", "error")
 
     def __init__(self, fn, args):
         self.fn, self.args = fn, args
         self.grad, self.inference = torch.is_grad_enabled(), torch.is_inference_mode_enabled()
+        self.cuda = torch.cuda.current_device() if torch.cuda.is_initialized() else None  # thread-local too
         self.done = threading.Event()
         self.result = self.error = None
 
     def run(self) -> None:
         try:
-            with torch.inference_mode(self.inference), torch.set_grad_enabled(self.grad):
+            with torch.inference_mode(self.inference), torch.set_grad_enabled(self.grad), \
+                    (torch.cuda.device(self.cuda) if self.cuda is not None else contextlib.nullcontext()):
                 self.result = self.fn(*self.args)
         except BaseException as e:  # noqa: BLE001 - theirs, whatever it is: the caller reports it
             self.error = e
