@@ -95,9 +95,12 @@ def labels(y, n: int, name: str = "labels") -> tuple[torch.Tensor, tuple[str, ..
         if a.dtype.kind == "f" and not (np.isfinite(a).all() and (a == np.round(a)).all()):
             raise ExplorerError(f"{name} must be whole numbers (class indices) or strings, got fractional or "
                                 f"non-finite floats")
+        if n and (a.min() < 0 or a.max() >= MAX_CLASSES):  # checked on the given values: the names are built after
+            low, high = a.min(), a.max()
+            found = f"{float(low if low < 0 else high):.6g}"
+            raise ExplorerError(f"{name} must be class numbers from 0 to {MAX_CLASSES - 1} (at most {MAX_CLASSES} "
+                                f"classes are shown), found {found}")
         ints = a.astype(np.int64)
-        if n and ints.min() < 0:
-            raise ExplorerError(f"{name} must be 0 or more, found {int(ints.min())}")
         classes = tuple(str(c) for c in range(int(ints.max()) + 1 if n else 1))
     else:
         raise ExplorerError(f"{name} must be whole numbers or strings, got dtype {a.dtype}")

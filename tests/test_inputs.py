@@ -117,10 +117,12 @@ def test_labels_must_be_one_per_image(n, given_n):
 
 
 @pytest.mark.parametrize("y, problem", [
-    (np.array([0, -1]), "0 or more"),
+    (np.array([0, -1]), "from 0 to 999"),
+    (np.array([0, 10**12]), "from 0 to 999"),
+    (np.array([0, 1e300]), "found 1e+300"),
     (np.array([0.5, 1.0]), "whole numbers"),
     (np.array([[0, 1]]), "shape (1, 2)"),
-], ids=["negative", "fractions", "2-d"])
+], ids=["negative", "huge", "huge-float", "fractions", "2-d"])
 def test_bad_labels_are_named(y, problem):
     with pytest.raises(ExplorerError) as e:
         inputs.labels(y, 2)
