@@ -270,10 +270,10 @@ def cmd_gui(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from explorer import checkpoint, distributed
+    from explorer import checkpoint, distributed, sources
     from explorer.files import check_target, claim
 
-    out = check_target(args.out, (checkpoint.SUFFIX,))  # fail before training, not after
+    out = check_target(args.out, (checkpoint.SUFFIX,), sources.inputs(args))  # fail before training, not after
     # under torchrun: join the other ranks (gloo on CPUs, NCCL on GPUs); alone: nothing changes
     with distributed.session(args.device) as (ranks, device):
         if not ranks.leader:  # rank 0 alone writes the file, so it alone claims it
@@ -353,6 +353,10 @@ def _train_into(out: Path, args, ranks, device: str) -> int:
         model.cpu()
         stats = None if args.model == "classifier" else latent.infer_stats(model, test_split.images, test_split.labels)
         meta = run_meta(train_split.images, config.dataset, config, result)
+        if args.data:  # opened later without --data, the file says which images to pass
+            from explorer.data_files import remembered
+
+            meta.update(remembered(train_split, args.data))
         if args.model == "classifier":
             meta["test_accuracy"] = _accuracy(model, test_split)
         recorded = recorder.timeline(result.epochs_done) if recorder is not None else None

@@ -39,12 +39,25 @@ def check_target(path: str | os.PathLike, suffixes: tuple[str, ...], inputs: Ite
             problem = "is not a folder" if path.parent.exists() else "does not exist"
             raise ExplorerError(f"cannot write {path}: folder {path.parent} {problem}")
         for source in inputs:
-            if source is not None and _same_file(path, Path(source).expanduser()):
+            if source is None:
+                continue
+            if _same_file(path, Path(source).expanduser()):
                 raise ExplorerError(f"cannot write {path}: it is {source}, an input of this command; "
                                     f"choose another name")
+            if _inside(path, Path(source).expanduser()):
+                raise ExplorerError(f"cannot write {path}: it is inside {source}, a folder this command reads; "
+                                    f"write it elsewhere")
     except (OSError, ValueError) as e:  # a name too long, a NUL byte: the OS refuses to even look
         raise ExplorerError(f"cannot write {path}: {_cause(e)}") from None
     return path
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether `path` lies in `folder` or any folder below it, however either is spelled or linked."""
+    if not folder.is_dir():
+        return False
+    where = Path(os.path.realpath(path.parent)) / path.name
+    return where.is_relative_to(os.path.realpath(folder))
 
 
 def _same_file(a: Path, b: Path) -> bool:

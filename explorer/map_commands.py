@@ -83,12 +83,11 @@ def cmd_path(args) -> int:
 
 def cmd_timeline(args) -> int:
     from explorer import checkpoint, export, timeline
-    from explorer.data import load_split
     from explorer.files import check_target
 
-    out = check_target(args.out, (".gif", ".png"))
+    out = check_target(args.out, (".gif", ".png"), sources.inputs(args))
     ckpt = checkpoint.load(args.checkpoint, expect="latent")
-    test = load_split(ckpt.meta.get("dataset", "mnist"), "test", args.data_dir)
+    test = sources.test_split(args, ckpt)
     recorded = _timeline(ckpt, args, test)
     labels, plane = test.labels.numpy()[recorded.index], ckpt.stats.plane() if ckpt.stats else None
     if args.epoch:
