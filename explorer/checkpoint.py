@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from explorer import __version__, timeline
-from explorer.config import KIND_NAMES, MAX_BATCH, MAX_EPOCHS, MAX_LR, MAX_SEED, ModelConfig
+from explorer.config import KIND_NAMES, MAX_BATCH, MAX_CLASSES, MAX_EPOCHS, MAX_LR, MAX_SEED, ModelConfig
 from explorer.errors import ExplorerError
 from explorer.files import atomic_write
 from explorer.latent import MAX_CODE_NORM, LatentStats
@@ -52,6 +52,8 @@ _META_FIELDS = {
     "lr": lambda v: _is_number(v) and 0 <= v <= MAX_LR,
     "train_seconds": lambda v: _is_number(v) and v >= 0,
     "final_losses": lambda v: isinstance(v, dict) and all(_is_number(x) for x in v.values()),
+    "data": lambda v: isinstance(v, str),  # the user's images it was trained on (data_files.remembered)
+    "classes": lambda v: isinstance(v, list) and len(v) <= MAX_CLASSES and all(isinstance(c, str) for c in v),
 }
 STATS_ORTHONORMAL_TOLERANCE = 1e-3  # float32 principal axes are orthonormal to about 1e-6
 MIN_MAP_WIDTH = 1e-3  # latent.bounds_of pads every side by at least this much
