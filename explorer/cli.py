@@ -360,8 +360,14 @@ def _train_into(out: Path, args, ranks, device: str) -> int:
         if args.model == "classifier":
             meta["test_accuracy"] = _accuracy(model, test_split)
         recorded = recorder.timeline(result.epochs_done) if recorder is not None else None
+        notes: list[str] = []  # said once, whether the file is written at --out or rescued
+
+        def note(text: str) -> None:
+            if text not in notes:
+                notes.append(text)
+                print(f"note: {text}", file=sys.stderr)
         path = save_or_rescue(out, lambda to: checkpoint.save(to, model, meta, stats, weights_dtype=args.weights_dtype,
-                                                              timeline=recorded))
+                                                              timeline=recorded, say=note))
     print(f"saved {path} ({result.status}, {count(result.epochs_done, 'epoch')}, {result.seconds:.1f} s)", file=sys.stderr)
     return 0 if result.status == "finished" else 1
 

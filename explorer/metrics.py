@@ -203,6 +203,7 @@ def evaluate(ckpt, test: Split, train: Split | None = None, classifier=None, sam
 
 
 def _batches(model, split: Split, batch: int = BATCH):
+    latent.check_fits(model, split.images)
     device = latent.model_device(model)
     for s in range(0, len(split), batch):
         x = latent.to_input(split.images[s : s + batch], device)
