@@ -10,6 +10,7 @@ import contextlib
 import os
 import secrets
 import signal
+import stat
 import threading
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -155,6 +156,34 @@ def atomic_write(path: str | os.PathLike, write: Callable[[object], None], suffi
             with contextlib.suppress(OSError, ValueError):  # gone after the rename; never hide the cause
                 tmp.unlink(missing_ok=True)
     return path
+
+
+def read_limited(path: str | os.PathLike, limit: int, what: str) -> bytes:
+    """The bytes of a small file the user names (a path file, ...), refused in one line when it is not a
+    plain file (a device such as /dev/zero never ends, a FIFO never answers) or holds more than `limit`
+    bytes: at most limit + 1 bytes are ever read."""
+    path = Path(path).expanduser()
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO would block the open itself
+    except (OSError, ValueError) as e:  # ValueError: a NUL in the name
+        raise ExplorerError(f"{path}: cannot read ({_cause(e)})") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ExplorerError(f"{path}: not a {what} (it is not a plain file)")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as e:
+        raise ExplorerError(f"{path}: cannot read ({_cause(e)})") from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise ExplorerError(f"{path}: larger than any {what} (at most {limit:,} bytes are read)")
+    return b"".join(chunks)
 
 
 def _cause(e: BaseException) -> str:

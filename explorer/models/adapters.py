@@ -167,6 +167,7 @@ def adapt(model=None, *, encoder=None, decoder=None, images=None, codes=None, ou
         if z.shape[1] < 2:
             raise ExplorerError(f"{name}'s encoder gives codes of shape {inputs.shape_text(mu.shape)}; the map "
                                 f"needs at least 2 latent dimensions")
+        inputs.code_size(z.shape[1], f"{name}'s encoder's codes")
     else:
         z, code_shape = inputs.codes(codes)
         z, logvar = z[:PROBE], None
