@@ -47,7 +47,10 @@ def load_data(path: str | os.PathLike) -> Split:
 
 def remembered(split: Split, data: str | os.PathLike) -> dict:
     """What a checkpoint trained on the user's images keeps of them: their class names and where they are."""
-    return {"classes": list(split.classes), "data": str(Path(data).expanduser().resolve())}
+    kept = {"data": str(Path(data).expanduser().resolve())}
+    if split.classes != ("unlabelled",):
+        kept["classes"] = list(split.classes)
+    return kept
 
 
 def pass_data(dataset: str, meta: dict | None, checkpoint=None) -> str:
@@ -102,13 +105,14 @@ def _check_sizes(path: Path, where: str) -> None:
                     version = np.lib.format.read_magic(f)
                     shape, _, dtype = (np.lib.format.read_array_header_1_0(f) if version == (1, 0) else
                                        np.lib.format.read_array_header_2_0(f))
+                    held = info.file_size - f.tell()  # the bytes after the header
                 need = math.prod(shape) * dtype.itemsize
                 if need > MAX_DATA_BYTES:
                     raise ExplorerError(f"{where}: its array '{name}' has shape {inputs.shape_text(shape)} of {dtype}, "
                                         f"{need:,} bytes; at most {MAX_DATA_BYTES:,} bytes are read")
-                if need > info.file_size:
+                if need > held:
                     raise ExplorerError(f"{where}: its array '{name}' claims shape {inputs.shape_text(shape)} "
-                                        f"({need:,} bytes) but holds {info.file_size:,} bytes; the file is damaged")
+                                        f"({need:,} bytes) but holds {held:,} bytes; the file is damaged")
     except ExplorerError:
         raise
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError, RuntimeError) as e:
