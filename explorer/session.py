@@ -157,9 +157,9 @@ def open_session(source: str | Path | checkpoint.Checkpoint, data_dir=None,
     model = ckpt.model.cpu().eval()
     session = Session(ckpt, ckpt.stats or latent.prior_stats(model.latent_dim), saved=ckpt.path is not None)
     for name in ("test", "train"):
-        if session.dataset not in DATASETS:  # trained on the user's own images: say which to open it with
-            session.data_errors[name] = pass_data(session.dataset, ckpt.meta, ckpt.path or "FILE")
-            continue
+        if session.dataset not in DATASETS:  # trained on the user's own images (one set): say which to open it with
+            session.data_errors["test"] = pass_data(session.dataset, ckpt.meta, ckpt.path or "FILE")
+            break
         report(f"Reading the {session.dataset} {name} images…")
         try:
             session.splits[name] = load_split(session.dataset, name, data_dir, progress=_download_report(report))

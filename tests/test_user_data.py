@@ -101,3 +101,16 @@ def test_the_weights_of_a_run_are_saved_whatever_its_timeline_and_statistics_hol
         assert loaded.timeline is None and any("timeline was not saved" in s for s in said)
     assert (loaded.stats is None) == (stats_scale != 1.0)
     assert (loaded.stats is None) == any("latent statistics were not saved" in s for s in said)
+
+
+def test_the_window_says_which_images_to_open_a_model_trained_on_the_users_own_with(tmp_path):
+    from explorer.session import open_session
+
+    data = tmp_path / "mine.npz"
+    np.savez(data, images=rng.integers(0, 256, (8, 8, 8), dtype=np.uint8), labels=np.arange(8) % 2,
+             classes=np.array(["cat", "dog"]))
+    out = tmp_path / "m.safetensors"
+    assert main(["train", "--model", "ae", "--epochs", "1", "--data", str(data), "--out", str(out)]) == 0
+    session = open_session(str(out), tmp_path)
+    assert session.data_errors == {"test": f"this model was trained on your images mine.npz ({data}; its classes: "
+                                           f"cat, dog); open it with: explorer gui --checkpoint {out} --data {data}"}

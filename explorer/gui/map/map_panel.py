@@ -12,7 +12,8 @@ from explorer.colours import class_colours
 from explorer.gui.map.latent_map import LatentMap
 from explorer.session import SPLIT_CHOICES
 
-TOGGLES = 20  # classes with a toggle of their own in the header (each is about 40 pixels wide)
+TOGGLES = 12  # classes with a toggle of their own in the header: each is about 50 pixels wide, and at 1280
+# pixels 20 of them pushed the split and axes choosers off the window
 
 
 class Legend(QWidget):
