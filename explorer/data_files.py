@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import stat
 import zipfile
 from pathlib import Path
 
@@ -42,6 +43,8 @@ def load_data(path: str | os.PathLike) -> Split:
         return _load_folder(path.resolve(), info.st_mtime_ns)
     if path.suffix.lower() != ".npz":
         raise ExplorerError(f"--data {path}: expected an .npz file or a folder of images (one subfolder per class)")
+    if not stat.S_ISREG(info.st_mode):  # a device (/dev/zero) never ends, a FIFO never answers
+        raise ExplorerError(f"--data {path}: not a plain file; expected an .npz file or a folder of images")
     return _load_npz(path.resolve(), info.st_mtime_ns, info.st_size)
 
 

@@ -93,6 +93,9 @@ def test_a_bad_folder_gets_one_line(tmp_path):
         load_data(tmp_path / "mixed" / "a" / "0.png")
     with pytest.raises(ExplorerError, match="cannot read"):
         load_data(tmp_path / "missing.npz")
+    (tmp_path / "zero.npz").symlink_to("/dev/zero")  # a device never ends: refused, not read
+    with pytest.raises(ExplorerError, match="zero.npz: not a plain file"):
+        load_data(tmp_path / "zero.npz")
 
 
 # --- sizes are checked before anything is allocated; any number of classes; 16-bit images -----------
