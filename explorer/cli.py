@@ -383,8 +383,8 @@ def cmd_evaluate(args) -> int:
     dataset = ckpt.meta.get("dataset", "mnist")
     classifier_file = args.classifier or (trained.classifier_path() if dataset == "mnist" and not args.data else None)
     classifier = checkpoint.load(classifier_file, expect="classifier").model if classifier_file else None
-    test = sources.data(args, dataset, "test")
-    train = sources.data(args, dataset, "train") if ckpt.model.has_encoder and not args.data else None
+    test = sources.data(args, dataset, "test", ckpt.meta)
+    train = sources.data(args, dataset, "train", ckpt.meta) if ckpt.model.has_encoder and not args.data else None
     if ckpt.stats is None:
         from explorer.latent import infer_stats
 
