@@ -114,3 +114,22 @@ def test_the_window_says_which_images_to_open_a_model_trained_on_the_users_own_w
     session = open_session(str(out), tmp_path)
     assert session.data_errors == {"test": f"this model was trained on your images mine.npz ({data}; its classes: "
                                            f"cat, dog); open it with: explorer gui --checkpoint {out} --data {data}"}
+
+
+@settings(max_examples=10, deadline=None)
+@given(d=st.sampled_from([2, 512, 513, 100_000]))
+def test_an_encoder_whose_codes_are_too_long_for_the_map_is_refused_at_the_probe(d):
+    from explorer.errors import ExplorerError
+    from explorer.models.adapters import open_user_model
+
+    def encoder(x):
+        return torch.zeros(len(x), d)
+
+    def decoder(z):
+        return torch.zeros(len(z), 64)
+    images = np.zeros((3, 8, 8), np.uint8)
+    if d <= 512:
+        assert open_user_model(encoder=encoder, decoder=decoder, images=images).model.latent_dim == d
+    else:
+        with pytest.raises(ExplorerError, match=f"{d:,} values each; the map takes codes of at most 512 dimensions"):
+            open_user_model(encoder=encoder, decoder=decoder, images=images)
