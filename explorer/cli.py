@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import functools
 import json
 import signal
 import sys
@@ -285,7 +286,7 @@ def cmd_train(args) -> int:
 def _train_into(out: Path, args, ranks, device: str) -> int:
     import torch
 
-    from explorer import checkpoint, latent, sources, timeline
+    from explorer import checkpoint, data_files, latent, sources, timeline
     from explorer.config import ModelConfig, TrainConfig
     from explorer.data import downloads_allowed, load_split
     from explorer.interrupts import StopRequests
@@ -354,18 +355,12 @@ def _train_into(out: Path, args, ranks, device: str) -> int:
         stats = None if args.model == "classifier" else latent.infer_stats(model, test_split.images, test_split.labels)
         meta = run_meta(train_split.images, config.dataset, config, result)
         if args.data:  # opened later without --data, the file says which images to pass
-            from explorer.data_files import remembered
-
-            meta.update(remembered(train_split, args.data))
+            meta.update(data_files.remembered(train_split, args.data))
         if args.model == "classifier":
             meta["test_accuracy"] = _accuracy(model, test_split)
         recorded = recorder.timeline(result.epochs_done) if recorder is not None else None
-        notes: list[str] = []  # said once, whether the file is written at --out or rescued
-
-        def note(text: str) -> None:
-            if text not in notes:
-                notes.append(text)
-                print(f"note: {text}", file=sys.stderr)
+        # what save() leaves out, said once (cached by text) whether the file lands at --out or is rescued
+        note = functools.cache(lambda text: print(f"note: {text}", file=sys.stderr))
         path = save_or_rescue(out, lambda to: checkpoint.save(to, model, meta, stats, weights_dtype=args.weights_dtype,
                                                               timeline=recorded, say=note))
     print(f"saved {path} ({result.status}, {count(result.epochs_done, 'epoch')}, {result.seconds:.1f} s)", file=sys.stderr)

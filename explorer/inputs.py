@@ -143,3 +143,18 @@ def code_size(d: int, name: str = "codes") -> int:
         raise ExplorerError(f"{name} have {d:,} values each; the map takes codes of at most {MAX_LATENT_DIM} "
                             f"dimensions")
     return d
+
+
+def check_fits(model, images) -> None:
+    """Refuse uint8 images (N, H, W[, 3]) of another size or channel count than the model takes, in one
+    line naming both, before any reaches the model (where it would be a matmul's shape error)."""
+    shape = (1 if images.ndim == 3 else images.shape[3], *images.shape[1:3])
+    wanted = tuple(model.image_shape)
+    if shape != wanted:
+        raise ExplorerError(f"the images are {_shape_words(shape)}, but this model takes {_shape_words(wanted)} "
+                            f"images; give it images like those it was trained on")
+
+
+def _shape_words(shape) -> str:
+    c, h, w = shape
+    return f"{h}x{w} {'grey' if c == 1 else 'colour' if c == 3 else f'{c}-channel'} (C, H, W = {c}, {h}, {w})"

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explorer.config import MAX_GRID, MAX_STEPS  # noqa: F401 (the limits grid_coords and path_codes check)
-from explorer.config import MAX_DATA_BYTES
+from explorer import inputs
+from explorer.config import MAX_DATA_BYTES, MAX_GRID, MAX_STEPS  # noqa: F401 (the limits grid_coords and path_codes check)
 from explorer.errors import ExplorerError
 
 # Codes further out are decoded at this distance, in the same direction: the pictures stopped
@@ -146,26 +146,11 @@ def model_device(model) -> torch.device:
     return first.device if first is not None else torch.device("cpu")
 
 
-def check_fits(model, images) -> None:
-    """Refuse uint8 images (N, H, W[, 3]) of another size or channel count than the model takes, in one
-    line naming both, before any reaches the model (where it would be a matmul's shape error)."""
-    shape = (1 if images.ndim == 3 else images.shape[3], *images.shape[1:3])
-    wanted = tuple(model.image_shape)
-    if shape != wanted:
-        raise ExplorerError(f"the images are {_shape_words(shape)}, but this model takes {_shape_words(wanted)} "
-                            f"images; give it images like those it was trained on")
-
-
-def _shape_words(shape) -> str:
-    c, h, w = shape
-    return f"{h}x{w} {'grey' if c == 1 else 'colour' if c == 3 else f'{c}-channel'} (C, H, W = {c}, {h}, {w})"
-
-
 def embed(model, images: torch.Tensor, labels: torch.Tensor | None = None) -> np.ndarray:
     """Codes (N, d) float32 of uint8 images (N, H, W[, 3]) (the VAE's mean; the GAN's inversion encoder)."""
     if not model.has_encoder:
         raise ExplorerError("this model has no encoder, so real images cannot be placed on its map")
-    check_fits(model, images)
+    inputs.check_fits(model, images)
     need = len(images) * model.latent_dim * 4
     if need > MAX_DATA_BYTES:
         raise ExplorerError(f"the codes of {len(images):,} images of {model.latent_dim} dimensions would take "
@@ -183,7 +168,7 @@ def sample_posterior(model, images: torch.Tensor, labels: torch.Tensor | None = 
     """One draw z ~ q(z|x) per uint8 image (N, H, W[, 3]) from a VAE's encoder, reproducible by `seed`."""
     if not hasattr(model, "sample_posterior"):
         raise ExplorerError("only a VAE's encoder gives a distribution to sample codes from")
-    check_fits(model, images)
+    inputs.check_fits(model, images)
     device = model_device(model)
     generator = torch.Generator(device=device).manual_seed(int(seed))
     y = None if labels is None else torch.as_tensor(labels).to(device)
