@@ -132,7 +132,8 @@ def build_parser() -> _Parser:
     p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("embed", help="write the latent codes of a split and their map positions to .npz "
-                                     "(arrays z, uv and labels) or .csv (columns z1..zd, u, v, label)")
+                                     "(arrays z, uv, labels and classes) or .csv (columns z1..zd, u, v, label, "
+                                     "and class when the classes have names)")
     ckpt_arg(p)
     p.add_argument("--split", choices=("train", "test"), default="test")
     p.add_argument("--map", choices=("pca", "umap", "tsne"),
