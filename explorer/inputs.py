@@ -18,6 +18,7 @@ from explorer.errors import ExplorerError
 
 IMAGE_SHAPES = "(N, H, W), (N, 1, H, W), (N, 3, H, W) or (N, H, W, 3)"
 ROUNDING = 1e-3  # float pixels this far outside [0, 1] are rounding, not a different scale
+CHUNK = 4096  # images converted at a time
 
 
 def shape_text(shape) -> str:
@@ -66,14 +67,17 @@ def _pixels(a: np.ndarray, name: str) -> np.ndarray:
         return a.astype(np.uint8)
     if a.dtype.kind != "f":
         raise ExplorerError(f"{name} must hold uint8 pixels (0-255) or floats in [0, 1], got dtype {a.dtype}")
-    if not np.isfinite(a).all():
+    if not all(np.isfinite(a[s : s + CHUNK]).all() for s in range(0, len(a), CHUNK)):
         raise ExplorerError(f"{name} hold NaN or infinite values; every pixel must be a finite number in [0, 1]")
     low, high = float(a.min()), float(a.max())
     if low < -ROUNDING or high > 1 + ROUNDING:
         hint = " (0-255 as floats: divide by 255)" if high <= 255 and low >= 0 else \
             " (normalised: undo the normalisation)" if low < 0 else ""
         raise ExplorerError(f"{name}: float pixels must lie in [0, 1], found {low:.4g} to {high:.4g}{hint}")
-    return np.rint(np.clip(a, 0, 1) * 255).astype(np.uint8)
+    out = np.empty(a.shape, dtype=np.uint8)
+    for s in range(0, len(a), CHUNK):  # a chunk at a time: float copies of all the images would be 4-8x theirs
+        out[s : s + CHUNK] = np.rint(np.clip(a[s : s + CHUNK], 0, 1) * 255)
+    return out
 
 
 def labels(y, n: int, name: str = "labels") -> tuple[torch.Tensor, tuple[str, ...]]:
