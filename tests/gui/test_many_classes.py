@@ -69,10 +69,15 @@ def test_the_legend_of_25_classes_has_toggles_then_a_menu_and_each_hides_its_cla
     assert not cloud.shown[labels == 7].any() and cloud.shown[labels != 7].all()
     legend.more.menu().actions()[11].trigger()  # class 23, from the menu
     assert not cloud.shown[labels == 23].any() and cloud.shown[(labels != 7) & (labels != 23)].all()
+    legend.set_classes(names, np.bincount(labels))  # new points of the same classes keep what is hidden
+    assert not cloud.shown[labels == 7].any() and not legend.shown()[23] and legend.shown().sum() == 23
     qtbot.mouseClick(legend.all, Qt.LeftButton)
     assert cloud.shown.all() and legend.more.menu().actions()[11].isChecked()
-    legend.set_classes(names[:3], None)  # fewer classes again: no menu, three toggles
+    qtbot.mouseClick(visible[2], Qt.LeftButton)
+    panel.map.set_points(np.zeros((3, 2)), np.arange(3), 3)
+    legend.set_classes(names[:3], None)  # other classes: no menu, three toggles, all of them shown
     assert not legend.more.isVisible() and sum(b.isVisible() for b in legend.buttons) == 3
+    assert legend.shown().all() and cloud.shown.all()
     panel.close()
 
 

@@ -38,11 +38,20 @@ class Legend(QWidget):
         self.all.clicked.connect(self.show_all)
         layout.addWidget(self.all)
         self._shown = np.ones(0, dtype=bool)
+        self._names: list[str] = []
         self.set_classes([str(d) for d in range(10)], None)
 
     def set_classes(self, names, counts) -> None:
-        """Name the toggles, one per class (every class shown); unused toggles are hidden."""
+        """Name the toggles, one per class; unused toggles are hidden. The same classes again (new points
+        of the same data) keep what is shown and hidden; other classes start all shown."""
         names = list(names)
+        if names == self._names:
+            for k, b in enumerate(self.buttons[: len(names)]):
+                b.setToolTip(_tip(names[k], counts, k))
+            for k, action in enumerate(self.more.menu().actions(), TOGGLES):
+                action.setToolTip(_tip(names[k], counts, k))
+            return
+        self._names = names
         colours = class_colours(len(names))
         for k in range(len(self.buttons), min(len(names), TOGGLES)):
             self.buttons.append(self._toggle(k))
@@ -69,6 +78,7 @@ class Legend(QWidget):
         self.more.setText(f"+{len(names) - TOGGLES}")
         self.more.setToolTip(f"The other {len(names) - TOGGLES:,} classes: click one to show or hide it")
         self.more.setVisible(len(names) > TOGGLES)
+        self.changed.emit(self.shown())  # the map shows every class of the new data
 
     def show_all(self) -> None:
         self._set(np.ones(len(self._shown), dtype=bool))
