@@ -131,6 +131,16 @@ def save(path: str | os.PathLike, model: torch.nn.Module, meta: dict | None = No
     return atomic_write(path, lambda f: f.write(to_bytes(tensors, metadata=header)), (SUFFIX,))
 
 
+def storable_dtype(model: torch.nn.Module, weights_dtype: str, say: Callable[[str], None]) -> str:
+    """`weights_dtype`, or float32 (said) when a finite weight lies beyond its range: a finished run is
+    kept at twice the size rather than refused."""
+    limit = torch.finfo(WEIGHT_DTYPES[weights_dtype][1]).max
+    if any(bool((v.detach().abs() > limit).any()) for v in model.state_dict().values() if v.is_floating_point()):
+        say(f"weights beyond {weights_dtype}'s range ({limit:.4g}) are stored as float32")
+        return "float32"
+    return weights_dtype
+
+
 def _keepable(stats: LatentStats | None, recorded: Timeline | None, say) -> tuple:
     """(stats, timeline), each as given or None where the file could not hold it."""
     if stats is not None:

@@ -362,7 +362,8 @@ def _train_into(out: Path, args, ranks, device: str) -> int:
         recorded = recorder.timeline(result.epochs_done) if recorder is not None else None
         # what save() leaves out, said once (cached by text) whether the file lands at --out or is rescued
         note = functools.cache(lambda text: print(f"note: {text}", file=sys.stderr))
-        path = save_or_rescue(out, lambda to: checkpoint.save(to, model, meta, stats, weights_dtype=args.weights_dtype,
+        dtype = checkpoint.storable_dtype(model, args.weights_dtype, note)
+        path = save_or_rescue(out, lambda to: checkpoint.save(to, model, meta, stats, weights_dtype=dtype,
                                                               timeline=recorded, say=note))
     print(f"saved {path} ({result.status}, {count(result.epochs_done, 'epoch')}, {result.seconds:.1f} s)", file=sys.stderr)
     return 0 if result.status == "finished" else 1

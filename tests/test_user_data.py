@@ -133,3 +133,17 @@ def test_an_encoder_whose_codes_are_too_long_for_the_map_is_refused_at_the_probe
     else:
         with pytest.raises(ExplorerError, match=f"{d:,} values each; the map takes codes of at most 512 dimensions"):
             open_user_model(encoder=encoder, decoder=decoder, images=images)
+
+
+@settings(max_examples=20, deadline=None)
+@given(value=st.sampled_from([0.5, 6e4, 7e4, 1e6, 1e38]), dtype=st.sampled_from(["float32", "float16", "bfloat16"]))
+def test_a_finished_runs_weights_are_stored_in_a_dtype_that_holds_them(tmp_path_factory, value, dtype):
+    model = build_model(ModelConfig(kind="ae"), seed=0)
+    with torch.no_grad():
+        model.decoder.net[0].bias[0] = value
+    said = []
+    chosen = checkpoint.storable_dtype(model, dtype, said.append)
+    fits = value <= torch.finfo(getattr(torch, dtype)).max
+    assert chosen == (dtype if fits else "float32") and bool(said) == (not fits)
+    path = checkpoint.save(tmp_path_factory.mktemp("w") / "m.safetensors", model, weights_dtype=chosen)
+    assert checkpoint.load(path).model.decoder.net[0].bias[0] == torch.tensor(value).to(getattr(torch, chosen)).float()
