@@ -155,8 +155,8 @@ def _load_folder(root: Path, mtime_ns: int) -> Split:
     if not paths:
         raise ExplorerError(f"{root}: no images found (looked for {', '.join(IMAGE_SUFFIXES)} in its subfolders "
                             f"and in it)")
-    pixels, size = [], None
-    for path in paths:
+    images, size = None, None
+    for k, path in enumerate(paths):
         try:
             with Image.open(path) as im:
                 if size is None:
@@ -168,16 +168,17 @@ def _load_folder(root: Path, mtime_ns: int) -> Split:
                     if need > MAX_DATA_BYTES:
                         raise ExplorerError(f"{root}: {len(paths):,} images of {size[0]}x{size[1]} pixels take "
                                             f"{need:,} bytes; at most {MAX_DATA_BYTES:,} bytes are read")
+                    images = np.empty((len(paths), size[1], size[0], 3), dtype=np.uint8)  # filled in place
                 if im.size != size:
                     raise ExplorerError(f"{path}: {im.size[0]}x{im.size[1]} pixels, but {paths[0].name} is "
                                         f"{size[0]}x{size[1]}; all images must have one size")
-                pixels.append(_rgb(im, path))
+                images[k] = _rgb(im, path)
         except ExplorerError:
             raise
         except Exception as e:  # noqa: BLE001 - Pillow raises many kinds for a damaged or foreign file
             raise ExplorerError(f"{path}: not an image Pillow can read ({e})") from None
-    images = np.stack(pixels)
-    if (images == images[..., :1]).all():
+    step = 4096  # images compared at a time: a mask of all of them would be as large as the images
+    if all((images[s : s + step] == images[s : s + step, ..., :1]).all() for s in range(0, len(images), step)):
         images = images[..., 0]
     counts = [len(files[d]) for d in classes]
     labels = torch.from_numpy(np.repeat(np.arange(len(classes)), counts)) if classes else torch.zeros(len(paths), dtype=torch.int64)
