@@ -18,11 +18,11 @@ import numpy as np
 from explorer import latent
 from explorer.config import MAX_LATENT_DIM
 from explorer.errors import ExplorerError
-from explorer.files import atomic_write
+from explorer.files import atomic_write, read_limited
 
 PATH_FORMAT = "latent-explorer-path"
 MAX_WAYPOINTS = 64
-MAX_FILE_BYTES = 1 << 20  # a path file of 64 waypoints is about 4 KB; larger is not one, and is not read whole
+MAX_PATH_FILE = 1 << 20  # bytes: a saved path of MAX_WAYPOINTS is about 5 KB; /dev/zero or a stray file is refused
 MAX_MODEL_NAME = 1000  # characters of the model a file names (shown in a status line)
 CURVE_SAMPLES = 32  # per segment, to measure a curve's length
 
@@ -136,13 +136,9 @@ def save(path: str | os.PathLike, p: Path) -> FilePath:
 def load(path: str | os.PathLike) -> Path:
     path = FilePath(path).expanduser()
     try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_FILE_BYTES + 1)  # /dev/zero or a huge file: read no further than a path file can be
-        if len(raw) > MAX_FILE_BYTES:
-            raise ExplorerError(f"{path}: not a path file (over {MAX_FILE_BYTES >> 20} MB; a path file is a few KB)")
-        text = raw.decode("utf-8")
-    except (OSError, ValueError) as e:  # ValueError: not UTF-8, or a NUL in the name
-        raise ExplorerError(f"{path}: cannot read ({getattr(e, 'strerror', None) or e})") from None
+        text = read_limited(path, MAX_PATH_FILE, "path file").decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ExplorerError(f"{path}: cannot read ({e})") from None
     return Path.from_json(text, str(path))
 
 

@@ -88,7 +88,7 @@ def test_nearly_right_fields_are_refused_with_the_field_named(tmp_path, change):
 def test_a_file_of_megabytes_is_not_read_whole(tmp_path):
     file = tmp_path / "huge.json"
     file.write_text(json.dumps({**VALID, "model": "m" * 3_000_000}))
-    with pytest.raises(ExplorerError, match="not a path file"):
+    with pytest.raises(ExplorerError, match="larger than any path file"):
         interpolation.load(file)
     with pytest.raises(ExplorerError, match="not a path file"):
         interpolation.load("/dev/zero")
