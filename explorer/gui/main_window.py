@@ -96,7 +96,7 @@ class MainWindow(QMainWindow):
         self.manifold = ManifoldLayer(s, self.map, w, f, self)
         self.path_editor = PathEditor(s, self.map, self.filmstrip, w, self.tasks, f, self)
         self.train_dialog = TrainDialog(data_dir)
-        self.train_dock = self.docks.add("Training", self.train_dialog, Qt.LeftDockWidgetArea, scroll=True)
+        self.train_dock = self.docks.add("Training", self.train_dialog, Qt.LeftDockWidgetArea)
         self.tabifyDockWidget(left, self.train_dock)  # beside the map, a tab by the models; shown by Ctrl+T
         self.train_dock.hide()
         self.training = TrainingLink(s, self.models, self.train_dialog, self.tasks, f, data_dir, self)
@@ -112,7 +112,8 @@ class MainWindow(QMainWindow):
         self.selecting = Selecting(s, self.map, self.docks, self.tasks, f, self)
         self.attributes = Attributes(s, self.map, w, self.docks, self.tasks, f)
         self.timeline = TimelinePanel(s, self.docks, self.tasks, self)
-        self.resizeDocks([left, right], [300, 300], Qt.Horizontal)  # now that every dock is in place
+        # now that every dock is in place; the map takes the rest, and more of a larger screen
+        self.resizeDocks([left, right], [240, 280], Qt.Horizontal)
         self.actions = actions.install(self)
         self._connect()
         self._show_session(None)

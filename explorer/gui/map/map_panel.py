@@ -10,6 +10,9 @@ from explorer.gui.map.latent_map import LatentMap
 from explorer.gui.map.point_cloud import PALETTE
 from explorer.session import SPLIT_CHOICES
 
+NAME_CHARS = 7  # a class name longer than this is cut ("T-shir…", its whole name in the tooltip): ten
+# Fashion-MNIST names in full made the legend 800 px wide, and the window with it
+
 
 class Legend(QWidget):
     """One toggle per class; click shows or hides it, Shift+click shows it alone."""
@@ -26,8 +29,8 @@ class Legend(QWidget):
             b = QToolButton()
             b.setCheckable(True)
             b.setChecked(True)
-            b.setStyleSheet(
-                f"QToolButton {{ border: 1px solid #5f6368; border-left: 10px solid {colour}; padding: 1px 5px;"
+            b.setStyleSheet(  # 32 px a digit: the ten and All fit a map 400 px wide
+                f"QToolButton {{ border: 1px solid #5f6368; border-left: 8px solid {colour}; padding: 1px 3px;"
                 f" border-radius: 2px; }} QToolButton:!checked {{ border-left-color: #3c4043; color: #80868b; }}")
             b.clicked.connect(lambda checked, k=k: self._clicked(k))
             layout.addWidget(b)
@@ -45,7 +48,7 @@ class Legend(QWidget):
             b.setVisible(k < len(names))
             if k >= len(names):
                 continue
-            b.setText(names[k])
+            b.setText(names[k] if len(names[k]) <= NAME_CHARS else names[k][: NAME_CHARS - 1] + "…")
             count = f"{counts[k]:,} points. " if counts is not None else ""
             b.setToolTip(f"{names[k]}: {count}Click to show or hide; Shift+click to show only this one")
 
@@ -91,16 +94,20 @@ class MapPanel(QWidget):
             axes_layout.addWidget(w)
 
         self.keys: list[QWidget] = [self.legend]  # what the colours mean: the legend, or another key in its place
+        # two rows: the key and the split, then the note and the plane's choices (the Map, the axes). On one
+        # row a 16-d model's header asked 890 px, more than a laptop's screen leaves the map between its docks
         self.header = header = QHBoxLayout()
         header.addWidget(self.legend)
         header.addStretch(1)
-        header.addWidget(self.axes_box)
         header.addWidget(QLabel("Show"))
         header.addWidget(self.split)
+        self.controls = controls = QHBoxLayout()
+        controls.addWidget(self.note, 1)
+        controls.addWidget(self.axes_box)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(header)
-        layout.addWidget(self.note)
+        layout.addLayout(controls)
         layout.addWidget(self.map, 1)
 
     def add_key(self, key: QWidget) -> None:
