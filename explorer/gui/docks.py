@@ -41,6 +41,17 @@ class Docks:
         return self._window.findChildren(QDockWidget)
 
 
+def reveal(widget: QWidget) -> QDockWidget | None:
+    """Show the dock `widget` lies in, in front of the docks tabbed with it; returns that dock (None: in none)."""
+    dock = widget.parentWidget()
+    while dock is not None and not isinstance(dock, QDockWidget):  # it scrolls inside its dock
+        dock = dock.parentWidget()
+    if dock is not None:
+        dock.show()
+        dock.raise_()
+    return dock
+
+
 def scrolling(widget: QWidget) -> QScrollArea:
     """`widget` in a frameless scroll area that fills it while it has room and scrolls where it has not."""
     scroller = QScrollArea()

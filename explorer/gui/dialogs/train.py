@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 import torch
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox, QFormLayout, QGridLayout,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout,
                                QLabel, QLineEdit, QMainWindow, QProgressBar, QPushButton, QSpinBox, QSplitter,
                                QStyle, QVBoxLayout, QWidget)
 
@@ -21,7 +21,7 @@ from explorer.config import (ARCHS, ENCODER_KINDS, KIND_NAMES, MAX_ANCHOR, MAX_C
                              ModelConfig, TrainConfig)
 from explorer.data import DATASETS
 from explorer.errors import ExplorerError
-from explorer.gui.docks import scrolling
+from explorer.gui.docks import reveal, scrolling
 from explorer.gui.threads.workers import TrainWorker
 from explorer.models import build_model
 from explorer.training import defaults_for
@@ -222,12 +222,8 @@ class TrainDialog(QWidget):
 
     def reveal(self) -> None:
         """Show the panel: its dock, brought to the front of its tabs."""
-        dock = self.parentWidget()
-        while dock is not None and not isinstance(dock, QDockWidget):  # it scrolls inside its dock
-            dock = dock.parentWidget()
-        for widget in (self,) if dock is None else (dock, self):
-            widget.show()
-            widget.raise_()
+        dock = reveal(self)
+        self.show()
         if dock is not None and isinstance(dock.parentWidget(), QMainWindow):  # as wide as the form, once
             width = self.minimumSizeHint().width() + self.style().pixelMetric(QStyle.PM_ScrollBarExtent)
             if dock.width() < width:
