@@ -250,7 +250,8 @@ class MainWindow(QMainWindow):
     def show_compare(self) -> None:
         if self.compare is None:
             self.compare = CompareWindow(self.models, self.workers, self.feedback, self)
-            self.compare.resize(1300, 900)
+            screen = self.screen().availableGeometry()  # 1300 x 900 where it fits; a laptop's screen at most
+            self.compare.resize(min(1300, screen.width()), min(900, screen.height()))
             self.compare.list_models()
         self.compare.show()
         self.compare.raise_()
