@@ -34,6 +34,17 @@ class Docks:
     def tabify(self, first: QDockWidget, second: QDockWidget) -> None:
         self._window.tabifyDockWidget(first, second)
 
+    def tabify_when_shown(self, first: QDockWidget, second: QDockWidget) -> None:
+        """Make `second` (hidden now) a tab beside `first` when it is first shown. Tabbed while hidden, the
+        pair's tab bar was left in view where the layout once put it, over the filmstrip or the Models list."""
+        def shown(visible: bool) -> None:
+            if visible:
+                second.visibilityChanged.disconnect(shown)
+                self._window.tabifyDockWidget(first, second)
+                second.show()
+                second.raise_()
+        second.visibilityChanged.connect(shown)
+
     def resize(self, docks: list[QDockWidget], sizes: list[int], orientation=Qt.Vertical) -> None:
         self._window.resizeDocks(docks, sizes, orientation)
 

@@ -97,8 +97,8 @@ class MainWindow(QMainWindow):
         self.path_editor = PathEditor(s, self.map, self.filmstrip, w, self.tasks, f, self)
         self.train_dialog = TrainDialog(data_dir)
         self.train_dock = self.docks.add("Training", self.train_dialog, Qt.LeftDockWidgetArea)
-        self.tabifyDockWidget(left, self.train_dock)  # beside the map, a tab by the models; shown by Ctrl+T
         self.train_dock.hide()
+        self.docks.tabify_when_shown(left, self.train_dock)  # beside the map, a tab by the models; shown by Ctrl+T
         self.training = TrainingLink(s, self.models, self.train_dialog, self.tasks, f, data_dir, self)
         self.exports = Exports(s, self.map_panel, self.tasks, f)
         self.saving = ModelSaving(self, self.models, self.training, self.tasks, f)

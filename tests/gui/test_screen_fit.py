@@ -98,3 +98,4 @@ def test_a_runs_loss_curves_and_their_legend_are_in_view_at_1280_x_720(open_wind
     assert shown.contains(box)  # the legend whole, inside the part of the plot in view
     curves = window.train_dialog.curves
     assert curves["loss"].zValue() < curves["recon"].zValue()  # the whole loss never hides its terms
+
