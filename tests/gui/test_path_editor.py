@@ -304,3 +304,18 @@ def test_a_bad_path_file_opened_with_ctrl_shift_p_is_one_message_and_changes_not
         qtbot.waitUntil(window.isActiveWindow, timeout=5000)
 
     opening()
+
+
+def test_a_path_drawn_while_another_tab_covers_the_filmstrip_brings_the_filmstrip_forward(open_window, qtbot):
+    window = active(qtbot, open_window())
+    window.actions.attribute.trigger()  # its dock is a tab over the filmstrip's
+    path_dock, attributes = window.filmstrip_dock, window.attributes.dock
+    qtbot.waitUntil(lambda: not attributes.visibleRegion().isEmpty(), timeout=5000)
+    assert path_dock.visibleRegion().isEmpty()
+    key(qtbot, window, Qt.Key_L)
+    ends = [pixel_of(window, *at(window, 0.2, 0.3)), pixel_of(window, *at(window, 0.8, 0.7))]
+    with qtbot.waitSignal(window.state.path_decoded, timeout=10_000):
+        drag(qtbot, window.map.viewport(), ends)
+    qtbot.waitUntil(lambda: not path_dock.visibleRegion().isEmpty(), timeout=5000)
+    assert attributes.visibleRegion().isEmpty() and attributes.isVisible()  # behind its tab, still open
+    assert window.filmstrip.strip.frames is not None and window.filmstrip.strip.visibleRegion().boundingRect().height() > 0
