@@ -55,14 +55,20 @@ class CodePanel(QWidget):
         self.set_code(None)
         self.code_edited.connect(lambda z: state.set_code(z, "slider", "set with the sliders"))
         self.reset_requested.connect(self._reset)
+        # the sliders follow the plane, not session_changed: another model's plane is set, and the
+        # point picked on the map decoded by it, before session_changed is emitted
+        state.plane_changed.connect(self._plane_changed)
         state.cursor_changed.connect(self._cursor_changed)
         state.session_changed.connect(self._session_changed)
+
+    def _plane_changed(self, plane) -> None:
+        session = self.state.session
+        if session is not None:
+            self.set_space(*session.stats.ranges(prior=session.model.kind != "ae"))
 
     def _session_changed(self, session) -> None:
         self.picked = None
         self.allow_sampling(session is not None and session.model.kind in ("vae", "cvae"))
-        if session is not None:
-            self.set_space(*session.stats.ranges(prior=session.model.kind != "ae"))
 
     def _cursor_changed(self, cursor) -> None:
         if cursor is None:
@@ -90,6 +96,8 @@ class CodePanel(QWidget):
 
     def set_code(self, z: np.ndarray | None, note: str = HINT) -> None:
         """Show a code (d,) on the sliders without it counting as an edit; None: no code yet."""
+        if z is not None and np.size(z) != len(self.sliders):
+            raise ValueError(f"a code of {np.size(z)} numbers for {len(self.sliders)} sliders")
         self.note.setText(note)
         self.rows.setEnabled(z is not None)
         self.code = np.zeros(0) if z is None else np.asarray(z, dtype=np.float64).reshape(-1).copy()
