@@ -6,8 +6,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QLabel, QMessageBox
 
-from explorer.gui.keys import NumberFieldKeys
-
 ZOOM_STEP = 0.8
 
 SHORTCUTS = (  # (action name, keys, what it does): the menus, the help box and the README's table
@@ -176,7 +174,6 @@ def install(window) -> Actions:
         action = a.by_name[item[0]]
         action.setIconText(item[1])  # the toolbar's label; menus keep the full text
         toolbar.addAction(action)
-    actions.number_keys = NumberFieldKeys(window)  # Space and the letters still work after editing Steps
     a.label_text = toolbar.addWidget(QLabel(" Decode as "))
     a.label_picker = toolbar.addWidget(window.label_combo)
     return actions

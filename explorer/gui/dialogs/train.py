@@ -7,6 +7,7 @@ redraw the map) and how the run ended. It is not modal: the window stays usable 
 
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
@@ -47,6 +48,23 @@ class LossAxis(pg.AxisItem):
             mantissa = x / 10.0 ** np.floor(np.log10(x) + 1e-9)
             labels.append(f"{x:g}" if abs(mantissa - round(mantissa)) < 1e-6 and round(mantissa) in (1, 2, 5) else "")
         return labels
+
+
+def offered_devices() -> list[str]:
+    """What the Device field offers: cuda only where a CUDA GPU is there to train on."""
+    return ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+FIELDS = {"--model": "Model", "--arch": "Architecture", "--latent-dim": "Latent dimensions", "--beta": "β",
+          "--jitter": "Jitter", "--anchor": "Anchor", "--mmd": "Anchor MMD", "--average": "Average G",
+          "--confident": "Confident G", "--epochs": "Epochs", "--batch-size": "Batch size", "--lr": "Learning rate",
+          "--dataset": "Dataset", "--device": "Device"}
+
+
+def in_form_words(message: str) -> str:
+    """A message of the engine's in the form's words: its fields where the engine names a command-line
+    option ("--device cuda was asked for" is "Device cuda was asked for")."""
+    return re.sub(r"--[a-z][a-z-]*", lambda m: FIELDS.get(m[0], m[0].lstrip("-")), message)
 
 
 def detected_device() -> str:
@@ -140,7 +158,7 @@ class TrainDialog(QWidget):
         self.dataset = QComboBox()
         self.dataset.addItems(list(DATASETS))
         self.device = QComboBox()
-        self.device.addItems(["auto", "cpu", "cuda"])
+        self.offer_devices()
         self.detected = QLabel(detected_device())
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.arch.currentIndexChanged.connect(self._kind_changed)  # conv nets train at a lower rate
@@ -199,6 +217,7 @@ class TrainDialog(QWidget):
         layout.addWidget(self.plot, 1)
         self._set_running(False)
         self.save.setEnabled(False)
+        self._saveable_before = False
 
     def reveal(self) -> None:
         """Show the panel: its dock, brought to the front of its tabs."""
@@ -209,7 +228,16 @@ class TrainDialog(QWidget):
             widget.show()
             widget.raise_()
         self.kind.setFocus()
+        self.offer_devices()
 
+    def offer_devices(self) -> None:
+        """Offer the devices there are now (auto stays chosen where the device chosen has gone)."""
+        devices = offered_devices()
+        if [self.device.itemText(k) for k in range(self.device.count())] != devices:
+            chosen = self.device.currentText()
+            self.device.clear()
+            self.device.addItems(devices)
+            self.device.setCurrentText(chosen if chosen in devices else "auto")
     # --- reading the form -----------------------------------------------------------------------
     def configs(self) -> tuple[ModelConfig, TrainConfig]:
         """The run the form describes; ExplorerError names the field that is wrong."""
@@ -257,8 +285,8 @@ class TrainDialog(QWidget):
             model_config, run_config = self.configs()
             model = build_model(model_config, seed=run_config.seed)
         except ExplorerError as e:
-            self.status.setText(str(e))
-            self.message.emit("Cannot start training", str(e))
+            self.status.setText(in_form_words(str(e)))
+            self.message.emit("Cannot start training", in_form_words(str(e)))
             return False
         self.plot.clear()
         self.plot.addLegend(offset=(-10, 10), brush=LEGEND_BRUSH)
@@ -266,6 +294,7 @@ class TrainDialog(QWidget):
         self.plot.setXRange(0, run_config.epochs, padding=0.02)  # fixed: the x axis is not redrawn as data grows
         self.plot.enableAutoRange(x=False, y=True)
         self.curves, self.points = {}, {}
+        self._saveable_before = self.save.isEnabled()  # an earlier run's model, still there if this one fails
         self.save.setEnabled(False)
         self.progress.setValue(0)
         self.status.setText(f"Starting: {model_config.describe()} on {run_config.dataset}…")
@@ -339,10 +368,13 @@ class TrainDialog(QWidget):
             self.save.setEnabled(True)
             self.run_ended.emit(run)
         else:
+            self.save.setEnabled(self._saveable_before)
             self.nothing_trained.emit()
 
     def _failed(self, message: str) -> None:
         self._finish_worker()
+        message = in_form_words(message)
+        self.save.setEnabled(self._saveable_before)  # the model trained before is still there to save
         self.status.setText(f"Training failed: {message}")
         self.message.emit("Training failed", message)
         self.nothing_trained.emit()
