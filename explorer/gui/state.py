@@ -233,6 +233,9 @@ class ViewState(QObject):
         self.path = path
         self.path_result = None
         self.path_changed.emit(path)
+        if self.cursor is not None and self.cursor.origin == "path":  # "frame 15 of 20 on the path": not now
+            self.cursor = replace(self.cursor, origin="code", note="")
+            self.cursor_changed.emit(self.cursor)
 
     def show_path_decoded(self, result: jobs.PathDecoded) -> None:
         if result.request.path is self.path:

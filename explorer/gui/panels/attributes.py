@@ -291,6 +291,7 @@ class Attributes:
         s = self.state
         if s.session is not self._session:  # another model: codes and the cursor's code no longer apply
             self._session, self.start = s.session, None
+            self.panel.set_amount(0.0, quiet=True)  # no walk on the new model until the slider is moved
         self.panel.set_groups(self.groups())
         self.update_direction()
 

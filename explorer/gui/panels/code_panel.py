@@ -53,6 +53,7 @@ class CodePanel(QWidget):
         layout.addWidget(self.scroll, 1)
         layout.addLayout(buttons)
         self.set_code(None)
+        self.sample.toggled.connect(self._sampling_toggled)
         self.code_edited.connect(lambda z: state.set_code(z, "slider", "set with the sliders"))
         self.reset_requested.connect(self._reset)
         # the sliders follow the plane, not session_changed: another model's plane is set, and the
@@ -77,6 +78,12 @@ class CodePanel(QWidget):
         if cursor.on_map:
             self.picked = cursor.code
         self.set_code(cursor.code, self.state.describe_place(cursor.uv, cursor.code))
+
+    def _sampling_toggled(self, on: bool) -> None:
+        """Sampling off: a draw shown becomes the map point where it fell ("a draw from q(z|x)…" no longer holds)."""
+        cursor = self.state.cursor
+        if not on and cursor is not None and cursor.origin == "draw" and self.state.session is not None:
+            self.state.set_cursor(cursor.uv)
 
     def _reset(self) -> None:
         s = self.state.session
