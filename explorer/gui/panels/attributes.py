@@ -328,7 +328,8 @@ class Attributes:
         if self.frames is None:
             self.feedback.show_message("Nothing to export", "Pick two groups first: the strip is empty.")
             return
-        path, _ = last_folder.getSaveFileName(self.panel.window(), "Export attribute strip", "attribute.png",
+        path, _ = last_folder.getSaveFileName(self.panel.window(), "Export attribute strip",
+                                              last_folder.named(self.state.session, "attribute", ".png"),
                                               "PNG strip (*.png);;GIF animation (*.gif)")
         if path:
             self.export(path)

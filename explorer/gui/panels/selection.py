@@ -262,7 +262,8 @@ class Selecting(QObject):
         if len(self.order) == 0:
             self.feedback.show_message("Nothing to export", "Select points on the map first (S).")
             return
-        path, _ = last_folder.getSaveFileName(self.panel.window(), "Export selection", "selection.png",
+        path, _ = last_folder.getSaveFileName(self.panel.window(), "Export selection",
+                                              last_folder.named(self.state.session, "selection", ".png"),
                                               "Thumbnails (*.png);;CSV table (*.csv);;NumPy arrays (*.npz)")
         if path:
             self.export(path)
