@@ -255,7 +255,7 @@ class Selecting(QObject):
         points = self.state.points
         i = int(self.order[k])
         split, index = points.source(i)
-        self.state.set_code(points.codes[i], "selection", f"The code of {split.split} image #{index:,} "
+        self.state.set_code(points.codes[i], "selection", f"The code of {split.describe(index)} "
                                                           f"(digit {int(points.labels[i])}): its reconstruction")
 
     def ask_export(self) -> None:
