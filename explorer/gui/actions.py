@@ -45,6 +45,9 @@ SHORTCUTS = (  # (action name, keys, what it does): the menus, the help box and 
     ("help", "F1", "Show the keyboard shortcuts"),
     ("quit", "Ctrl+Q", "Quit"),
 )
+ELSEWHERE = (  # keys of windows other than the main one, listed with its own in the help box
+    ("Esc / Ctrl+W", "Close the compare view (in it: B background, D points, Home reset view)"),
+)
 MOUSE = (
     ("Click, drag", "Decode there (Explore tool) or draw a path (path tools)"),
     ("Shift / Ctrl or Alt + drag", "Select tool: add to / take away from the selection (Shift+Ctrl: keep both)"),
@@ -205,7 +208,7 @@ def show_undo(actions: Actions, history) -> None:
 
 
 def show_shortcuts(window) -> None:
-    rows = [(keys, what) for _, keys, what in SHORTCUTS] + list(MOUSE)
+    rows = [(keys, what) for _, keys, what in SHORTCUTS] + list(ELSEWHERE) + list(MOUSE)
     table = "".join(f"<tr><td><b>{keys}</b>&nbsp;&nbsp;</td><td>{what}</td></tr>" for keys, what in rows)
     box = QMessageBox(QMessageBox.Information, "Keyboard shortcuts", f"<table>{table}</table>", QMessageBox.Ok,
                       window)
