@@ -77,6 +77,7 @@ class GridExportDialog(QDialog):
         self.error = QLabel()
         self.error.setStyleSheet("color: #f28b82;")
         self.error.setWordWrap(True)
+        self.error.setMinimumHeight(2 * self.error.fontMetrics().lineSpacing())  # the longest reason, never cut
         for signal in (self.n.valueChanged, self.scale.valueChanged, self.path.textChanged,
                        self.use_data.toggled, self.use_visible.toggled, self.use_typed.toggled):
             signal.connect(self._update)
