@@ -25,6 +25,19 @@ OUTPUTS = ("auto", "probabilities", "logits", "tanh")  # what a user's decoder r
 ARCHS = ("mlp", "conv")
 ACTIVATIONS = ("relu", "silu")  # of the AE's, VAE's and CVAE's hidden layers
 KIND_NAMES = {"ae": "Autoencoder", "vae": "VAE", "cvae": "Conditional VAE", "gan": "GAN"}
+# `explorer bench`'s parts, in the order they run, and about how long each takes on the development
+# machine (AMD EPYC, 2 cores, no GPU, nothing else running; bench/RESULTS.md): said by --help and the
+# README. The long ones run only when named with --only, or with --full.
+# seconds; the GPU part measures nothing without a GPU (about a minute with one)
+BENCH_PARTS = {"train": 150, "gpu": 0, "decode": 10, "quality": 60, "reference": 325, "maps": 240,
+               "startup": 20, "map": 15}
+BENCH_LONG = ("reference", "maps")
+
+
+def bench_time(names) -> str:
+    """How long these bench parts take on the development machine, in words: "4 min", "20 s"."""
+    seconds = sum(BENCH_PARTS[name] for name in names)
+    return f"{seconds} s" if seconds < 90 else f"{seconds / 60:.1f} min".replace(".0 min", " min")
 MAX_LATENT_DIM = 512
 MAX_CLASSES = 1000  # a checkpoint's metadata could otherwise ask for a model of any size
 MNIST_SHAPE = (1, 28, 28)

@@ -59,7 +59,6 @@ class DecodedView(QWidget):
         self.where.setMinimumHeight(5 * self.where.fontMetrics().lineSpacing())
         self.where.setAlignment(Qt.AlignTop | Qt.AlignLeft)
         self.nearest_title = QLabel("<b>Nearest real image</b>")
-        self.nearest_title.setWordWrap(True)
         self.nearest = PixelImage(84)
         self.nearest.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         self.nearest_caption = QLabel("")
@@ -89,8 +88,8 @@ class DecodedView(QWidget):
             name, i, distance = result.nearest
             split = s.session.splits[name]
             # searched among the train images where they are embedded (Neighbours: the images on the map)
-            self.nearest_title.setText(f"<b>Nearest point</b> of the {len(split):,} given" if split.split == "codes"
-                                       else f"<b>Nearest real image</b> of the {len(split):,} {split.split} images")
+            self.nearest_title.setText("<b>Nearest point given</b>" if split.split == "codes" else
+                                       f"<b>Nearest {split.split} image</b>")  # one line: the docks below stay put
             self.show_nearest(split.images[i].numpy(), f"{split.classes[int(split.labels[i])]} "
                                                        f"({split.describe(i)}), latent distance {distance:.3g}")
 
