@@ -225,3 +225,16 @@ def test_the_default_leaves_the_long_parts_to_full_or_only_and_help_says_each_pa
     assert f"about {bench_time(short)}" in text and "--full" in text
     assert all(f"{name} {bench_time([name])}" in text for name in BENCH_PARTS if name != "gpu")
     assert "gpu nothing without a GPU" in text
+
+
+def test_the_readme_says_each_parts_time_as_help_does():
+    from pathlib import Path
+
+    from explorer.config import BENCH_LONG, BENCH_PARTS, bench_time
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    for name in ("train", "decode", *BENCH_LONG):
+        assert f"| `{name}` | {bench_time([name])} |" in readme
+    assert f"| `startup`, `map` | {bench_time(['startup'])}, {bench_time(['map'])} |" in readme
+    short = [name for name in BENCH_PARTS if name not in BENCH_LONG]
+    assert f"the default parts: about {bench_time(short).replace(' min', ' minutes')}" in readme
