@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QLabel, QMessageBox
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout
 
 ZOOM_STEP = 0.8
 
@@ -208,10 +208,22 @@ def show_undo(actions: Actions, history) -> None:
 
 
 def show_shortcuts(window) -> None:
+    """Every key in two columns (in one, the list ran past the bottom of a 720 px screen), not modal."""
     rows = [(keys, what) for _, keys, what in SHORTCUTS] + list(ELSEWHERE) + list(MOUSE)
-    table = "".join(f"<tr><td><b>{keys}</b>&nbsp;&nbsp;</td><td>{what}</td></tr>" for keys, what in rows)
-    box = QMessageBox(QMessageBox.Information, "Keyboard shortcuts", f"<table>{table}</table>", QMessageBox.Ok,
-                      window)
+    half = (len(rows) + 1) // 2
+    columns = ["".join(f"<tr><td><b>{keys}</b>&nbsp;&nbsp;</td><td>{what}</td></tr>" for keys, what in part)
+               for part in (rows[:half], rows[half:])]
+    text = "<table><tr>" + "".join(f"<td valign='top'><table>{c}</table></td><td>&nbsp;&nbsp;&nbsp;&nbsp;</td>"
+                                   for c in columns) + "</tr></table>"
+    box = QDialog(window)
+    box.setWindowTitle("Keyboard shortcuts")
+    label = QLabel(text)
+    label.setTextFormat(Qt.RichText)
+    buttons = QDialogButtonBox(QDialogButtonBox.Ok)
+    buttons.accepted.connect(box.accept)
+    layout = QVBoxLayout(box)
+    layout.addWidget(label)
+    layout.addWidget(buttons)
     box.setModal(False)
     box.setAttribute(Qt.WA_DeleteOnClose)
     box.show()
