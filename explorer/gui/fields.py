@@ -71,7 +71,8 @@ class FieldInput(QObject):
                 event.ignore()  # not taken: the panel under it scrolls instead
                 return True
         elif kind == QEvent.ShortcutOverride:
-            if field_of(watched, TEXT_FIELDS) is not None and typed(event):
+            field = field_of(watched, TEXT_FIELDS)
+            if field is not None and not field.isReadOnly() and typed(event):
                 event.accept()  # the field's key, not a shortcut's
                 return True
         elif kind == QEvent.KeyPress and isinstance(watched, (QSpinBox, QDoubleSpinBox)):
