@@ -19,7 +19,7 @@ SHORTCUTS = (  # (action name, keys, what it does): the menus, the help box and 
     ("open_path", "Ctrl+Shift+P", "Open a path (JSON)"),
     ("undo", "Ctrl+Z", "Undo the last edit (path or selection)"),
     ("redo", "Ctrl+Shift+Z", "Redo"),
-    ("explore", "Esc", "Explore tool: click or drag to decode"),
+    ("explore", "Esc", "Explore tool: click or drag to decode (in a number field: leave it)"),
     ("line", "L", "Path tool: drag a straight line"),
     ("freehand", "F", "Path tool: draw a freehand path"),
     ("waypoint", "W", "Path tool: click waypoints, drag one to move it, right-click to delete it"),

@@ -6,7 +6,8 @@ on the application (so a dialog or panel added later is covered without using a 
 - a number typed past a spin box's maximum becomes the maximum, and a tooltip says so (Qt's own
   validator dropped the digit: "300" typed into Steps read 30);
 - while a text or number field has the focus, a key it types (a letter, Space, Del) goes to the field,
-  never to a single-key shortcut (b typed in Epochs had toggled the manifold); Ctrl shortcuts still fire.
+  never to a single-key shortcut (b typed in Epochs had toggled the manifold); Ctrl shortcuts still fire,
+  and Esc leaves the field for the map, so that Space and the letters are shortcuts again.
 """
 
 from __future__ import annotations
@@ -60,6 +61,14 @@ def said_maximum(box: QAbstractSpinBox) -> str:
     return f"At most {shown}{box.suffix()}: {box.prefix().strip() or 'the value'} is set to its maximum"
 
 
+def leave(field) -> None:
+    """Give the focus back to the main part of the field's window (the map), if it has one."""
+    window = field.window()
+    central = window.centralWidget() if hasattr(window, "centralWidget") else None
+    if central is not None:
+        central.setFocus(Qt.OtherFocusReason)
+
+
 class FieldInput(QObject):
     """The application's event filter for its fields (see the module's text); install() adds it once."""
 
@@ -75,6 +84,8 @@ class FieldInput(QObject):
             if field is not None and not field.isReadOnly() and typed(event):
                 event.accept()  # the field's key, not a shortcut's
                 return True
+            if field is not None and event.key() == Qt.Key_Escape and event.modifiers() == Qt.NoModifier:
+                leave(field)  # Esc leaves the field (and does what Esc does): Space and the letters work again
         elif kind == QEvent.KeyPress and isinstance(watched, (QSpinBox, QDoubleSpinBox)):
             return self._clamp(watched, event)
         elif kind == QEvent.Polish and isinstance(watched, WHEEL_FIELDS):

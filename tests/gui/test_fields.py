@@ -96,6 +96,13 @@ def test_keys_typed_into_a_number_field_fire_no_single_key_shortcut(open_window,
     qtbot.keyClick(window.filmstrip.steps, Qt.Key_N, Qt.ControlModifier)  # Ctrl shortcuts still fire
     assert window.state.path is None and window.map.tool == "waypoint"
 
+    steps = window.filmstrip.steps
+    qtbot.mouseClick(steps.lineEdit(), Qt.LeftButton)
+    qtbot.keyClick(steps, Qt.Key_Escape)  # Esc leaves the field: the keys are shortcuts again
+    assert not steps.hasFocus()
+    qtbot.keyClick(QApplication.focusWidget() or window, Qt.Key_Space)
+    assert window.filmstrip.play.isChecked()
+    qtbot.keyClick(QApplication.focusWidget() or window, Qt.Key_Space)
     qtbot.mouseClick(window.map.viewport(), Qt.LeftButton, pos=window.map.viewport().rect().center())
     qtbot.keyClick(window.map, Qt.Key_B)  # away from the fields the letters are shortcuts again
     assert window.actions.manifold.isChecked()
