@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 
 from explorer import trained
 from explorer.errors import ExplorerError
+from explorer.gui.threads import at_exit
 
 WINDOW_SIZE = (1400, 900)
 
@@ -30,6 +31,7 @@ def application() -> QApplication:
         app.setApplicationName("Latent Explorer")
         app.setStyle("Fusion")
         app.setPalette(dark_palette())
+        at_exit.install(app)  # threads joined when it quits and at interpreter exit: never an abort
     return app
 
 

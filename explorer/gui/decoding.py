@@ -22,8 +22,9 @@ class DecodeService(QObject):
         super().__init__(parent)
         self.state = state
         self._draws = 0  # seeds of the draws from q(z|x), one per request
-        self.worker = workers.add(jobs.decode, True, "decode", self._decoded,
-                                  lambda r, message: feedback.show_message("Cannot decode", message))
+        self.feedback = feedback
+        self._failing = False  # the last decode failed, and the status bar says so
+        self.worker = workers.add(jobs.decode, True, "decode", self._decoded, self._failed)
         state.cursor_changed.connect(self._cursor_changed)
         state.label_changed.connect(lambda label: self.redecode())
         state.session_changed.connect(self._session_changed)
@@ -71,3 +72,15 @@ class DecodeService(QObject):
         if result.request.draw is not None and not self.worker.is_newest(r):
             return  # the user has moved on: placing this draw now would pull the cursor back
         self.state.show_decoded(result)
+        if self._failing:  # the failure said in the status bar is over
+            self._failing = False
+            self.feedback.say("", 0)
+
+    def _failed(self, r: int, message: str) -> None:
+        """Said where the decode would be (and in the status bar), not in a box per failure: a drag over a
+        model that fails would stack one box per move. The next good decode takes its place."""
+        if not self.worker.is_current(r):
+            return  # asked of a model no longer shown
+        self.state.show_decode_failed(message)
+        self.feedback.say(f"Cannot decode: {message.splitlines()[0] if message else ''}", 10000)
+        self._failing = True

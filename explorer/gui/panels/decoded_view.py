@@ -68,6 +68,7 @@ class DecodedView(QWidget):
                            (self.nearest, 1), (self.nearest_caption, 0)):
             layout.addWidget(w, stretch)
         state.decoded.connect(self._decoded)
+        state.decode_failed.connect(lambda message: self.clear(f"Cannot decode here: {message}"))
         state.session_changed.connect(lambda session: state.shown_decode is None and self.clear())
 
     def _decoded(self, result) -> None:
