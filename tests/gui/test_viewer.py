@@ -106,6 +106,7 @@ def test_in_ipython_the_shell_runs_the_event_loop_and_run_does_not_block(viewers
 
 def test_a_remote_kernel_without_a_display_gets_a_clear_message(monkeypatch, mnist_test):
     monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr("explorer.gui.display._application_exists", lambda: False)  # a kernel's first view()
     for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(ExplorerError, match="no display"):
