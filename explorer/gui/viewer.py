@@ -249,19 +249,19 @@ class Viewer:
         return getattr(self.window, "_given_points", None)
 
 
-def settle(window, timeout: float) -> None:
+def settle(window, timeout: float | None) -> None:
     """Process events until every worker of `window` is idle and what they sent is shown; ExplorerError
-    after `timeout` seconds."""
+    after `timeout` seconds (None: no limit)."""
     from PySide6.QtCore import QCoreApplication, QEventLoop
 
-    deadline = time.monotonic() + timeout
+    deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         QCoreApplication.processEvents(QEventLoop.AllEvents, 50)
         if all(w.idle() for w in window.workers) and window.tasks.pending() == 0:
             QCoreApplication.processEvents()  # results the workers just sent (a model opened: its queued setters)
             if all(w.idle() for w in window.workers) and window.tasks.pending() == 0:
                 return
-        if time.monotonic() > deadline:
+        if deadline is not None and time.monotonic() > deadline:
             raise ExplorerError(f"the window was still busy after {timeout:g} s")
         time.sleep(0.005)
 
@@ -309,7 +309,7 @@ def run() -> None:
         return
     if app.platformName() in HEADLESS:
         for window in windows:
-            settle(window, 60.0)
+            settle(window, None)  # as long as it works: a million points open in a minute on a slow machine
         return
     app.exec()
 
