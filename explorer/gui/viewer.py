@@ -126,8 +126,8 @@ class Viewer:
         if uv is None:
             self._script.apply(lambda: self.state.set_cursor(None))
             return
-        point = np.asarray(uv, dtype=np.float64)
-        if point.shape != (2,) or not np.isfinite(point).all():
+        point = _numbers(uv)
+        if point is None or point.shape != (2,) or not np.isfinite(point).all():
             raise ExplorerError(f"the cursor is a map point (u, v) of two finite numbers, got {uv!r}")
         u, v = float(point[0]), float(point[1])
         self._script.apply(lambda: self.state.set_cursor((u, v)))
@@ -142,9 +142,10 @@ class Viewer:
     @code.setter
     def code(self, code) -> None:
         d = self._latent_dim()
-        z = np.asarray(code, dtype=np.float64)
-        if z.shape != (d,) or not np.isfinite(z).all():
-            raise ExplorerError(f"a code of this model is {d} finite numbers, got shape {z.shape}")
+        z = _numbers(code)
+        if z is None or z.shape != (d,) or not np.isfinite(z).all():
+            raise ExplorerError(f"a code of this model is {d} finite numbers, got "
+                                f"{'shape ' + str(z.shape) if z is not None else repr(code)[:80]}")
         z = z.astype(np.float32)
         self._script.apply(lambda: self.state.set_code(z, "code", "a code set from a script"))
 
@@ -162,8 +163,10 @@ class Viewer:
 
     @selection.setter
     def selection(self, indices) -> None:
-        chosen = np.asarray(indices)
+        chosen = _array(indices)
         n = self._points_given()
+        if chosen is None:
+            raise ExplorerError(f"a selection is point indices (ints) or a mask, got {repr(indices)[:80]}")
         if chosen.dtype == bool:
             if n is not None and chosen.shape != (n,):
                 raise ExplorerError(f"a selection mask is one flag per point ({n}), got shape {chosen.shape}")
@@ -318,6 +321,24 @@ def _open(window, opened, name, show: bool) -> None:
     ckpt = checkpoint_of(opened.model, dataset=opened.data.dataset if opened.data is not None else "codes")
     ckpt.meta["title"] = name or opened.model.name
     window.models.open(ckpt, key=ckpt.meta["title"], show=show, given=opened)
+
+
+def _array(value, dtype=None) -> np.ndarray | None:
+    """`value` as an array, or None when it is none (ragged lists, text where numbers belong)."""
+    try:
+        return np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _numbers(value) -> np.ndarray | None:
+    """`value` as float64 numbers, or None when it is not numbers (True and False are not coordinates)."""
+    given = _array(value)
+    real = np.issubdtype(given.dtype, np.integer) or np.issubdtype(given.dtype, np.floating) if given is not None \
+        else False
+    if given is None or not (real or given.size == 0):
+        return None
+    return _array(given, np.float64)
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:

@@ -6,6 +6,8 @@ import types
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 import explorer
@@ -362,3 +364,42 @@ def test_a_script_that_ends_or_raises_mid_load_exits_as_python_would_never_abort
                         "(a model that does not answer?)"]
     else:
         assert said == []
+
+
+SCRIPT_VALUES = st.one_of(
+    st.none(), st.text(max_size=5), st.floats(), st.integers(-10**6, 10**6), st.booleans(),
+    st.lists(st.floats(width=32), max_size=6), st.lists(st.integers(-300, 300), max_size=6),
+    st.lists(st.booleans(), min_size=0, max_size=120),
+    st.lists(st.lists(st.floats(-5, 5), max_size=3), max_size=3))  # ragged or nested
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(what=st.sampled_from(["cursor", "code", "selection"]), value=SCRIPT_VALUES)
+def test_anything_a_script_sets_is_applied_or_refused_in_one_sentence_leaving_the_window_as_it_was(
+        opened_viewer, what, value):
+    ex = opened_viewer
+    before = (ex.cursor, None if ex.code is None else ex.code.tolist(), ex.selection.tolist())
+    try:
+        setattr(ex, what, value)
+    except ExplorerError as e:
+        assert "\n" not in str(e) and str(e)
+        assert (ex.cursor, None if ex.code is None else ex.code.tolist(), ex.selection.tolist()) == before
+        return
+    ex.wait()
+    if what == "cursor" and value is not None:
+        assert ex.cursor == pytest.approx(tuple(value))
+    elif what == "code":
+        np.testing.assert_allclose(ex.code, np.asarray(value, dtype=np.float32))
+    elif what == "selection":
+        expected = np.flatnonzero(value) if np.asarray(value).dtype == bool else np.unique(np.asarray(value, int))
+        np.testing.assert_array_equal(ex.selection, expected)
+
+
+@pytest.fixture
+def opened_viewer(viewers):
+    """One viewer on a 3-d model of 120 points, shared by the property test's examples."""
+    model = nn.Module()
+    torch.manual_seed(0)
+    model.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, 3))
+    model.decoder = nn.Sequential(nn.Linear(3, 784), nn.Sigmoid())
+    return viewers(model, torch.rand(120, 28, 28, generator=torch.Generator().manual_seed(0)))
