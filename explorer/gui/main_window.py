@@ -137,6 +137,7 @@ class MainWindow(QMainWindow):
         self.models.loading.connect(lambda name: s.session is None and self.map_panel.note.setText(
             f"Loading {name}…" if name else NO_MODEL))
         f.message_shown.connect(self._show_message)
+        self.decoded_view.details_requested.connect(lambda failure: f.show_message("Cannot decode", failure))
         f.status.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
         f.busy.connect(lambda text: (self.progress.show(), self.statusBar().showMessage(text)))
         f.idle.connect(lambda: (self.progress.hide(), self.statusBar().clearMessage()))

@@ -279,6 +279,27 @@ def test_a_failed_decode_reaches_the_script_and_clears_with_the_next_good_one(vi
     assert "refuses" not in view.where.text() and "refuses" not in ex.window.statusBar().currentMessage()
 
 
+def test_a_failures_details_are_a_click_away_in_the_decoded_view_until_the_next_decode(viewers, mnist_test, qtbot):
+    """The user's traceback (a message's `details`) is offered beside the failure, not in a box per failure."""
+    from PySide6.QtCore import Qt
+
+    class Detailed(str):
+        details = 'Traceback (most recent call last):\n  File "my_model.py", line 3, in decode\nValueError: no'
+
+    ex = viewers(Picky(), mnist_test.images[:100], mnist_test.labels[:100])
+    view, shown = ex.window.decoded_view, []
+    ex.window.feedback.message_shown.connect(lambda title, text: shown.append((title, text)))
+    ex.state.show_decode_failed(Detailed("ValueError: no"))
+    assert view.details.isVisible() and not shown  # offered, not pushed
+    qtbot.mouseClick(view.details, Qt.LeftButton)
+    assert shown == [("Cannot decode", "ValueError: no")]
+    ex.cursor = (0.1, 0.1)
+    ex.wait()
+    assert not view.details.isVisible() and view.failure is None
+    ex.state.show_decode_failed("a failure without details")
+    assert not view.details.isVisible()
+
+
 def test_a_failure_followed_by_a_good_decode_is_not_raised(viewers, mnist_test, qtbot):
     """A drag that crossed a bad region and ended on a good point: wait() reports what is shown now."""
     ex = viewers(Picky(), mnist_test.images[:100], mnist_test.labels[:100])
