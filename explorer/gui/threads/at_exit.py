@@ -45,7 +45,8 @@ def stop_threads(wait_s: float, exiting: bool) -> list[str]:
     still running. `exiting` (interpreter exit): if any is, say so and end the process now."""
     threads = running_threads()
     for thread in threads:
-        thread.request_stop()
+        if hasattr(thread, "request_stop"):  # else a thread that ends by itself: only joined
+            thread.request_stop()
     deadline = time.monotonic() + wait_s
     left = [t.objectName() for t in threads if not t.wait(max(0, int(1000 * (deadline - time.monotonic()))))]
     if left and exiting:
