@@ -47,18 +47,19 @@ class _Script(QObject):
         super().__init__(window)
         self.window, self.opened = window, opened
         self.queued: list[Callable[[], None]] = []
-        self.error: str | None = None  # raised by the next wait()
+        self.error: str | None = None  # raised by the next wait(): a model not opened, a setter refused once open
+        self.decode_error: str | None = None  # the last decode failed: raised by wait() unless a good one follows
         self.open_error: str | None = None  # the model never opened: setters cannot apply
         self.events = ViewerEvents(self)
         s, e = window.state, self.events
         s.cursor_changed.connect(lambda c: (e.cursor.emit(None if c is None else c.uv),
                                             e.code.emit(None if c is None else c.code.copy())))
         s.decoded.connect(self._decoded)
-        s.decode_failed.connect(self._failed)
+        s.decode_failed.connect(self._decode_failed)
         s.selection_changed.connect(lambda: e.selection.emit(s.selected))
         s.session_changed.connect(self._session)
         window.models.loader.failed.connect(self._open_failed)
-        window.models.adder.failed.connect(lambda r, message: self._failed(message))
+        window.models.adder.failed.connect(lambda r, message: self._failed(message))  # add_model's
 
     def is_open(self) -> bool:
         return self.window.state.session is not None
@@ -83,20 +84,29 @@ class _Script(QObject):
                 self._failed(str(e))
 
     def _decoded(self, result) -> None:
-        self.error = None  # a good decode since: what failed before is no longer what is shown
+        self.decode_error = None  # a good decode since: what failed before is no longer what is shown
         self.events.decoded.emit(result.image.copy())
 
-    def _failed(self, message: str) -> None:
-        self.error = message
+    def _decode_failed(self, message) -> None:
+        self.decode_error = message
         self.events.decoded.emit(None)
         self.events.error.emit(message)
 
-    def _open_failed(self, r: int, message: str) -> None:
+    def _failed(self, message) -> None:
+        self.error = message
+        self.events.error.emit(message)
+
+    def _open_failed(self, r: int, message) -> None:
         if not self.is_open():
             self.open_error = message
             self.queued.clear()
-        self.error = message
-        self.events.error.emit(message)
+        self._failed(message)
+
+    def take_error(self):
+        """The failure wait() raises (one not yet raised), then forgotten; None if none."""
+        error = self.error if self.error is not None else self.decode_error
+        self.error = self.decode_error = None
+        return error
 
 
 class Viewer:
@@ -226,10 +236,9 @@ class Viewer:
         model could not be opened or the last decode failed (your model's own error), and after `timeout`
         seconds."""
         settle(self.window, timeout)
-        script = self._script
-        if script.error is not None:
-            error, script.error = script.error, None
-            raise ExplorerError(error)
+        error = self._script.take_error()
+        if error is not None:
+            raise ExplorerError(str(error))
 
     def close(self) -> None:
         self.window.close()

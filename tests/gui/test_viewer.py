@@ -300,6 +300,31 @@ def test_a_failures_details_are_a_click_away_in_the_decoded_view_until_the_next_
     assert not view.details.isVisible()
 
 
+def test_a_model_that_fails_to_open_is_raised_by_wait_and_refuses_later_setters(viewers, mnist_test):
+    import threading
+
+    class FailsPastTheProbe(Picky):
+        opening = threading.Event()
+
+        def encode(self, x):
+            if len(x) > 64:  # the loader placing all 200 images, after view()'s probe of 64
+                assert self.opening.wait(30)
+                raise RuntimeError("my encoder ran out of patience")
+            return self.encoder(x)
+
+    ex = viewers(FailsPastTheProbe(), mnist_test.images[:200], mnist_test.labels[:200], wait=False)
+    heard = []
+    ex.events.error.connect(heard.append)
+    ex.cursor = (0.0, 0.0)  # queued: the model is still opening
+    FailsPastTheProbe.opening.set()
+    with pytest.raises(ExplorerError, match="my encoder ran out of patience"):
+        ex.wait()
+    assert ex.state.session is None and "my encoder ran out of patience" in heard[-1]
+    with pytest.raises(ExplorerError, match="the model is not open: .*my encoder ran out of patience"):
+        ex.cursor = (0.5, 0.5)
+    ex.wait()  # said once
+
+
 def test_a_failure_followed_by_a_good_decode_is_not_raised(viewers, mnist_test, qtbot):
     """A drag that crossed a bad region and ended on a good point: wait() reports what is shown now."""
     ex = viewers(Picky(), mnist_test.images[:100], mnist_test.labels[:100])
