@@ -32,6 +32,7 @@ def application() -> QApplication:
         app.setApplicationName("Latent Explorer")
         app.setStyle("Fusion")
         app.setPalette(dark_palette())
+        display.release()  # the display check's connection: Qt has its own now
         at_exit.install(app)  # threads joined when it quits and at interpreter exit: never an abort
     return app
 

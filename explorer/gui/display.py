@@ -6,7 +6,13 @@ first, the way Qt's own platforms would try it, and a display that cannot be rea
 - QT_QPA_PLATFORM naming a platform that needs no display server (offscreen, minimal, vnc, eglfs...):
   nothing to check.
 - xcb (X11, Qt's default): connect to $DISPLAY with libxcb, as Qt's xcb platform does (authentication
-  included), then disconnect. About 1 ms to a local server.
+  included). 0.1 ms to a local server that has other clients. An X server with no other client resets
+  when its last client leaves (Xvfb, xvfb-run) and refuses connections meanwhile: on a 1400 x 950 Xvfb
+  here a third of the connections made straight after a disconnect failed, each reset taking up to
+  0.3 s under load, and with the check's connection closed first Qt found a 1920 x 1080 Xvfb resetting
+  and aborted. So the check's connection stays open until the QApplication has its own (`release`),
+  and a refused connection to a local server whose socket is there is tried again (a stale socket of
+  a server gone is then refused 1.5 s later).
 - wayland: the compositor's socket ($XDG_RUNTIME_DIR/$WAYLAND_DISPLAY) must accept a connection.
 """
 
@@ -17,9 +23,13 @@ import ctypes.util
 import os
 import socket
 import sys
+import time
 from pathlib import Path
 
 from explorer.errors import ExplorerError
+
+RETRY_AFTER_S = (0.1, 0.4, 1.0)  # a local X server resetting (see above) answers again within these
+_held: list = []  # (libxcb, connection) of the check, open until the QApplication has connected
 
 NEEDS_A_SERVER = ("xcb", "wayland", "wayland-egl", "wayland-brcm")
 UNSET = ("no display to open the window on (DISPLAY is not set): run it on a desktop or over `ssh -X`, "
@@ -43,29 +53,59 @@ def check_display(unset: str = UNSET) -> None:
     tries_wayland = not chosen or any(p.startswith("wayland") for p in chosen)
     if not ((tries_x and x11) or (tries_wayland and wayland)):
         raise ExplorerError(unset)
-    if (tries_x and x11 and x_server_answers(x11)) or (tries_wayland and wayland and wayland_answers(wayland)):
+    if (tries_x and x11 and x_server_answers(x11, hold=True)) or (tries_wayland and wayland and
+                                                                 wayland_answers(wayland)):
         return
     named = [f"the display {var}={value}" for var, value, tried in
              (("DISPLAY", x11, tries_x), ("WAYLAND_DISPLAY", wayland, tries_wayland)) if tried and value]
     raise ExplorerError(UNREACHABLE.format(where=" and ".join(named)))
 
 
-def x_server_answers(display: str) -> bool:
+def x_server_answers(display: str, hold: bool = False) -> bool:
     """Whether an X server accepts a connection on `display` (libxcb's xcb_connect, as Qt does; where
-    libxcb is missing, Qt's xcb platform cannot load either, so only the server's socket is tried)."""
+    libxcb is missing, Qt's xcb platform cannot load either, so only the server's socket is tried).
+    With `hold`, the connection stays open until `release()`."""
+    xcb = _libxcb()
+    if xcb is None:
+        return _x_socket_answers(display)
+    pauses = RETRY_AFTER_S if _local_socket(display) is not None and _local_socket(display).exists() else ()
+    for pause in (0.0, *pauses):
+        time.sleep(pause)
+        connection = xcb.xcb_connect(display.encode(errors="replace"), None)  # never NULL: an error connection
+        if xcb.xcb_connection_has_error(connection) == 0:
+            if hold:
+                _held.append((xcb, connection))
+            else:
+                xcb.xcb_disconnect(connection)
+            return True
+        xcb.xcb_disconnect(connection)
+    return False
+
+
+def release() -> None:
+    """Close the check's connection: the QApplication has its own by now, so the server does not reset."""
+    while _held:
+        xcb, connection = _held.pop()
+        xcb.xcb_disconnect(connection)
+
+
+def _libxcb():
     library = ctypes.util.find_library("xcb")
     if library is None:
-        return _x_socket_answers(display)
+        return None
     xcb = ctypes.CDLL(library)
     xcb.xcb_connect.restype = ctypes.c_void_p
     xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
     xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
     xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
-    connection = xcb.xcb_connect(display.encode(errors="replace"), None)  # never NULL: an error connection
-    try:
-        return xcb.xcb_connection_has_error(connection) == 0
-    finally:
-        xcb.xcb_disconnect(connection)
+    return xcb
+
+
+def _local_socket(display: str) -> Path | None:
+    """The Unix socket of a local display (":1", "unix:1.0"); None for a remote one or nonsense."""
+    host, _, rest = display.rpartition(":")
+    number = rest.split(".")[0]
+    return Path(f"/tmp/.X11-unix/X{number}") if host in ("", "unix") and number.isdigit() else None
 
 
 def _x_socket_answers(display: str) -> bool:
@@ -77,7 +117,7 @@ def _x_socket_answers(display: str) -> bool:
         if host in ("", "unix"):
             with socket.socket(socket.AF_UNIX) as s:
                 s.settimeout(2)
-                s.connect(f"/tmp/.X11-unix/X{number}")
+                s.connect(str(_local_socket(display)))
         else:
             socket.create_connection((host, 6000 + int(number)), timeout=2).close()
     except OSError:
