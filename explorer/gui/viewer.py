@@ -266,12 +266,19 @@ def settle(window, timeout: float | None) -> None:
     after `timeout` seconds (None: no limit)."""
     from PySide6.QtCore import QCoreApplication, QEventLoop
 
+    def idle() -> bool:
+        return all(w.idle() for w in window.workers) and window.tasks.pending() == 0
+
+    def runs() -> int:
+        return sum(w.runs for w in window.workers)
+
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         QCoreApplication.processEvents(QEventLoop.AllEvents, 50)
-        if all(w.idle() for w in window.workers) and window.tasks.pending() == 0:
+        if idle():
+            before = runs()
             QCoreApplication.processEvents()  # results the workers just sent (a model opened: its queued setters)
-            if all(w.idle() for w in window.workers) and window.tasks.pending() == 0:
+            if idle() and runs() == before:  # else work asked and done meanwhile: its result is still on its way
                 return
         if deadline is not None and time.monotonic() > deadline:
             raise ExplorerError(f"the window was still busy after {timeout:g} s")
