@@ -7,7 +7,7 @@ state.cursor_changed -> request -> worker (torch.inference_mode, off the UI thre
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 
 from explorer import jobs
 from explorer.gui.feedback import Feedback
@@ -17,7 +17,12 @@ from explorer.gui.threads.workers import Workers
 ASKER = "cursor"
 
 
+FAILED = "Cannot decode"  # the title of the message a failed decode shows
+
+
 class DecodeService(QObject):
+    recovered = Signal()  # a good decode after failed ones: what was said about them is over
+
     def __init__(self, state: ViewState, workers: Workers, feedback: Feedback, parent=None):
         super().__init__(parent)
         self.state = state
@@ -72,15 +77,19 @@ class DecodeService(QObject):
         if result.request.draw is not None and not self.worker.is_newest(r):
             return  # the user has moved on: placing this draw now would pull the cursor back
         self.state.show_decoded(result)
-        if self._failing:  # the failure said in the status bar is over
+        if self._failing:  # the failure said in the status bar (and its message) is over
             self._failing = False
             self.feedback.say("", 0)
+            self.recovered.emit()
 
     def _failed(self, r: int, message: str) -> None:
-        """Said where the decode would be (and in the status bar), not in a box per failure: a drag over a
-        model that fails would stack one box per move. The next good decode takes its place."""
+        """Said in a message the first time (with the details of an error of the user's model), then where
+        the decode would be and in the status bar: a drag over a region that fails would stack one box per
+        move. The next good decode takes their place and closes the message."""
         if not self.worker.is_current(r):
             return  # asked of a model no longer shown
         self.state.show_decode_failed(message)
-        self.feedback.say(f"Cannot decode: {message.splitlines()[0] if message else ''}", 10000)
+        self.feedback.say(f"{FAILED}: {message.splitlines()[0] if message else ''}", 10000)
+        if not self._failing:
+            self.feedback.show_message(FAILED, message)
         self._failing = True

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QMessageBox, QProg
 
 from explorer import latent, trained
 from explorer.data import classes
-from explorer.gui import actions, last_folder
+from explorer.gui import actions, decoding, last_folder
 from explorer.gui.decoding import DecodeService
 from explorer.gui.dialogs.compare import CompareWindow
 from explorer.gui.dialogs.exports import Exports
@@ -137,7 +137,8 @@ class MainWindow(QMainWindow):
         self.models.loading.connect(lambda name: s.session is None and self.map_panel.note.setText(
             f"Loading {name}…" if name else NO_MODEL))
         f.message_shown.connect(self._show_message)
-        self.decoded_view.details_requested.connect(lambda failure: f.show_message("Cannot decode", failure))
+        self.decoded_view.details_requested.connect(lambda failure: f.show_message(decoding.FAILED, failure))
+        self.decoding.recovered.connect(lambda: self.close_messages(decoding.FAILED))
         f.status.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
         f.busy.connect(lambda text: (self.progress.show(), self.statusBar().showMessage(text)))
         f.idle.connect(lambda: (self.progress.hide(), self.statusBar().clearMessage()))
@@ -271,6 +272,12 @@ class MainWindow(QMainWindow):
         box.setModal(False)
         box.show()
         self.statusBar().showMessage(text.splitlines()[0], 10000)
+
+    def close_messages(self, title: str) -> None:
+        """Close the messages of that title still open (what they said is over)."""
+        for box in self.findChildren(QMessageBox):
+            if box.windowTitle() == title and box.isVisible():
+                box.close()
 
     def closeEvent(self, event) -> None:
         """Stop every thread and timer before the window goes: a running QThread destroyed aborts the process.

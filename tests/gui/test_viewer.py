@@ -256,6 +256,8 @@ def test_events_report_the_cursor_the_decode_and_the_selection(viewers, mnist_te
 
 
 def test_a_failed_decode_reaches_the_script_and_clears_with_the_next_good_one(viewers, mnist_test):
+    from PySide6.QtWidgets import QMessageBox
+
     model = Picky()
     ex = viewers(model, mnist_test.images[:100], mnist_test.labels[:100])
     errors, images = [], []
@@ -267,6 +269,11 @@ def test_a_failed_decode_reaches_the_script_and_clears_with_the_next_good_one(vi
     ex.cursor = (9.0, 0.0)
     with pytest.raises(ExplorerError, match="my decoder refuses z1 > 5"):
         ex.wait()
+    ex.cursor = (9.0, 1.0)  # failing again, as a drag on: no second box
+    with pytest.raises(ExplorerError, match="my decoder refuses z1 > 5"):
+        ex.wait()
+    boxes = [b for b in ex.window.findChildren(QMessageBox) if b.isVisible()]
+    assert [b.windowTitle() for b in boxes] == ["Cannot decode"] and "my decoder refuses z1 > 5" in boxes[0].text()
     assert ex.decoded is None  # not the last good image, as if it were this point's
     assert images[-1] is None and "my decoder refuses z1 > 5" in errors[-1]
     view = ex.window.decoded_view
@@ -277,6 +284,7 @@ def test_a_failed_decode_reaches_the_script_and_clears_with_the_next_good_one(vi
     ex.wait()
     np.testing.assert_array_equal(ex.decoded, expected_image(model.decoder, [-0.5, 0.25]))
     assert "refuses" not in view.where.text() and "refuses" not in ex.window.statusBar().currentMessage()
+    assert not [b for b in ex.window.findChildren(QMessageBox) if b.isVisible()]  # the message is over too
 
 
 def test_a_failures_details_are_a_click_away_in_the_decoded_view_until_the_next_decode(viewers, mnist_test, qtbot):
