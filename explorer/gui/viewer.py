@@ -294,17 +294,16 @@ def view(model=None, images=None, labels=None, *, encoder=None, decoder=None, co
     the model opens on the window's loader thread, and what is set meanwhile applies once it is open."""
     opened = open_user_model(model, images, labels, encoder=encoder, decoder=decoder, codes=codes, output=output,
                              name=name)
-    from explorer.gui.app import WINDOW_SIZE, application, check_display
+    from explorer.gui.app import application, check_display, show_fitted
 
     check_display(NO_DISPLAY)  # before Qt can abort: a kernel without a display hears it, and lives on
     from explorer.gui.main_window import MainWindow
 
     app = application()
     window = MainWindow()
-    window.resize(*WINDOW_SIZE)
     window._given_points = opened
     viewer = Viewer(window, opened)
-    window.show()
+    show_fitted(window)
     _hand_loop_to_ipython()
     _open(window, opened, name or opened.model.name, True)
     app.processEvents()

@@ -12,14 +12,16 @@ import time
 import numpy as np
 import pyqtgraph as pg
 import torch
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox, QFormLayout, QGridLayout,
-                               QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout,
+                               QLabel, QLineEdit, QMainWindow, QProgressBar, QPushButton, QSpinBox, QSplitter,
+                               QStyle, QVBoxLayout, QWidget)
 
 from explorer.config import (ARCHS, ENCODER_KINDS, KIND_NAMES, MAX_ANCHOR, MAX_CONFIDENT, MAX_LATENT_DIM, MAX_MMD,
                              ModelConfig, TrainConfig)
 from explorer.data import DATASETS
 from explorer.errors import ExplorerError
+from explorer.gui.docks import reveal, scrolling
 from explorer.gui.threads.workers import TrainWorker
 from explorer.models import build_model
 from explorer.training import defaults_for
@@ -27,6 +29,7 @@ from explorer.training import defaults_for
 CURVE_COLOURS = ("#8ab4f8", "#f28b82", "#81c995", "#fdd663")
 CURVE_INTERVAL = 0.25  # s between loss-plot redraws (each one re-renders the axes)
 LOSS_UNITS = {"ae": "MSE", "vae": "loss (nats)", "cvae": "loss (nats)"}  # what the y axis measures, by model kind
+PLOT_HEIGHT = 260  # pixels the loss curves get while training, where the panel has them
 LEGEND_BRUSH = (32, 33, 36, 210)  # the window's background, nearly opaque: the legend reads over the curves
 
 
@@ -191,24 +194,47 @@ class TrainDialog(QWidget):
         buttons = QGridLayout()
         for k, button in enumerate((self.start, self.cancel, self.save)):
             buttons.addWidget(button, k // 2, k % 2)
-        layout = QVBoxLayout(self)  # one column: the dock beside the map is narrow and tall
-        layout.addLayout(form)
-        layout.addLayout(buttons)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addWidget(self.plot, 1)
+        # one column, as the dock beside the map is narrow: the form (724 px of fields) scrolls above, the
+        # buttons, progress and loss curves below it; a run gives the curves the room (the form is read-only
+        # meanwhile). Below the form, the curves were under the fold of a laptop's screen
+        fields = QWidget()
+        fields.setLayout(form)
+        self.form_area = scrolling(fields)
+        self.form_area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.form_area.setMinimumWidth(fields.minimumSizeHint().width() + self.form_area.verticalScrollBar()
+                                       .sizeHint().width())  # it never scrolls sideways
+        results = QWidget()
+        below = QVBoxLayout(results)
+        below.setContentsMargins(0, 0, 0, 0)
+        below.addLayout(buttons)
+        below.addWidget(self.progress)
+        below.addWidget(self.status)
+        below.addWidget(self.plot, 1)
+        self.split = QSplitter(Qt.Vertical)
+        self.split.setChildrenCollapsible(False)
+        self.split.addWidget(self.form_area)
+        self.split.addWidget(results)
+        self.split.setStretchFactor(0, 1)  # the form takes the room until a run gives it to the curves
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.split)
         self._set_running(False)
         self.save.setEnabled(False)
 
     def reveal(self) -> None:
         """Show the panel: its dock, brought to the front of its tabs."""
-        dock = self.parentWidget()
-        while dock is not None and not isinstance(dock, QDockWidget):  # it scrolls inside its dock
-            dock = dock.parentWidget()
-        for widget in (self,) if dock is None else (dock, self):
-            widget.show()
-            widget.raise_()
+        dock = reveal(self)
+        self.show()
+        if dock is not None and isinstance(dock.parentWidget(), QMainWindow):  # as wide as the form, once
+            width = self.minimumSizeHint().width() + self.style().pixelMetric(QStyle.PM_ScrollBarExtent)
+            if dock.width() < width:
+                dock.parentWidget().resizeDocks([dock], [width], Qt.Horizontal)
         self.kind.setFocus()
+
+    def show_curves(self) -> None:
+        """Give the loss curves the panel's room, PLOT_HEIGHT where it has that, the form the rest."""
+        total = sum(self.split.sizes())
+        results = self.split.widget(1).minimumSizeHint().height() - self.plot.minimumHeight() + PLOT_HEIGHT
+        self.split.setSizes([max(total - results, self.form_area.minimumSizeHint().height()), results])
 
     # --- reading the form -----------------------------------------------------------------------
     def configs(self) -> tuple[ModelConfig, TrainConfig]:
@@ -260,6 +286,7 @@ class TrainDialog(QWidget):
             self.status.setText(str(e))
             self.message.emit("Cannot start training", str(e))
             return False
+        self.show_curves()
         self.plot.clear()
         self.plot.addLegend(offset=(-10, 10), brush=LEGEND_BRUSH)
         self.plot.setLabel("left", LOSS_UNITS.get(model_config.kind, "loss"))
@@ -320,7 +347,12 @@ class TrainDialog(QWidget):
         for k, (xs, ys) in self.points.items():
             if k not in self.curves:
                 colour = CURVE_COLOURS[len(self.curves) % len(CURVE_COLOURS)]
-                self.curves[k] = self.plot.plot(name=k, pen=pg.mkPen(colour, width=2))
+                # the whole loss as a wide band under its terms: a VAE's is its reconstruction's plus a small
+                # KL, and drawn as thin as that line it lay hidden under it
+                whole = k == "loss"
+                pen = pg.mkPen(colour + "90", width=6) if whole else pg.mkPen(colour, width=2)
+                self.curves[k] = self.plot.plot(name=k, pen=pen)
+                self.curves[k].setZValue(0 if whole else 1)
             self.curves[k].setData(xs, ys)
 
     def _ended(self, run, how: str) -> None:

@@ -174,7 +174,7 @@ class Attributes:
         self.dock = docks.add("Attribute arithmetic", self.panel, Qt.BottomDockWidgetArea)
         path_dock = docks.find("Interpolation path")
         if path_dock is not None:
-            docks.tabify(path_dock, self.dock)  # the same shape: a row of controls, a strip
+            docks.tabify_when_shown(path_dock, self.dock)  # the same shape: a row of controls, a strip
         self.dock.hide()
         self.worker = workers.add(jobs.call, True, "attribute strip", self._strip_ready,
                                   lambda r, message: self.panel.status.setText(message))

@@ -55,7 +55,10 @@ class DecodedView(QWidget):
         super().__init__(parent)
         self.state = state
         self.failure = None  # the failure said in place of the decode, until the next decode
-        self.decoded = PixelImage(196)  # 7x: with the neighbours' two rows, the window fits 800 px in height
+        # 4x and 2x at least, larger where the dock has room: the decode, its caption, the nearest image and
+        # the neighbours' first row fit the right column of a 1280 x 720 screen (at 7x and 3x, and two rows of
+        # neighbours, the column asked 670 px and the window 777)
+        self.decoded = PixelImage(112)
         self.where = QLabel(HINT)
         self.where.setWordWrap(True)
         self.where.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -67,7 +70,7 @@ class DecodedView(QWidget):
         self.details.clicked.connect(lambda: self.failure is not None and self.details_requested.emit(self.failure))
         self.details.hide()
         self.nearest_title = QLabel("<b>Nearest real image</b>")
-        self.nearest = PixelImage(84)
+        self.nearest = PixelImage(56)
         self.nearest.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         self.nearest_caption = QLabel("")
         self.nearest_caption.setWordWrap(True)

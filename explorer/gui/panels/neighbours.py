@@ -51,7 +51,7 @@ class NeighboursPanel(QWidget):
         self.k.setValue(DEFAULT_K)
         self.k.setPrefix("k = ")
         self.k.setToolTip("How many neighbours to show")
-        self.caption = WrappedLabel(HINT, lines=4)  # what a 2-d model's caption takes beside k
+        self.caption = WrappedLabel(HINT, lines=3)  # what a 2-d model's caption takes beside k, 280 px wide
         self.grid = ThumbnailGrid(COLUMNS, min_scale=2)
         self.grid.setToolTip("Click an image to decode its code")
         # rows that do not fit scroll: a larger k never grows the window, and no row is cut off
@@ -60,9 +60,9 @@ class NeighboursPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        # two whole rows of 56 px images with their captions, whatever k: the dock takes that room from the
-        # decode above (which has it to spare) instead of cutting the second row off
-        scroll.setMinimumHeight(2 * (2 * SIDE + CAPTION + self.grid.gap) + self.grid.gap)
+        # one whole row of 56 px images with its captions, whatever k (the rest scrolls): the dock takes that
+        # room from the decode above instead of cutting the row off; two rows made the window 777 px tall
+        scroll.setMinimumHeight(2 * SIDE + CAPTION + 2 * self.grid.gap)
         top = QHBoxLayout()
         top.addWidget(self.caption, 1)
         top.addWidget(self.k, 0, Qt.AlignTop)
