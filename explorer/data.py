@@ -60,6 +60,11 @@ class Split:
     def __len__(self) -> int:
         return len(self.labels)
 
+    def describe(self, i: int) -> str:
+        """How item i is named to the user: "test image #12"; a point given as a code with no image of its own
+        (explorer.view(codes=...)) is "point #12", never a test image."""
+        return f"point #{i:,}" if self.split == "codes" else f"{self.split} image #{i:,}"
+
 
 def default_root() -> Path:
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"

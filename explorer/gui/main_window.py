@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QMessageBox, QProg
 
 from explorer import latent, trained
 from explorer.data import classes
-from explorer.gui import actions, decoding, last_folder
+from explorer.gui import actions, decoding, fields, last_folder
 from explorer.gui.decoding import DecodeService
 from explorer.gui.dialogs.compare import CompareWindow
 from explorer.gui.dialogs.exports import Exports
@@ -56,6 +56,7 @@ NO_MODEL = "No model open: train one (Ctrl+T) or open a checkpoint (Ctrl+O)."
 class MainWindow(QMainWindow):
     def __init__(self, data_dir=None, parent=None):
         super().__init__(parent)
+        fields.install()  # before any field is made: the wheel and the keys of every field in the app
         self.setWindowTitle("Latent Explorer")
         self.data_dir = data_dir
         self.state = ViewState(self)

@@ -460,3 +460,16 @@ def opened_viewer(viewers):
     model.encoder = nn.Sequential(nn.Flatten(), nn.Linear(784, 3))
     model.decoder = nn.Sequential(nn.Linear(3, 784), nn.Sigmoid())
     return viewers(model, torch.rand(120, 28, 28, generator=torch.Generator().manual_seed(0)))
+
+
+def test_points_given_as_codes_are_called_points_never_test_images(viewers, qtbot):
+    """Issue 23: the million-point example labelled its decodes "test image #860,491"."""
+    generator = nn.Sequential(nn.Linear(2, 784), nn.Sigmoid())
+    codes = torch.randn(50, 2, generator=torch.Generator().manual_seed(0))
+    ex = viewers(decoder=generator, codes=codes, labels=["a"] * 25 + ["b"] * 25)
+    ex.cursor = tuple(codes[7].tolist())
+    ex.wait()
+    view = ex.window.decoded_view
+    qtbot.waitUntil(lambda: "#" in view.nearest_caption.text(), timeout=5000)
+    assert "(point #7)" in view.nearest_caption.text() and "image" not in view.nearest_caption.text()
+    assert view.nearest_title.text() == "<b>Nearest point given</b>"

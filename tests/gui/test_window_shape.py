@@ -1,5 +1,5 @@
 """A window that holds its shape and its keys: no value typed into *Steps* widens the window (the strip
-shrinks to fit), and after editing a number field Space and the letter shortcuts still work."""
+shrinks to fit). What keys typed into a number field do: tests/gui/test_fields.py."""
 
 from __future__ import annotations
 
@@ -51,22 +51,6 @@ def test_no_steps_value_widens_the_window(with_path, qtbot, steps):
     # a click on the last frame picks it, however small the frames are
     qtbot.mouseClick(strip, Qt.LeftButton, pos=frame_point(strip, steps - 1))
     assert strip.current == steps - 1
-
-
-def test_space_and_letter_shortcuts_work_after_editing_steps(with_path, qtbot):
-    window = with_path
-    type_steps(qtbot, window, 12)
-    qtbot.waitUntil(lambda: len(window.filmstrip.frames) == 12, timeout=10_000)
-    box = window.filmstrip.steps
-    assert box.hasFocus()
-    qtbot.keyClick(box, Qt.Key_Space)
-    assert window.filmstrip.play.isChecked()  # Space plays the path
-    qtbot.keyClick(box, Qt.Key_Space)
-    assert not window.filmstrip.play.isChecked()
-    qtbot.keyClick(box, Qt.Key_L)
-    assert window.actions.line.isChecked() and window.map.tool == "line"
-    qtbot.keyClick(box, Qt.Key_Escape)
-    assert box.value() == 12 and box.text() == "Steps 12"  # the keys typed nothing into the field
 
 
 def test_training_opens_beside_the_map_never_over_it(open_window, qtbot):

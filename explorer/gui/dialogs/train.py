@@ -11,7 +11,6 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-import torch
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout,
                                QLabel, QLineEdit, QMainWindow, QProgressBar, QPushButton, QSpinBox, QSplitter,
@@ -21,6 +20,7 @@ from explorer.config import (ARCHS, ENCODER_KINDS, KIND_NAMES, MAX_ANCHOR, MAX_C
                              ModelConfig, TrainConfig)
 from explorer.data import DATASETS
 from explorer.errors import ExplorerError
+from explorer.gui.dialogs.train_words import detected_device, in_form_words, offered_devices
 from explorer.gui.docks import reveal, scrolling
 from explorer.gui.threads.workers import TrainWorker
 from explorer.models import build_model
@@ -50,12 +50,6 @@ class LossAxis(pg.AxisItem):
             mantissa = x / 10.0 ** np.floor(np.log10(x) + 1e-9)
             labels.append(f"{x:g}" if abs(mantissa - round(mantissa)) < 1e-6 and round(mantissa) in (1, 2, 5) else "")
         return labels
-
-
-def detected_device() -> str:
-    if torch.cuda.is_available():
-        return f"CUDA GPU: {torch.cuda.get_device_name(0)}"
-    return "CPU only (no CUDA GPU found)"
 
 
 def format_seconds(s: float | None) -> str:
@@ -143,7 +137,7 @@ class TrainDialog(QWidget):
         self.dataset = QComboBox()
         self.dataset.addItems(list(DATASETS))
         self.device = QComboBox()
-        self.device.addItems(["auto", "cpu", "cuda"])
+        self.offer_devices()
         self.detected = QLabel(detected_device())
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.arch.currentIndexChanged.connect(self._kind_changed)  # conv nets train at a lower rate
@@ -219,6 +213,7 @@ class TrainDialog(QWidget):
         layout.addWidget(self.split)
         self._set_running(False)
         self.save.setEnabled(False)
+        self._saveable_before = False
 
     def reveal(self) -> None:
         """Show the panel: its dock, brought to the front of its tabs."""
@@ -229,6 +224,16 @@ class TrainDialog(QWidget):
             if dock.width() < width:
                 dock.parentWidget().resizeDocks([dock], [width], Qt.Horizontal)
         self.kind.setFocus()
+        self.offer_devices()
+
+    def offer_devices(self) -> None:
+        """Offer the devices there are now (auto stays chosen where the device chosen has gone)."""
+        devices = offered_devices()
+        if [self.device.itemText(k) for k in range(self.device.count())] != devices:
+            chosen = self.device.currentText()
+            self.device.clear()
+            self.device.addItems(devices)
+            self.device.setCurrentText(chosen if chosen in devices else "auto")
 
     def show_curves(self) -> None:
         """Give the loss curves the panel's room, PLOT_HEIGHT where it has that, the form the rest."""
@@ -283,8 +288,8 @@ class TrainDialog(QWidget):
             model_config, run_config = self.configs()
             model = build_model(model_config, seed=run_config.seed)
         except ExplorerError as e:
-            self.status.setText(str(e))
-            self.message.emit("Cannot start training", str(e))
+            self.status.setText(in_form_words(str(e)))
+            self.message.emit("Cannot start training", in_form_words(str(e)))
             return False
         self.show_curves()
         self.plot.clear()
@@ -293,6 +298,7 @@ class TrainDialog(QWidget):
         self.plot.setXRange(0, run_config.epochs, padding=0.02)  # fixed: the x axis is not redrawn as data grows
         self.plot.enableAutoRange(x=False, y=True)
         self.curves, self.points = {}, {}
+        self._saveable_before = self.save.isEnabled()  # an earlier run's model, still there if this one fails
         self.save.setEnabled(False)
         self.progress.setValue(0)
         self.status.setText(f"Starting: {model_config.describe()} on {run_config.dataset}…")
@@ -371,10 +377,13 @@ class TrainDialog(QWidget):
             self.save.setEnabled(True)
             self.run_ended.emit(run)
         else:
+            self.save.setEnabled(self._saveable_before)
             self.nothing_trained.emit()
 
     def _failed(self, message: str) -> None:
         self._finish_worker()
+        message = in_form_words(message)
+        self.save.setEnabled(self._saveable_before)  # the model trained before is still there to save
         self.status.setText(f"Training failed: {message}")
         self.message.emit("Training failed", message)
         self.nothing_trained.emit()

@@ -170,7 +170,7 @@ class PathEditor(QObject):
         if self.state.path is None:
             self.feedback.show_message("Nothing to save", "Draw a path on the map first (L, F or W).")
         elif file := last_folder.getSaveFileName(self.map.window(), "Save path",
-                                                 f"{self.state.session.name}-path.json", "Path (*.json)")[0]:
+                                                 last_folder.named(self.state.session, "path", ".json"), "Path (*.json)")[0]:
             self.save(file)
 
     def save(self, file: str) -> None:

@@ -291,6 +291,7 @@ class Attributes:
         s = self.state
         if s.session is not self._session:  # another model: codes and the cursor's code no longer apply
             self._session, self.start = s.session, None
+            self.panel.set_amount(0.0, quiet=True)  # no walk on the new model until the slider is moved
         self.panel.set_groups(self.groups())
         self.update_direction()
 
@@ -327,7 +328,8 @@ class Attributes:
         if self.frames is None:
             self.feedback.show_message("Nothing to export", "Pick two groups first: the strip is empty.")
             return
-        path, _ = last_folder.getSaveFileName(self.panel.window(), "Export attribute strip", "attribute.png",
+        path, _ = last_folder.getSaveFileName(self.panel.window(), "Export attribute strip",
+                                              last_folder.named(self.state.session, "attribute", ".png"),
                                               "PNG strip (*.png);;GIF animation (*.gif)")
         if path:
             self.export(path)

@@ -99,8 +99,11 @@ class DecodedView(QWidget):
         else:
             name, i, distance = result.nearest
             split = s.session.splits[name]
+            # searched among the train images where they are embedded (Neighbours: the images on the map)
+            self.nearest_title.setText("<b>Nearest point given</b>" if split.split == "codes" else
+                                       f"<b>Nearest {split.split} image</b>")  # one line: the docks below stay put
             self.show_nearest(split.images[i].numpy(), f"{split.classes[int(split.labels[i])]} "
-                                                       f"({name} image #{i:,}), latent distance {distance:.3g}")
+                                                       f"({split.describe(i)}), latent distance {distance:.3g}")
 
     def _failed(self, message) -> None:
         self.clear(f"Cannot decode here: {message}")

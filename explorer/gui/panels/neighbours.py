@@ -137,11 +137,13 @@ class Neighbours(QObject):
         sources = [points.source(int(k)) for k in idx]
         images = np.stack([split.images[i].numpy() for split, i in sources])
         names = [split.classes[int(split.labels[i])] for split, i in sources]
-        tips = [f"{name} · {split.split} image #{i:,}\nlatent distance {d:.4g}\nClick to decode its code"
+        tips = [f"{name} · {split.describe(i)}\nlatent distance {d:.4g}\nClick to decode its code"
                 for name, (split, i), d in zip(names, sources, dist)]
         self.panel.grid.set_items(images, [f"{name} · {d:.2f}" for name, d in zip(names, dist)], tips)
         d, model = len(req.query), self.state.session.model
-        text = f"The {len(idx)} nearest of {len(points):,} images on the map, by distance in the {d}-d latent space"
+        searched = " and ".join(name for name, _ in points.sizes())  # what Show puts on the map
+        text = (f"The {len(idx)} nearest of the {len(points):,} {searched} images on the map, by distance in the "
+                f"{d}-d latent space")
         if d > 2:
             text += " (full codes: near in latent space need not be near on the map)"
         if model.conditional:
@@ -157,4 +159,4 @@ class Neighbours(QObject):
             return
         i = int(self.indices[k])
         split, index = points.source(i)
-        self.state.set_code(points.codes[i], "neighbour", f"neighbour {k + 1}: {split.split} image #{index:,}")
+        self.state.set_code(points.codes[i], "neighbour", f"neighbour {k + 1}: {split.describe(index)}")

@@ -116,7 +116,7 @@ class TimelinePanel(QWidget):
         if self.recorded is None or s is None:
             return
         path, _ = last_folder.getSaveFileName(self.window(), "Export the training replay",
-                                              f"{s.name.split(' (')[0]}-timeline.gif", "GIF animation (*.gif)")
+                                              last_folder.named(s, "timeline", ".gif"), "GIF animation (*.gif)")
         if path:
             self.export(path)
 
