@@ -15,7 +15,8 @@ def view(*args, **kwargs):
 
 
 def run() -> None:
-    """In a script: block until the explorer windows close (at once when none is open, or in IPython)."""
+    """In a script: block until the explorer windows close (at once when none is open, or in IPython;
+    offscreen, once the windows have shown what they were asked). See explorer.gui.viewer.run."""
     from explorer.gui.viewer import run as run_windows
 
     run_windows()

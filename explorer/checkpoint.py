@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from explorer import __version__, timeline
+from explorer import __version__, timeline, trained
 from explorer.config import KIND_NAMES, MAX_BATCH, MAX_CLASSES, MAX_EPOCHS, MAX_LR, MAX_SEED, ModelConfig
 from explorer.errors import ExplorerError
 from explorer.files import atomic_write
@@ -160,8 +160,9 @@ def _keepable(stats: LatentStats | None, recorded: Timeline | None, say) -> tupl
 
 def load(path: str | os.PathLike, expect: str | None = None) -> Checkpoint:
     """Read and fully validate a checkpoint; raise ExplorerError naming the file and the problem.
-    `expect` "latent" refuses the digit classifier, "classifier" refuses anything else."""
-    path = Path(path).expanduser()
+    `expect` "latent" refuses the digit classifier, "classifier" refuses anything else. A bare name that
+    is no file here (`load("vae-2d-mlp")`) is the shipped model of that name, from any folder."""
+    path = Path(trained.find(os.fspath(path))).expanduser()
     where = str(path)
     if path.suffix.lower() in PICKLE_SUFFIXES:
         raise ExplorerError(f"{where}: refused: {path.suffix} files are Python pickles, and unpickling a file can "

@@ -430,3 +430,19 @@ def test_weights_that_would_not_load_are_not_saved(tmp_path, value, dtype, says)
     assert os.listdir(tmp_path) == []
     if dtype != "float32":
         assert checkpoint.load(checkpoint.save(tmp_path / "m.safetensors", model)).model.decoder.net[0].bias[0] == value
+
+
+def test_a_shipped_models_name_loads_from_any_folder_and_a_file_here_comes_first(tmp_path, monkeypatch):
+    """`checkpoint.load("vae-2d-mlp")`, as the README writes it, from a folder that has no trained/."""
+    from pathlib import Path
+
+    from explorer import trained
+
+    monkeypatch.delenv("EXPLORER_TRAINED_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    for name in ("vae-2d-mlp", "vae-2d-mlp.safetensors"):
+        ckpt = checkpoint.load(name)
+        assert ckpt.name == "vae-2d-mlp" and Path(ckpt.path) == trained.trained_dir() / "vae-2d-mlp.safetensors"
+    (tmp_path / "vae-2d-mlp").write_bytes(b"mine, not a checkpoint")
+    with pytest.raises(ExplorerError, match="^vae-2d-mlp: "):  # the user's own file of that name is what opens
+        checkpoint.load("vae-2d-mlp")

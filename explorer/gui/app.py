@@ -7,7 +7,6 @@ when built, and its map fills as the model loads on the loader thread.
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import sys
@@ -18,6 +17,9 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 
 from explorer import trained
 from explorer.errors import ExplorerError
+from explorer.gui import display
+from explorer.gui.display import UNSET
+from explorer.gui.threads import at_exit
 
 WINDOW_SIZE = (1400, 900)  # on a screen with room for it; a smaller one (a 1366 x 768 laptop) gets it all
 FRAME_ROOM = (20, 80)  # the window manager's title bar and borders, a taskbar the free area may not exclude
@@ -31,6 +33,8 @@ def application() -> QApplication:
         app.setApplicationName("Latent Explorer")
         app.setStyle("Fusion")
         app.setPalette(dark_palette())
+        display.release()  # the display check's connection: Qt has its own now
+        at_exit.install(app)  # threads joined when it quits and at interpreter exit: never an abort
     return app
 
 
@@ -68,15 +72,13 @@ def check_bindings() -> None:
                             f"install an earlier one (pip install 'PySide6-Essentials<6.12') or use Python 3.12+")
 
 
-NO_DISPLAY = ("no display to open the window on (DISPLAY is not set): run it on a desktop or over `ssh -X`, "
-              "or use the command-line tools (explorer --help)")
+NO_DISPLAY = UNSET
 
 
 def check_display(message: str = NO_DISPLAY) -> None:
-    """On Linux without a display Qt aborts the process; say `message` instead."""
-    if sys.platform.startswith("linux") and not any(os.environ.get(v) for v in
-                                                    ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
-        raise ExplorerError(message)
+    """Qt aborts the process when it has no display to connect to: say `message` when none is set, or
+    which one does not answer, as one ExplorerError instead (see display.py)."""
+    display.check_display(message)
 
 
 class FirstFrame(QMainWindow):

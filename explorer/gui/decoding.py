@@ -7,7 +7,7 @@ state.cursor_changed -> request -> worker (torch.inference_mode, off the UI thre
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 
 from explorer import jobs
 from explorer.gui.feedback import Feedback
@@ -17,13 +17,19 @@ from explorer.gui.threads.workers import Workers
 ASKER = "cursor"
 
 
+FAILED = "Cannot decode"  # the title of the message a failed decode shows
+
+
 class DecodeService(QObject):
+    recovered = Signal()  # a good decode after failed ones: what was said about them is over
+
     def __init__(self, state: ViewState, workers: Workers, feedback: Feedback, parent=None):
         super().__init__(parent)
         self.state = state
         self._draws = 0  # seeds of the draws from q(z|x), one per request
-        self.worker = workers.add(jobs.decode, True, "decode", self._decoded,
-                                  lambda r, message: feedback.show_message("Cannot decode", message))
+        self.feedback = feedback
+        self._failing = False  # the last decode failed, and the status bar says so
+        self.worker = workers.add(jobs.decode, True, "decode", self._decoded, self._failed)
         state.cursor_changed.connect(self._cursor_changed)
         state.label_changed.connect(lambda label: self.redecode())
         state.session_changed.connect(self._session_changed)
@@ -71,3 +77,19 @@ class DecodeService(QObject):
         if result.request.draw is not None and not self.worker.is_newest(r):
             return  # the user has moved on: placing this draw now would pull the cursor back
         self.state.show_decoded(result)
+        if self._failing:  # the failure said in the status bar (and its message) is over
+            self._failing = False
+            self.feedback.say("", 0)
+            self.recovered.emit()
+
+    def _failed(self, r: int, message: str) -> None:
+        """Said in a message the first time (with the details of an error of the user's model), then where
+        the decode would be and in the status bar: a drag over a region that fails would stack one box per
+        move. The next good decode takes their place and closes the message."""
+        if not self.worker.is_current(r):
+            return  # asked of a model no longer shown
+        self.state.show_decode_failed(message)
+        self.feedback.say(f"{FAILED}: {message.splitlines()[0] if message else ''}", 10000)
+        if not self._failing:
+            self.feedback.show_message(FAILED, message)
+        self._failing = True

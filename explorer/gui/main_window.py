@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QMessageBox, QProg
 
 from explorer import latent, trained
 from explorer.data import classes
-from explorer.gui import actions, fields, last_folder
+from explorer.gui import actions, decoding, fields, last_folder
 from explorer.gui.decoding import DecodeService
 from explorer.gui.dialogs.compare import CompareWindow
 from explorer.gui.dialogs.exports import Exports
@@ -140,6 +140,8 @@ class MainWindow(QMainWindow):
             f"Loading {name}…" if name else NO_MODEL))
         f.message_shown.connect(self._show_message)
         self.workers.unanswered.connect(lambda text: f.say(text, 0))  # until the next line replaces it (no timer)
+        self.decoded_view.details_requested.connect(lambda failure: f.show_message(decoding.FAILED, failure))
+        self.decoding.recovered.connect(lambda: self.close_messages(decoding.FAILED))
         f.status.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
         f.busy.connect(lambda text: (self.progress.show(), self.statusBar().showMessage(text)))
         f.idle.connect(lambda: (self.progress.hide(), self.statusBar().clearMessage()))
@@ -277,6 +279,12 @@ class MainWindow(QMainWindow):
         box.setModal(False)
         box.show()
         self.statusBar().showMessage(text.splitlines()[0], 10000)
+
+    def close_messages(self, title: str) -> None:
+        """Close the messages of that title still open (what they said is over)."""
+        for box in self.findChildren(QMessageBox):
+            if box.windowTitle() == title and box.isVisible():
+                box.close()
 
     def closeEvent(self, event) -> None:
         """Stop every thread and timer before the window goes: a running QThread destroyed aborts the process.

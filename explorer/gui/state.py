@@ -45,6 +45,8 @@ class ViewState(QObject):
     cursor_changed = Signal(object)  # Cursor or None
     label_changed = Signal(object)  # int, or None for a model without labels
     decoded = Signal(object)  # jobs.Decoded now shown
+    decode_failed = Signal(object)  # why the cursor's decode failed (a str, with `.details` for the user's own
+    # errors: their traceback): no decode is shown until the next one
     path_changed = Signal(object)  # interpolation.Path or None
     path_decoded = Signal(object)  # jobs.PathDecoded of the current path
     selection_changed = Signal()  # the selection, or a group kept from it
@@ -223,6 +225,12 @@ class ViewState(QObject):
             self.cursor = replace(self.cursor, code=result.z[0], uv=self.project(result.z[0]), draw=None)
             self.cursor_changed.emit(self.cursor)
         self.decoded.emit(result)
+
+    def show_decode_failed(self, message) -> None:
+        """The cursor's decode failed: the last image is no longer what the cursor decodes to, so none is
+        shown (the next good decode shows again)."""
+        self.shown_decode = None
+        self.decode_failed.emit(message)
 
     @property
     def decoded_image(self) -> np.ndarray | None:

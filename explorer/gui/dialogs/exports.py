@@ -86,6 +86,10 @@ class Exports:
     def map_image(self, path: str, scale: int = 1) -> None:
         """The map as it is on screen under its legend (or colour bar), `scale` times the screen's pixels:
         Qt renders it on this thread (about 20 ms at 4x here); the PNG is encoded and written on the jobs thread."""
+        self.tasks.run((write_png, path, self.render_map(scale)))
+
+    def render_map(self, scale: int = 1) -> QImage:
+        """The map as it is on screen under its legend (or colour bar), `scale` times the screen's pixels."""
         key, latent_map = self.map_panel.shown_key(), self.map
         top = key.height() if key is not None else 0
         ratio = scale * latent_map.devicePixelRatioF()
@@ -99,7 +103,7 @@ class Exports:
             key.render(painter, QPoint(0, 0))
         QWidget.render(latent_map, painter, QPoint(0, top))  # as drawn (a GraphicsView's own render is its scene's)
         painter.end()
-        self.tasks.run((write_png, path, image))
+        return image
 
     def ask_codes(self) -> None:
         if self.state.points is None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from explorer.data import classes
 from explorer.gui.widgets.images import to_pixmap
@@ -46,11 +46,15 @@ class PixelImage(QLabel):
 
 
 class DecodedView(QWidget):
-    """Shows the state's decode: the image, where it is and what it is, and the nearest real image."""
+    """Shows the state's decode: the image, where it is and what it is, and the nearest real image; where
+    a decode failed, why, with the details (the user's own traceback) a click away, until the next one."""
+
+    details_requested = Signal(object)  # the failure whose details the user asked to see
 
     def __init__(self, state: ViewState, parent=None):
         super().__init__(parent)
         self.state = state
+        self.failure = None  # the failure said in place of the decode, until the next decode
         # 4x and 2x at least, larger where the dock has room: the decode, its caption, the nearest image and
         # the neighbours' first row fit the right column of a 1280 x 720 screen (at 7x and 3x, and two rows of
         # neighbours, the column asked 670 px and the window 777)
@@ -61,16 +65,21 @@ class DecodedView(QWidget):
         # room for the longest caption, so a caption changing its length never moves the docks below
         self.where.setMinimumHeight(5 * self.where.fontMetrics().lineSpacing())
         self.where.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        self.details = QPushButton("Details…")
+        self.details.setToolTip("The traceback of the error, from your model's code")
+        self.details.clicked.connect(lambda: self.failure is not None and self.details_requested.emit(self.failure))
+        self.details.hide()
         self.nearest_title = QLabel("<b>Nearest real image</b>")
         self.nearest = PixelImage(56)
         self.nearest.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         self.nearest_caption = QLabel("")
         self.nearest_caption.setWordWrap(True)
         layout = QVBoxLayout(self)
-        for w, stretch in ((self.decoded, 3), (self.where, 0), (self.nearest_title, 0),
+        for w, stretch in ((self.decoded, 3), (self.where, 0), (self.details, 0), (self.nearest_title, 0),
                            (self.nearest, 1), (self.nearest_caption, 0)):
             layout.addWidget(w, stretch)
         state.decoded.connect(self._decoded)
+        state.decode_failed.connect(self._failed)
         state.session_changed.connect(lambda session: state.shown_decode is None and self.clear())
 
     def _decoded(self, result) -> None:
@@ -96,15 +105,24 @@ class DecodedView(QWidget):
             self.show_nearest(split.images[i].numpy(), f"{split.classes[int(split.labels[i])]} "
                                                        f"({split.describe(i)}), latent distance {distance:.3g}")
 
+    def _failed(self, message) -> None:
+        self.clear(f"Cannot decode here: {message}")
+        self.failure = message
+        self.details.setVisible(bool(getattr(message, "details", "")))
+
     def show_decode(self, image: np.ndarray, where: str) -> None:
         self.decoded.set_image(image)
         self.where.setText(where)
+        self.failure = None
+        self.details.hide()
 
     def show_nearest(self, image: np.ndarray | None, caption: str) -> None:
         self.nearest.set_image(image)
         self.nearest_caption.setText(caption)
 
     def clear(self, message: str = HINT) -> None:
+        self.failure = None
+        self.details.hide()
         self.decoded.set_image(None)
         self.nearest.set_image(None)
         self.where.setText(message)

@@ -122,11 +122,15 @@ class Worker(QThread):
 
     def stop(self) -> None:
         """Drop waiting requests, let the running one finish, and end the thread."""
+        self.request_stop()
+        self.wait()
+
+    def request_stop(self) -> None:
+        """Drop waiting requests and end the thread once the running one has finished, without waiting."""
         with self._wake:
             self._stopping = True
             self._queue.clear()
             self._wake.notify()
-        self.wait()
 
     def _give_up(self, stuck: bool) -> bool:
         """Whether to stop waiting on the user's model: when stopping, or when it is stuck and newer work waits."""
@@ -216,6 +220,10 @@ class TrainWorker(QThread):
 
     def cancel(self) -> None:
         self._cancel.set()
+
+    def request_stop(self) -> None:
+        """End the run at its next step, without waiting (at exit; the window's close asks first)."""
+        self.cancel()
 
     def run(self) -> None:
         try:
