@@ -24,6 +24,7 @@ from explorer import __version__, timeline
 from explorer.config import KIND_NAMES, MAX_BATCH, MAX_EPOCHS, MAX_LR, MAX_SEED, ModelConfig
 from explorer.errors import ExplorerError
 from explorer.files import atomic_write
+from explorer.ladder import is_rung_record
 from explorer.latent import MAX_CODE_NORM, LatentStats
 from explorer.timeline import Timeline
 from explorer.models import Classifier, build_model
@@ -52,6 +53,7 @@ _META_FIELDS = {
     "lr": lambda v: _is_number(v) and 0 <= v <= MAX_LR,
     "train_seconds": lambda v: _is_number(v) and v >= 0,
     "final_losses": lambda v: isinstance(v, dict) and all(_is_number(x) for x in v.values()),
+    "ladder": is_rung_record,  # the rung of `explorer train --ladder` this model is: {"beta": 0.25}
 }
 STATS_ORTHONORMAL_TOLERANCE = 1e-3  # float32 principal axes are orthonormal to about 1e-6
 MIN_MAP_WIDTH = 1e-3  # latent.bounds_of pads every side by at least this much

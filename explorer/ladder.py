@@ -1,0 +1,121 @@
+"""A ladder: one training setting stepped over a few values, one model per value (a rung), so the
+lectures' comparisons (beta 0 to 16, a 2-d code against a 20-d one) are one command. This module
+is the ladder's description: its rungs, their names, their files and what each checkpoint records.
+It imports neither torch nor Qt, so the parser can use it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+MIN_RUNGS = 2
+MAX_RUNGS = 8  # the compare view shows up to 8 models side by side
+EXAMPLE = "beta=0,0.25,1,4,16"
+META_KEY = "ladder"  # a rung's checkpoint records {"setting": value} under this key
+
+
+@dataclass(frozen=True)
+class Ladder:
+    setting: str  # as on the command line: "beta", "latent-dim"
+    dest: str  # the attribute it sets on the parsed arguments: "beta", "latent_dim"
+    values: tuple  # ints or floats, as the setting's own option reads them
+    default: object = None  # the setting's default: given apart from the ladder, it is a conflict
+
+    def rungs(self) -> list["Rung"]:
+        return [Rung(self.setting, self.dest, v) for v in self.values]
+
+
+@dataclass(frozen=True)
+class Rung:
+    setting: str
+    dest: str
+    value: int | float
+
+    @property
+    def text(self) -> str:
+        """The value as it reads in a name: 0.25, 16 (not 16.0), 1e-05; two values never share one."""
+        return value_text(self.value)
+
+    @property
+    def label(self) -> str:
+        return f"{self.setting}={self.text}"
+
+    def path(self, out: str | Path) -> Path:
+        """This rung's checkpoint beside --out: ladder.safetensors -> ladder-beta0.25.safetensors."""
+        out = Path(out)
+        return out.with_name(f"{out.stem}-{self.setting}{self.text}{out.suffix}")
+
+    def meta(self) -> dict:
+        return {self.setting: self.value}
+
+
+def value_text(value) -> str:
+    if isinstance(value, float):
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text
+    return str(value)
+
+
+def rung_of(meta: dict) -> tuple[str, int | float] | None:
+    """(setting, value) a checkpoint's metadata records as its rung, or None if it is no rung."""
+    recorded = meta.get(META_KEY)
+    if not is_rung_record(recorded):
+        return None
+    return next(iter(recorded.items()))
+
+
+def is_rung_record(value) -> bool:
+    """What a checkpoint's `ladder` field may hold: one setting's name and its number."""
+    return (isinstance(value, dict) and len(value) == 1 and all(
+        isinstance(k, str) and 0 < len(k) <= 40 and isinstance(v, (int, float)) and not isinstance(v, bool)
+        and v == v and abs(v) != float("inf") for k, v in value.items()))
+
+
+def spec_type(options: argparse.ArgumentParser):
+    """The type of --ladder for a parser's numeric options: `SETTING=V1,V2,...` read as a Ladder, each
+    value checked by the setting's own option (so its range and its message are the option's)."""
+
+    def numeric() -> dict[str, argparse.Action]:
+        found = {}
+        for action in options._actions:
+            long = [o for o in action.option_strings if o.startswith("--")]
+            if long and action.type is not None and action.nargs is None and action.choices is None \
+                    and action.dest != "ladder":
+                found[long[0][2:]] = action
+        return found
+
+    def parse(text: str) -> Ladder:
+        settings = numeric()
+        listed = ", ".join(sorted(settings))
+        name, sep, values = text.partition("=")
+        name = name.strip().lstrip("-").replace("_", "-")
+        if not sep or not name:
+            raise argparse.ArgumentTypeError(f"{text!r}: write SETTING=V1,V2,... with one numeric training setting, "
+                                             f"e.g. {EXAMPLE}")
+        if name not in settings:
+            raise argparse.ArgumentTypeError(f"{text!r}: unknown setting {name!r}; a ladder steps one of {listed}")
+        action = settings[name]
+        parsed = []
+        for part in values.split(","):
+            if not part.strip():
+                raise argparse.ArgumentTypeError(f"{text!r}: an empty value; separate the values by single commas, "
+                                                 f"e.g. {EXAMPLE}")
+            try:
+                parsed.append(action.type(part.strip()))
+            except argparse.ArgumentTypeError as e:
+                raise argparse.ArgumentTypeError(f"{text!r}: {name} {e}") from None
+        if not MIN_RUNGS <= len(parsed) <= MAX_RUNGS:
+            few = "one value is one model" if len(parsed) == 1 else f"{len(parsed)} values are too many"
+            raise argparse.ArgumentTypeError(f"{text!r}: {few}; a ladder has {MIN_RUNGS} to {MAX_RUNGS} values, "
+                                             f"e.g. {EXAMPLE}")
+        seen = {}
+        for part, value in zip(values.split(","), parsed):
+            if value in seen:
+                raise argparse.ArgumentTypeError(f"{text!r}: {part.strip()} is the same {name} as {seen[value]}; "
+                                                 f"each rung needs a value of its own")
+            seen[value] = part.strip()
+        return Ladder(name, action.dest, tuple(parsed), action.default)
+
+    return parse
