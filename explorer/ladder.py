@@ -88,34 +88,64 @@ def spec_type(options: argparse.ArgumentParser):
 
     def parse(text: str) -> Ladder:
         settings = numeric()
-        listed = ", ".join(sorted(settings))
         name, sep, values = text.partition("=")
         name = name.strip().lstrip("-").replace("_", "-")
         if not sep or not name:
             raise argparse.ArgumentTypeError(f"{text!r}: write SETTING=V1,V2,... with one numeric training setting, "
                                              f"e.g. {EXAMPLE}")
         if name not in settings:
-            raise argparse.ArgumentTypeError(f"{text!r}: unknown setting {name!r}; a ladder steps one of {listed}")
+            raise argparse.ArgumentTypeError(f"{text!r}: unknown setting {name!r}; a ladder steps one of "
+                                             f"{', '.join(sorted(settings))}")
         action = settings[name]
-        parsed = []
-        for part in values.split(","):
-            if not part.strip():
-                raise argparse.ArgumentTypeError(f"{text!r}: an empty value; separate the values by single commas, "
-                                                 f"e.g. {EXAMPLE}")
-            try:
-                parsed.append(action.type(part.strip()))
-            except argparse.ArgumentTypeError as e:
-                raise argparse.ArgumentTypeError(f"{text!r}: {name} {e}") from None
-        if not MIN_RUNGS <= len(parsed) <= MAX_RUNGS:
-            few = "one value is one model" if len(parsed) == 1 else f"{len(parsed)} values are too many"
-            raise argparse.ArgumentTypeError(f"{text!r}: {few}; a ladder has {MIN_RUNGS} to {MAX_RUNGS} values, "
-                                             f"e.g. {EXAMPLE}")
-        seen = {}
-        for part, value in zip(values.split(","), parsed):
-            if value in seen:
-                raise argparse.ArgumentTypeError(f"{text!r}: {part.strip()} is the same {name} as {seen[value]}; "
-                                                 f"each rung needs a value of its own")
-            seen[value] = part.strip()
-        return Ladder(name, action.dest, tuple(parsed), action.default)
+        try:
+            parsed = read_values(name, values, action.type)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(f"{text!r}: {e}") from None
+        return Ladder(name, action.dest, parsed, action.default)
 
     return parse
+
+
+def read_values(name: str, text: str, read) -> tuple:
+    """The values of a ladder of setting `name` from "V1,V2,...", each read by `read` (which raises
+    argparse.ArgumentTypeError or ValueError for a bad one); ValueError says what is wrong."""
+    parts = [part.strip() for part in text.split(",")]
+    parsed = []
+    for part in parts:
+        if not part:
+            raise ValueError(f"an empty value; separate the values by single commas, e.g. {EXAMPLE}")
+        try:
+            parsed.append(read(part))
+        except (argparse.ArgumentTypeError, ValueError) as e:
+            raise ValueError(f"{name} {e}") from None
+    if not MIN_RUNGS <= len(parsed) <= MAX_RUNGS:
+        few = "one value is one model" if len(parsed) == 1 else f"{len(parsed)} values are too many"
+        raise ValueError(f"{few}; a ladder has {MIN_RUNGS} to {MAX_RUNGS} values, e.g. {EXAMPLE}")
+    seen = {}
+    for part, value in zip(parts, parsed):
+        if value in seen:
+            raise ValueError(f"{part} is the same {name} as {seen[value]}; each rung needs a value of its own")
+        seen[value] = part
+    return tuple(parsed)
+
+
+# where each setting a ladder can step lives in a run's two configs (the window's ladders; the
+# command line's come from its options)
+CONFIG_FIELDS = {"beta": ("model", "beta"), "latent-dim": ("model", "latent_dim"), "anchor": ("model", "anchor"),
+                 "mmd": ("model", "mmd"), "confident": ("model", "confident"), "average": ("model", "average"),
+                 "epochs": ("run", "epochs"), "batch-size": ("run", "batch_size"), "lr": ("run", "lr"),
+                 "seed": ("run", "seed")}
+WHOLE = ("latent-dim", "epochs", "batch-size", "seed")  # the settings that take whole numbers
+
+
+def apply(rung: Rung, model_config, run_config):
+    """(model_config, run_config) with the rung's value in its place; the configs check it (ExplorerError)."""
+    import dataclasses
+
+    which, field = CONFIG_FIELDS[rung.setting]
+    if which == "model":
+        changes = {field: rung.value}
+        if field == "latent_dim":  # the widths of that size, as a new model of it gets (config.default_widths)
+            changes.update(widths=None, decoder_widths=None)
+        return dataclasses.replace(model_config, **changes), run_config
+    return model_config, dataclasses.replace(run_config, **{field: rung.value})

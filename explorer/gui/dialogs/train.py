@@ -16,10 +16,12 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox, QFormLayout, QGridLayout,
                                QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from explorer import ladder as ladders
 from explorer.config import (ARCHS, ENCODER_KINDS, KIND_NAMES, MAX_ANCHOR, MAX_CONFIDENT, MAX_LATENT_DIM, MAX_MMD,
                              ModelConfig, TrainConfig)
 from explorer.data import DATASETS
 from explorer.errors import ExplorerError
+from explorer.gui.dialogs.train_ladder import LadderRow
 from explorer.gui.threads.workers import TrainWorker
 from explorer.models import build_model
 from explorer.training import defaults_for
@@ -79,6 +81,7 @@ class TrainDialog(QWidget):
     nothing_trained = Signal()  # the run failed or ended before its first epoch was complete
     message = Signal(str, str)  # title, text: for the main window's message box
     save_requested = Signal()
+    ladder_started = Signal(object)  # [ladder.Rung]: a ladder's runs follow, one run_ended per rung kept
 
     def __init__(self, data_dir=None, parent=None):
         super().__init__(parent)
@@ -88,6 +91,9 @@ class TrainDialog(QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.points: dict[str, tuple[list, list]] = {}
         self._last_plot = 0.0
+        self.rung: ladders.Rung | None = None  # the ladder rung of the run under way, if it is one
+        self._rungs_left: list[tuple] = []  # (rung, model config, run config) still to train
+        self._rung_count = self._rung_index = 0
 
         self.kind = QComboBox()
         for key, name in KIND_NAMES.items():
@@ -142,6 +148,7 @@ class TrainDialog(QWidget):
         self.device = QComboBox()
         self.device.addItems(["auto", "cpu", "cuda"])
         self.detected = QLabel(detected_device())
+        self.ladder = LadderRow()
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.arch.currentIndexChanged.connect(self._kind_changed)  # conv nets train at a lower rate
         self.latent_dim.valueChanged.connect(self._kind_changed)  # from 10-d up: batch 384, rate 4e-3
@@ -165,6 +172,7 @@ class TrainDialog(QWidget):
         form.addRow("Dataset", self.dataset)
         form.addRow("Device", self.device)
         form.addRow("", self.detected)
+        form.addRow("Ladder", self.ladder)
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
@@ -255,11 +263,33 @@ class TrainDialog(QWidget):
             return False
         try:
             model_config, run_config = self.configs()
-            model = build_model(model_config, seed=run_config.seed)
+            rungs = self.ladder.rungs()
+            plan = [(None, model_config, run_config)]
+            if rungs:  # every rung's settings hold together, or none is trained
+                plan = [(r, *self._rung_configs(r, model_config, run_config)) for r in rungs]
+            model = build_model(plan[0][1], seed=plan[0][2].seed)
         except ExplorerError as e:
             self.status.setText(str(e))
             self.message.emit("Cannot start training", str(e))
             return False
+        self._rungs_left, self._rung_count, self._rung_index = plan[1:], len(rungs), 0
+        if rungs:
+            self.ladder_started.emit(rungs)
+        self._start_run(plan[0][0], plan[0][1], plan[0][2], model)
+        return True
+
+    @staticmethod
+    def _rung_configs(rung: ladders.Rung, model_config: ModelConfig, run_config: TrainConfig) -> tuple:
+        try:
+            return ladders.apply(rung, model_config, run_config)
+        except ExplorerError as e:
+            raise ExplorerError(f"ladder rung {rung.label}: {e}") from None
+
+    def _start_run(self, rung, model_config: ModelConfig, run_config: TrainConfig, model=None) -> None:
+        self.rung = rung
+        self._rung_index += 1
+        if model is None:
+            model = build_model(model_config, seed=run_config.seed)
         self.plot.clear()
         self.plot.addLegend(offset=(-10, 10), brush=LEGEND_BRUSH)
         self.plot.setLabel("left", LOSS_UNITS.get(model_config.kind, "loss"))
@@ -279,16 +309,23 @@ class TrainDialog(QWidget):
         self.worker = worker
         self._set_running(True)
         worker.start()
-        return True
+
+    def _rung_said(self, text: str) -> str:
+        """`text` headed by the rung it is about, when a ladder runs."""
+        if self.rung is None:
+            return text
+        return f"Rung {self._rung_index}/{self._rung_count} ({self.rung.label}): {text}"
 
     def cancel_training(self) -> None:
         if self.worker is not None:
+            self._rungs_left = []  # a ladder trains no further rung; the finished ones stay
             self.worker.cancel()
             self.status.setText("Stopping at the next step; keeping the last complete epoch…")
             self.cancel.setEnabled(False)
 
     def shutdown(self) -> None:
         """Stop a run and wait for its thread (the window is closing)."""
+        self._rungs_left = []
         if self.worker is not None:
             self.worker.cancel()
             self.worker.wait()
@@ -301,8 +338,8 @@ class TrainDialog(QWidget):
         self.progress.setValue(int(1000 * p.fraction))
         self.progress.setFormat(f"{p.fraction:.0%}")
         terms = "  ".join(f"{k} {v:.4g}" for k, v in p.losses.items())
-        self.status.setText(f"Epoch {p.epoch}/{p.epochs}, step {p.step}/{p.steps}   {terms}\n"
-                            f"Elapsed {format_seconds(p.seconds)}, about {format_seconds(p.eta_seconds)} left")
+        self.status.setText(self._rung_said(f"Epoch {p.epoch}/{p.epochs}, step {p.step}/{p.steps}   {terms}\n")
+                            + f"Elapsed {format_seconds(p.seconds)}, about {format_seconds(p.eta_seconds)} left")
         x = (p.epoch - 1) + p.step / max(p.steps, 1)
         for k, v in p.losses.items():
             if k != "loss" and v == p.losses.get("loss"):
@@ -335,15 +372,21 @@ class TrainDialog(QWidget):
             self.status.setText(f"{how} after {n} epoch{'s' * (n != 1)} ({took}). {result.message}")
         if result.status in ("diverged", "failed"):
             self.message.emit("Training stopped", result.message)
+        self.status.setText(self._rung_said(self.status.text()))
         if result.epochs_done >= 1:
             self.save.setEnabled(True)
+            if self.rung is not None:
+                run.meta = {**run.meta, ladders.META_KEY: self.rung.meta()}
             self.run_ended.emit(run)
         else:
             self.nothing_trained.emit()
+        if self._rungs_left and how != "Cancelled":
+            self._start_run(*self._rungs_left.pop(0))
 
     def _failed(self, message: str) -> None:
         self._finish_worker()
-        self.status.setText(f"Training failed: {message}")
+        self._rungs_left = []  # a ladder ends at a rung that could not train; the finished ones stay
+        self.status.setText(self._rung_said(f"Training failed: {message}"))
         self.message.emit("Training failed", message)
         self.nothing_trained.emit()
 
@@ -356,7 +399,8 @@ class TrainDialog(QWidget):
 
     def _set_running(self, running: bool) -> None:
         for w in (self.kind, self.arch, self.latent_dim, self.beta, self.jitter, self.inversion, self.anchor,
-                  self.mmd, self.average, self.confident, self.epochs, self.batch, self.lr, self.dataset, self.device, self.start):
+                  self.mmd, self.average, self.confident, self.epochs, self.batch, self.lr, self.dataset, self.device,
+                  self.ladder, self.start):
             w.setEnabled(not running)
         if not running:
             self._kind_changed()  # enables the fields this kind of model has
