@@ -107,17 +107,12 @@ def summarize(paths: list[Path], args) -> list[dict]:
 
 
 def figures(ckpt, test, train, classifier=None) -> dict:
-    """The trade-off of one rung, on the test split: its reconstruction term and KL (nats per image),
-    test -ELBO, 5-NN accuracy of its codes and the decodability of its map, each None where it does
-    not apply (an AE has no KL; a GAN without an encoder reconstructs nothing)."""
-    from explorer import metrics
+    """A rung's trade-off figures (tradeoff.measure) as the table's row."""
+    from explorer import tradeoff
 
-    m = metrics.evaluate(ckpt, test, train, classifier, nll_samples=0)
-    vae = "elbo" in m
-    return {"status": ckpt.meta.get("status"), "epochs": ckpt.meta.get("epochs"),
-            "recon": m["elbo_recon"] if vae else m.get("recon_bce"),
-            "kl": m["elbo_kl"] if vae else None, "neg_elbo": -m["elbo"] if vae else None,
-            "knn5": m.get("knn5_accuracy"), "decodability": m.get("decodability")}
+    row = tradeoff.measure(ckpt.name, ckpt, ckpt.stats, test, train, classifier)
+    return {"status": ckpt.meta.get("status"), "epochs": ckpt.meta.get("epochs"), "recon": row.recon, "kl": row.kl,
+            "neg_elbo": row.neg_elbo, "knn5": row.knn5, "decodability": row.decodability}
 
 
 def table(rungs: list[ladders.Rung], rows: list[dict]) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -119,3 +120,37 @@ def test_ctrl_c_mid_ladder_keeps_the_finished_rungs_and_the_last_epoch_of_the_cu
     first, second = (checkpoint.load(tmp_path / f"l-epochs{e}.safetensors").meta for e in (1, 10000))
     assert first["status"] == "finished" and first["epochs"] == 1 and first["ladder"] == {"epochs": 1}
     assert second["status"] == "cancelled" and second["epochs"] >= 2 and second["ladder"] == {"epochs": 10000}
+
+
+def test_the_trade_off_table_and_strips_of_a_ladder(small_root, tmp_path, capsys):
+    """What the compare view's trade-off window shows and exports: per rung its figures (the CSV), and
+    the same test digits reconstructed by each rung, a row each under the originals."""
+    import csv
+
+    from explorer import tradeoff
+    from explorer.cli import main
+    from explorer.data import load_split
+
+    out = tmp_path / "l.safetensors"
+    assert main([str(a) for a in ladder_args(small_root, out, "latent-dim=2,4")]) == 0
+    printed = capsys.readouterr().out.splitlines()[1:3]
+    test, train = (load_split("mnist", s, small_root) for s in ("test", "train"))
+    ckpts = [checkpoint.load(tmp_path / f"l-latent-dim{d}.safetensors") for d in (2, 4)]
+    rows = [tradeoff.measure(c.name, c, c.stats, test, train) for c in ckpts]
+    assert [r.rung for r in rows] == ["latent-dim=2", "latent-dim=4"]
+    for row, line in zip(rows, printed):  # the command's table and the window's figures agree
+        assert f"{row.recon:.1f}" == line.split()[4] and f"{row.knn5:.3f}" == line.split()[7]
+        assert row.decodability is None  # no classifier given
+    saved = tradeoff.save_csv(tmp_path / "t.csv", rows)
+    with open(saved, newline="") as f:
+        table = list(csv.DictReader(f))
+    assert [(t["name"], t["setting"], t["value"]) for t in table] == [("l-latent-dim2", "latent-dim", "2"),
+                                                                       ("l-latent-dim4", "latent-dim", "4")]
+    assert float(table[1]["neg_elbo"]) == pytest.approx(rows[1].neg_elbo, rel=1e-5) and table[0]["decodability"] == ""
+
+    images, labels = tradeoff.strip_images(test)
+    assert list(labels) == list(range(10))
+    strips = tradeoff.reconstruction_strips([c.model for c in ckpts], images, labels)
+    assert strips.shape == (3 * 28, 10 * 28)
+    assert (strips[:28] == np.concatenate(list(images), axis=1)).all()  # the originals on top
+    assert not (strips[28:56] == strips[56:]).all()  # each rung its own reconstructions
