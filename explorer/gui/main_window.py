@@ -252,7 +252,7 @@ class MainWindow(QMainWindow):
 
     def show_compare(self) -> None:
         if self.compare is None:
-            self.compare = CompareWindow(self.models, self.workers, self.feedback, self)
+            self.compare = CompareWindow(self.models, self.workers, self.feedback, self, lambda: self.state.path)
             self.compare.resize(1300, 900)
             self.compare.list_models()
         self.compare.show()

@@ -10,6 +10,7 @@ from PySide6.QtCore import QPointF, Qt
 from explorer import export, latent
 from explorer.gui.dialogs.compare import MANIFOLD_CELLS
 from explorer.gui.dialogs.compare_cell import MAX_MODELS, MIN_MODELS, grid_shape
+from explorer.gui.dialogs.compare_export import PATH_STEPS
 from tests.gui.helpers import drag
 
 
@@ -194,3 +195,66 @@ def test_pan_and_zoom_are_linked_by_latent_size_and_a_model_alone_says_so(open_w
     alone.map.view.scaleBy((0.5, 0.5))
     assert np.allclose(first.map.view.viewRange(), third.map.view.viewRange())
     assert not np.allclose(alone.map.view.viewRange(), before)
+
+
+def test_the_trade_off_plots_recon_against_kl_and_exports_png_and_csv(open_window, qtbot, tmp_path):
+    import csv
+
+    from PIL import Image
+
+    window = open_window()
+    compare = open_compare(window, qtbot)  # the lecture's pair: an AE (no KL) and a VAE
+    compare.show_tradeoff()
+    trade = compare.tradeoff
+    qtbot.waitUntil(lambda: len(trade.rows) == 2, timeout=60_000)
+    ae, vae = trade.rows
+    assert (ae.name, vae.name) == ("ae-2d-mlp", "vae-2d-mlp")
+    assert ae.kl is None and ae.recon > 0 and vae.kl > 0 and vae.neg_elbo == pytest.approx(vae.recon + vae.kl)
+    assert all(0 <= r.knn5 <= 1 and 0 <= r.decodability <= 1 for r in trade.rows)
+    assert trade.table.rowCount() == 2 and trade.table.item(0, 3).text() == "–"  # the AE's KL
+    curve = next(item for item in trade.plot.listDataItems())
+    assert list(curve.getData()[0]) == [vae.kl] and list(curve.getData()[1]) == [vae.recon]
+    assert trade.strips.image.shape == (3 * 28, 10 * 28)  # digits, then each model's reconstructions
+
+    with qtbot.waitSignal(compare.tasks.wrote, timeout=10_000):
+        trade.export_csv(str(tmp_path / "t.csv"))
+    with open(tmp_path / "t.csv", newline="") as f:
+        table = list(csv.DictReader(f))
+    assert [t["name"] for t in table] == ["ae-2d-mlp", "vae-2d-mlp"] and table[0]["kl"] == ""
+    with qtbot.waitSignal(compare.tasks.wrote, timeout=10_000):
+        trade.export_png(str(tmp_path / "t.png"), scale=2)
+    assert Image.open(tmp_path / "t.png").size == (2 * trade.width(), 2 * trade.height())
+
+
+def test_the_small_multiples_export_as_one_png_at_each_scale_and_a_path_as_one_gif(open_window, qtbot, tmp_path):
+    from PIL import Image
+
+    window = open_window()
+    compare = open_compare(window, qtbot)
+    show_count(compare, qtbot, 3)
+    area = compare.grid_area
+    for scale in (1, 2, 4):
+        with qtbot.waitSignal(compare.tasks.wrote, timeout=20_000):
+            compare.exports.maps(str(tmp_path / f"maps{scale}.png"), scale)
+        assert Image.open(tmp_path / f"maps{scale}.png").size == (scale * area.width(), scale * area.height())
+
+    first = compare.cells[0]
+    with qtbot.waitSignal(compare.decoded, timeout=10_000):
+        qtbot.mouseClick(first.map.viewport(), Qt.LeftButton, pos=first.map.viewport().rect().center())
+    with qtbot.waitSignal(compare.tasks.wrote, timeout=10_000):
+        compare.exports.decodes(str(tmp_path / "decodes.png"), 4)
+    decodes = np.asarray(Image.open(tmp_path / "decodes.png"))
+    assert decodes.shape == (28 * 4, (3 * 28 + 2 * 2) * 4)
+    for k, cell in enumerate(compare.shown):  # each model's decode of the one code, in order
+        assert np.array_equal(decodes[::4, k * 30 * 4 : (k * 30 + 28) * 4 : 4], cell.image)
+
+    with qtbot.waitSignal(compare.tasks.wrote, timeout=30_000):
+        compare.exports.path_gif(str(tmp_path / "path.gif"), 2)
+    gif = Image.open(tmp_path / "path.gif")
+    assert gif.size == ((3 * 28 + 2 * 2) * 2, 28 * 2) and gif.n_frames == 2 * PATH_STEPS - 2  # there and back
+    route = compare.exports.path()
+    gif.seek(PATH_STEPS - 1)  # the last step: every model's decode of the path's end
+    last = np.asarray(gif.convert("L"))[::2, ::2]
+    for k, cell in enumerate(compare.shown):
+        end = latent.decode(cell.session.model, route.codes(cell.plane, PATH_STEPS)[-1:], cell.decode_label())[0]
+        assert np.abs(last[:, k * 30 : k * 30 + 28].astype(int) - end).max() <= 1

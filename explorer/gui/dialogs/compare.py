@@ -16,6 +16,9 @@ from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPush
 from explorer import jobs
 from explorer.data import classes
 from explorer.gui.dialogs.compare_cell import MAX_MODELS, MIN_MODELS, Cell, grid_shape
+from explorer.gui.dialogs.compare_export import CompareExports
+from explorer.gui.dialogs.tradeoff import TradeoffWindow
+from explorer.gui.threads.tasks import Tasks
 from explorer.gui.feedback import Feedback
 from explorer.gui.models import ModelRegistry
 from explorer.gui.panels.neighbours import show_hovered
@@ -36,11 +39,16 @@ class CompareWindow(QWidget):
     background_rendered = Signal(int)  # the cell whose decoded background was redrawn
     model_shown = Signal(int)  # the cell whose model changed
 
-    def __init__(self, registry: ModelRegistry, workers: Workers, feedback: Feedback, parent=None):
+    def __init__(self, registry: ModelRegistry, workers: Workers, feedback: Feedback, parent=None,
+                 path_source=lambda: None):
         super().__init__(parent, Qt.Window)
         self.setWindowTitle("Compare models — Latent Explorer")
         self.registry = registry
         self.workers = workers
+        self.feedback = feedback
+        self.tasks = Tasks(workers, feedback, self)
+        self.exports = CompareExports(self, self.tasks, path_source)
+        self.tradeoff: TradeoffWindow | None = None  # made when first asked for
         self.cells: list[Cell] = []  # made as they are first shown; those past `count` are hidden
         self.cursor: tuple[float, float] | None = None
         self._syncing = False
@@ -70,17 +78,24 @@ class CompareWindow(QWidget):
         reset = QPushButton("Reset view")
         reset.setToolTip("Fit every model's data (Home)")
         reset.clicked.connect(self.reset_view)
+        trade = QPushButton("Trade-off…")
+        trade.setToolTip("Each model's reconstruction against its KL (the rate-distortion curve a beta ladder "
+                         "walks), with its test −ELBO, 5-NN accuracy and decodability, and its reconstructions "
+                         "of the same test digits")
+        trade.clicked.connect(self.show_tradeoff)
         intro = QLabel(INTRO)
         intro.setWordWrap(True)
         self.top = QHBoxLayout()
         self.top.addWidget(intro, 1)
-        for w in (self.models, self.background, self.show_points, reset):
+        for w in (self.models, self.background, self.show_points, reset, trade, self.exports.button):
             self.top.addWidget(w)
-        self.grid = QGridLayout()
+        self.grid_area = QWidget()  # the small multiples, exported as one picture
+        self.grid = QGridLayout(self.grid_area)
+        self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(6)
         layout = QVBoxLayout(self)
         layout.addLayout(self.top)
-        layout.addLayout(self.grid, 1)
+        layout.addWidget(self.grid_area, 1)
         self.set_count(MIN_MODELS)
         self.models.valueChanged.connect(self.set_count)
 
@@ -109,11 +124,22 @@ class CompareWindow(QWidget):
 
     def closeEvent(self, event) -> None:
         self.stop_timers()
+        if self.tradeoff is not None:
+            self.tradeoff.close()
         super().closeEvent(event)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._lay_out()
+
+    def show_tradeoff(self) -> None:
+        """Measure the models shown (on a worker) in the trade-off window."""
+        if self.tradeoff is None:
+            self.tradeoff = TradeoffWindow(self.workers, self.tasks, self.feedback, self)
+            self.tradeoff.resize(900, 640)
+        self.tradeoff.show()
+        self.tradeoff.raise_()
+        self.tradeoff.measure([c.session for c in self.shown if c.session is not None])
 
     # --- the grid -----------------------------------------------------------------------------------
     def set_count(self, n: int) -> None:
