@@ -7,6 +7,7 @@ It imports neither torch nor Qt, so the parser can use it.
 from __future__ import annotations
 
 import argparse
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +65,19 @@ def rung_of(meta: dict) -> tuple[str, int | float] | None:
     if not is_rung_record(recorded):
         return None
     return next(iter(recorded.items()))
+
+
+def rung_order(meta: dict, name: str = "") -> tuple:
+    """A sort key that puts the rungs of one ladder in the order of their values (the beta ladder 0,
+    0.25, 1, 4, 16, not the file names' 0, 0.25, 1, 16, 4), other models after them by name."""
+    rung = rung_of(meta)
+    return (0, rung[0], rung[1], name) if rung is not None else (1, "", 0, name)
+
+
+def natural_order(name: str) -> tuple:
+    """A sort key for names by their numbers' values: ladder-beta4 before ladder-beta16."""
+    parts = re.split(r"(\d+(?:\.\d+)?(?:e-?\d+)?)", name)
+    return tuple((0, float(p), "") if k % 2 else (1, 0.0, p) for k, p in enumerate(parts))
 
 
 def is_rung_record(value) -> bool:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPush
 
 from explorer import jobs
 from explorer.data import classes
+from explorer.ladder import natural_order, rung_order
 from explorer.gui.dialogs.compare_cell import MAX_MODELS, MIN_MODELS, Cell, grid_shape
 from explorer.gui.dialogs.compare_export import CompareExports
 from explorer.gui.dialogs.tradeoff import TradeoffWindow
@@ -139,7 +140,8 @@ class CompareWindow(QWidget):
             self.tradeoff.resize(900, 640)
         self.tradeoff.show()
         self.tradeoff.raise_()
-        self.tradeoff.measure([c.session for c in self.shown if c.session is not None])
+        sessions = [c.session for c in self.shown if c.session is not None]
+        self.tradeoff.measure(sorted(sessions, key=lambda s: rung_order(s.ckpt.meta, s.name)))
 
     # --- the grid -----------------------------------------------------------------------------------
     def set_count(self, n: int) -> None:
@@ -211,7 +213,7 @@ class CompareWindow(QWidget):
     def _pick_missing(self) -> None:
         """A shown cell with no model yet takes the lecture's pair (first two cells), else one not shown."""
         names = self.registry.names()
-        keys = list(names)
+        keys = sorted(names, key=lambda k: natural_order(names[k]))  # a ladder's rungs in order of value
         if not keys:
             return
         for cell, default in zip(self.shown, DEFAULTS):

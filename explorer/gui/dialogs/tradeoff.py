@@ -62,6 +62,7 @@ class TradeoffWindow(QWidget):
         self.plot.setLabel("bottom", "KL, rate (nats per image)")
         self.plot.setLabel("left", "reconstruction, distortion (nats per image)")
         self.plot.setMinimumSize(360, 260)
+        self.plot.getViewBox().setDefaultPadding(0.12)  # room for the rungs' labels at the edges
         self.table = QTableWidget(0, len(HEADINGS))
         self.table.setHorizontalHeaderLabels(HEADINGS)
         self.table.verticalHeader().hide()
@@ -69,6 +70,7 @@ class TradeoffWindow(QWidget):
         self.strips.setToolTip("Top row: test digits; below, each model's reconstructions of them, in the "
                                "table's order")
         self.status = QLabel()
+        self.status.setWordWrap(True)
         png = QPushButton("Export PNG…")
         png.clicked.connect(self.ask_png)
         csv = QPushButton("Export CSV…")
