@@ -21,7 +21,7 @@ from explorer.config import (ARCHS, ENCODER_KINDS, KIND_NAMES, MAX_ANCHOR, MAX_C
                              ModelConfig, TrainConfig)
 from explorer.data import DATASETS
 from explorer.errors import ExplorerError
-from explorer.gui.dialogs.train_ladder import LadderRow
+from explorer.gui.dialogs.train_ladder import LadderRow, rung_configs
 from explorer.gui.threads.workers import TrainWorker
 from explorer.models import build_model
 from explorer.training import defaults_for
@@ -266,7 +266,7 @@ class TrainDialog(QWidget):
             rungs = self.ladder.rungs()
             plan = [(None, model_config, run_config)]
             if rungs:  # every rung's settings hold together, or none is trained
-                plan = [(r, *self._rung_configs(r, model_config, run_config)) for r in rungs]
+                plan = [(r, *rung_configs(r, model_config, run_config)) for r in rungs]
             model = build_model(plan[0][1], seed=plan[0][2].seed)
         except ExplorerError as e:
             self.status.setText(str(e))
@@ -277,13 +277,6 @@ class TrainDialog(QWidget):
             self.ladder_started.emit(rungs)
         self._start_run(plan[0][0], plan[0][1], plan[0][2], model)
         return True
-
-    @staticmethod
-    def _rung_configs(rung: ladders.Rung, model_config: ModelConfig, run_config: TrainConfig) -> tuple:
-        try:
-            return ladders.apply(rung, model_config, run_config)
-        except ExplorerError as e:
-            raise ExplorerError(f"ladder rung {rung.label}: {e}") from None
 
     def _start_run(self, rung, model_config: ModelConfig, run_config: TrainConfig, model=None) -> None:
         self.rung = rung

@@ -68,3 +68,11 @@ class LadderRow(QWidget):
         super().setEnabled(enabled)
         if enabled:
             self._setting_changed()
+
+
+def rung_configs(rung: ladders.Rung, model_config, run_config) -> tuple:
+    """(model config, run config) of one rung; ExplorerError names the rung whose value they refuse."""
+    try:
+        return ladders.apply(rung, model_config, run_config)
+    except ExplorerError as e:
+        raise ExplorerError(f"ladder rung {rung.label}: {e}") from None
