@@ -354,8 +354,8 @@ def _train_into(out: Path, args, ranks, device: str, stop=None, rung: dict | Non
             recorder(p)
 
     # under torchrun a second Ctrl-C is torchrun passing the first one on, not a way out unsaved
-    with contextlib.nullcontext(stop) if stop else StopRequests(second_quits=ranks.size == 1,
-                                                                quiet=not ranks.leader) as stop:
+    own = StopRequests(second_quits=ranks.size == 1, quiet=not ranks.leader) if stop is None else None
+    with own if own is not None else contextlib.nullcontext(stop) as stop:
         result = train(model, train_split.images, config, labels=train_split.labels,
                        callback=on_progress, should_stop=lambda: stop.requested)
         stop.saving()  # from here a signal waits: the statistics and the file take seconds, the run took longer
