@@ -152,9 +152,30 @@ CONFIG_FIELDS = {"beta": ("model", "beta"), "latent-dim": ("model", "latent_dim"
 WHOLE = ("latent-dim", "epochs", "batch-size", "seed")  # the settings that take whole numbers
 
 
+# the settings only some kinds of model have: a ladder of them for another kind would train one model
+# again and again
+KINDS = {"beta": ("vae", "cvae"), **dict.fromkeys(("anchor", "mmd", "confident", "average"), ("gan",))}
+
+
+def refusal(setting: str, kind: str) -> str | None:
+    """Why a ladder of `setting` cannot step a model of `kind` (None if it can)."""
+    kinds = KINDS.get(setting)
+    if kinds is None or kind in kinds:
+        return None
+    what = "weighs a VAE's KL term" if setting == "beta" else "is a GAN's setting"
+    article = "an" if kind == "ae" else "a"
+    return (f"{setting} {what}; {article} {kind.upper()} has none to step (choose a "
+            f"{' or '.join(k.upper() for k in kinds)}, or step another setting)")
+
+
 def apply(rung: Rung, model_config, run_config):
     """(model_config, run_config) with the rung's value in its place; the configs check it (ExplorerError)."""
     import dataclasses
+
+    from explorer.errors import ExplorerError
+
+    if (why := refusal(rung.setting, model_config.kind)) is not None:
+        raise ExplorerError(why)
 
     which, field = CONFIG_FIELDS[rung.setting]
     if which == "model":

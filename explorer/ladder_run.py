@@ -30,9 +30,8 @@ def check(args) -> list[ladders.Rung]:
     if given != ladder.default:
         raise ExplorerError(f"--{ladder.setting} {ladders.value_text(given)} and --ladder {ladder.setting}=... "
                             f"both set {ladder.setting}; drop --{ladder.setting}")
-    if ladder.setting == "beta" and args.model not in ("vae", "cvae"):
-        raise ExplorerError(f"beta weighs a VAE's KL term; a {args.model.upper()} has none to step "
-                            f"(use --model vae or cvae, or step another setting)")
+    if (why := ladders.refusal(ladder.setting, args.model)) is not None:
+        raise ExplorerError(f"--ladder {why}")
     from explorer.config import MODEL_KINDS, ModelConfig, TrainConfig
 
     for rung in ladder.rungs():  # every rung's settings hold together, or none is trained

@@ -76,7 +76,8 @@ BAD_LADDERS = [
     (["--ladder", "seed=1,2,3,4,5,6,7,8,9"], "9 values are too many"),
     (["--ladder", "beta=1,4,1.0"], "1.0 is the same beta as 1"),
     (["--ladder", "beta=0,1", "--beta", "2"], "--beta 2 and --ladder beta=... both set beta"),
-    (["--ladder", "beta=0,1", "--model", "ae"], "beta weighs a VAE's KL term"),
+    (["--ladder", "beta=0,1", "--model", "ae"], "--ladder beta weighs a VAE's KL term; an AE has none to step"),
+    (["--ladder", "anchor=0,50"], "--ladder anchor is a GAN's setting; a VAE has none to step (choose a GAN"),
     (["--ladder", "epochs=1,2", "--model", "classifier"], "not the digit classifier"),
     (["--ladder", "mmd=0,100", "--model", "gan"], "rung mmd=100: --mmd sets how an anchored GAN"),  # the second rung's settings
     (["--ladder", "lr=0.001,2"], "rung lr=2: learning rate must be a number above 0 and at most 1"),

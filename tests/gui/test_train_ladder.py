@@ -64,6 +64,7 @@ def test_cancel_mid_ladder_keeps_the_finished_rungs_and_trains_no_further_one(op
     ("latent-dim", "2, 1", "ladder rung latent-dim=1: latent dimension must be an integer from 2"),
     ("lr", "0.001, 3", "ladder rung lr=3: learning rate must be a number above 0 and at most 1"),
     ("epochs", "1, 2.5", "'2.5' is not a whole number"),
+    ("anchor", "0, 50", "ladder rung anchor=0: anchor is a GAN's setting; a VAE has none to step"),
 ])
 def test_a_bad_ladder_in_the_form_says_what_is_wrong_and_trains_nothing(setting, values, says, open_window, qtbot):
     window = open_window()

@@ -3,7 +3,7 @@ after another (see explorer.ladder). This row reads the ladder from the form; th
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QLineEdit, QVBoxLayout, QWidget
 
 from explorer import ladder as ladders
 from explorer.arguments import finite, int_from
@@ -32,10 +32,11 @@ class LadderRow(QWidget):
         self.values = QLineEdit()
         self.values.setToolTip("The setting's values, separated by commas")
         self.setting.currentIndexChanged.connect(self._setting_changed)
-        layout = QHBoxLayout(self)
+        layout = QVBoxLayout(self)  # the values below the setting: the dock beside the map is narrow
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
         layout.addWidget(self.setting)
-        layout.addWidget(self.values, 1)
+        layout.addWidget(self.values)
         self._setting_changed()
 
     def _setting_changed(self) -> None:
