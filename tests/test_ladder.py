@@ -155,3 +155,29 @@ def test_the_trade_off_table_and_strips_of_a_ladder(small_root, tmp_path, capsys
     assert strips.shape == (3 * 28, 10 * 28)
     assert (strips[:28] == np.concatenate(list(images), axis=1)).all()  # the originals on top
     assert not (strips[28:56] == strips[56:]).all()  # each rung its own reconstructions
+
+
+def test_a_rung_takes_its_place_in_the_configs_with_the_widths_of_its_size():
+    from explorer.config import ModelConfig, TrainConfig
+    from explorer.errors import ExplorerError
+    from explorer.ladder import apply
+
+    model, run = ModelConfig(kind="vae"), TrainConfig(epochs=3)
+    wide, _ = apply(Rung("latent-dim", "latent_dim", 20), model, run)
+    assert wide.latent_dim == 20 and wide.widths == (512,)  # as `explorer train --latent-dim 20` builds it
+    assert apply(Rung("beta", "beta", 4.0), model, run)[0].beta == 4.0
+    assert apply(Rung("epochs", "epochs", 7), model, run)[1].epochs == 7
+    with pytest.raises(ExplorerError, match="beta must be a number from 0 to 1000"):
+        apply(Rung("beta", "beta", 2000.0), model, run)
+    with pytest.raises(ExplorerError, match="an AE has none to step"):
+        apply(Rung("beta", "beta", 1.0), ModelConfig(kind="ae"), run)
+
+
+def test_rungs_sort_by_their_values_not_their_names():
+    from explorer.ladder import natural_order, rung_order
+
+    names = ["ladder-beta16", "ladder-beta0.25", "ladder-beta4", "ladder-beta0", "ladder-beta1e-05", "vae-2d-mlp"]
+    assert sorted(names, key=natural_order) == ["ladder-beta0", "ladder-beta1e-05", "ladder-beta0.25",
+                                                "ladder-beta4", "ladder-beta16", "vae-2d-mlp"]
+    metas = [{"ladder": {"beta": 16}}, {}, {"ladder": {"beta": 0.25}}]
+    assert sorted(metas, key=rung_order) == [{"ladder": {"beta": 0.25}}, {"ladder": {"beta": 16}}, {}]
