@@ -133,6 +133,7 @@ class MainWindow(QMainWindow):
         self.train_dialog.save_requested.connect(lambda: self.saving.ask_save(self.training.last_trained_key))
         self.train_dialog.ladder_started.connect(lambda rungs: self._ladder_keys.clear())
         self.training.rung_ready.connect(self._rung_ready)
+        self.train_dialog.save_ladder_requested.connect(lambda: self.saving.ask_save_ladder(self._ladder_keys))
         self.selecting.tool_requested.connect(self.set_tool)
         s.session_changed.connect(self._show_session)
         s.plane_changed.connect(lambda plane: self._show_plane())

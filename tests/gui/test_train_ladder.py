@@ -3,8 +3,12 @@ and the compare view's small multiples as it finishes; cancel at any rung keeps 
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from PySide6.QtCore import Qt
+
+from explorer import checkpoint
 
 from .test_train_dialog import configure
 
@@ -13,7 +17,7 @@ def rungs_in_compare(window):
     return [c.session.ckpt.meta.get("ladder") for c in window.compare.shown if c.session is not None]
 
 
-def test_a_beta_ladder_trains_each_rung_and_shows_them_side_by_side(open_window, qtbot):
+def test_a_beta_ladder_trains_each_rung_and_shows_them_side_by_side(open_window, qtbot, monkeypatch, tmp_path):
     window = open_window()
     dialog = window.train_dialog
     window.actions.train.trigger()
@@ -32,6 +36,18 @@ def test_a_beta_ladder_trains_each_rung_and_shows_them_side_by_side(open_window,
     assert window.compare is not None and window.compare.isVisible()
     qtbot.waitUntil(lambda: rungs_in_compare(window) == [{"beta": 0.0}, {"beta": 1.0}, {"beta": 4.0}], timeout=20_000)
     assert "Rung 3/3 (beta=4)" in dialog.status.text()
+
+    # Save ladder: one name, every rung beside it named by its rung, as `explorer train --ladder` writes them
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setattr("explorer.gui.saving.ask_path", lambda parent, name: str(out / "mine.safetensors"))
+    assert dialog.save_ladder.isEnabled()
+    qtbot.mouseClick(dialog.save_ladder, Qt.LeftButton)
+    names = [f"mine-beta{b}.safetensors" for b in ("0", "1", "4")]
+    qtbot.waitUntil(lambda: sorted(os.listdir(out)) == sorted(names) and not window.saving.unsaved(),
+                    timeout=30_000)
+    for name, beta in zip(names, (0.0, 1.0, 4.0)):
+        assert checkpoint.load(out / name).meta["ladder"] == {"beta": beta}
 
 
 def test_cancel_mid_ladder_keeps_the_finished_rungs_and_trains_no_further_one(open_window, qtbot):

@@ -82,6 +82,7 @@ class TrainDialog(QWidget):
     message = Signal(str, str)  # title, text: for the main window's message box
     save_requested = Signal()
     ladder_started = Signal(object)  # [ladder.Rung]: a ladder's runs follow, one run_ended per rung kept
+    save_ladder_requested = Signal()
 
     def __init__(self, data_dir=None, parent=None):
         super().__init__(parent)
@@ -195,9 +196,14 @@ class TrainDialog(QWidget):
         self.start.clicked.connect(self.start_training)
         self.cancel.clicked.connect(self.cancel_training)
         self.save.clicked.connect(self.save_requested)
+        self.save_ladder = QPushButton("Save ladder…")
+        self.save_ladder.setToolTip("Save every finished rung of the last ladder under one name, each named by its "
+                                    "rung (ladder-beta0.25.safetensors), as `explorer train --ladder` does")
+        self.save_ladder.clicked.connect(self.save_ladder_requested)
+        self.save_ladder.setEnabled(False)
 
         buttons = QGridLayout()
-        for k, button in enumerate((self.start, self.cancel, self.save)):
+        for k, button in enumerate((self.start, self.cancel, self.save, self.save_ladder)):
             buttons.addWidget(button, k // 2, k % 2)
         layout = QVBoxLayout(self)  # one column: the dock beside the map is narrow and tall
         layout.addLayout(form)
@@ -274,6 +280,7 @@ class TrainDialog(QWidget):
             return False
         self._rungs_left, self._rung_count, self._rung_index = plan[1:], len(rungs), 0
         if rungs:
+            self.save_ladder.setEnabled(False)
             self.ladder_started.emit(rungs)
         self._start_run(plan[0][0], plan[0][1], plan[0][2], model)
         return True
@@ -370,6 +377,7 @@ class TrainDialog(QWidget):
             self.save.setEnabled(True)
             if self.rung is not None:
                 run.meta = {**run.meta, ladders.META_KEY: self.rung.meta()}
+                self.save_ladder.setEnabled(True)
             self.run_ended.emit(run)
         else:
             self.nothing_trained.emit()
