@@ -182,3 +182,32 @@ def test_rungs_sort_by_their_values_not_their_names():
                                                 "ladder-beta4", "ladder-beta16", "vae-2d-mlp"]
     metas = [{"ladder": {"beta": 16}}, {}, {"ladder": {"beta": 0.25}}]
     assert sorted(metas, key=rung_order) == [{"ladder": {"beta": 0.25}}, {"ladder": {"beta": 16}}, {}]
+
+
+SPEC_TEXT = st.one_of(
+    st.text(alphabet=st.sampled_from("beta=latn-dim_pochs0123456789.,-+eE xinf"), max_size=30),
+    st.builds(lambda name, values: f"{name}={','.join(values)}",
+              st.sampled_from(["beta", "latent-dim", "epochs", "lr", "seed", "average", "temperature"]),
+              st.lists(st.one_of(st.integers(-3, 600).map(str), st.floats(-1, 2000).map(repr),
+                                 st.sampled_from(["", "x", "1e3", "nan", "inf", "2.0"])), min_size=1, max_size=10)))
+
+
+@given(SPEC_TEXT)
+@settings(max_examples=300, deadline=None)
+def test_any_ladder_text_is_read_or_refused_in_one_line(text):
+    """Whatever is typed after --ladder: a ladder of 2 to 8 distinct values the option itself accepts,
+    or argparse's refusal (one line, exit status 2), never another error."""
+    import argparse
+
+    from explorer.cli import build_parser
+
+    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    read = next(a for a in train._actions if a.dest == "ladder").type
+    try:
+        ladder = read(text)
+    except argparse.ArgumentTypeError as e:
+        assert "\n" not in str(e) and str(e)
+        return
+    assert 2 <= len(ladder.values) <= 8 and len(set(ladder.values)) == len(ladder.values)
+    option = next(a for a in train._actions if a.dest == ladder.dest)
+    assert all(option.type(value_text(v)) == v for v in ladder.values)
