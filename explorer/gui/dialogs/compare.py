@@ -153,23 +153,31 @@ class CompareWindow(QWidget):
         while len(self.cells) < n:
             self._add_cell()
         self.decoder.forget(ASKER)  # an answer for the cells shown before would not line up with these
+        again = [c for c in self.cells[:n] if c.isHidden() and c.session is not None]  # hidden, now shown
         for k, cell in enumerate(self.cells):
             cell.setVisible(k < n)
         self._lay_out(force=True)
         self._pick_missing()
         self._describe_planes()
+        for cell in again:  # the view of the others of its size, and its background for it
+            self._join_group(cell)
+            self._request_manifold(cell)
         if self.cursor is not None:
             self.decode_at(*self.cursor)
 
     def show_models(self, keys: list[str]) -> None:
         """Show exactly these models (2 to 8 of the registry's keys), in this order."""
-        self.set_count(len(keys))
-        for cell, key in zip(self.shown, keys):
+        keys = list(keys)[:MAX_MODELS]
+        while len(self.cells) < len(keys):
+            self._add_cell()
+        for cell, key in zip(self.cells, keys):  # chosen first, so no cell opens a model of its own choice
             if cell.wanted != key:
                 self.choose(cell, key)
+        self.set_count(len(keys))
 
     def _add_cell(self) -> None:
-        cell = Cell(len(self.cells))
+        cell = Cell(len(self.cells), self.grid_area)
+        cell.hide()  # until set_count shows it in its place in the grid
         k = cell.index
         self.cells.append(cell)
         self.manifolds.append(self.workers.add(jobs.manifold, True, f"compare manifold {k + 1}",
