@@ -16,12 +16,13 @@ import pickletools
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 
 from explorer import __version__, timeline
-from explorer.config import KIND_NAMES, MAX_BATCH, MAX_EPOCHS, MAX_LR, MAX_SEED, ModelConfig
+from explorer.config import KIND_NAMES, MAX_BATCH, MAX_CLASSES, MAX_EPOCHS, MAX_LR, MAX_SEED, ModelConfig
 from explorer.errors import ExplorerError
 from explorer.files import atomic_write
 from explorer.ladder import is_rung_record
@@ -54,6 +55,8 @@ _META_FIELDS = {
     "train_seconds": lambda v: _is_number(v) and v >= 0,
     "final_losses": lambda v: isinstance(v, dict) and all(_is_number(x) for x in v.values()),
     "ladder": is_rung_record,  # the rung of `explorer train --ladder` this model is: {"beta": 0.25}
+    "data": lambda v: isinstance(v, str),  # the user's images it was trained on (data_files.remembered)
+    "classes": lambda v: isinstance(v, list) and len(v) <= MAX_CLASSES and all(isinstance(c, str) for c in v),
 }
 STATS_ORTHONORMAL_TOLERANCE = 1e-3  # float32 principal axes are orthonormal to about 1e-6
 MIN_MAP_WIDTH = 1e-3  # latent.bounds_of pads every side by at least this much
@@ -92,9 +95,11 @@ class Checkpoint:
 
 
 def save(path: str | os.PathLike, model: torch.nn.Module, meta: dict | None = None,
-         stats: LatentStats | None = None, weights_dtype: str = "float32", timeline: Timeline | None = None) -> Path:
+         stats: LatentStats | None = None, weights_dtype: str = "float32", timeline: Timeline | None = None,
+         say: Callable[[str], None] = lambda text: None) -> Path:
     """Write model + stats + metadata (+ the run's timeline) atomically; `meta` adds training facts
-    (dataset, epochs, ...)."""
+    (dataset, epochs, ...). Statistics or a timeline that load() would refuse are left out, and `say`
+    told why: the weights are what a run is for, and are never lost to what was measured of them."""
     from safetensors.torch import save as to_bytes
 
     if weights_dtype not in WEIGHT_DTYPES:
@@ -112,6 +117,7 @@ def save(path: str | os.PathLike, model: torch.nn.Module, meta: dict | None = No
             info["has_inversion_encoder"] = model.has_encoder
     dtype = WEIGHT_DTYPES[weights_dtype][1]
     tensors = {f"model.{k}": v.detach().to("cpu", dtype).contiguous() for k, v in model.state_dict().items()}
+    stats, timeline = _keepable(stats, timeline, say)
     if stats is not None:
         for name in _STATS:
             tensors[f"stats.{name}"] = torch.as_tensor(np.asarray(getattr(stats, name)), dtype=torch.float32)
@@ -125,6 +131,33 @@ def save(path: str | os.PathLike, model: torch.nn.Module, meta: dict | None = No
             raise ExplorerError(f"cannot write {path}: tensor {name} {problem}")
     header = {"format": FORMAT, "format_version": FORMAT_VERSION, "explorer": json.dumps(info, sort_keys=True)}
     return atomic_write(path, lambda f: f.write(to_bytes(tensors, metadata=header)), (SUFFIX,))
+
+
+def storable_dtype(model: torch.nn.Module, weights_dtype: str, say: Callable[[str], None]) -> str:
+    """`weights_dtype`, or float32 (said) when a finite weight lies beyond its range: a finished run is
+    kept at twice the size rather than refused."""
+    limit = torch.finfo(WEIGHT_DTYPES[weights_dtype][1]).max
+    if any(bool((v.detach().abs() > limit).any()) for v in model.state_dict().values() if v.is_floating_point()):
+        say(f"weights beyond {weights_dtype}'s range ({limit:.4g}) are stored as float32")
+        return "float32"
+    return weights_dtype
+
+
+def _keepable(stats: LatentStats | None, recorded: Timeline | None, say) -> tuple:
+    """(stats, timeline), each as given or None where the file could not hold it."""
+    if stats is not None:
+        try:
+            if not all(np.isfinite(getattr(stats, name)).all() for name in _STATS):
+                raise ExplorerError("they hold NaN or infinite values")
+            _check_stats(stats, "the latent statistics")
+        except ExplorerError as e:
+            say(f"the latent statistics were not saved ({e}); they are measured again on the data when the "
+                f"file is opened")
+            stats = None
+    if recorded is not None and not np.isfinite(recorded.codes).all():
+        say("the training timeline was not saved: its codes hold NaN or infinite values")
+        recorded = None
+    return stats, recorded
 
 
 def load(path: str | os.PathLike, expect: str | None = None) -> Checkpoint:
@@ -195,16 +228,16 @@ def load(path: str | os.PathLike, expect: str | None = None) -> Checkpoint:
 
 
 def _check_timeline(header: dict, latent_dim: int, where: str) -> None:
-    """Both timeline tensors or neither: (K,) I64 test indices and (E, K, d) F16 codes, within bounds."""
+    """Both timeline tensors or neither: (K,) I64 test indices and (E, K, d) F16 (or F32) codes, within bounds."""
     present = [name in header for name in timeline.KEYS]
     _require(all(present) or not any(present), where, "the training timeline is incomplete")
     if not any(present):
         return
     index, codes = (header[name] for name in timeline.KEYS)
     ok = (index["dtype"] == "I64" and len(index["shape"]) == 1 and 0 < index["shape"][0] <= timeline.SAMPLE
-          and codes["dtype"] == "F16" and len(codes["shape"]) == 3 and 0 < codes["shape"][0] <= timeline.MAX_EPOCHS
+          and codes["dtype"] in ("F16", "F32") and len(codes["shape"]) == 3 and 0 < codes["shape"][0] <= timeline.MAX_EPOCHS
           and codes["shape"][1:] == [index["shape"][0], latent_dim])
-    _require(ok, where, f"the training timeline should be I64 [K] indices and F16 [epochs, K, {latent_dim}] codes "
+    _require(ok, where, f"the training timeline should be I64 [K] indices and F16 or F32 [epochs, K, {latent_dim}] codes "
                         f"(K <= {timeline.SAMPLE}, epochs <= {timeline.MAX_EPOCHS}), got {index['dtype']} "
                         f"{index['shape']} and {codes['dtype']} {codes['shape']}")
 

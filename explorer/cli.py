@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib
+import functools
 import json
 import signal
 import sys
@@ -137,7 +138,8 @@ def build_parser() -> _Parser:
     p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("embed", help="write the latent codes of a split and their map positions to .npz "
-                                     "(arrays z, uv and labels) or .csv (columns z1..zd, u, v, label)")
+                                     "(arrays z, uv, labels and classes) or .csv (columns z1..zd, u, v, label, "
+                                     "and class when the classes have names)")
     ckpt_arg(p)
     p.add_argument("--split", choices=("train", "test"), default="test")
     p.add_argument("--map", choices=("pca", "umap", "tsne"),
@@ -276,10 +278,10 @@ def cmd_gui(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from explorer import checkpoint, distributed
+    from explorer import checkpoint, distributed, sources
     from explorer.files import check_target, claim
 
-    out = check_target(args.out, (checkpoint.SUFFIX,))  # fail before training, not after
+    out = check_target(args.out, (checkpoint.SUFFIX,), sources.inputs(args))  # fail before training, not after
     if args.ladder is not None:
         from explorer import ladder_run
 
@@ -299,7 +301,7 @@ def _train_into(out: Path, args, ranks, device: str, stop=None, rung: dict | Non
     ladder's setting and value for this model, recorded in its metadata."""
     import torch
 
-    from explorer import checkpoint, latent, sources, timeline
+    from explorer import checkpoint, data_files, latent, sources, timeline
     from explorer.config import ModelConfig, TrainConfig
     from explorer.data import downloads_allowed, load_split
     from explorer.interrupts import StopRequests
@@ -370,11 +372,16 @@ def _train_into(out: Path, args, ranks, device: str, stop=None, rung: dict | Non
         meta = run_meta(train_split.images, config.dataset, config, result)
         if rung is not None:
             meta["ladder"] = rung
+        if args.data:  # opened later without --data, the file says which images to pass
+            meta.update(data_files.remembered(train_split, args.data))
         if args.model == "classifier":
             meta["test_accuracy"] = _accuracy(model, test_split)
         recorded = recorder.timeline(result.epochs_done) if recorder is not None else None
-        path = save_or_rescue(out, lambda to: checkpoint.save(to, model, meta, stats, weights_dtype=args.weights_dtype,
-                                                              timeline=recorded))
+        # what save() leaves out, said once (cached by text) whether the file lands at --out or is rescued
+        note = functools.cache(lambda text: print(f"note: {text}", file=sys.stderr))
+        dtype = checkpoint.storable_dtype(model, args.weights_dtype, note)
+        path = save_or_rescue(out, lambda to: checkpoint.save(to, model, meta, stats, weights_dtype=dtype,
+                                                              timeline=recorded, say=note))
     print(f"saved {path} ({result.status}, {count(result.epochs_done, 'epoch')}, {result.seconds:.1f} s)", file=sys.stderr)
     return 0 if result.status == "finished" else 1
 
@@ -390,8 +397,8 @@ def cmd_evaluate(args) -> int:
     dataset = ckpt.meta.get("dataset", "mnist")
     classifier_file = args.classifier or (trained.classifier_path() if dataset == "mnist" and not args.data else None)
     classifier = checkpoint.load(classifier_file, expect="classifier").model if classifier_file else None
-    test = sources.data(args, dataset, "test")
-    train = sources.data(args, dataset, "train") if ckpt.model.has_encoder and not args.data else None
+    test = sources.data(args, dataset, "test", ckpt.meta)
+    train = sources.data(args, dataset, "train", ckpt.meta) if ckpt.model.has_encoder and not args.data else None
     if ckpt.stats is None:
         from explorer.latent import infer_stats
 

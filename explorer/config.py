@@ -27,6 +27,10 @@ ACTIVATIONS = ("relu", "silu")  # of the AE's, VAE's and CVAE's hidden layers
 KIND_NAMES = {"ae": "Autoencoder", "vae": "VAE", "cvae": "Conditional VAE", "gan": "GAN"}
 MAX_LATENT_DIM = 512
 MAX_CLASSES = 1000  # a checkpoint's metadata could otherwise ask for a model of any size
+# The most bytes one array of the user's may take once read (an .npz member inflated, a folder's images
+# stacked as uint8): 2 GiB is 2.7 million 28x28 grey images or 700,000 32x32 colour ones; checked from the
+# declared sizes before anything is read, so a zip bomb or a lying .npy header costs nothing
+MAX_DATA_BYTES = 2 << 30
 MNIST_SHAPE = (1, 28, 28)
 MIN_SIDE, MAX_SIDE = 8, 256  # image height and width the models and the window handle
 MAX_BETA = 1000.0  # beta-VAE papers go up to about 250; far beyond, the KL term alone is trained

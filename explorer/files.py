@@ -10,6 +10,7 @@ import contextlib
 import os
 import secrets
 import signal
+import stat
 import threading
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -39,12 +40,25 @@ def check_target(path: str | os.PathLike, suffixes: tuple[str, ...], inputs: Ite
             problem = "is not a folder" if path.parent.exists() else "does not exist"
             raise ExplorerError(f"cannot write {path}: folder {path.parent} {problem}")
         for source in inputs:
-            if source is not None and _same_file(path, Path(source).expanduser()):
+            if source is None:
+                continue
+            if _same_file(path, Path(source).expanduser()):
                 raise ExplorerError(f"cannot write {path}: it is {source}, an input of this command; "
                                     f"choose another name")
+            if _inside(path, Path(source).expanduser()):
+                raise ExplorerError(f"cannot write {path}: it is inside {source}, a folder this command reads; "
+                                    f"write it elsewhere")
     except (OSError, ValueError) as e:  # a name too long, a NUL byte: the OS refuses to even look
         raise ExplorerError(f"cannot write {path}: {_cause(e)}") from None
     return path
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether `path` lies in `folder` or any folder below it, however either is spelled or linked."""
+    if not folder.is_dir():
+        return False
+    where = Path(os.path.realpath(path.parent)) / path.name
+    return where.is_relative_to(os.path.realpath(folder))
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -142,6 +156,34 @@ def atomic_write(path: str | os.PathLike, write: Callable[[object], None], suffi
             with contextlib.suppress(OSError, ValueError):  # gone after the rename; never hide the cause
                 tmp.unlink(missing_ok=True)
     return path
+
+
+def read_limited(path: str | os.PathLike, limit: int, what: str) -> bytes:
+    """The bytes of a small file the user names (a path file, ...), refused in one line when it is not a
+    plain file (a device such as /dev/zero never ends, a FIFO never answers) or holds more than `limit`
+    bytes: at most limit + 1 bytes are ever read."""
+    path = Path(path).expanduser()
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO would block the open itself
+    except (OSError, ValueError) as e:  # ValueError: a NUL in the name
+        raise ExplorerError(f"{path}: cannot read ({_cause(e)})") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ExplorerError(f"{path}: not a {what} (it is not a plain file)")
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as e:
+        raise ExplorerError(f"{path}: cannot read ({_cause(e)})") from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise ExplorerError(f"{path}: larger than any {what} (at most {limit:,} bytes are read)")
+    return b"".join(chunks)
 
 
 def _cause(e: BaseException) -> str:

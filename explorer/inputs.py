@@ -13,11 +13,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from explorer.config import MAX_CLASSES, MAX_SIDE, MIN_SIDE
+from explorer.config import MAX_CLASSES, MAX_LATENT_DIM, MAX_SIDE, MIN_SIDE
 from explorer.errors import ExplorerError
 
 IMAGE_SHAPES = "(N, H, W), (N, 1, H, W), (N, 3, H, W) or (N, H, W, 3)"
 ROUNDING = 1e-3  # float pixels this far outside [0, 1] are rounding, not a different scale
+CHUNK = 4096  # images converted at a time
 
 
 def shape_text(shape) -> str:
@@ -66,14 +67,17 @@ def _pixels(a: np.ndarray, name: str) -> np.ndarray:
         return a.astype(np.uint8)
     if a.dtype.kind != "f":
         raise ExplorerError(f"{name} must hold uint8 pixels (0-255) or floats in [0, 1], got dtype {a.dtype}")
-    if not np.isfinite(a).all():
+    if not all(np.isfinite(a[s : s + CHUNK]).all() for s in range(0, len(a), CHUNK)):
         raise ExplorerError(f"{name} hold NaN or infinite values; every pixel must be a finite number in [0, 1]")
     low, high = float(a.min()), float(a.max())
     if low < -ROUNDING or high > 1 + ROUNDING:
         hint = " (0-255 as floats: divide by 255)" if high <= 255 and low >= 0 else \
             " (normalised: undo the normalisation)" if low < 0 else ""
         raise ExplorerError(f"{name}: float pixels must lie in [0, 1], found {low:.4g} to {high:.4g}{hint}")
-    return np.rint(np.clip(a, 0, 1) * 255).astype(np.uint8)
+    out = np.empty(a.shape, dtype=np.uint8)
+    for s in range(0, len(a), CHUNK):  # a chunk at a time: float copies of all the images would be 4-8x theirs
+        out[s : s + CHUNK] = np.rint(np.clip(a[s : s + CHUNK], 0, 1) * 255)
+    return out
 
 
 def labels(y, n: int, name: str = "labels") -> tuple[torch.Tensor, tuple[str, ...]]:
@@ -95,9 +99,12 @@ def labels(y, n: int, name: str = "labels") -> tuple[torch.Tensor, tuple[str, ..
         if a.dtype.kind == "f" and not (np.isfinite(a).all() and (a == np.round(a)).all()):
             raise ExplorerError(f"{name} must be whole numbers (class indices) or strings, got fractional or "
                                 f"non-finite floats")
+        if n and (a.min() < 0 or a.max() >= MAX_CLASSES):  # checked on the given values: the names are built after
+            low, high = a.min(), a.max()
+            found = f"{float(low if low < 0 else high):.6g}"
+            raise ExplorerError(f"{name} must be class numbers from 0 to {MAX_CLASSES - 1} (at most {MAX_CLASSES} "
+                                f"classes are shown), found {found}")
         ints = a.astype(np.int64)
-        if n and ints.min() < 0:
-            raise ExplorerError(f"{name} must be 0 or more, found {int(ints.min())}")
         classes = tuple(str(c) for c in range(int(ints.max()) + 1 if n else 1))
     else:
         raise ExplorerError(f"{name} must be whole numbers or strings, got dtype {a.dtype}")
@@ -121,6 +128,7 @@ def codes(z, name: str = "codes") -> tuple[torch.Tensor, tuple[int, ...]]:
     if a.ndim < 2 or a.shape[0] == 0 or a.shape[1] < 2 or any(s != 1 for s in a.shape[2:]):
         raise ExplorerError(f"{name} have shape {shape_text(a.shape)}; expected (N, d) with N >= 1 and d >= 2 "
                             f"(or (N, d, 1, 1))")
+    code_size(a.shape[1], name)
     if a.dtype.kind not in "iuf":
         raise ExplorerError(f"{name} must be numbers, got dtype {a.dtype}")
     if not np.isfinite(a).all():
@@ -130,3 +138,27 @@ def codes(z, name: str = "codes") -> tuple[torch.Tensor, tuple[int, ...]]:
     if not np.isfinite(z).all():
         raise ExplorerError(f"{name} hold values beyond float32's range (about 3.4e38); models take float32 codes")
     return torch.from_numpy(z), tuple(a.shape[1:])
+
+
+def code_size(d: int, name: str = "codes") -> int:
+    """d, the values in one code, or refused above MAX_LATENT_DIM: the map's principal axes take a d x d
+    eigendecomposition (512: 15 s here on 10,000 codes, 2048: 65 s) and every code is held on the map."""
+    if d > MAX_LATENT_DIM:
+        raise ExplorerError(f"{name} have {d:,} values each; the map takes codes of at most {MAX_LATENT_DIM} "
+                            f"dimensions")
+    return d
+
+
+def check_fits(model, images) -> None:
+    """Refuse uint8 images (N, H, W[, 3]) of another size or channel count than the model takes, in one
+    line naming both, before any reaches the model (where it would be a matmul's shape error)."""
+    shape = (1 if images.ndim == 3 else images.shape[3], *images.shape[1:3])
+    wanted = tuple(model.image_shape)
+    if shape != wanted:
+        raise ExplorerError(f"the images are {_shape_words(shape)}, but this model takes {_shape_words(wanted)} "
+                            f"images; give it images like those it was trained on")
+
+
+def _shape_words(shape) -> str:
+    c, h, w = shape
+    return f"{h}x{w} {'grey' if c == 1 else 'colour' if c == 3 else f'{c}-channel'} (C, H, W = {c}, {h}, {w})"

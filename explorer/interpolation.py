@@ -17,10 +17,11 @@ import numpy as np
 
 from explorer import latent
 from explorer.errors import ExplorerError
-from explorer.files import atomic_write
+from explorer.files import atomic_write, read_limited
 
 PATH_FORMAT = "latent-explorer-path"
 MAX_WAYPOINTS = 64
+MAX_PATH_FILE = 1 << 20  # bytes: a saved path of MAX_WAYPOINTS is about 5 KB; /dev/zero or a stray file is refused
 CURVE_SAMPLES = 32  # per segment, to measure a curve's length
 
 
@@ -104,9 +105,9 @@ def save(path: str | os.PathLike, p: Path) -> FilePath:
 def load(path: str | os.PathLike) -> Path:
     path = FilePath(path).expanduser()
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, ValueError) as e:  # ValueError: not UTF-8, or a NUL in the name
-        raise ExplorerError(f"{path}: cannot read ({getattr(e, 'strerror', None) or e})") from None
+        text = read_limited(path, MAX_PATH_FILE, "path file").decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ExplorerError(f"{path}: cannot read ({e})") from None
     return Path.from_json(text, str(path))
 
 

@@ -53,12 +53,14 @@ def rung_args(args, rung: ladders.Rung) -> argparse.Namespace:
 
 def run(args, train_into, ranks, device) -> int:
     """Train every rung with `train_into` (the single run of `explorer train`) under one stop request."""
+    from explorer import sources
     from explorer.files import check_target, claim
     from explorer.interrupts import StopRequests
 
     rungs = check(args)
     out = Path(args.out)
-    paths = [check_target(r.path(out), (out.suffix,)) for r in rungs]  # every name refused now, not at its rung
+    inputs = sources.inputs(args)  # every name refused now, not at its rung, and none may be an input
+    paths = [check_target(r.path(out), (out.suffix,), inputs) for r in rungs]
     say = print if ranks.leader else (lambda *a, **k: None)
     say(f"ladder of {count(len(rungs), 'rung')}: {', '.join(r.label for r in rungs)}", file=sys.stderr)
     done: list[tuple[ladders.Rung, Path, int]] = []

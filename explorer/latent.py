@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explorer.config import MAX_GRID, MAX_STEPS  # noqa: F401 (the limits grid_coords and path_codes check)
+from explorer import inputs
+from explorer.config import MAX_DATA_BYTES, MAX_GRID, MAX_STEPS  # noqa: F401 (the limits grid_coords and path_codes check)
 from explorer.errors import ExplorerError
 
 # Codes further out are decoded at this distance, in the same direction: the pictures stopped
@@ -149,6 +150,11 @@ def embed(model, images: torch.Tensor, labels: torch.Tensor | None = None) -> np
     """Codes (N, d) float32 of uint8 images (N, H, W[, 3]) (the VAE's mean; the GAN's inversion encoder)."""
     if not model.has_encoder:
         raise ExplorerError("this model has no encoder, so real images cannot be placed on its map")
+    inputs.check_fits(model, images)
+    need = len(images) * model.latent_dim * 4
+    if need > MAX_DATA_BYTES:
+        raise ExplorerError(f"the codes of {len(images):,} images of {model.latent_dim} dimensions would take "
+                            f"{need:,} bytes; at most {MAX_DATA_BYTES:,} are held")
     device = model_device(model)
     out = np.empty((len(images), model.latent_dim), dtype=np.float32)
     with torch.inference_mode():
@@ -162,6 +168,7 @@ def sample_posterior(model, images: torch.Tensor, labels: torch.Tensor | None = 
     """One draw z ~ q(z|x) per uint8 image (N, H, W[, 3]) from a VAE's encoder, reproducible by `seed`."""
     if not hasattr(model, "sample_posterior"):
         raise ExplorerError("only a VAE's encoder gives a distribution to sample codes from")
+    inputs.check_fits(model, images)
     device = model_device(model)
     generator = torch.Generator(device=device).manual_seed(int(seed))
     y = None if labels is None else torch.as_tensor(labels).to(device)
@@ -196,25 +203,41 @@ def decode_float(model, z, labels=None) -> np.ndarray:
     """float32 images (N, C, H, W) in [0, 1] for codes (N, d), (C, H, W) the model's image shape; any finite
     code decodes.
     Conditional models need one label per code (or one for all)."""
-    z = limit_norm(check_codes(z, model.latent_dim)).astype(np.float32)
+    x = np.empty((len(z), *model.image_shape), dtype=np.float32)
+    for s, batch in _decoded(model, z, labels):
+        x[s : s + len(batch)] = batch
+    return x
+
+
+def decode(model, z, labels=None) -> np.ndarray:
+    """uint8 images (N, H, W) grey or (N, H, W, 3) colour for codes (N, d); see decode_float. Made a batch
+    at a time: a million 28x28 codes take their 0.8 GB of pixels, not 3 GB of floats and their copies."""
+    c, h, w = model.image_shape
+    x = np.empty((len(z), h, w) if c == 1 else (len(z), h, w, c), dtype=np.uint8)
+    for s, batch in _decoded(model, z, labels):
+        x[s : s + len(batch)] = to_display(batch)
+    return x
+
+
+def _decoded(model, z, labels):
+    """(start, float32 (n, C, H, W) decodes) for codes z, EMBED_BATCH at a time."""
+    z = np.asarray(z)
+    z = z[None] if z.ndim == 1 else z
+    check_codes(z[:0], model.latent_dim)  # the shape, before any work; the values a batch at a time
     device = model_device(model)
     if labels is not None:
         labels = torch.as_tensor(np.broadcast_to(np.asarray(labels, dtype=np.int64), (len(z),)).copy())
     elif model.conditional:
         raise ExplorerError("this model decodes with a label; choose which digit to draw")
-    x = np.empty((len(z), *model.image_shape), dtype=np.float32)
     with torch.inference_mode():
         for s in range(0, len(z), EMBED_BATCH):
             y = None if labels is None else labels[s : s + EMBED_BATCH].to(device)
-            x[s : s + EMBED_BATCH] = model.decode(torch.from_numpy(z[s : s + EMBED_BATCH]).to(device), y).float().cpu()
-    if not np.isfinite(x).all():
-        raise ExplorerError("the model decoded these codes to pixels that are not numbers; its weights may be damaged")
-    return x
-
-
-def decode(model, z, labels=None) -> np.ndarray:
-    """uint8 images (N, H, W) grey or (N, H, W, 3) colour for codes (N, d); see decode_float."""
-    return to_display(decode_float(model, z, labels))
+            codes = limit_norm(check_codes(z[s : s + EMBED_BATCH], model.latent_dim)).astype(np.float32)
+            x = model.decode(torch.from_numpy(codes).to(device), y).float().cpu().numpy()
+            if not np.isfinite(x).all():
+                raise ExplorerError("the model decoded these codes to pixels that are not numbers; its weights "
+                                    "may be damaged")
+            yield s, x
 
 
 def check_count(n: int, largest: int, what: str) -> int:

@@ -39,18 +39,28 @@ def cmd_embed(args) -> int:
     elif args.map:
         columns["u"], columns["v"] = _learned_map(args, z).uv.T
     buf = io.BytesIO()
+    classes = np.array(split.classes)
+    named = list(split.classes) != [str(k) for k in range(len(split.classes))]  # names that are not the numbers
     if out.suffix.lower() == ".csv":
         table = np.column_stack([*columns.values(), labels])
-        np.savetxt(buf, table, fmt=[("%d" if name == "index" else "%.9g") for name in columns] + ["%d"], delimiter=",",
-                   header=",".join([*columns, "label"]), comments="")
+        fmt = [("%d" if name == "index" else "%.9g") for name in columns] + ["%d"]
+        header = [*columns, "label"]
+        if named:  # the class's name beside its number, quoted where it holds a comma or a quote
+            table = np.column_stack([table.astype(object), [_csv_text(c) for c in classes[labels]]])
+            fmt, header = fmt + ["%s"], header + ["class"]
+        np.savetxt(buf, table, fmt=fmt, delimiter=",", header=",".join(header), comments="")
     else:
         arrays = {"uv": np.column_stack([columns["u"], columns["v"]])} if args.map else {}
         if index is not None:
             arrays["index"] = index
-        np.savez(buf, z=z, **arrays, labels=labels)
+        np.savez(buf, z=z, **arrays, labels=labels, classes=classes)
     atomic_write(out, lambda f: f.write(buf.getvalue()), (".npz", ".csv"))
     print(f"wrote {len(z):,} codes of {z.shape[1]} dimensions to {args.out}", file=sys.stderr)
     return 0
+
+
+def _csv_text(text: str) -> str:
+    return f'"{text.replace(chr(34), chr(34) * 2)}"' if any(c in text for c in ',"\n\r') else text
 
 
 def cmd_grid(args) -> int:
@@ -83,12 +93,11 @@ def cmd_path(args) -> int:
 
 def cmd_timeline(args) -> int:
     from explorer import checkpoint, export, timeline
-    from explorer.data import load_split
     from explorer.files import check_target
 
-    out = check_target(args.out, (".gif", ".png"))
+    out = check_target(args.out, (".gif", ".png"), sources.inputs(args))
     ckpt = checkpoint.load(args.checkpoint, expect="latent")
-    test = load_split(ckpt.meta.get("dataset", "mnist"), "test", args.data_dir)
+    test = sources.test_split(args, ckpt)
     recorded = _timeline(ckpt, args, test)
     labels, plane = test.labels.numpy()[recorded.index], ckpt.stats.plane() if ckpt.stats else None
     if args.epoch:

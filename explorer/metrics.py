@@ -8,7 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from explorer import latent
+from explorer import inputs, latent
 from explorer.data import Split
 from explorer.models.gaussian import draw, kl_to_prior
 from explorer.errors import ExplorerError
@@ -207,6 +207,7 @@ def evaluate(ckpt, test: Split, train: Split | None = None, classifier=None, sam
 
 
 def _batches(model, split: Split, batch: int = BATCH):
+    inputs.check_fits(model, split.images)
     device = latent.model_device(model)
     for s in range(0, len(split), batch):
         x = latent.to_input(split.images[s : s + batch], device)

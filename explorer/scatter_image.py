@@ -1,7 +1,7 @@
 """A map of labelled points drawn to an image without Qt: for the timeline's replay GIF and exports.
 
-Points are drawn in matplotlib's tab10 colours (the lecture's, and the window's) on white, with a
-legend of the labels present; frames of a replay share one frame of reference so nothing jumps.
+Points are drawn in their class's colour (explorer.colours: tab10 for the first ten, as in the
+lecture and the window) on white, with a legend of the labels present (as many as fit, then a count); frames of a replay share one frame of reference so nothing jumps.
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from explorer import latent
+from explorer.colours import TAB10, class_colours  # noqa: F401 - TAB10: the window's palette imports it here
 
-TAB10 = (  # matplotlib's tab10: the lecture's colours for digits 0-9
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 LEGEND_WIDTH = 70  # pixels to the right of the map
+LEGEND_ROW = 16  # pixels a class takes in the legend
 MIN_SIZE, MAX_SIZE = 120, 2048
 
 
@@ -32,15 +32,21 @@ def draw(uv: np.ndarray, labels: np.ndarray, bounds, size: int = 480, title: str
     px = (np.asarray(uv)[:, 0] - xmin) / (xmax - xmin) * (size - 1)
     py = (ymax - np.asarray(uv)[:, 1]) / (ymax - ymin) * (size - 1)
     radius = max(1, size // 240)
+    colours = class_colours(max(len(classes or ()), int(labels.max()) + 1 if len(labels) else 0))
     for x, y, k in zip(px, py, labels):
         if 0 <= x < size and 0 <= y < size:
-            pen.ellipse((x - radius, y - radius, x + radius, y + radius), fill=TAB10[int(k) % 10])
+            pen.ellipse((x - radius, y - radius, x + radius, y + radius), fill=colours[k])
     pen.line((size, 0, size, size), fill="#bbbbbb")
-    for row, k in enumerate(np.unique(labels)):
-        y = 8 + row * 16
-        pen.rectangle((size + 8, y, size + 18, y + 10), fill=TAB10[int(k) % 10])
+    present = np.unique(labels)
+    rows = (size - 8) // LEGEND_ROW
+    shown = present if len(present) <= rows else present[:rows - 1]  # the last row counts the rest
+    for row, k in enumerate(shown):
+        y = 8 + row * LEGEND_ROW
+        pen.rectangle((size + 8, y, size + 18, y + 10), fill=colours[k])
         name = classes[int(k)] if classes and 0 <= k < len(classes) else str(int(k))
         pen.text((size + 24, y - 2), name[:6], fill="black", font=font)
+    if len(shown) < len(present):
+        pen.text((size + 8, 6 + len(shown) * LEGEND_ROW), f"+{len(present) - len(shown)} more", fill="black", font=font)
     if title:
         pen.text((6, 4), title, fill="black", font=font)
     return np.asarray(image)

@@ -14,7 +14,8 @@ import numpy as np
 import torch
 
 from explorer import checkpoint, latent
-from explorer.data import Split, load_split
+from explorer.data import DATASETS, Split, load_split
+from explorer.data_files import pass_data
 from explorer.errors import ExplorerError
 from explorer.maps import NAMES
 from explorer.models.adapters import UserModel
@@ -156,6 +157,9 @@ def open_session(source: str | Path | checkpoint.Checkpoint, data_dir=None,
     model = ckpt.model.cpu().eval()
     session = Session(ckpt, ckpt.stats or latent.prior_stats(model.latent_dim), saved=ckpt.path is not None)
     for name in ("test", "train"):
+        if session.dataset not in DATASETS:  # trained on the user's own images (one set): say which to open it with
+            session.data_errors["test"] = pass_data(session.dataset, ckpt.meta, ckpt.path or "FILE")
+            break
         report(f"Reading the {session.dataset} {name} images…")
         try:
             session.splits[name] = load_split(session.dataset, name, data_dir, progress=_download_report(report))

@@ -17,14 +17,15 @@ __all__ = ["images", "model_from_code", "evaluate", "checkpoint_of", "inputs", "
            "open_with_stats", "test_split", "data", "from_code"]
 
 
-def images(data: str | None, dataset: str, split: str, data_dir=None, progress=None) -> Split:
-    """--data's images (an .npz or a class folder), else the split of a torchvision dataset under --data-dir."""
-    if data:
-        from explorer.data_files import load_data
+def images(data: str | None, dataset: str, split: str, data_dir=None, progress=None, meta: dict | None = None) -> Split:
+    """--data's images (an .npz or a class folder), else the split of a torchvision dataset under --data-dir;
+    for a model trained on the user's images (`meta` says which), a message naming them."""
+    from explorer import data_files
 
-        return load_data(data)
+    if data:
+        return data_files.load_data(data)
     if dataset not in DATASETS:
-        raise ExplorerError(f"this model was trained on {dataset}; pass --data with those images")
+        raise ExplorerError(data_files.pass_data(dataset, meta))
     return load_split(dataset, split, data_dir, progress=progress)
 
 
@@ -56,9 +57,16 @@ def evaluate(model, test: Split) -> dict:
 # --- what a command reads, from its arguments ---------------------------------------------------------
 
 
+INPUTS = ("checkpoint", "classifier", "model_code", "weights", "data")  # the arguments that name what is read
+
+
 def inputs(args) -> list:
-    """The files a command reads: its --out may not be one of them."""
-    return [getattr(args, name, None) for name in ("checkpoint", "classifier", "model_code")]
+    """The files and folders a command reads, from its arguments: the one list every command checks its
+    --out against (files.check_target), so no output replaces or lands inside one of them."""
+    found = [getattr(args, name, None) for name in INPUTS]
+    if found[2]:  # --model-code FILE.py:NAME reads FILE.py
+        found[2] = found[2].rpartition(":")[0] or found[2]
+    return found
 
 
 def open_encoder(args, split_name: str = "test"):
@@ -68,7 +76,7 @@ def open_encoder(args, split_name: str = "test"):
         from explorer import checkpoint
 
         ckpt = checkpoint.load(args.checkpoint, expect="latent")
-        split = data(args, ckpt.meta.get("dataset", "mnist"), split_name)
+        split = data(args, ckpt.meta.get("dataset", "mnist"), split_name, ckpt.meta)
     if not ckpt.model.has_encoder:
         raise ExplorerError(f"{args.checkpoint or args.model_code}: this model has no encoder, so it cannot embed images")
     return ckpt, split
@@ -95,12 +103,12 @@ def open_with_stats(args):
 
 def test_split(args, ckpt):
     """The images a command lays out or measures a checkpoint on: --data's, else its dataset's test split."""
-    return data(args, ckpt.meta.get("dataset", "mnist"), "test")
+    return data(args, ckpt.meta.get("dataset", "mnist"), "test", ckpt.meta)
 
 
-def data(args, dataset: str, split_name: str):
-    """--data's images, else the split of a torchvision dataset under --data-dir."""
-    return images(getattr(args, "data", None), dataset, split_name, args.data_dir, progress.download_bar())
+def data(args, dataset: str, split_name: str, meta: dict | None = None):
+    """--data's images, else the split of a torchvision dataset under --data-dir (`meta`: the checkpoint's)."""
+    return images(getattr(args, "data", None), dataset, split_name, args.data_dir, progress.download_bar(), meta)
 
 
 def from_code(args, split_name: str = "test"):

@@ -1,7 +1,7 @@
 """The training timeline: where a fixed sample of test images lay in latent space after each epoch.
 
 A recorder embeds the same sample after every epoch of a run (a few KB an epoch, stored in the
-checkpoint as float16), so the birth of a latent space can be replayed afterwards: positions() puts
+checkpoint as float16, or float32 when they outgrow it), so the birth of a latent space can be replayed afterwards: positions() puts
 every epoch on a map, each aligned to the last one so the replay shows the layout forming rather than
 axes flipping. Free of Qt.
 """
@@ -54,8 +54,12 @@ class Timeline:
         return np.stack([*(_align(p, final) for p in own), final]).astype(np.float32)
 
     def tensors(self) -> dict[str, torch.Tensor]:
+        """float16 codes (half the bytes), or float32 where a run's codes outgrow float16 (beyond 65504:
+        a run at a high learning rate can end with finite losses and codes of 1e5 and more)."""
+        with np.errstate(invalid="ignore"):  # NaN codes: kept as float32, for save() to say so
+            fits = bool(np.abs(self.codes).max() <= np.finfo(np.float16).max)
         return {INDEX: torch.from_numpy(self.index.astype(np.int64)),
-                CODES: torch.from_numpy(self.codes.astype(np.float16))}
+                CODES: torch.from_numpy(self.codes.astype(np.float16 if fits else np.float32))}
 
 
 def sample_index(n_images: int, seed: int = 0) -> np.ndarray:

@@ -134,7 +134,8 @@ def test_a_model_trained_on_a_file_asks_for_its_data(tmp_path, capsys):
     assert main(["train", "--model", "ae", "--epochs", "1", "--data", str(tmp_path / "t.npz"), "--out", str(out)]) == 0
     capsys.readouterr()
     result = run_cli(["embed", "--checkpoint", out, "--out", tmp_path / "e.npz"], capsys)
-    assert_one_clear_line(*result, "this model was trained on t.npz; pass --data with those images")
+    assert_one_clear_line(*result, f"this model was trained on your images t.npz ({tmp_path / 't.npz'}); "
+                                   f"pass --data {tmp_path / 't.npz'}")
 
 
 @pytest.mark.parametrize("model, who", [(["cvae"], "a conditional VAE"), (["gan", "--confident", "5"], "--confident")])

@@ -2,8 +2,13 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from PIL import Image
 
+from explorer import data_files
+from explorer.config import MAX_DATA_BYTES
 from explorer.data_files import load_data
 from explorer.errors import ExplorerError
 
@@ -88,3 +93,83 @@ def test_a_bad_folder_gets_one_line(tmp_path):
         load_data(tmp_path / "mixed" / "a" / "0.png")
     with pytest.raises(ExplorerError, match="cannot read"):
         load_data(tmp_path / "missing.npz")
+    (tmp_path / "zero.npz").symlink_to("/dev/zero")  # a device never ends: refused, not read
+    with pytest.raises(ExplorerError, match="zero.npz: not a plain file"):
+        load_data(tmp_path / "zero.npz")
+
+
+# --- sizes are checked before anything is allocated; any number of classes; 16-bit images -----------
+
+def npz_with_member(path, shape, dtype, data: bytes, name="images"):
+    """An .npz whose member `name` declares `shape` of `dtype` in its header but holds `data`."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+                                               "fortran_order": False, "shape": shape})
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(f"{name}.npy", buf.getvalue() + data)
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=st.tuples(st.integers(1, 10**9), st.integers(8, 256), st.integers(8, 256)),
+       dtype=st.sampled_from(["u1", "<f4", "<f8"]), held=st.integers(0, 4096))
+def test_a_header_claiming_more_than_the_member_holds_is_refused_before_reading(tmp_path_factory, shape, dtype, held):
+    path = tmp_path_factory.mktemp("npz") / "x.npz"
+    declared = int(np.prod(shape, dtype=object)) * np.dtype(dtype).itemsize
+    npz_with_member(path, shape, dtype, bytes(min(held, declared)))
+    if held >= declared:
+        assert load_data(path).images.shape[0] == shape[0]
+        return
+    with pytest.raises(ExplorerError) as e:
+        load_data(path)
+    message = str(e.value)
+    assert "\n" not in message and ("holds" in message and "damaged" in message or
+                                    f"at most {MAX_DATA_BYTES:,} bytes are read" in message)
+
+
+def test_a_label_array_claiming_a_trillion_labels_is_refused_naming_the_limit(tmp_path):
+    npz_with_member(tmp_path / "x.npz", (2, 8, 8), "u1", bytes(128))
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "x.npz", "a") as z:
+        buf = __import__("io").BytesIO()
+        np.lib.format.write_array_header_1_0(buf, {"descr": "<i8", "fortran_order": False, "shape": (10**12,)})
+        z.writestr("labels.npy", buf.getvalue() + bytes(16))
+    with pytest.raises(ExplorerError, match=f"'labels' has shape \\(1000000000000,\\) of int64, 8,000,000,000,000 "
+                                            f"bytes; at most {MAX_DATA_BYTES:,} bytes are read"):
+        load_data(tmp_path / "x.npz")
+
+
+def test_a_member_that_inflates_past_the_limit_is_refused_unread(tmp_path, monkeypatch):
+    monkeypatch.setattr(data_files, "MAX_DATA_BYTES", 10_000)
+    np.savez_compressed(tmp_path / "bomb.npz", images=np.zeros((50, 16, 16), np.uint8))  # 12.8 KB from a few bytes
+    assert (tmp_path / "bomb.npz").stat().st_size < 1000
+    with pytest.raises(ExplorerError, match="'images' inflates to 12,928 bytes; at most 10,000 bytes are read"):
+        load_data(tmp_path / "bomb.npz")
+    write_folder(tmp_path / "many", ["a", "b"], 32, per_class=2)  # 4 x 32 x 32 x 3 = 12,288 bytes
+    with pytest.raises(ExplorerError, match="4 images of 32x32 pixels take 12,288 bytes; at most 10,000"):
+        load_data(tmp_path / "many")
+
+
+@settings(max_examples=15, deadline=None)
+@given(names=st.lists(st.text("abcdefghijklmnopqrstuvwxyz0123456789_", min_size=1, max_size=6), min_size=1,
+                      max_size=25, unique=True))
+def test_a_folder_of_any_number_of_classes_keeps_their_names(tmp_path_factory, names):
+    root = tmp_path_factory.mktemp("classes") / "set"
+    write_folder(root, names, 8, colour=False, per_class=1)
+    split = load_data(root)
+    assert split.classes == tuple(sorted(names))
+    assert split.labels.tolist() == list(range(len(names)))
+
+
+@settings(max_examples=20, deadline=None)
+@given(pixels=arrays(np.uint16, (8, 8), elements=st.integers(0, 65535)))
+def test_16_bit_grey_pngs_are_scaled_not_saturated(tmp_path_factory, pixels):
+    root = tmp_path_factory.mktemp("deep")
+    Image.fromarray(pixels).save(root / "a.png")
+    with Image.open(root / "a.png") as im:
+        assert im.mode.startswith("I")  # Pillow reads it as 16-bit, not as 8-bit
+    stored = load_data(root).images[0].numpy()
+    assert np.abs(stored.astype(int) - pixels.astype(float) * 255 / 65535).max() <= 0.5 + 1e-9

@@ -1,7 +1,11 @@
 import errno
 import os
+import re
+from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from explorer import files
 from explorer.errors import ExplorerError
@@ -155,3 +159,39 @@ def test_signals_in_a_deferred_block_arrive_after_it(tmp_path):
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert arrived == ["during", "after"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(depth=st.integers(0, 4), via_link=st.booleans(), sibling=st.booleans())
+def test_no_output_lands_inside_an_input_folder_however_deep_or_reached(tmp_path_factory, depth, via_link, sibling):
+    root = tmp_path_factory.mktemp("inputs")
+    folder = root / "faces"
+    inner = folder.joinpath(*(f"d{k}" for k in range(depth)))
+    inner.mkdir(parents=True)
+    if sibling:  # a folder beside it whose name starts the same is not inside it
+        (root / "faces2").mkdir()
+        assert files.check_target(root / "faces2" / "x.bin", SUFFIXES, inputs=[folder])
+        return
+    if via_link:
+        os.symlink(inner, root / "alias")
+        target = root / "alias" / "x.bin"
+    else:
+        target = inner / "x.bin"
+    with pytest.raises(ExplorerError, match=f"it is inside {folder}, a folder this command reads"):
+        files.check_target(target, SUFFIXES, inputs=[folder])
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "folder", "too large"])
+def test_a_small_file_is_read_bounded_or_refused_in_one_line(tmp_path, kind):
+    path = {"device": Path("/dev/zero"), "fifo": tmp_path / "pipe", "folder": tmp_path,
+            "too large": tmp_path / "big.json"}[kind]
+    if kind == "fifo":
+        os.mkfifo(path)  # nobody writes: an open without O_NONBLOCK would wait forever
+    if kind == "too large":
+        path.write_bytes(b" " * 101)
+    says = "larger than any path file (at most 100 bytes are read)" if kind == "too large" else "not a plain file"
+    with pytest.raises(ExplorerError, match=re.escape(says)):
+        files.read_limited(path, 100, "path file")
+    (tmp_path / "ok.json").write_bytes(b"x" * 100)
+    assert files.read_limited(tmp_path / "ok.json", 100, "path file") == b"x" * 100

@@ -117,10 +117,12 @@ def test_labels_must_be_one_per_image(n, given_n):
 
 
 @pytest.mark.parametrize("y, problem", [
-    (np.array([0, -1]), "0 or more"),
+    (np.array([0, -1]), "from 0 to 999"),
+    (np.array([0, 10**12]), "from 0 to 999"),
+    (np.array([0, 1e300]), "found 1e+300"),
     (np.array([0.5, 1.0]), "whole numbers"),
     (np.array([[0, 1]]), "shape (1, 2)"),
-], ids=["negative", "fractions", "2-d"])
+], ids=["negative", "huge", "huge-float", "fractions", "2-d"])
 def test_bad_labels_are_named(y, problem):
     with pytest.raises(ExplorerError) as e:
         inputs.labels(y, 2)
@@ -142,3 +144,26 @@ def test_codes_are_finite_n_by_d_or_refused(z):
 def test_dcgan_style_codes_keep_their_shape():
     out, shape = inputs.codes(torch.zeros(4, 100, 1, 1))
     assert out.shape == (4, 100) and shape == (100, 1, 1)
+
+
+@SETTINGS
+@given(label=st.one_of(st.integers(-(2**63), 2**63 - 1), st.floats(-1e300, 1e300).map(round).map(float)))
+def test_any_label_value_is_accepted_or_refused_before_names_are_built(label):
+    y = np.array([0, label])
+    if 0 <= label < inputs.MAX_CLASSES:
+        ints, classes = inputs.labels(y, 2)
+        assert len(classes) == int(label) + 1 if label else len(classes) == 1
+    else:  # 10**12 used to build a 13 GB tuple of class names first
+        with pytest.raises(ExplorerError, match=f"class numbers from 0 to {inputs.MAX_CLASSES - 1}"):
+            inputs.labels(y, 2)
+
+
+@SETTINGS
+@given(d=st.integers(2, 100_000))
+def test_codes_of_any_size_are_taken_or_refused_naming_the_limit(d):
+    z = np.zeros((1, d), np.float32)
+    if d <= inputs.MAX_LATENT_DIM:
+        assert inputs.codes(z)[0].shape == (1, d)
+    else:
+        with pytest.raises(ExplorerError, match=f"{d:,} values each; the map takes codes of at most 512"):
+            inputs.codes(z)

@@ -204,8 +204,9 @@ class MainWindow(QMainWindow):
         if points is None:
             self.map.set_points(None, None)
             return
-        self.map.set_points(self.state.points_uv, points.labels)
-        self.map_panel.legend.set_classes(points.splits[0].classes, np.bincount(points.labels, minlength=10))
+        classes = points.splits[0].classes
+        self.map.set_points(self.state.points_uv, points.labels, len(classes))
+        self.map_panel.legend.set_classes(classes, np.bincount(points.labels, minlength=len(classes)))
 
     def _show_cursor(self, cursor) -> None:
         if cursor is None:

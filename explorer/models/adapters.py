@@ -167,6 +167,7 @@ def adapt(model=None, *, encoder=None, decoder=None, images=None, codes=None, ou
         if z.shape[1] < 2:
             raise ExplorerError(f"{name}'s encoder gives codes of shape {inputs.shape_text(mu.shape)}; the map "
                                 f"needs at least 2 latent dimensions")
+        inputs.code_size(z.shape[1], f"{name}'s encoder's codes")
     else:
         z, code_shape = inputs.codes(codes)
         z, logvar = z[:PROBE], None
@@ -324,10 +325,10 @@ def open_user_model(model=None, images=None, labels=None, *, encoder=None, decod
     """The issue's `view()` arguments, checked: images or codes, labels one per point (ints or class names)."""
     if images is not None and codes is not None:
         raise ExplorerError("give images= (with an encoder) or codes= (for a decoder alone), not both")
-    adapted = adapt(model, encoder=encoder, decoder=decoder, images=images, codes=codes, output=output, name=name)
+    stored = inputs.images(images) if images is not None else None  # once: adapt takes the stored uint8 as they are
+    adapted = adapt(model, encoder=encoder, decoder=decoder, images=stored, codes=codes, output=output, name=name)
     if images is None and codes is None:
         raise ExplorerError("give images= to place on the map (or codes= for a decoder alone)")
-    stored = inputs.images(images) if images is not None else None
     z = inputs.codes(codes)[0].numpy() if codes is not None else None
     ints, classes = inputs.labels(labels, len(stored) if stored is not None else len(z))
     data = None if stored is None else Split(images=stored, labels=ints, dataset=adapted.name, split="all",

@@ -9,7 +9,8 @@ import numpy as np
 from PySide6.QtCore import QPointF, Qt
 
 from explorer import decodability, latent, metrics
-from explorer.gui.map.decodability import BACKGROUND_OPACITY, CELLS, KEPT_PALETTE, PALETTE, bins, colours
+from explorer.colours import TAB10
+from explorer.gui.map.decodability import BACKGROUND_OPACITY, CELLS, PALETTE, bins, colours
 
 SHIPPED_VAE = Path(__file__).resolve().parents[2] / "trained" / "vae-2d-mlp.safetensors"  # decodes clear and vague
 
@@ -70,7 +71,7 @@ def test_points_show_the_confidence_in_their_reconstruction(open_window, qtbot):
     # scored, the test points keep their colours and the train points show their labels' colours
     with qtbot.waitSignal(deco.scored, timeout=60_000):
         window.map_panel.split.setCurrentText("both")
-        assert cloud.palette == KEPT_PALETTE and np.array_equal(cloud.colours[:256], bins(expected))
+        assert cloud.palette == PALETTE + TAB10 and np.array_equal(cloud.colours[:256], bins(expected))
         assert np.array_equal(cloud.colours[256:], len(PALETTE) + window.state.points.labels[256:])
     assert len(cloud.colours) == len(window.state.points) == 256 + 512
     assert np.array_equal(cloud.colours[:256], bins(expected))
@@ -139,7 +140,7 @@ def test_while_another_model_is_scored_the_points_keep_their_colours_and_progres
     window.models.open_path(gui_models / "ae-2d-mlp.safetensors")
     scoring_under_way(qtbot, deco)
     qtbot.waitUntil(lambda: len(seen) > 1 and seen[-1][1] == PALETTE, timeout=60_000)  # scored
-    assert seen[0][1] == KEPT_PALETTE and np.array_equal(seen[0][0], before)  # the old colours, not grey
+    assert seen[0][1] == PALETTE + TAB10 and np.array_equal(seen[0][0], before)  # the old colours, not grey
     split = window.state.points.splits[0]
     expected = decodability.reconstruction_confidence(window.state.session.model, deco.classifier, split.images,
                                                       split.labels)

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 from explorer import decodability, jobs
 from explorer.gui.feedback import Feedback
 from explorer.gui.map.map_panel import MapPanel
-from explorer.gui.map.point_cloud import PALETTE as LABEL_COLOURS
 from explorer.gui.state import ViewState
 from explorer.gui.threads.tasks import Tasks
 from explorer.gui.threads.workers import Workers
@@ -47,7 +46,11 @@ def bins(confidence: np.ndarray) -> np.ndarray:
 
 
 PALETTE = tuple(QColor(*colours(np.array((b + 0.5) / BINS))).name() for b in range(BINS))
-KEPT_PALETTE = PALETTE + tuple(LABEL_COLOURS)  # while scoring: scores shown before, else the labels' colours
+
+
+def kept_palette(cloud) -> tuple[str, ...]:
+    """While scoring: the score bins shown before, then the labels' colours (a class k is len(PALETTE) + k)."""
+    return PALETTE + tuple(cloud.label_palette)
 
 
 class ColourBar(QWidget):
@@ -243,7 +246,7 @@ class Decodability(QObject):
             self.bar.set_status("")
             self.scored.emit()
             return
-        self.map.cloud.set_colours(self._kept_colours(), KEPT_PALETTE, outline=False)
+        self.map.cloud.set_colours(self._kept_colours(), kept_palette(self.map.cloud), outline=False)
         missing = tuple(split for split, f in zip(points.splits, found) if f is None)
         running = self._scoring
         if running is not None and running.model is s.model and running.splits == missing:
@@ -256,7 +259,7 @@ class Decodability(QObject):
 
     def _kept_colours(self) -> np.ndarray:
         """Until the new scores are ready each split keeps the colours it shows: the scores last shown for
-        its images (an epoch or a model ago), else its labels' colours (indices into KEPT_PALETTE)."""
+        its images (an epoch or a model ago), else its labels' colours (indices into kept_palette)."""
         points, dataset = self.state.points, self.state.session.dataset
         kept = len(PALETTE) + np.asarray(points.labels, dtype=np.int64)
         for split, start in zip(points.splits, points.offsets):

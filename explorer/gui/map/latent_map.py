@@ -134,10 +134,10 @@ class LatentMap(pg.PlotWidget):
             self.setLabel("bottom", horizontal)
             self.setLabel("left", vertical)
 
-    def set_points(self, uv: np.ndarray | None, labels: np.ndarray | None) -> None:
+    def set_points(self, uv: np.ndarray | None, labels: np.ndarray | None, classes: int = 0) -> None:
         if uv is None:
             uv, labels = np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
-        self.cloud.set_points(uv, labels)
+        self.cloud.set_points(uv, labels, classes)
         self._set_hovered()
 
     def set_shown_labels(self, shown: np.ndarray) -> None:

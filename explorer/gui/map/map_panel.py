@@ -4,64 +4,117 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (QApplication, QComboBox, QHBoxLayout, QLabel, QMenu, QToolButton, QVBoxLayout,
+                               QWidget)
 
+from explorer.colours import class_colours
 from explorer.gui.map.latent_map import LatentMap
-from explorer.gui.map.point_cloud import PALETTE
 from explorer.session import SPLIT_CHOICES
+
+TOGGLES = 12  # classes with a toggle of their own in the header: each is about 50 pixels wide, and at 1280
+# pixels 20 of them pushed the split and axes choosers off the window
 
 
 class Legend(QWidget):
-    """One toggle per class; click shows or hides it, Shift+click shows it alone."""
+    """One toggle per class, in its colour; click shows or hides it, Shift+click shows it alone. Past
+    TOGGLES classes the rest are checkable entries of a "+N" menu, so the header keeps its width."""
 
-    changed = Signal(object)  # bool mask (10,)
+    changed = Signal(object)  # bool mask, one per class
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        layout = QHBoxLayout(self)
+        self._layout = layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        self.buttons: list[QToolButton] = []
-        for k, colour in enumerate(PALETTE):
-            b = QToolButton()
-            b.setCheckable(True)
-            b.setChecked(True)
-            b.setStyleSheet(
-                f"QToolButton {{ border: 1px solid #5f6368; border-left: 10px solid {colour}; padding: 1px 5px;"
-                f" border-radius: 2px; }} QToolButton:!checked {{ border-left-color: #3c4043; color: #80868b; }}")
-            b.clicked.connect(lambda checked, k=k: self._clicked(k))
-            layout.addWidget(b)
-            self.buttons.append(b)
+        self.buttons: list[QToolButton] = []  # the first TOGGLES classes' toggles (made as classes come)
+        self.more = QToolButton()
+        self.more.setPopupMode(QToolButton.InstantPopup)
+        self.more.setMenu(QMenu(self.more))
+        layout.addWidget(self.more)
         self.all = QToolButton()
         self.all.setText("All")
         self.all.setToolTip("Show every class again")
         self.all.clicked.connect(self.show_all)
         layout.addWidget(self.all)
+        self._shown = np.ones(0, dtype=bool)
+        self._names: list[str] = []
         self.set_classes([str(d) for d in range(10)], None)
 
     def set_classes(self, names, counts) -> None:
-        """Name the toggles; a dataset of fewer classes (a script's own labels) hides the rest."""
+        """Name the toggles, one per class; unused toggles are hidden. The same classes again (new points
+        of the same data) keep what is shown and hidden; other classes start all shown."""
+        names = list(names)
+        if names == self._names:
+            for k, b in enumerate(self.buttons[: len(names)]):
+                b.setToolTip(_tip(names[k], counts, k))
+            for k, action in enumerate(self.more.menu().actions(), TOGGLES):
+                action.setToolTip(_tip(names[k], counts, k))
+            return
+        self._names = names
+        colours = class_colours(len(names))
+        for k in range(len(self.buttons), min(len(names), TOGGLES)):
+            self.buttons.append(self._toggle(k))
+        self._shown = np.ones(len(names), dtype=bool)
         for k, b in enumerate(self.buttons):
             b.setVisible(k < len(names))
-            if k >= len(names):
-                continue
-            b.setText(names[k])
-            count = f"{counts[k]:,} points. " if counts is not None else ""
-            b.setToolTip(f"{names[k]}: {count}Click to show or hide; Shift+click to show only this one")
+            if k < len(names):
+                b.setText(names[k])
+                b.setStyleSheet(
+                    f"QToolButton {{ border: 1px solid #5f6368; border-left: 10px solid {colours[k]}; padding: 1px 5px;"
+                    f" border-radius: 2px; }} QToolButton:!checked {{ border-left-color: #3c4043; color: #80868b; }}")
+                b.setToolTip(_tip(names[k], counts, k))
+                b.setChecked(True)
+        menu = self.more.menu()
+        menu.clear()
+        for k in range(TOGGLES, len(names)):
+            icon = QPixmap(12, 12)
+            icon.fill(QColor(colours[k]))
+            action = menu.addAction(QIcon(icon), names[k])
+            action.setCheckable(True)
+            action.setChecked(True)
+            action.setToolTip(_tip(names[k], counts, k))
+            action.triggered.connect(lambda checked, k=k: self._clicked(k, checked))
+        self.more.setText(f"+{len(names) - TOGGLES}")
+        self.more.setToolTip(f"The other {len(names) - TOGGLES:,} classes: click one to show or hide it")
+        self.more.setVisible(len(names) > TOGGLES)
+        self.changed.emit(self.shown())  # the map shows every class of the new data
 
     def show_all(self) -> None:
-        for b in self.buttons:
-            b.setChecked(True)
+        self._set(np.ones(len(self._shown), dtype=bool))
         self.changed.emit(self.shown())
 
     def shown(self) -> np.ndarray:
-        return np.array([b.isChecked() for b in self.buttons])
+        return self._shown.copy()
 
-    def _clicked(self, k: int) -> None:
+    def _toggle(self, k: int) -> QToolButton:
+        b = QToolButton()
+        b.setCheckable(True)
+        b.setChecked(True)
+        b.clicked.connect(lambda checked, k=k: self._clicked(k, checked))
+        self._layout.insertWidget(k, b)
+        return b
+
+    def _clicked(self, k: int, checked: bool) -> None:
         if QApplication.keyboardModifiers() & Qt.ShiftModifier:
-            for j, b in enumerate(self.buttons):
-                b.setChecked(j == k)
+            alone = np.zeros(len(self._shown), dtype=bool)
+            alone[k] = True
+            self._set(alone)
+        else:
+            self._shown[k] = checked
         self.changed.emit(self.shown())
+
+    def _set(self, shown: np.ndarray) -> None:
+        self._shown = shown
+        for k, b in enumerate(self.buttons[: len(shown)]):
+            b.setChecked(bool(shown[k]))
+        for k, action in enumerate(self.more.menu().actions(), TOGGLES):
+            action.setChecked(bool(shown[k]))
+
+
+def _tip(name: str, counts, k: int) -> str:
+    count = f"{counts[k]:,} points. " if counts is not None and k < len(counts) else ""
+    return f"{name}: {count}Click to show or hide; Shift+click to show only this one"
 
 
 class MapPanel(QWidget):

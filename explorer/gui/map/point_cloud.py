@@ -27,9 +27,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 
 from explorer import splat
-from explorer.scatter_image import TAB10
+from explorer.colours import TAB10, class_colours
 
-# the lecture's tab10 colours for digits 0-9, as in the replay GIFs
+# the lecture's tab10 colours for digits 0-9, as in the replay GIFs; more classes: explorer.colours
 PALETTE = TAB10
 FADED = 0.25  # opacity of the points left out of a selection
 # Points in view above which they are drawn as a density image: discs cost about 0.2 us each a frame
@@ -58,6 +58,7 @@ class PointCloud(pg.GraphicsObject):
         self.size = size
         self.alpha = alpha
         self.palette: tuple[str, ...] = PALETTE
+        self.label_palette: tuple[str, ...] = PALETTE  # a colour per class, as many as the labels need
         self.colours: np.ndarray | None = None  # per point, an index into palette; None: by label
         self._outline = False
         self._xy = np.zeros((0, 2))
@@ -92,10 +93,14 @@ class PointCloud(pg.GraphicsObject):
         """(N,) the points ringed as selected, None when none are."""
         return self._selected
 
-    def set_points(self, xy: np.ndarray, labels: np.ndarray) -> None:
+    def set_points(self, xy: np.ndarray, labels: np.ndarray, classes: int = 0) -> None:
+        """Points xy (N, 2) of labels (N,) 0 up, of `classes` classes or as many as the labels name."""
         self.prepareGeometryChange()
         self._xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
         self._labels = np.asarray(labels, dtype=np.int64)
+        count = max(classes, int(self._labels.max()) + 1 if len(self._labels) else 0, len(PALETTE))
+        self.label_palette = class_colours(count)
+        self._shown_labels = _padded(self._shown_labels, count)
         self._shown = self._shown_labels[self._labels]
         self._by_x = None
         if len(self._xy):
@@ -106,17 +111,18 @@ class PointCloud(pg.GraphicsObject):
         self._rect = None
         self._selected = None
         self.colours = None
-        if self.palette != PALETTE or self._outline:
-            self.palette, self._outline, self._atlas = PALETTE, False, None
+        if self.palette != self.label_palette or self._outline:
+            self.palette, self._outline, self._atlas = self.label_palette, False, None
         self._changed()
         self.points_set.emit()
 
-    def set_colours(self, colours: np.ndarray | None, palette=PALETTE, outline: bool = False) -> None:
+    def set_colours(self, colours: np.ndarray | None, palette=None, outline: bool = False) -> None:
         """Colour point k with palette[colours[k]] (outlined, to stand out on a coloured background);
-        None colours by label again. Labels still decide which points are shown."""
+        None colours by label again (in label_palette). Labels still decide which points are shown."""
         if colours is not None and len(colours) != len(self._labels):
             raise ValueError(f"{len(colours)} colours for {len(self._labels)} points")
         self.colours = None if colours is None else np.asarray(colours, dtype=np.int64)
+        palette = self.label_palette if colours is None or palette is None else palette
         if tuple(palette) != self.palette or outline != self._outline:
             self.palette, self._outline, self._atlas = tuple(palette), outline, None
         self._changed()
@@ -130,7 +136,8 @@ class PointCloud(pg.GraphicsObject):
             self._changed()
 
     def set_shown_labels(self, shown: np.ndarray) -> None:
-        self._shown_labels = np.asarray(shown, dtype=bool)
+        """Which classes are drawn, by class number; classes beyond `shown` are drawn."""
+        self._shown_labels = _padded(np.asarray(shown, dtype=bool), len(self.label_palette))
         self._shown = self._shown_labels[self._labels]
         self._changed()
 
@@ -320,3 +327,8 @@ class PointCloud(pg.GraphicsObject):
             painter.end()
             self._atlas, self._atlas_dpr = atlas, dpr
         return self._atlas
+
+
+def _padded(shown: np.ndarray, count: int) -> np.ndarray:
+    """`shown` for `count` classes at least: the classes it does not cover are shown."""
+    return shown if len(shown) >= count else np.concatenate([shown, np.ones(count - len(shown), dtype=bool)])

@@ -18,7 +18,8 @@ from explorer.gui import last_folder
 from explorer.gui.docks import Docks
 from explorer.gui.feedback import Feedback
 from explorer.gui.map.latent_map import LatentMap
-from explorer.gui.map.point_cloud import PALETTE
+from explorer.colours import class_colours
+from explorer.config import MAX_CLASSES
 from explorer.gui.state import ViewState
 from explorer.gui.threads.tasks import Tasks
 from explorer.gui.widgets.thumbnail_grid import ThumbnailGrid
@@ -71,7 +72,7 @@ class SelectionPanel(QWidget):
         self.summary = QLabel(HINT)
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.RichText)
-        self.grid = ThumbnailGrid(scale=THUMB_SCALE, gap=GAP, palette=PALETTE)
+        self.grid = ThumbnailGrid(scale=THUMB_SCALE, gap=GAP, palette=class_colours(MAX_CLASSES))
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setWidget(self.grid)
@@ -235,8 +236,9 @@ class Selecting(QObject):
         elsewhere = f" ({hidden:,} more in a split not shown)" if hidden > 0 else ""
         if n == 0:
             return HINT + elsewhere
-        counts, classes = np.bincount(points.labels[mask], minlength=len(PALETTE)), points.splits[0].classes
-        chips = " ".join(f"<span style='color:{PALETTE[d % len(PALETTE)]}'>■</span>&nbsp;{classes[d]}:&nbsp;{c:,}"
+        classes = points.splits[0].classes
+        counts, colours = np.bincount(points.labels[mask], minlength=len(classes)), class_colours(len(classes))
+        chips = " ".join(f"<span style='color:{colours[d]}'>■</span>&nbsp;{classes[d]}:&nbsp;{c:,}"
                          for d, c in enumerate(counts) if c)
         return f"<b>{n:,} selected</b>{elsewhere} &nbsp; {chips}"
 
