@@ -29,6 +29,7 @@ import torch
 
 from explorer import checkpoint, export, latent, metrics, trained
 from explorer.data import Split, data_root, load_split
+from explorer.config import BENCH_LONG
 from explorer.errors import ExplorerError
 
 TUTORIAL = "DataLoader(torchvision MNIST, ToTensor, batch 128, shuffle), Adam lr 1e-3"
@@ -95,13 +96,13 @@ def run(args, extra_parts: dict[str, tuple[str, PartFn]] | None = None) -> int:
     the table (or JSON) on stdout, progress on stderr."""
     settings = Settings.from_args(args)
     parts = {**PARTS, **(extra_parts or {})}
-    chosen = args.only or list(parts)
+    chosen = args.only or [name for name in parts if getattr(args, "full", False) or name not in BENCH_LONG]
     unknown = [p for p in chosen if p not in parts]
     if unknown:
         raise ExplorerError(f"unknown bench part {', '.join(unknown)}; choose from {', '.join(parts)}")
     report = measure({name: parts[name] for name in chosen}, settings)
     report["command"] = "python -m explorer bench" + (" --quick" if settings.quick else "") + \
-        (f" --only {' '.join(chosen)}" if args.only else "")
+        (f" --only {' '.join(chosen)}" if args.only else " --full" if getattr(args, "full", False) else "")
     print(json.dumps(report, indent=2) if args.json else markdown(report))
     return 0
 

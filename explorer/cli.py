@@ -26,9 +26,9 @@ from explorer.wording import count
 
 
 def build_parser() -> _Parser:
-    from explorer.config import (ACTIVATIONS, ARCHS, DATASETS, MAX_BATCH, MAX_EPOCHS, MAX_GRID, MAX_LATENT_DIM,
+    from explorer.config import (ACTIVATIONS, ARCHS, BENCH_LONG, BENCH_PARTS, DATASETS, MAX_BATCH, MAX_EPOCHS, MAX_GRID, MAX_LATENT_DIM,
                                  MAX_SEED, MAX_STEPS, MAX_WIDTH, MODEL_KINDS, DEFAULT_SCALE, GRID_CELLS, OUTPUTS,
-                                 ModelConfig, TrainConfig)
+                                 ModelConfig, TrainConfig, bench_time)
     from explorer.ladder import spec_type as ladder_spec
     from explorer.trained import find
 
@@ -212,11 +212,20 @@ def build_parser() -> _Parser:
     data_args(p)
     p.set_defaults(run=cmd_download)
 
-    p = sub.add_parser("bench", help="measure speed and quality on this machine")
+    short = [name for name in BENCH_PARTS if name not in BENCH_LONG]
+    p = sub.add_parser("bench", help="measure speed and quality on this machine",
+                       description=f"Without --only or --full: {', '.join(short)}, about {bench_time(short)} on the "
+                                   "development machine (2 cores, no GPU; a GPU adds about a minute). Each part "
+                                   "there: " + ", ".join(f"{name} {bench_time([name]) if BENCH_PARTS[name] else 'nothing without a GPU'}"
+                                                        for name in BENCH_PARTS)
+                                   + ".")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--quick", action="store_true",
                    help="about a minute: compare with the tutorial's 3-epoch loss, fewer decode calls")
-    p.add_argument("--only", nargs="+", metavar="PART", help="run only these parts (see the table)")
+    p.add_argument("--only", nargs="+", metavar="PART", help=f"run only these parts: {', '.join(BENCH_PARTS)}")
+    p.add_argument("--full", action="store_true",
+                   help=f"every part, the long ones ({', '.join(BENCH_LONG)}) included: about "
+                        f"{bench_time(BENCH_PARTS)} there")
     data_args(p)
     p.set_defaults(run=cmd_bench)
     return parser

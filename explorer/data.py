@@ -60,6 +60,11 @@ class Split:
     def __len__(self) -> int:
         return len(self.labels)
 
+    def describe(self, i: int) -> str:
+        """How item i is named to the user: "test image #12"; a point given as a code with no image of its own
+        (explorer.view(codes=...)) is "point #12", never a test image."""
+        return f"point #{i:,}" if self.split == "codes" else f"{self.split} image #{i:,}"
+
 
 def default_root() -> Path:
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -178,9 +183,12 @@ def download_split(dataset: str, split: str, root: Path, progress: DownloadProgr
 
     cls = getattr(tvd, _class_name(dataset))
     folder = root / cls.__name__ / "raw"
-    created: list[Path] = []
+    created: list[Path] = []  # every folder made for it, down from the first that was there (~/.cache/latent-explorer)
     try:
-        created = [p for p in (root, root / cls.__name__, folder) if not p.exists()]
+        made = folder
+        while not made.exists() and made.parent != made:
+            created.insert(0, made)
+            made = made.parent
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         _remove_empty(created)
@@ -213,17 +221,18 @@ def _download_files(cls, split: str, folder: Path, dataset: str, progress: Downl
             try:
                 _fetch(mirror + name, target, progress)
             except Exception as e:  # noqa: BLE001 - OSError, an HTTP protocol error, a cut connection: try the next
-                errors.append(f"{mirror}: {e}")
+                errors.append(str(getattr(e, "reason", None) or e))
                 continue
             if check_integrity(str(target), resources[name]):
                 break
-            errors.append(f"{mirror}: checksum mismatch")
+            errors.append("checksum mismatch")
             target.unlink(missing_ok=True)
-        else:
+        else:  # one sentence saying what to do; the mirrors' addresses would only hide it
+            command = "explorer download" + (f" --dataset {dataset}" if dataset != "mnist" else "")
             raise ExplorerError(
-                f"could not download {name} for {dataset} ({'; '.join(errors)}); "
-                f"without a network, point --data-dir or EXPLORER_DATA_DIR at a folder holding "
-                f"{cls.__name__}/raw/{name}"
+                f"could not download {name} for {dataset} ({'; '.join(dict.fromkeys(errors))}): point "
+                f"--data-dir DIR or EXPLORER_DATA_DIR at a folder that holds {cls.__name__}/raw/, or run "
+                f"`{command}` once online"
             )
 
 

@@ -167,7 +167,9 @@ def open_session(source: str | Path | checkpoint.Checkpoint, data_dir=None,
             session.data_errors[name] = str(e)
             continue
         if model.has_encoder:
-            report(f"Placing {len(session.splits[name]):,} {name} images on the map…")
+            n = len(session.splits[name])  # the train images are encoded for Show: train or both, not shown yet
+            report(f"Placing {n:,} test images on the map…" if name == "test" else
+                   f"Encoding {n:,} train images too (Show: train or both puts them on the map)…")
             split = session.splits[name]
             session.codes[name] = latent.embed(model, split.images, split.labels)
     if ckpt.stats is None and "test" in session.codes and model.kind != "gan":

@@ -198,3 +198,43 @@ def test_each_bench_module_imports_on_its_own(module):
     # a script importing one part first must not meet a half-initialised module (a circular import)
     done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_the_default_leaves_the_long_parts_to_full_or_only_and_help_says_each_parts_time(monkeypatch, capsys):
+    """Issue 23: `explorer bench` alone ran past 15 minutes while the README said 3.5."""
+    from explorer.config import BENCH_LONG, BENCH_PARTS, bench_time
+    from explorer.gui.bench import PARTS as gui_parts
+
+    assert set(BENCH_PARTS) == set(bench.PARTS) | set(gui_parts)  # every part has its time said
+    ran = []
+    monkeypatch.setattr(bench, "measure", lambda parts, settings: ran.append(list(parts)) or
+                        {"machine": {}, "seconds": 0, "parts": {}})
+    monkeypatch.setattr(bench, "markdown", lambda report: report["command"])
+    for argv, expected in ((["bench"], [p for p in BENCH_PARTS if p not in BENCH_LONG]),
+                           (["bench", "--full"], list(BENCH_PARTS)), (["bench", "--only", "maps"], ["maps"])):
+        assert main(argv) == 0
+        assert sorted(ran.pop()) == sorted(expected)
+    assert capsys.readouterr().out.splitlines()[1:] == ["python -m explorer bench --full",
+                                                        "python -m explorer bench --only maps"]
+    short = [p for p in BENCH_PARTS if p not in BENCH_LONG]
+    assert sum(BENCH_PARTS[p] for p in short) <= 5 * 60  # a few minutes, on the development machine
+
+    with pytest.raises(SystemExit):
+        main(["bench", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert f"about {bench_time(short)}" in text and "--full" in text
+    assert all(f"{name} {bench_time([name])}" in text for name in BENCH_PARTS if name != "gpu")
+    assert "gpu nothing without a GPU" in text
+
+
+def test_the_readme_says_each_parts_time_as_help_does():
+    from pathlib import Path
+
+    from explorer.config import BENCH_LONG, BENCH_PARTS, bench_time
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    for name in ("train", "decode", *BENCH_LONG):
+        assert f"| `{name}` | {bench_time([name])} |" in readme
+    assert f"| `startup`, `map` | {bench_time(['startup'])}, {bench_time(['map'])} |" in readme
+    short = [name for name in BENCH_PARTS if name not in BENCH_LONG]
+    assert f"the default parts: about {bench_time(short).replace(' min', ' minutes')}" in readme

@@ -173,11 +173,14 @@ def test_no_network_while_downloads_are_allowed(tmp_path, monkeypatch, network):
         return CutConnection()
 
     monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    monkeypatch.delenv("EXPLORER_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the default root, under a cache not made yet
     with pytest.raises(ExplorerError) as e:
-        load_split("mnist", "test", tmp_path, download=True)
+        load_split("mnist", "test", None, download=True)
     message = str(e.value)
-    assert "could not download t10k-images-idx3-ubyte.gz" in message
-    assert "without a network, point --data-dir or EXPLORER_DATA_DIR" in message
+    assert "could not download t10k-images-idx3-ubyte.gz" in message and "http" not in message
+    assert message.endswith("point --data-dir DIR or EXPLORER_DATA_DIR at a folder that holds MNIST/raw/, "
+                            "or run `explorer download` once online")
     assert list(tmp_path.iterdir()) == []  # no partial download, no empty folders left to be mistaken for data
 
 

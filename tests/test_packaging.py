@@ -62,3 +62,15 @@ def test_the_installed_app_opens_shipped_models_by_name_from_any_folder(installe
     assert run.returncode == 0, run.stderr
     with np.load(elsewhere / "codes.npz") as f:
         assert f["z"].shape == (256, 2)
+
+
+def test_the_run_script_installs_every_extra_the_tour_uses():
+    """The README's `bash scripts/run` gives every item of its tour: UMAP and t-SNE maps need the `maps` extra."""
+    import re
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    tour_extras = {name for name in extras if name != "test"}
+    script = (REPO / "scripts" / "run").read_text()
+    [installed] = re.findall(r"pip install --quiet -e '\.\[([\w,]+)\]'", script)
+    assert tour_extras <= set(installed.split(","))

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QLabel, QMessageBox
-
-from explorer.gui.keys import NumberFieldKeys
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout
 
 ZOOM_STEP = 0.8
 
@@ -21,7 +19,7 @@ SHORTCUTS = (  # (action name, keys, what it does): the menus, the help box and 
     ("open_path", "Ctrl+Shift+P", "Open a path (JSON)"),
     ("undo", "Ctrl+Z", "Undo the last edit (path or selection)"),
     ("redo", "Ctrl+Shift+Z", "Redo"),
-    ("explore", "Esc", "Explore tool: click or drag to decode"),
+    ("explore", "Esc", "Explore tool: click or drag to decode (in a number field: leave it)"),
     ("line", "L", "Path tool: drag a straight line"),
     ("freehand", "F", "Path tool: draw a freehand path"),
     ("waypoint", "W", "Path tool: click waypoints, drag one to move it, right-click to delete it"),
@@ -46,6 +44,9 @@ SHORTCUTS = (  # (action name, keys, what it does): the menus, the help box and 
     ("zoom_out", "-", "Zoom out"),
     ("help", "F1", "Show the keyboard shortcuts"),
     ("quit", "Ctrl+Q", "Quit"),
+)
+ELSEWHERE = (  # keys of windows other than the main one, listed with its own in the help box
+    ("Esc / Ctrl+W", "Close the compare view (in it: B background, D points, Home reset view)"),
 )
 MOUSE = (
     ("Click, drag", "Decode there (Explore tool) or draw a path (path tools)"),
@@ -176,7 +177,6 @@ def install(window) -> Actions:
         action = a.by_name[item[0]]
         action.setIconText(item[1])  # the toolbar's label; menus keep the full text
         toolbar.addAction(action)
-    actions.number_keys = NumberFieldKeys(window)  # Space and the letters still work after editing Steps
     a.label_text = toolbar.addWidget(QLabel(" Decode as "))
     a.label_picker = toolbar.addWidget(window.label_combo)
     return actions
@@ -208,10 +208,22 @@ def show_undo(actions: Actions, history) -> None:
 
 
 def show_shortcuts(window) -> None:
-    rows = [(keys, what) for _, keys, what in SHORTCUTS] + list(MOUSE)
-    table = "".join(f"<tr><td><b>{keys}</b>&nbsp;&nbsp;</td><td>{what}</td></tr>" for keys, what in rows)
-    box = QMessageBox(QMessageBox.Information, "Keyboard shortcuts", f"<table>{table}</table>", QMessageBox.Ok,
-                      window)
+    """Every key in two columns (in one, the list ran past the bottom of a 720 px screen), not modal."""
+    rows = [(keys, what) for _, keys, what in SHORTCUTS] + list(ELSEWHERE) + list(MOUSE)
+    half = (len(rows) + 1) // 2
+    columns = ["".join(f"<tr><td><b>{keys}</b>&nbsp;&nbsp;</td><td>{what}</td></tr>" for keys, what in part)
+               for part in (rows[:half], rows[half:])]
+    text = "<table><tr>" + "".join(f"<td valign='top'><table>{c}</table></td><td>&nbsp;&nbsp;&nbsp;&nbsp;</td>"
+                                   for c in columns) + "</tr></table>"
+    box = QDialog(window)
+    box.setWindowTitle("Keyboard shortcuts")
+    label = QLabel(text)
+    label.setTextFormat(Qt.RichText)
+    buttons = QDialogButtonBox(QDialogButtonBox.Ok)
+    buttons.accepted.connect(box.accept)
+    layout = QVBoxLayout(box)
+    layout.addWidget(label)
+    layout.addWidget(buttons)
     box.setModal(False)
     box.setAttribute(Qt.WA_DeleteOnClose)
     box.show()

@@ -19,7 +19,8 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 from explorer import trained
 from explorer.errors import ExplorerError
 
-WINDOW_SIZE = (1400, 900)
+WINDOW_SIZE = (1400, 900)  # on a screen with room for it; a smaller one (a 1366 x 768 laptop) gets it all
+FRAME_ROOM = (20, 80)  # the window manager's title bar and borders, a taskbar the free area may not exclude
 
 
 def application() -> QApplication:
@@ -100,6 +101,19 @@ class FirstFrame(QMainWindow):
             QTimer.singleShot(0, self, self.painted.emit)  # after this frame has reached the screen
 
 
+def show_fitted(window: QMainWindow) -> None:
+    """Show `window` at WINDOW_SIZE where the screen has room for it and its frame, else maximised (sized
+    to the screen's free area first, for a desktop that does not maximise)."""
+    screen = window.screen().availableGeometry()
+    width, height = WINDOW_SIZE
+    if width + FRAME_ROOM[0] <= screen.width() and height + FRAME_ROOM[1] <= screen.height():
+        window.resize(width, height)
+        window.show()
+        return
+    window.setGeometry(screen)
+    window.showMaximized()
+
+
 def model_name(checkpoint, model=None) -> str:
     """The name to say while loading, without touching the file system (that runs on the loader)."""
     if model is not None:
@@ -114,8 +128,7 @@ def run(checkpoint: str | None = None, data_dir: str | None = None, model=None, 
     check_bindings()
     app = application()
     frame = FirstFrame(model_name(checkpoint, model))
-    frame.resize(*WINDOW_SIZE)
-    frame.show()
+    show_fitted(frame)
     shown, failed = [], []  # the window once built; what stopped it being built
 
     def build() -> None:

@@ -62,7 +62,7 @@ class DecodeService(QObject):
         split, i = points.source(k)
         self._draws += 1
         draw = jobs.Draw(split.images[i].numpy(), int(split.labels[i]), self._draws)
-        self.state.set_code(points.codes[k], "draw", f"a draw from q(z|x) for {split.split} image #{i:,} "
+        self.state.set_code(points.codes[k], "draw", f"a draw from q(z|x) for {split.describe(i)} "
                                                      f"({split.classes[draw.label]}), seed {draw.seed}", draw=draw)
 
     def _decoded(self, r: int, result: jobs.Decoded) -> None:

@@ -31,6 +31,13 @@ def remember(path: str) -> None:
         settings().setValue(KEY, str(PurePath(path).parent))
 
 
+def named(session, what: str, suffix: str) -> str:
+    """Every export's suggested name: the model's, then what it is ("vae-2d-mlp-map.png"); a model
+    trained here without its epochs in brackets. No model: just what it is."""
+    base = session.name.partition(" (")[0] if session is not None else ""
+    return f"{base}-{what}{suffix}" if base else f"{what}{suffix}"
+
+
 def place(name: str) -> str:
     """A suggested file name in the last folder (a name with a folder of its own stays as it is)."""
     last = folder()

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QMessageBox, QProg
 
 from explorer import latent, trained
 from explorer.data import classes
-from explorer.gui import actions, last_folder
+from explorer.gui import actions, fields, last_folder
 from explorer.gui.decoding import DecodeService
 from explorer.gui.dialogs.compare import CompareWindow
 from explorer.gui.dialogs.compare_cell import MAX_MODELS, MIN_MODELS
@@ -57,6 +57,7 @@ NO_MODEL = "No model open: train one (Ctrl+T) or open a checkpoint (Ctrl+O)."
 class MainWindow(QMainWindow):
     def __init__(self, data_dir=None, parent=None):
         super().__init__(parent)
+        fields.install()  # before any field is made: the wheel and the keys of every field in the app
         self.setWindowTitle("Latent Explorer")
         self.data_dir = data_dir
         self.state = ViewState(self)
@@ -98,9 +99,9 @@ class MainWindow(QMainWindow):
         self.manifold = ManifoldLayer(s, self.map, w, f, self)
         self.path_editor = PathEditor(s, self.map, self.filmstrip, w, self.tasks, f, self)
         self.train_dialog = TrainDialog(data_dir)
-        self.train_dock = self.docks.add("Training", self.train_dialog, Qt.LeftDockWidgetArea, scroll=True)
-        self.tabifyDockWidget(left, self.train_dock)  # beside the map, a tab by the models; shown by Ctrl+T
+        self.train_dock = self.docks.add("Training", self.train_dialog, Qt.LeftDockWidgetArea)
         self.train_dock.hide()
+        self.docks.tabify_when_shown(left, self.train_dock)  # beside the map, a tab by the models; shown by Ctrl+T
         self.training = TrainingLink(s, self.models, self.train_dialog, self.tasks, f, data_dir, self)
         self.exports = Exports(s, self.map_panel, self.tasks, f)
         self.saving = ModelSaving(self, self.models, self.training, self.tasks, f)
@@ -114,7 +115,8 @@ class MainWindow(QMainWindow):
         self.selecting = Selecting(s, self.map, self.docks, self.tasks, f, self)
         self.attributes = Attributes(s, self.map, w, self.docks, self.tasks, f)
         self.timeline = TimelinePanel(s, self.docks, self.tasks, self)
-        self.resizeDocks([left, right], [300, 300], Qt.Horizontal)  # now that every dock is in place
+        # now that every dock is in place; the map takes the rest, and more of a larger screen
+        self.resizeDocks([left, right], [240, 280], Qt.Horizontal)
         self.actions = actions.install(self)
         self._connect()
         self._show_session(None)
@@ -255,7 +257,8 @@ class MainWindow(QMainWindow):
     def show_compare(self) -> None:
         if self.compare is None:
             self.compare = CompareWindow(self.models, self.workers, self.feedback, self, lambda: self.state.path)
-            self.compare.resize(1300, 900)
+            screen = self.screen().availableGeometry()  # 1300 x 900 where it fits; a laptop's screen at most
+            self.compare.resize(min(1300, screen.width()), min(900, screen.height()))
             self.compare.list_models()
         self.compare.show()
         self.compare.raise_()

@@ -93,10 +93,10 @@ class ModelRegistry(QObject):
         session = self.add(opened.session, opened.key)
         self.state.set_session(session, opened.key)
         problems = "; ".join(f"{split}: {e}" for split, e in session.data_errors.items())
-        if "test" in session.data_errors:
+        if "test" in session.data_errors:  # the test images' reason only: the train split's repeats it
             self.feedback.show_message("Data not available", f"The model is open, but its images could not be "
                                                              f"read, so the map shows the decoded background only."
-                                                             f"\n\n{problems}")
+                                                             f"\n\n{session.data_errors['test']}")
         elif problems:
             self.feedback.say(f"Only the test images are on the map ({problems})", 15000)
 

@@ -140,14 +140,9 @@ class ModelSaving(QObject):
             self._save_all_then_close()
 
     def _save_all_then_close(self) -> None:
-        paths = {}
-        for key in self.unsaved():
-            path = ask_path(self.window, self.registry.sessions[key].name)
-            if not path:
-                self.feedback.say("Not closed: a model was left unsaved", 8000)
-                return
-            paths[key] = path
-        left = set(paths)
+        """Ask a file for each unsaved model and start writing it at once, while the next is asked for
+        (the first file used to wait for the last dialog); close once every one is written."""
+        keys, left, asking = self.unsaved(), set(), [True]
 
         def close_now():  # everything asked for is written: close without asking again
             self._closing = True
@@ -155,9 +150,15 @@ class ModelSaving(QObject):
 
         def one_written(key):
             left.discard(key)
-            if not left:
+            if not left and not asking:
                 close_now()
-        if not paths:
-            close_now()
-        for key, path in paths.items():
+        for key in keys:
+            path = ask_path(self.window, self.registry.sessions[key].name)
+            if not path:  # the files already chosen are still written
+                self.feedback.say("Not closed: a model was left unsaved", 8000)
+                return
+            left.add(key)
             self.save_model(path, key, lambda key=key: one_written(key))
+        asking.clear()
+        if not left:
+            close_now()

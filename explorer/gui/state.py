@@ -97,17 +97,22 @@ class ViewState(QObject):
         self.session_changed.emit(session)
 
     def set_axes(self, i: int, j: int) -> None:
-        """Map the plane of principal axes i and j (0-based); the cursor keeps its code, the path goes."""
+        """Map the plane of principal axes i and j (0-based); the cursor keeps its code, the path its
+        waypoints (map points, as when another model is opened), decoded on the new plane."""
         d = self._require_session().model.latent_dim
         if not (0 <= i < d and 0 <= j < d and i != j):
             raise ExplorerError(f"axes ({i}, {j}) are not two different axes of this {d}-d space")
         self.axes = (int(i), int(j))
-        self.set_path(None)
         self._set_plane()
         self._set_points()
+        self._new_plane_under_cursor_and_path()
+
+    def _new_plane_under_cursor_and_path(self) -> None:
         if self.cursor is not None:  # the same code, seen on the new plane
             self.cursor = replace(self.cursor, uv=self.project(self.cursor.code), on_map=False)
             self.cursor_changed.emit(self.cursor)
+        if self.path is not None:  # it was cleared without a word (issue 23): its map points stay
+            self.set_path(replace(self.path, axes=self.axes))
 
     def set_split(self, choice: str) -> None:
         """Which images are the map's points: "test", "train" or "both"."""
@@ -118,16 +123,14 @@ class ViewState(QObject):
 
     def set_learned_map(self, learned) -> None:
         """Show a learned UMAP or t-SNE map of the points (maps.LearnedMap built from exactly the points'
-        codes) instead of the principal plane; None: the plane again. The path goes, the cursor keeps its code."""
+        codes) instead of the principal plane; None: the plane again. The cursor keeps its code, the path
+        its waypoints (map points), decoded on the new map."""
         if learned is not None and (self.points is None or not np.array_equal(learned.codes, self.points.codes)):
             raise ExplorerError("that map was laid out for other points than the ones shown")
         self.learned = learned
-        self.set_path(None)
         self._set_plane()
         self._set_points()
-        if self.cursor is not None:
-            self.cursor = replace(self.cursor, uv=self.project(self.cursor.code), on_map=False)
-            self.cursor_changed.emit(self.cursor)
+        self._new_plane_under_cursor_and_path()
 
     def _set_plane(self) -> None:
         self.plane = (self.learned or self.session.stats.plane(*self.axes)) if self.session is not None else None
@@ -233,6 +236,9 @@ class ViewState(QObject):
         self.path = path
         self.path_result = None
         self.path_changed.emit(path)
+        if self.cursor is not None and self.cursor.origin == "path":  # "frame 15 of 20 on the path": not now
+            self.cursor = replace(self.cursor, origin="code", note="")
+            self.cursor_changed.emit(self.cursor)
 
     def show_path_decoded(self, result: jobs.PathDecoded) -> None:
         if result.request.path is self.path:

@@ -100,16 +100,15 @@ def view(model=None, images=None, labels=None, *, encoder=None, decoder=None, co
     (ints or class names); a decoder alone takes codes (N, d) instead of images. Returns a Viewer."""
     opened = open_user_model(model, images, labels, encoder=encoder, decoder=decoder, codes=codes, output=output,
                              name=name)
-    from explorer.gui.app import WINDOW_SIZE, application, check_display
+    from explorer.gui.app import application, check_display, show_fitted
 
     check_display(NO_DISPLAY)  # before the window's modules load: a kernel without a display hears at once
     from explorer.gui.main_window import MainWindow
 
     app = application()
     window = MainWindow()
-    window.resize(*WINDOW_SIZE)
     window._given_points = opened
-    window.show()
+    show_fitted(window)
     _hand_loop_to_ipython()
     _open(window, opened, name or opened.model.name, True)
     app.processEvents()

@@ -103,3 +103,20 @@ def test_sampling_is_offered_for_vaes_only_and_z_shows_the_sliders(open_window, 
     assert not dock.isVisible()
     qtbot.keyClick(window.map, Qt.Key_Z)
     assert dock.isVisible()
+
+
+def test_a_code_picked_in_a_wider_model_is_shown_on_the_next_models_sliders(open_window, qtbot, gui_models):
+    """Issue 23: vae-16d-mlp, Z, a click on the map, then vae-2d-mlp raised IndexError in set_code (the
+    point picked stays and is decoded by the new model before the panel heard of the new model)."""
+    window = open_window(gui_models / "vae-3d-mlp.safetensors")
+    qtbot.keyClick(window.map, Qt.Key_Z)
+    panel = window.code_panel
+    with qtbot.waitSignal(window.state.decoded, timeout=5000):
+        qtbot.mouseClick(window.map.viewport(), Qt.LeftButton, pos=pixel_of(window, *at(window, 0.6, 0.4)))
+    assert len(panel.sliders) == 3 and panel.rows.isEnabled()
+    uv = window.state.cursor.uv
+    with qtbot.waitSignal(window.state.session_changed, timeout=20_000):
+        window.models.open_path(str(gui_models / "vae-2d-mlp.safetensors"))
+    assert len(panel.sliders) == 2 and panel.rows.isEnabled()
+    assert np.allclose(panel.code, window.state.plane.to_latent([uv])[0])  # the same map point, the new model's code
+    assert [v.text() for v in panel.values] == [f"{z:+.3f}" for z in panel.code]

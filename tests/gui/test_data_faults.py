@@ -48,3 +48,25 @@ def test_a_corrupt_idx_file_is_named_with_what_to_do(open_window, qtbot, tmp_pat
     text = seen[0][1]
     assert str(broken) in text and "truncated or corrupt, replace it" in text and "Traceback" not in text
     assert len(window.map.cloud) == 0
+
+
+def test_offline_without_a_data_dir_says_what_to_do_in_one_sentence_and_leaves_no_folder(
+        open_window, qtbot, tmp_path, messages_of, monkeypatch):
+    import urllib.error
+    import urllib.request
+
+    def offline(url, timeout=None):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    monkeypatch.delenv("EXPLORER_DATA_DIR", raising=False)
+    monkeypatch.delenv("EXPLORER_NO_DOWNLOAD", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # `bash scripts/run` on a fresh machine
+    window = open_window(data_dir=None, wait=False)
+    seen = messages_of(window)
+    wait_opened(qtbot, window, seen)
+    title, text = seen[0]
+    reason = text.split("\n\n")[-1]
+    assert title == "Data not available" and "http" not in text  # no list of the mirrors' URLs
+    assert all(fix in reason for fix in ("--data-dir DIR", "EXPLORER_DATA_DIR", "`explorer download`"))
+    assert not (tmp_path / "cache").exists()  # no empty ~/.cache/latent-explorer left behind

@@ -98,3 +98,15 @@ def test_a_draw_from_the_encoder_rings_its_own_neighbours_not_the_hovered_points
     cx, cy = window.map.cursor.getData()
     assert np.allclose([cx[0], cy[0]], window.state.plane.project(drawn[None])[0], atol=1e-5)  # the cursor too
     qtbot.mouseMove(viewport, pixel + QPoint(40, 40))  # the next test's first move over this pixel is a move
+
+
+def test_the_decode_and_the_neighbours_say_which_images_they_searched(open_window, qtbot):
+    """Issue 23: the nearest real image comes from the train images, the neighbours from those on the map."""
+    window = open_window()
+    assert window.neighbours.dock.isVisible()
+    with qtbot.waitSignal(window.neighbours.shown, timeout=10_000):
+        qtbot.mouseClick(window.map.viewport(), Qt.LeftButton, pos=window.map.viewport().rect().center())
+    view, n_train = window.decoded_view, len(window.state.session.splits["train"])
+    assert view.nearest_title.text() == "<b>Nearest train image</b>" and n_train > 0
+    assert "train image #" in view.nearest_caption.text()
+    assert f"nearest of the {len(window.state.points):,} test images on the map" in window.neighbours.panel.caption.text()

@@ -254,3 +254,18 @@ def test_a_freehand_stroke_stays_freehand_and_ctrl_n_starts_a_new_path(open_wind
     key(qtbot, window, Qt.Key_Z, Qt.ControlModifier)
     key(qtbot, window, Qt.Key_Z, Qt.ControlModifier)  # undoes the new path: the stroke again
     assert window.state.path.waypoints == drawn
+
+
+def test_a_path_drawn_while_another_tab_covers_the_filmstrip_brings_the_filmstrip_forward(open_window, qtbot):
+    window = active(qtbot, open_window())
+    window.actions.attribute.trigger()  # its dock is a tab over the filmstrip's
+    path_dock, attributes = window.filmstrip_dock, window.attributes.dock
+    qtbot.waitUntil(lambda: not attributes.visibleRegion().isEmpty(), timeout=5000)
+    assert path_dock.visibleRegion().isEmpty()
+    key(qtbot, window, Qt.Key_L)
+    ends = [pixel_of(window, *at(window, 0.2, 0.3)), pixel_of(window, *at(window, 0.8, 0.7))]
+    with qtbot.waitSignal(window.state.path_decoded, timeout=10_000):
+        drag(qtbot, window.map.viewport(), ends)
+    qtbot.waitUntil(lambda: not path_dock.visibleRegion().isEmpty(), timeout=5000)
+    assert attributes.visibleRegion().isEmpty() and attributes.isVisible()  # behind its tab, still open
+    assert window.filmstrip.strip.frames is not None and window.filmstrip.strip.visibleRegion().boundingRect().height() > 0

@@ -82,3 +82,45 @@ def test_save_during_a_run_keeps_its_last_complete_epoch_then_closes(open_window
                                            ("mine", "mine.safetensors")])
 def test_a_model_trained_here_is_offered_a_file_name_unlike_a_shipped_one(name, offered):
     assert saving.default_file_name(name) == offered
+
+
+def test_quitting_with_two_unsaved_models_writes_each_file_as_it_is_chosen(open_window, monkeypatch, qtbot,
+                                                                           tmp_path):
+    """Issue 23 item 12: the first file was not written until the second file dialog had closed."""
+    window = open_window()
+    first = add_unsaved(window)
+    second = dataclasses.replace(first, title="vae-2d-mlp (2 epochs)")
+    window.models.add(second, "trained:2")
+    outs = [tmp_path / "first.safetensors", tmp_path / "second.safetensors"]
+    written_when_asked = []
+
+    def ask_path(parent, name):
+        k = len(written_when_asked)
+        if k == 1:  # the second dialog is open: the first file is written meanwhile
+            try:
+                qtbot.waitUntil(outs[0].exists, timeout=10_000)
+            except qtbot.TimeoutError:  # said by the assertion below, not raised inside the window's close
+                pass
+        written_when_asked.append([o.exists() for o in outs])
+        return str(outs[k])
+    monkeypatch.setattr(saving, "ask_unsaved", lambda parent, text: "save")
+    monkeypatch.setattr(saving, "ask_path", ask_path)
+    window.actions.quit.trigger()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
+    assert written_when_asked == [[False, False], [True, False]]
+    assert all(checkpoint.load(o).meta["epochs"] == 1 for o in outs)
+
+
+def test_a_file_chosen_before_a_cancelled_dialog_is_still_written(open_window, monkeypatch, qtbot, tmp_path):
+    window = open_window()
+    first = add_unsaved(window)
+    window.models.add(dataclasses.replace(first, title="vae-2d-mlp (2 epochs)"), "trained:2")
+    out = tmp_path / "first.safetensors"
+    paths = iter([str(out), ""])  # the second dialog cancelled
+    monkeypatch.setattr(saving, "ask_unsaved", lambda parent, text: "save")
+    monkeypatch.setattr(saving, "ask_path", lambda parent, name: next(paths))
+    assert not window.close()
+    monkeypatch.setattr(saving, "ask_unsaved", lambda parent, text: "discard")  # when the test closes it
+    qtbot.waitUntil(lambda: len(window.saving.unsaved()) == 1, timeout=10_000)  # written, and marked saved
+    assert out.exists() and checkpoint.load(out).meta["epochs"] == 1
+    assert window.isVisible()  # the window stays, with the other model unsaved

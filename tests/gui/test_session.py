@@ -58,3 +58,12 @@ def test_a_decoder_given_codes_is_not_called_a_gan_without_an_encoder(tmp_path):
     session = open_session(checkpoint_of(opened.model), tmp_path, given=opened)
     note = session.map_note((0, 1))
     assert "the decoder's latent plane, at the codes given" in note and "inversion encoder" not in note
+
+
+def test_the_status_while_opening_says_only_the_test_images_are_placed_on_the_map(gui_models, small_root):
+    """Issue 23: "Placing 24,680 train images…" showed while the map showed the test images."""
+    said = []
+    open_session(gui_models / "vae-2d-mlp.safetensors", small_root, report=said.append)
+    assert "Placing 256 test images on the map…" in said
+    train = [line for line in said if "512 train" in line]
+    assert train and all(not line.startswith("Placing") and "Show: train" in line for line in train)

@@ -294,3 +294,33 @@ def test_an_autoencoders_loss_plot_reads_mse_in_plain_numbers_with_one_curve_and
     legend = dialog.plot.getPlotItem().legend
     assert legend.isVisible() and [label.text for _, label in legend.items] == ["loss"]
     assert legend.opts["brush"].color().alpha() > 128  # readable over the curves
+
+
+def test_devices_not_there_are_not_offered_and_a_failed_start_says_so_in_the_forms_words(
+        open_window, qtbot, monkeypatch):
+    """Issue 23 item 7: cuda was offered on a CPU-only machine; starting on it then spoke the command
+    line ("--device cuda was asked for") and disabled Save while the model trained before was unsaved."""
+    window = open_window()
+    dialog = window.train_dialog
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    window.actions.train.trigger()
+    assert [dialog.device.itemText(k) for k in range(dialog.device.count())] == ["auto", "cpu"]
+    configure(dialog, epochs=1)
+    with qtbot.waitSignal(window.training.trained_ready, timeout=60_000):
+        qtbot.mouseClick(dialog.start, Qt.LeftButton)
+    assert dialog.save.isEnabled() and not window.state.session.saved
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # a GPU there when the panel is shown...
+    window.actions.train.trigger()
+    assert dialog.device.findText("cuda") >= 0
+    dialog.device.setCurrentText("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # ...and gone when the run starts
+    with qtbot.waitSignal(window.feedback.message_shown, timeout=30_000) as blocker:
+        qtbot.mouseClick(dialog.start, Qt.LeftButton)
+    title, text = blocker.args
+    assert title == "Training failed" and "no CUDA GPU" in text
+    assert "--" not in text and "Device" in text and "--" not in dialog.status.text()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=5000)
+    assert dialog.save.isEnabled() and not window.state.session.saved  # the earlier run's model: still saveable
+    window.actions.train.trigger()
+    assert dialog.device.findText("cuda") < 0 and dialog.device.currentText() == "auto"

@@ -140,3 +140,16 @@ def test_a_colour_model_shows_its_colour_decodes_and_thumbnails(viewers, qtbot):
     ex.window.grab()  # the decoded view, the neighbours' thumbnails and the map paint colour images
     note = ex.window.map_panel.note.text()
     assert "<b>Sequential</b>: your model" in note and note.count("Sequential") == 1  # named once
+
+
+def test_points_given_as_codes_are_called_points_never_test_images(viewers, qtbot):
+    """Issue 23: the million-point example labelled its decodes "test image #860,491"."""
+    generator = nn.Sequential(nn.Linear(2, 784), nn.Sigmoid())
+    codes = torch.randn(50, 2, generator=torch.Generator().manual_seed(0))
+    ex = viewers(decoder=generator, codes=codes, labels=["a"] * 25 + ["b"] * 25)
+    ex.cursor = tuple(codes[7].tolist())
+    ex.wait()
+    view = ex.window.decoded_view
+    qtbot.waitUntil(lambda: "#" in view.nearest_caption.text(), timeout=5000)
+    assert "(point #7)" in view.nearest_caption.text() and "image" not in view.nearest_caption.text()
+    assert view.nearest_title.text() == "<b>Nearest point given</b>"

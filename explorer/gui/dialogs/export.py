@@ -36,16 +36,18 @@ def file_row(edit: QLineEdit, caption: str, filters: str) -> QWidget:
 
 
 class GridExportDialog(QDialog):
-    """Its defaults are `explorer grid`'s (the cells, the scale, where the data lies): the same image."""
+    """Its defaults are `explorer grid`'s (the cells, the scale, where the data lies): the same image.
+    The output size is shown, and Save disabled with the reason, as the choices are typed."""
 
     def __init__(self, data: tuple[float, float, float, float], visible: tuple[float, float, float, float],
-                 path: str, parent=None):
+                 path: str, parent=None, image_size: tuple[int, int] = (28, 28)):
         super().__init__(parent)
         self.setWindowTitle("Export decoded grid")
+        self.image_size = image_size  # (height, width) of one decode
         self.n = QSpinBox()
         self.n.setRange(1, MAX_GRID)
         self.n.setValue(GRID_CELLS)
-        self.n.setSuffix(" × n")
+        self.n.setToolTip(f"The grid has this many decodes across and as many down (1 to {MAX_GRID})")
         self.scale = QSpinBox()
         self.scale.setRange(1, MAX_SCALE)
         self.scale.setValue(DEFAULT_SCALE)
@@ -63,15 +65,22 @@ class GridExportDialog(QDialog):
             box.setDecimals(3)
             box.setValue(value)
             box.valueChanged.connect(lambda _: self.use_typed.setChecked(True))
+            box.valueChanged.connect(self._update)
             row_layout.addWidget(QLabel(name))
             row_layout.addWidget(box)
         self.data, self.visible = data, visible
         self.path = QLineEdit(path)
-        buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
-        buttons.accepted.connect(self._accept)
-        buttons.rejected.connect(self.reject)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
+        self.buttons.accepted.connect(self._accept)
+        self.buttons.rejected.connect(self.reject)
+        self.size = QLabel()
         self.error = QLabel()
         self.error.setStyleSheet("color: #f28b82;")
+        self.error.setWordWrap(True)
+        self.error.setMinimumHeight(2 * self.error.fontMetrics().lineSpacing())  # the longest reason, never cut
+        for signal in (self.n.valueChanged, self.scale.valueChanged, self.path.textChanged,
+                       self.use_data.toggled, self.use_visible.toggled, self.use_typed.toggled):
+            signal.connect(self._update)
         form = QFormLayout(self)
         form.addRow("Cells per side", self.n)
         form.addRow("Range", self.use_data)
@@ -80,8 +89,10 @@ class GridExportDialog(QDialog):
         form.addRow("", row)
         form.addRow("Scale", self.scale)
         form.addRow("File", file_row(self.path, "Export decoded grid", "PNG image (*.png)"))
+        form.addRow("Size", self.size)
         form.addRow(self.error)
-        form.addRow(buttons)
+        form.addRow(self.buttons)
+        self._update()
 
     def bounds(self) -> tuple[float, float, float, float]:
         if self.use_data.isChecked():
@@ -90,16 +101,30 @@ class GridExportDialog(QDialog):
             return self.visible
         return check_bounds([box.value() for box in self.range])
 
-    def _accept(self) -> None:
+    def check(self) -> str:
+        """What is wrong with the choices, or "" when they can be written."""
+        n, (h, w) = self.n.value(), self.image_size
         try:
             self.bounds()
+            export.check_size(n * h, n * w, self.scale.value())
+            if not self.path.text().strip():
+                raise ExplorerError("choose a file to write")
         except ExplorerError as e:
-            self.error.setText(str(e))
-            return
-        if not self.path.text().strip():
-            self.error.setText("choose a file to write")
-            return
-        self.accept()
+            return str(e)
+        return ""
+
+    def _update(self) -> None:
+        n, (h, w), scale = self.n.value(), self.image_size, self.scale.value()
+        self.size.setText(f"{n} × {n} decodes of {w * scale} × {h * scale} px: {n * w * scale:,} × {n * h * scale:,} px")
+        problem = self.check()
+        self.error.setText(problem)
+        save = self.buttons.button(QDialogButtonBox.Save)
+        save.setEnabled(not problem)
+        save.setToolTip(problem)
+
+    def _accept(self) -> None:
+        if not self.check():
+            self.accept()
 
 
 class MapExportDialog(QDialog):
@@ -144,6 +169,7 @@ class StripExportDialog(QDialog):
         self.fps.setSingleStep(1.0)
         self.fps.setValue(fps)
         self.fps.setSuffix(" frames/s")
+        self.fps.valueChanged.connect(self._update)
         self.fps.setToolTip("How fast the GIF plays (it goes forward, then back)")
         self.size = QLabel()
         self.error = QLabel()
@@ -181,7 +207,9 @@ class StripExportDialog(QDialog):
     def _update(self) -> None:
         self.fps.setEnabled(self.is_gif())
         side = 28 * self.scale.value()
-        self.size.setText(f"{self.frames} frames of {side} × {side} px" if self.is_gif() else
+        loop = max(1, 2 * self.frames - 2)  # export.save_gif plays forward, then back
+        self.size.setText(f"{self.frames} frames of {side} × {side} px, played forward then back: {loop} frames "
+                          f"a loop ({loop / self.fps.value():.1f} s)" if self.is_gif() else
                           f"{self.frames * side} × {side} px")
         self.error.setText(self.check())
 

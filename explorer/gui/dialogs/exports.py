@@ -47,8 +47,9 @@ class Exports:
         if self.state.session is None:
             return
         data = export.grid_bounds(self.state.plane, self.state.session.stats)
-        name = last_folder.place(f"{self.state.session.name}-grid.png")
-        dialog = GridExportDialog(data, self.map.visible_bounds(), name, self.map.window())
+        name = last_folder.place(last_folder.named(self.state.session, "grid", ".png"))
+        image_size = tuple(self.state.session.model.image_shape[-2:])
+        dialog = GridExportDialog(data, self.map.visible_bounds(), name, self.map.window(), image_size)
         if dialog.exec():
             self.grid(dialog.path.text(), dialog.n.value(), dialog.bounds(), dialog.scale.value())
 
@@ -65,7 +66,7 @@ class Exports:
         if result is None:
             self.feedback.show_message("Nothing to export", "Draw a path on the map first (L, F or W).")
             return
-        name = last_folder.place(f"{self.state.session.name}-path.png")
+        name = last_folder.place(last_folder.named(self.state.session, "path", ".png"))
         choice = self.strip_choice or (name, STRIP_SCALE, STRIP_FPS)
         dialog = StripExportDialog(len(result.frames), *choice, parent=self.map.window())
         if dialog.exec():
@@ -77,7 +78,8 @@ class Exports:
         self.tasks.run((export.save_strip, path, self.state.path_result.frames, scale, fps))
 
     def ask_map(self) -> None:
-        dialog = MapExportDialog(last_folder.place("map.png"), self.map.window())
+        dialog = MapExportDialog(last_folder.place(last_folder.named(self.state.session, "map", ".png")),
+                                 self.map.window())
         if dialog.exec():
             self.map_image(dialog.path.text().strip(), dialog.scale.currentData())
 
@@ -102,7 +104,8 @@ class Exports:
     def ask_codes(self) -> None:
         if self.state.points is None:
             self.feedback.show_message("Nothing to export", "There are no embedded images on the map.")
-        elif path := self._ask("Export embeddings", "embeddings.csv", "CSV table (*.csv);;NumPy arrays (*.npz)"):
+        elif path := self._ask("Export embeddings", last_folder.named(self.state.session, "embeddings", ".csv"),
+                               "CSV table (*.csv);;NumPy arrays (*.npz)"):
             self.codes(path)
 
     def codes(self, path: str) -> None:

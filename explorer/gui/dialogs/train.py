@@ -11,10 +11,10 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-import torch
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QDoubleSpinBox, QFormLayout, QGridLayout,
-                               QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout,
+                               QLabel, QLineEdit, QMainWindow, QProgressBar, QPushButton, QSpinBox, QSplitter,
+                               QStyle, QVBoxLayout, QWidget)
 
 from explorer import ladder as ladders
 from explorer.config import (ARCHS, ENCODER_KINDS, KIND_NAMES, MAX_ANCHOR, MAX_CONFIDENT, MAX_LATENT_DIM, MAX_MMD,
@@ -22,6 +22,8 @@ from explorer.config import (ARCHS, ENCODER_KINDS, KIND_NAMES, MAX_ANCHOR, MAX_C
 from explorer.data import DATASETS
 from explorer.errors import ExplorerError
 from explorer.gui.dialogs.train_ladder import LadderRow, rung_configs
+from explorer.gui.dialogs.train_words import detected_device, in_form_words, offered_devices
+from explorer.gui.docks import reveal, scrolling
 from explorer.gui.threads.workers import TrainWorker
 from explorer.models import build_model
 from explorer.training import defaults_for
@@ -29,6 +31,7 @@ from explorer.training import defaults_for
 CURVE_COLOURS = ("#8ab4f8", "#f28b82", "#81c995", "#fdd663")
 CURVE_INTERVAL = 0.25  # s between loss-plot redraws (each one re-renders the axes)
 LOSS_UNITS = {"ae": "MSE", "vae": "loss (nats)", "cvae": "loss (nats)"}  # what the y axis measures, by model kind
+PLOT_HEIGHT = 260  # pixels the loss curves get while training, where the panel has them
 LEGEND_BRUSH = (32, 33, 36, 210)  # the window's background, nearly opaque: the legend reads over the curves
 
 
@@ -49,12 +52,6 @@ class LossAxis(pg.AxisItem):
             mantissa = x / 10.0 ** np.floor(np.log10(x) + 1e-9)
             labels.append(f"{x:g}" if abs(mantissa - round(mantissa)) < 1e-6 and round(mantissa) in (1, 2, 5) else "")
         return labels
-
-
-def detected_device() -> str:
-    if torch.cuda.is_available():
-        return f"CUDA GPU: {torch.cuda.get_device_name(0)}"
-    return "CPU only (no CUDA GPU found)"
 
 
 def format_seconds(s: float | None) -> str:
@@ -147,7 +144,7 @@ class TrainDialog(QWidget):
         self.dataset = QComboBox()
         self.dataset.addItems(list(DATASETS))
         self.device = QComboBox()
-        self.device.addItems(["auto", "cpu", "cuda"])
+        self.offer_devices()
         self.detected = QLabel(detected_device())
         self.ladder = LadderRow()
         self.kind.currentIndexChanged.connect(self._kind_changed)
@@ -205,24 +202,58 @@ class TrainDialog(QWidget):
         buttons = QGridLayout()
         for k, button in enumerate((self.start, self.cancel, self.save, self.save_ladder)):
             buttons.addWidget(button, k // 2, k % 2)
-        layout = QVBoxLayout(self)  # one column: the dock beside the map is narrow and tall
-        layout.addLayout(form)
-        layout.addLayout(buttons)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addWidget(self.plot, 1)
+        # one column, as the dock beside the map is narrow: the form (724 px of fields) scrolls above, the
+        # buttons, progress and loss curves below it; a run gives the curves the room (the form is read-only
+        # meanwhile). Below the form, the curves were under the fold of a laptop's screen
+        fields = QWidget()
+        fields.setLayout(form)
+        self.form_area = scrolling(fields)
+        self.form_area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.form_area.setMinimumWidth(fields.minimumSizeHint().width() + self.form_area.verticalScrollBar()
+                                       .sizeHint().width())  # it never scrolls sideways
+        results = QWidget()
+        below = QVBoxLayout(results)
+        below.setContentsMargins(0, 0, 0, 0)
+        below.addLayout(buttons)
+        below.addWidget(self.progress)
+        below.addWidget(self.status)
+        below.addWidget(self.plot, 1)
+        self.split = QSplitter(Qt.Vertical)
+        self.split.setChildrenCollapsible(False)
+        self.split.addWidget(self.form_area)
+        self.split.addWidget(results)
+        self.split.setStretchFactor(0, 1)  # the form takes the room until a run gives it to the curves
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.split)
         self._set_running(False)
         self.save.setEnabled(False)
+        self._saveable_before = False
 
     def reveal(self) -> None:
         """Show the panel: its dock, brought to the front of its tabs."""
-        dock = self.parentWidget()
-        while dock is not None and not isinstance(dock, QDockWidget):  # it scrolls inside its dock
-            dock = dock.parentWidget()
-        for widget in (self,) if dock is None else (dock, self):
-            widget.show()
-            widget.raise_()
+        dock = reveal(self)
+        self.show()
+        if dock is not None and isinstance(dock.parentWidget(), QMainWindow):  # as wide as the form, once
+            width = self.minimumSizeHint().width() + self.style().pixelMetric(QStyle.PM_ScrollBarExtent)
+            if dock.width() < width:
+                dock.parentWidget().resizeDocks([dock], [width], Qt.Horizontal)
         self.kind.setFocus()
+        self.offer_devices()
+
+    def offer_devices(self) -> None:
+        """Offer the devices there are now (auto stays chosen where the device chosen has gone)."""
+        devices = offered_devices()
+        if [self.device.itemText(k) for k in range(self.device.count())] != devices:
+            chosen = self.device.currentText()
+            self.device.clear()
+            self.device.addItems(devices)
+            self.device.setCurrentText(chosen if chosen in devices else "auto")
+
+    def show_curves(self) -> None:
+        """Give the loss curves the panel's room, PLOT_HEIGHT where it has that, the form the rest."""
+        total = sum(self.split.sizes())
+        results = self.split.widget(1).minimumSizeHint().height() - self.plot.minimumHeight() + PLOT_HEIGHT
+        self.split.setSizes([max(total - results, self.form_area.minimumSizeHint().height()), results])
 
     # --- reading the form -----------------------------------------------------------------------
     def configs(self) -> tuple[ModelConfig, TrainConfig]:
@@ -275,8 +306,8 @@ class TrainDialog(QWidget):
                 plan = [(r, *rung_configs(r, model_config, run_config)) for r in rungs]
             model = build_model(plan[0][1], seed=plan[0][2].seed)
         except ExplorerError as e:
-            self.status.setText(str(e))
-            self.message.emit("Cannot start training", str(e))
+            self.status.setText(in_form_words(str(e)))
+            self.message.emit("Cannot start training", in_form_words(str(e)))
             return False
         self._rungs_left, self._rung_count, self._rung_index = plan[1:], len(rungs), 0
         if rungs:
@@ -290,12 +321,14 @@ class TrainDialog(QWidget):
         self._rung_index += 1
         if model is None:
             model = build_model(model_config, seed=run_config.seed)
+        self.show_curves()
         self.plot.clear()
         self.plot.addLegend(offset=(-10, 10), brush=LEGEND_BRUSH)
         self.plot.setLabel("left", LOSS_UNITS.get(model_config.kind, "loss"))
         self.plot.setXRange(0, run_config.epochs, padding=0.02)  # fixed: the x axis is not redrawn as data grows
         self.plot.enableAutoRange(x=False, y=True)
         self.curves, self.points = {}, {}
+        self._saveable_before = self.save.isEnabled()  # an earlier run's model, still there if this one fails
         self.save.setEnabled(False)
         self.progress.setValue(0)
         self.status.setText(f"Starting: {model_config.describe()} on {run_config.dataset}…")
@@ -357,7 +390,12 @@ class TrainDialog(QWidget):
         for k, (xs, ys) in self.points.items():
             if k not in self.curves:
                 colour = CURVE_COLOURS[len(self.curves) % len(CURVE_COLOURS)]
-                self.curves[k] = self.plot.plot(name=k, pen=pg.mkPen(colour, width=2))
+                # the whole loss as a wide band under its terms: a VAE's is its reconstruction's plus a small
+                # KL, and drawn as thin as that line it lay hidden under it
+                whole = k == "loss"
+                pen = pg.mkPen(colour + "90", width=6) if whole else pg.mkPen(colour, width=2)
+                self.curves[k] = self.plot.plot(name=k, pen=pen)
+                self.curves[k].setZValue(0 if whole else 1)
             self.curves[k].setData(xs, ys)
 
     def _ended(self, run, how: str) -> None:
@@ -380,6 +418,7 @@ class TrainDialog(QWidget):
                 self.save_ladder.setEnabled(True)
             self.run_ended.emit(run)
         else:
+            self.save.setEnabled(self._saveable_before)
             self.nothing_trained.emit()
         if self._rungs_left and how != "Cancelled":
             self._start_run(*self._rungs_left.pop(0))
@@ -387,6 +426,8 @@ class TrainDialog(QWidget):
     def _failed(self, message: str) -> None:
         self._finish_worker()
         self._rungs_left = []  # a ladder ends at a rung that could not train; the finished ones stay
+        message = in_form_words(message)
+        self.save.setEnabled(self._saveable_before)  # the model trained before is still there to save
         self.status.setText(self._rung_said(f"Training failed: {message}"))
         self.message.emit("Training failed", message)
         self.nothing_trained.emit()

@@ -88,6 +88,8 @@ class LatentMap(pg.PlotWidget):
         self.setMenuEnabled(False)
         self.hideButtons()
         self._axis_labels = None
+        for side in ("bottom", "left"):  # zoomed in, pyqtgraph relabelled the axis "z₁ (x0.001)" and its ticks
+            self.getAxis(side).enableAutoSIPrefix(False)
         self.set_axis_labels("z₁", "z₂")
         self._prior = None
         self.tool = "explore"

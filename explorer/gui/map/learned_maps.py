@@ -47,10 +47,10 @@ class LearnedMaps(QObject):
                               "the data (the rest is shaded)")
         self.combo.activated.connect(lambda k: self.set_method(CHOICES[self.combo.itemText(k)]))
         self.label = QLabel("Map")
-        header = map_panel.header
-        at = header.indexOf(map_panel.axes_box)
-        header.insertWidget(at, self.combo)
-        header.insertWidget(at, self.label)
+        controls = map_panel.controls
+        at = controls.indexOf(map_panel.axes_box)
+        controls.insertWidget(at, self.combo)
+        controls.insertWidget(at, self.label)
         self.layer = pg.ImageItem(axisOrder="row-major")
         self.layer.setZValue(-8)  # above the manifold and decodability, below the points
         self.layer.hide()

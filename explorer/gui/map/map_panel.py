@@ -14,6 +14,8 @@ from explorer.session import SPLIT_CHOICES
 
 TOGGLES = 12  # classes with a toggle of their own in the header: each is about 50 pixels wide, and at 1280
 # pixels 20 of them pushed the split and axes choosers off the window
+NAME_CHARS = 7  # a class name longer than this is cut ("T-shir…", its whole name in the tooltip): ten
+# Fashion-MNIST names in full made the legend 800 px wide, and the window with it
 
 
 class Legend(QWidget):
@@ -59,9 +61,9 @@ class Legend(QWidget):
         for k, b in enumerate(self.buttons):
             b.setVisible(k < len(names))
             if k < len(names):
-                b.setText(names[k])
-                b.setStyleSheet(
-                    f"QToolButton {{ border: 1px solid #5f6368; border-left: 10px solid {colours[k]}; padding: 1px 5px;"
+                b.setText(names[k] if len(names[k]) <= NAME_CHARS else names[k][: NAME_CHARS - 1] + "…")
+                b.setStyleSheet(  # 32 px a digit: the ten and All fit a map 400 px wide
+                    f"QToolButton {{ border: 1px solid #5f6368; border-left: 8px solid {colours[k]}; padding: 1px 3px;"
                     f" border-radius: 2px; }} QToolButton:!checked {{ border-left-color: #3c4043; color: #80868b; }}")
                 b.setToolTip(_tip(names[k], counts, k))
                 b.setChecked(True)
@@ -144,16 +146,20 @@ class MapPanel(QWidget):
             axes_layout.addWidget(w)
 
         self.keys: list[QWidget] = [self.legend]  # what the colours mean: the legend, or another key in its place
+        # two rows: the key and the split, then the note and the plane's choices (the Map, the axes). On one
+        # row a 16-d model's header asked 890 px, more than a laptop's screen leaves the map between its docks
         self.header = header = QHBoxLayout()
         header.addWidget(self.legend)
         header.addStretch(1)
-        header.addWidget(self.axes_box)
         header.addWidget(QLabel("Show"))
         header.addWidget(self.split)
+        self.controls = controls = QHBoxLayout()
+        controls.addWidget(self.note, 1)
+        controls.addWidget(self.axes_box)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(header)
-        layout.addWidget(self.note)
+        layout.addLayout(controls)
         layout.addWidget(self.map, 1)
 
     def add_key(self, key: QWidget) -> None:

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject
 from explorer import interpolation, jobs
 from explorer.errors import ExplorerError
 from explorer.gui import last_folder
+from explorer.gui.docks import reveal
 from explorer.gui.feedback import Feedback
 from explorer.gui.map.latent_map import LatentMap
 from explorer.gui.panels.filmstrip import HINT, Filmstrip
@@ -67,6 +68,7 @@ class PathEditor(QObject):
         if finished:
             before, self._before = self._before, _IDLE
             self._record(what, before)
+            reveal(self.filmstrip)  # in front of a tab (attribute arithmetic) that covered it: the path's decodes
 
     def set_waypoints(self, points, what: str | None = None) -> None:
         """Make the path go through map points (k, 2) (none: no path) and decode along it; with `what`,
@@ -168,7 +170,7 @@ class PathEditor(QObject):
         if self.state.path is None:
             self.feedback.show_message("Nothing to save", "Draw a path on the map first (L, F or W).")
         elif file := last_folder.getSaveFileName(self.map.window(), "Save path",
-                                                 f"{self.state.session.name}-path.json", "Path (*.json)")[0]:
+                                                 last_folder.named(self.state.session, "path", ".json"), "Path (*.json)")[0]:
             self.save(file)
 
     def save(self, file: str) -> None:
@@ -203,6 +205,7 @@ class PathEditor(QObject):
         self.filmstrip.show_settings(path.steps, path.smooth, path.spherical)
         self.set_waypoints(np.asarray(path.waypoints))
         self._record("Open path", before)
+        reveal(self.filmstrip)
         said = "".join(f"; {n}" for n in notes)
         self._note = f" — opened {name}{said}"
         self.feedback.say(f"Opened the path {name}{said}", 15000)

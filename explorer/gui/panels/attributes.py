@@ -174,7 +174,7 @@ class Attributes:
         self.dock = docks.add("Attribute arithmetic", self.panel, Qt.BottomDockWidgetArea)
         path_dock = docks.find("Interpolation path")
         if path_dock is not None:
-            docks.tabify(path_dock, self.dock)  # the same shape: a row of controls, a strip
+            docks.tabify_when_shown(path_dock, self.dock)  # the same shape: a row of controls, a strip
         self.dock.hide()
         self.worker = workers.add(jobs.call, True, "attribute strip", self._strip_ready,
                                   lambda r, message: self.panel.status.setText(message))
@@ -291,6 +291,7 @@ class Attributes:
         s = self.state
         if s.session is not self._session:  # another model: codes and the cursor's code no longer apply
             self._session, self.start = s.session, None
+            self.panel.set_amount(0.0, quiet=True)  # no walk on the new model until the slider is moved
         self.panel.set_groups(self.groups())
         self.update_direction()
 
@@ -327,7 +328,8 @@ class Attributes:
         if self.frames is None:
             self.feedback.show_message("Nothing to export", "Pick two groups first: the strip is empty.")
             return
-        path, _ = last_folder.getSaveFileName(self.panel.window(), "Export attribute strip", "attribute.png",
+        path, _ = last_folder.getSaveFileName(self.panel.window(), "Export attribute strip",
+                                              last_folder.named(self.state.session, "attribute", ".png"),
                                               "PNG strip (*.png);;GIF animation (*.gif)")
         if path:
             self.export(path)

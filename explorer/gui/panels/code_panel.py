@@ -53,16 +53,23 @@ class CodePanel(QWidget):
         layout.addWidget(self.scroll, 1)
         layout.addLayout(buttons)
         self.set_code(None)
+        self.sample.toggled.connect(self._sampling_toggled)
         self.code_edited.connect(lambda z: state.set_code(z, "slider", "set with the sliders"))
         self.reset_requested.connect(self._reset)
+        # the sliders follow the plane, not session_changed: another model's plane is set, and the
+        # point picked on the map decoded by it, before session_changed is emitted
+        state.plane_changed.connect(self._plane_changed)
         state.cursor_changed.connect(self._cursor_changed)
         state.session_changed.connect(self._session_changed)
+
+    def _plane_changed(self, plane) -> None:
+        session = self.state.session
+        if session is not None:
+            self.set_space(*session.stats.ranges(prior=session.model.kind != "ae"))
 
     def _session_changed(self, session) -> None:
         self.picked = None
         self.allow_sampling(session is not None and session.model.kind in ("vae", "cvae"))
-        if session is not None:
-            self.set_space(*session.stats.ranges(prior=session.model.kind != "ae"))
 
     def _cursor_changed(self, cursor) -> None:
         if cursor is None:
@@ -71,6 +78,12 @@ class CodePanel(QWidget):
         if cursor.on_map:
             self.picked = cursor.code
         self.set_code(cursor.code, self.state.describe_place(cursor.uv, cursor.code))
+
+    def _sampling_toggled(self, on: bool) -> None:
+        """Sampling off: a draw shown becomes the map point where it fell ("a draw from q(z|x)…" no longer holds)."""
+        cursor = self.state.cursor
+        if not on and cursor is not None and cursor.origin == "draw" and self.state.session is not None:
+            self.state.set_cursor(cursor.uv)
 
     def _reset(self) -> None:
         s = self.state.session
@@ -90,6 +103,8 @@ class CodePanel(QWidget):
 
     def set_code(self, z: np.ndarray | None, note: str = HINT) -> None:
         """Show a code (d,) on the sliders without it counting as an edit; None: no code yet."""
+        if z is not None and np.size(z) != len(self.sliders):
+            raise ValueError(f"a code of {np.size(z)} numbers for {len(self.sliders)} sliders")
         self.note.setText(note)
         self.rows.setEnabled(z is not None)
         self.code = np.zeros(0) if z is None else np.asarray(z, dtype=np.float64).reshape(-1).copy()

@@ -51,7 +51,10 @@ class DecodedView(QWidget):
     def __init__(self, state: ViewState, parent=None):
         super().__init__(parent)
         self.state = state
-        self.decoded = PixelImage(196)  # 7x: with the neighbours' two rows, the window fits 800 px in height
+        # 4x and 2x at least, larger where the dock has room: the decode, its caption, the nearest image and
+        # the neighbours' first row fit the right column of a 1280 x 720 screen (at 7x and 3x, and two rows of
+        # neighbours, the column asked 670 px and the window 777)
+        self.decoded = PixelImage(112)
         self.where = QLabel(HINT)
         self.where.setWordWrap(True)
         self.where.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -59,7 +62,7 @@ class DecodedView(QWidget):
         self.where.setMinimumHeight(5 * self.where.fontMetrics().lineSpacing())
         self.where.setAlignment(Qt.AlignTop | Qt.AlignLeft)
         self.nearest_title = QLabel("<b>Nearest real image</b>")
-        self.nearest = PixelImage(84)
+        self.nearest = PixelImage(56)
         self.nearest.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         self.nearest_caption = QLabel("")
         self.nearest_caption.setWordWrap(True)
@@ -87,8 +90,11 @@ class DecodedView(QWidget):
         else:
             name, i, distance = result.nearest
             split = s.session.splits[name]
+            # searched among the train images where they are embedded (Neighbours: the images on the map)
+            self.nearest_title.setText("<b>Nearest point given</b>" if split.split == "codes" else
+                                       f"<b>Nearest {split.split} image</b>")  # one line: the docks below stay put
             self.show_nearest(split.images[i].numpy(), f"{split.classes[int(split.labels[i])]} "
-                                                       f"({name} image #{i:,}), latent distance {distance:.3g}")
+                                                       f"({split.describe(i)}), latent distance {distance:.3g}")
 
     def show_decode(self, image: np.ndarray, where: str) -> None:
         self.decoded.set_image(image)

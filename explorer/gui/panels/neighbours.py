@@ -51,7 +51,7 @@ class NeighboursPanel(QWidget):
         self.k.setValue(DEFAULT_K)
         self.k.setPrefix("k = ")
         self.k.setToolTip("How many neighbours to show")
-        self.caption = WrappedLabel(HINT, lines=4)  # what a 2-d model's caption takes beside k
+        self.caption = WrappedLabel(HINT, lines=3)  # what a 2-d model's caption takes beside k, 280 px wide
         self.grid = ThumbnailGrid(COLUMNS, min_scale=2)
         self.grid.setToolTip("Click an image to decode its code")
         # rows that do not fit scroll: a larger k never grows the window, and no row is cut off
@@ -60,9 +60,9 @@ class NeighboursPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        # two whole rows of 56 px images with their captions, whatever k: the dock takes that room from the
-        # decode above (which has it to spare) instead of cutting the second row off
-        scroll.setMinimumHeight(2 * (2 * SIDE + CAPTION + self.grid.gap) + self.grid.gap)
+        # one whole row of 56 px images with its captions, whatever k (the rest scrolls): the dock takes that
+        # room from the decode above instead of cutting the row off; two rows made the window 777 px tall
+        scroll.setMinimumHeight(2 * SIDE + CAPTION + 2 * self.grid.gap)
         top = QHBoxLayout()
         top.addWidget(self.caption, 1)
         top.addWidget(self.k, 0, Qt.AlignTop)
@@ -137,11 +137,13 @@ class Neighbours(QObject):
         sources = [points.source(int(k)) for k in idx]
         images = np.stack([split.images[i].numpy() for split, i in sources])
         names = [split.classes[int(split.labels[i])] for split, i in sources]
-        tips = [f"{name} · {split.split} image #{i:,}\nlatent distance {d:.4g}\nClick to decode its code"
+        tips = [f"{name} · {split.describe(i)}\nlatent distance {d:.4g}\nClick to decode its code"
                 for name, (split, i), d in zip(names, sources, dist)]
         self.panel.grid.set_items(images, [f"{name} · {d:.2f}" for name, d in zip(names, dist)], tips)
         d, model = len(req.query), self.state.session.model
-        text = f"The {len(idx)} nearest of {len(points):,} images on the map, by distance in the {d}-d latent space"
+        searched = " and ".join(name for name, _ in points.sizes())  # what Show puts on the map
+        text = (f"The {len(idx)} nearest of the {len(points):,} {searched} images on the map, by distance in the "
+                f"{d}-d latent space")
         if d > 2:
             text += " (full codes: near in latent space need not be near on the map)"
         if model.conditional:
@@ -157,4 +159,4 @@ class Neighbours(QObject):
             return
         i = int(self.indices[k])
         split, index = points.source(i)
-        self.state.set_code(points.codes[i], "neighbour", f"neighbour {k + 1}: {split.split} image #{index:,}")
+        self.state.set_code(points.codes[i], "neighbour", f"neighbour {k + 1}: {split.describe(index)}")

@@ -257,14 +257,15 @@ class Selecting(QObject):
         points = self.state.points
         i = int(self.order[k])
         split, index = points.source(i)
-        self.state.set_code(points.codes[i], "selection", f"The code of {split.split} image #{index:,} "
+        self.state.set_code(points.codes[i], "selection", f"The code of {split.describe(index)} "
                                                           f"(digit {int(points.labels[i])}): its reconstruction")
 
     def ask_export(self) -> None:
         if len(self.order) == 0:
             self.feedback.show_message("Nothing to export", "Select points on the map first (S).")
             return
-        path, _ = last_folder.getSaveFileName(self.panel.window(), "Export selection", "selection.png",
+        path, _ = last_folder.getSaveFileName(self.panel.window(), "Export selection",
+                                              last_folder.named(self.state.session, "selection", ".png"),
                                               "Thumbnails (*.png);;CSV table (*.csv);;NumPy arrays (*.npz)")
         if path:
             self.export(path)

@@ -16,13 +16,15 @@ from explorer.gui.map.point_cloud import PointCloud
 from explorer.gui.state import ViewState
 from explorer.gui.threads.tasks import Tasks
 
+TIMELINE_WIDTH = 420  # pixels: its controls whole beside the filmstrip's under a 1280 px wide window's map
 PLAY_MS = 250  # per epoch while playing: a 12-epoch run replays in 3 s
 
 
 class TimelinePanel(QWidget):
     def __init__(self, state: ViewState, docks: Docks, tasks: Tasks, parent=None):
         super().__init__(parent)
-        self.state, self.tasks = state, tasks
+        self.state, self.tasks, self.docks = state, tasks, docks
+        self._sized = False
         self.recorded: timeline.Timeline | None = None
         self.positions: np.ndarray | None = None  # (E, K, 2)
         self.plane = None  # the model's plane the codes are projected on (None for a 2-d model)
@@ -30,13 +32,13 @@ class TimelinePanel(QWidget):
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
-        self.plot.setMinimumHeight(140)
+        self.plot.setMinimumHeight(80)  # the dock under the map is short on a laptop's screen
         self.plot.disableAutoRange()  # one frame of reference for every epoch, set with the run
         self.cloud = PointCloud(size=4)
         self.plot.addItem(self.cloud)
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setMinimum(1)
-        self.slider.setMinimumWidth(120)
+        self.slider.setMinimumWidth(60)
         self.slider.valueChanged.connect(self.show_epoch)
         self.caption = QLabel()
         self.play_button = QPushButton("Play")
@@ -77,6 +79,10 @@ class TimelinePanel(QWidget):
         self.slider.setValue(recorded.epochs)
         self.slider.blockSignals(False)
         self.show_epoch(recorded.epochs)
+        if not self._sized:  # the first time: room for its controls beside the filmstrip (each asks ~400 px)
+            self._sized = True
+            self.dock.show()
+            self.docks.resize([self.dock], [TIMELINE_WIDTH], Qt.Horizontal)
         self.dock.show()
 
     def show_epoch(self, epoch: int) -> None:
@@ -110,7 +116,7 @@ class TimelinePanel(QWidget):
         if self.recorded is None or s is None:
             return
         path, _ = last_folder.getSaveFileName(self.window(), "Export the training replay",
-                                              f"{s.name.split(' (')[0]}-timeline.gif", "GIF animation (*.gif)")
+                                              last_folder.named(s, "timeline", ".gif"), "GIF animation (*.gif)")
         if path:
             self.export(path)
 
