@@ -22,6 +22,7 @@ CHROME_HEIGHT = 100
 CHROME_WIDTH = 12
 DECODE_SHARE = 0.25
 MIN_DECODE = 56
+AXIS_WIDTH = 48  # px: room for "-0.025" or "-1000" at the default font
 
 
 def grid_shape(n: int, width: float, height: float) -> tuple[int, int]:
@@ -64,6 +65,9 @@ class Cell(QWidget):
         self.map = LatentMap()
         self.map.set_layer_visible("manifold", True)
         self.map.setMinimumSize(80, 80)
+        # one width for every map's tick labels: the views keep their aspect, so a view narrowed by longer
+        # labels ("-0.25" against "0") shows a taller region than a linked one beside it
+        self.map.getAxis("left").setWidth(AXIS_WIDTH)
         self.ghost = pg.ScatterPlotItem(symbol="+", size=14, pen=pg.mkPen("#ffffff", width=1.5))
         self.ghost.setZValue(12)  # where the pointer is on another map
         self.map.addItem(self.ghost)
