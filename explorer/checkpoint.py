@@ -25,6 +25,7 @@ from explorer import __version__, timeline, trained
 from explorer.config import KIND_NAMES, MAX_BATCH, MAX_CLASSES, MAX_EPOCHS, MAX_LR, MAX_SEED, ModelConfig
 from explorer.errors import ExplorerError
 from explorer.files import atomic_write
+from explorer.ladder import is_rung_record
 from explorer.latent import MAX_CODE_NORM, LatentStats
 from explorer.timeline import Timeline
 from explorer.models import Classifier, build_model
@@ -53,6 +54,7 @@ _META_FIELDS = {
     "lr": lambda v: _is_number(v) and 0 <= v <= MAX_LR,
     "train_seconds": lambda v: _is_number(v) and v >= 0,
     "final_losses": lambda v: isinstance(v, dict) and all(_is_number(x) for x in v.values()),
+    "ladder": is_rung_record,  # the rung of `explorer train --ladder` this model is: {"beta": 0.25}
     "data": lambda v: isinstance(v, str),  # the user's images it was trained on (data_files.remembered)
     "classes": lambda v: isinstance(v, list) and len(v) <= MAX_CLASSES and all(isinstance(c, str) for c in v),
 }

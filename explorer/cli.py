@@ -5,6 +5,7 @@ Every user error ends as one line on stderr and a non-zero exit, never a traceba
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import functools
@@ -28,6 +29,7 @@ def build_parser() -> _Parser:
     from explorer.config import (ACTIVATIONS, ARCHS, BENCH_LONG, BENCH_PARTS, DATASETS, MAX_BATCH, MAX_EPOCHS, MAX_GRID, MAX_LATENT_DIM,
                                  MAX_SEED, MAX_STEPS, MAX_WIDTH, MODEL_KINDS, DEFAULT_SCALE, GRID_CELLS, OUTPUTS,
                                  ModelConfig, TrainConfig, bench_time)
+    from explorer.ladder import spec_type as ladder_spec
     from explorer.trained import find
 
     parser = _Parser(prog="explorer", description="Explore the latent spaces of generative models trained on MNIST.")
@@ -131,6 +133,10 @@ def build_parser() -> _Parser:
     p.add_argument("--weights-dtype", choices=("float32", "float16", "bfloat16"), default="float32",
                    help="how the weights are stored in the file (float16 halves it)")
     p.add_argument("--out", required=True, metavar="FILE.safetensors")
+    p.add_argument("--ladder", type=ladder_spec(p), metavar="SETTING=V1,V2,...",
+                   help="train one model per value of a numeric setting, one after another (e.g. beta=0,0.25,1,4,16 "
+                        "or latent-dim=2,5,10,20), each saved beside --out named by its value "
+                        "(ladder-beta0.25.safetensors), then print what each measures")
     p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("embed", help="write the latent codes of a split and their map positions to .npz "
@@ -291,15 +297,23 @@ def cmd_train(args) -> int:
     from explorer.files import check_target, claim
 
     out = check_target(args.out, (checkpoint.SUFFIX,), sources.inputs(args))  # fail before training, not after
+    if args.ladder is not None:
+        from explorer import ladder_run
+
+        ladder_run.check(args)  # before joining any other rank
     # under torchrun: join the other ranks (gloo on CPUs, NCCL on GPUs); alone: nothing changes
     with distributed.session(args.device) as (ranks, device):
+        if args.ladder is not None:
+            return ladder_run.run(args, _train_into, ranks, device)
         if not ranks.leader:  # rank 0 alone writes the file, so it alone claims it
             return _train_into(out, args, ranks, device)
         with claim(out):  # a second run on the same --out is refused now, not both reported saved
             return _train_into(out, args, ranks, device)
 
 
-def _train_into(out: Path, args, ranks, device: str) -> int:
+def _train_into(out: Path, args, ranks, device: str, stop=None, rung: dict | None = None) -> int:
+    """Train one model as args say and save it to `out`; `stop`: a ladder's StopRequests, `rung`: the
+    ladder's setting and value for this model, recorded in its metadata."""
     import torch
 
     from explorer import checkpoint, data_files, latent, sources, timeline
@@ -357,7 +371,8 @@ def _train_into(out: Path, args, ranks, device: str) -> int:
             recorder(p)
 
     # under torchrun a second Ctrl-C is torchrun passing the first one on, not a way out unsaved
-    with StopRequests(second_quits=ranks.size == 1, quiet=not ranks.leader) as stop:
+    own = StopRequests(second_quits=ranks.size == 1, quiet=not ranks.leader) if stop is None else None
+    with own if own is not None else contextlib.nullcontext(stop) as stop:
         result = train(model, train_split.images, config, labels=train_split.labels,
                        callback=on_progress, should_stop=lambda: stop.requested)
         stop.saving()  # from here a signal waits: the statistics and the file take seconds, the run took longer
@@ -370,6 +385,8 @@ def _train_into(out: Path, args, ranks, device: str) -> int:
         model.cpu()
         stats = None if args.model == "classifier" else latent.infer_stats(model, test_split.images, test_split.labels)
         meta = run_meta(train_split.images, config.dataset, config, result)
+        if rung is not None:
+            meta["ladder"] = rung
         if args.data:  # opened later without --data, the file says which images to pass
             meta.update(data_files.remembered(train_split, args.data))
         if args.model == "classifier":

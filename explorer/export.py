@@ -31,6 +31,15 @@ def tile(images: np.ndarray, cols: int) -> np.ndarray:
     return canvas
 
 
+def side_by_side(frame_sets: list[np.ndarray], gap: int = 2) -> np.ndarray:
+    """Models' frames (each (T, h, w)) joined left to right frame by frame, `gap` black pixels between:
+    (T, h, n*w + (n-1)*gap), one frame of every model at each step (a path played in all at once)."""
+    t, h = frame_sets[0].shape[:2]
+    blank = np.zeros((t, h, gap, *frame_sets[0].shape[3:]), dtype=np.uint8)
+    parts = [part for frames in frame_sets for part in (frames, blank)][:-1]
+    return np.concatenate(parts, axis=2)
+
+
 def grid_bounds(surface, stats: latent.LatentStats) -> tuple[float, float, float, float]:
     """Where a decoded grid lies by default: where the test data lies (on a learned map, its layout's extent)."""
     return tuple(float(b) for b in getattr(surface, "bounds", stats.bounds))

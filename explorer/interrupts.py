@@ -28,7 +28,8 @@ def raise_terminated(signum, frame):
 class StopRequests:
     """Within `with StopRequests() as stop:` the first signal sets `stop.requested` (a training loop
     polls it between steps). A second Ctrl-C raises KeyboardInterrupt, the way out without saving,
-    until `stop.saving()`; from then on every signal is only noted."""
+    until `stop.saving()`; from then on every signal is only noted (and keeps `requested`), until
+    `stop.watching()`."""
 
     def __init__(self, second_quits: bool = True, quiet: bool = False):
         self.requested = False
@@ -50,9 +51,14 @@ class StopRequests:
     def saving(self) -> None:
         self._saving = True
 
+    def watching(self) -> None:
+        """After a save, the next run (a ladder's next rung) stops on a signal again."""
+        self._saving = False
+
     def _on_signal(self, signum, frame) -> None:
         name = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
         if self._saving:
+            self.requested = True  # what comes after this file (a ladder's next rung) does not start
             self._say(f"{name}: saving the run first; it ends once the file is written")
         elif not self.requested:
             self.requested = True

@@ -140,6 +140,15 @@ def decodability(model, classifier, plane: latent.Plane, bounds, n: int = 12, th
     return float((_judge_grid(model, classifier, plane, bounds, n, label)[0] >= threshold).mean())
 
 
+def map_decodability(model, classifier, stats: latent.LatentStats) -> float:
+    """decodability() of the 12 x 12 grid over where the test codes lie on the principal plane; for a
+    conditional model, averaged over the ten labels its decoder can be given."""
+    plane = stats.plane()
+    if model.conditional:
+        return float(np.mean([decodability(model, classifier, plane, stats.bounds, label=c) for c in range(10)]))
+    return decodability(model, classifier, plane, stats.bounds)
+
+
 def _judge_grid(model, classifier, plane: latent.Plane, bounds, n: int, label: int | None = None):
     """judge() of the decodes of the n x n grid over `bounds` on `plane`."""
     return judge(classifier, latent.decode(model, plane.to_latent(latent.grid_coords(n, bounds)), label))
@@ -185,12 +194,7 @@ def evaluate(ckpt, test: Split, train: Split | None = None, classifier=None, sam
                 latent.embed(model, test.images, test.labels), test.labels.numpy(),
             )
     if classifier is not None and stats is not None:
-        plane = stats.plane()
-        if model.conditional:  # average over the ten labels the decoder can be given
-            shares = [decodability(model, classifier, plane, stats.bounds, label=c) for c in range(10)]
-            result["decodability"] = float(np.mean(shares))
-        else:
-            result["decodability"] = decodability(model, classifier, plane, stats.bounds)
+        result["decodability"] = map_decodability(model, classifier, stats)
         result["decodability_grid"] = {"n": 12, "bounds": [round(float(b), 4) for b in stats.bounds], "threshold": 0.9}
         if model.kind == "gan":
             with torch.random.fork_rng(devices=[]):

@@ -17,6 +17,7 @@ from explorer.data import classes
 from explorer.gui import actions, decoding, fields, last_folder
 from explorer.gui.decoding import DecodeService
 from explorer.gui.dialogs.compare import CompareWindow
+from explorer.gui.dialogs.compare_cell import MAX_MODELS, MIN_MODELS
 from explorer.gui.dialogs.exports import Exports
 from explorer.gui.dialogs.train import TrainDialog
 from explorer.gui.docks import Docks
@@ -65,6 +66,7 @@ class MainWindow(QMainWindow):
         self.tasks = Tasks(self.workers, self.feedback, self)
         self.docks = Docks(self)
         self.compare: CompareWindow | None = None  # made when first asked for
+        self._ladder_keys: list[str] = []  # the finished rungs of the ladder the training panel runs
         self._fit_each_epoch = True  # training moves the view until the user does
         s, w, f = self.state, self.workers, self.feedback
 
@@ -131,6 +133,9 @@ class MainWindow(QMainWindow):
         self.label_combo.currentIndexChanged.connect(lambda k: s.session is not None and k >= 0 and s.set_label(k))
         self.filmstrip.export_requested.connect(self.exports.ask_strip)
         self.train_dialog.save_requested.connect(lambda: self.saving.ask_save(self.training.last_trained_key))
+        self.train_dialog.ladder_started.connect(lambda rungs: self._ladder_keys.clear())
+        self.training.rung_ready.connect(self._rung_ready)
+        self.train_dialog.save_ladder_requested.connect(lambda: self.saving.ask_save_ladder(self._ladder_keys))
         self.selecting.tool_requested.connect(self.set_tool)
         s.session_changed.connect(self._show_session)
         s.plane_changed.connect(lambda plane: self._show_plane())
@@ -254,13 +259,21 @@ class MainWindow(QMainWindow):
 
     def show_compare(self) -> None:
         if self.compare is None:
-            self.compare = CompareWindow(self.models, self.workers, self.feedback, self)
+            self.compare = CompareWindow(self.models, self.workers, self.feedback, self, lambda: self.state.path)
             screen = self.screen().availableGeometry()  # 1300 x 900 where it fits; a laptop's screen at most
             self.compare.resize(min(1300, screen.width()), min(900, screen.height()))
             self.compare.list_models()
         self.compare.show()
         self.compare.raise_()
         self.compare.activateWindow()
+
+    def _rung_ready(self, key: str) -> None:
+        """A ladder's finished rung joins the compare view's small multiples (shown from the second rung)."""
+        self._ladder_keys.append(key)
+        if len(self._ladder_keys) == MIN_MODELS:
+            self.show_compare()
+        if self.compare is not None and len(self._ladder_keys) >= MIN_MODELS:
+            self.compare.show_models(self._ladder_keys[-MAX_MODELS:])
 
     # --- files --------------------------------------------------------------------------------
     def ask_open(self) -> None:

@@ -92,6 +92,20 @@ class ModelSaving(QObject):
                 then()
         self.tasks.run((save_file, path, session), written, report=False)
 
+    def ask_save_ladder(self, keys: list[str]) -> None:
+        """Save a ladder's rungs under one name, each beside it named by its rung, as `explorer train
+        --ladder` names them (ladder.safetensors -> ladder-beta0.25.safetensors, ...)."""
+        from explorer.ladder import Rung, rung_of
+
+        rungs = [(key, rung_of(self.registry.sessions[key].ckpt.meta)) for key in keys if key in self.registry.sessions]
+        rungs = [(key, rung) for key, rung in rungs if rung is not None]
+        if not rungs:
+            return
+        path = ask_path(self.window, "ladder")
+        if path:
+            for key, (setting, value) in rungs:
+                self.save_model(str(Rung(setting, setting, value).path(path)), key)
+
     # --- closing ----------------------------------------------------------------------------------
     def discard_on_close(self) -> None:
         """The next close asks nothing and keeps nothing (a benchmark or script that trained)."""

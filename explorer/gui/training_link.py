@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from explorer import checkpoint, training
+from explorer import ladder as ladders
 from explorer.gui.dialogs.train import TrainDialog
 from explorer.gui.feedback import Feedback
 from explorer.gui.models import ModelRegistry
@@ -19,6 +20,7 @@ from explorer.session import Session, open_session
 
 class TrainingLink(QObject):
     trained_ready = Signal(object)  # Session of a finished run, placed with both splits
+    rung_ready = Signal(str)  # the key of a ladder's finished rung (after trained_ready)
 
     def __init__(self, state: ViewState, registry: ModelRegistry, dialog: TrainDialog, tasks: Tasks,
                  feedback: Feedback, data_dir=None, parent=None):
@@ -53,7 +55,8 @@ class TrainingLink(QObject):
         if snap.progress is not None:
             meta["final_losses"] = snap.progress.losses
         session = Session(checkpoint.Checkpoint(model, meta), snap.stats, saved=False,
-                          title=f"{model.kind}-{model.latent_dim}d-{model.config.arch} (training, epoch {snap.epoch})")
+                          title=f"{model.kind}-{model.latent_dim}d-{model.config.arch}{self._rung()} "
+                                f"(training, epoch {snap.epoch})")
         if snap.codes is not None:
             session.splits["test"], session.codes["test"] = snap.split, snap.codes
         key = self.training_key
@@ -70,12 +73,16 @@ class TrainingLink(QObject):
         model = run.model
         meta = dict(run.meta, kind=model.kind, model=model.config.to_dict())
         n = run.result.epochs_done
-        title = f"{model.kind}-{model.latent_dim}d-{model.config.arch} ({n} epoch{'s' * (n != 1)})"
+        title = f"{model.kind}-{model.latent_dim}d-{model.config.arch}{self._rung()} ({n} epoch{'s' * (n != 1)})"
         if self.state.key == key:
             self.feedback.set_busy("Placing the images with the trained model…")
         self.tasks.run((open_session, checkpoint.Checkpoint(model, meta, timeline=run.timeline), self.data_dir),
                        lambda session: self._placed(key, title, session), report=False,
                        failure="Cannot place the images with the trained model")
+
+    def _rung(self) -> str:
+        """The "-beta0.25" in the name of a ladder's run, as in its file from the command line."""
+        return "" if self.dialog.rung is None else f"-{self.dialog.rung.setting}{self.dialog.rung.text}"
 
     def _placed(self, key: str, title: str, session: Session) -> None:
         session.title = title
@@ -84,6 +91,8 @@ class TrainingLink(QObject):
             self.feedback.set_idle()
             self.state.set_session(session, key)
         self.trained_ready.emit(session)
+        if ladders.META_KEY in session.ckpt.meta:
+            self.rung_ready.emit(key)
 
     def _discarded(self) -> None:
         """A run that produced no complete epoch leaves no model behind: back to the one shown before."""

@@ -16,10 +16,12 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
                                QLabel, QLineEdit, QMainWindow, QProgressBar, QPushButton, QSpinBox, QSplitter,
                                QStyle, QVBoxLayout, QWidget)
 
+from explorer import ladder as ladders
 from explorer.config import (ARCHS, ENCODER_KINDS, KIND_NAMES, MAX_ANCHOR, MAX_CONFIDENT, MAX_LATENT_DIM, MAX_MMD,
                              ModelConfig, TrainConfig)
 from explorer.data import DATASETS
 from explorer.errors import ExplorerError
+from explorer.gui.dialogs.train_ladder import LadderRow, rung_configs
 from explorer.gui.dialogs.train_words import detected_device, in_form_words, offered_devices
 from explorer.gui.docks import reveal, scrolling
 from explorer.gui.threads.workers import TrainWorker
@@ -76,6 +78,8 @@ class TrainDialog(QWidget):
     nothing_trained = Signal()  # the run failed or ended before its first epoch was complete
     message = Signal(str, str)  # title, text: for the main window's message box
     save_requested = Signal()
+    ladder_started = Signal(object)  # [ladder.Rung]: a ladder's runs follow, one run_ended per rung kept
+    save_ladder_requested = Signal()
 
     def __init__(self, data_dir=None, parent=None):
         super().__init__(parent)
@@ -85,6 +89,9 @@ class TrainDialog(QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.points: dict[str, tuple[list, list]] = {}
         self._last_plot = 0.0
+        self.rung: ladders.Rung | None = None  # the ladder rung of the run under way, if it is one
+        self._rungs_left: list[tuple] = []  # (rung, model config, run config) still to train
+        self._rung_count = self._rung_index = 0
 
         self.kind = QComboBox()
         for key, name in KIND_NAMES.items():
@@ -139,6 +146,7 @@ class TrainDialog(QWidget):
         self.device = QComboBox()
         self.offer_devices()
         self.detected = QLabel(detected_device())
+        self.ladder = LadderRow()
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.arch.currentIndexChanged.connect(self._kind_changed)  # conv nets train at a lower rate
         self.latent_dim.valueChanged.connect(self._kind_changed)  # from 10-d up: batch 384, rate 4e-3
@@ -162,6 +170,7 @@ class TrainDialog(QWidget):
         form.addRow("Dataset", self.dataset)
         form.addRow("Device", self.device)
         form.addRow("", self.detected)
+        form.addRow("Ladder", self.ladder)
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
@@ -184,9 +193,14 @@ class TrainDialog(QWidget):
         self.start.clicked.connect(self.start_training)
         self.cancel.clicked.connect(self.cancel_training)
         self.save.clicked.connect(self.save_requested)
+        self.save_ladder = QPushButton("Save ladder…")
+        self.save_ladder.setToolTip("Save every finished rung of the last ladder under one name, each named by its "
+                                    "rung (ladder-beta0.25.safetensors), as `explorer train --ladder` does")
+        self.save_ladder.clicked.connect(self.save_ladder_requested)
+        self.save_ladder.setEnabled(False)
 
         buttons = QGridLayout()
-        for k, button in enumerate((self.start, self.cancel, self.save)):
+        for k, button in enumerate((self.start, self.cancel, self.save, self.save_ladder)):
             buttons.addWidget(button, k // 2, k % 2)
         # one column, as the dock beside the map is narrow: the form (724 px of fields) scrolls above, the
         # buttons, progress and loss curves below it; a run gives the curves the room (the form is read-only
@@ -286,11 +300,27 @@ class TrainDialog(QWidget):
             return False
         try:
             model_config, run_config = self.configs()
-            model = build_model(model_config, seed=run_config.seed)
+            rungs = self.ladder.rungs()
+            plan = [(None, model_config, run_config)]
+            if rungs:  # every rung's settings hold together, or none is trained
+                plan = [(r, *rung_configs(r, model_config, run_config)) for r in rungs]
+            model = build_model(plan[0][1], seed=plan[0][2].seed)
         except ExplorerError as e:
             self.status.setText(in_form_words(str(e)))
             self.message.emit("Cannot start training", in_form_words(str(e)))
             return False
+        self._rungs_left, self._rung_count, self._rung_index = plan[1:], len(rungs), 0
+        if rungs:
+            self.save_ladder.setEnabled(False)
+            self.ladder_started.emit(rungs)
+        self._start_run(plan[0][0], plan[0][1], plan[0][2], model)
+        return True
+
+    def _start_run(self, rung, model_config: ModelConfig, run_config: TrainConfig, model=None) -> None:
+        self.rung = rung
+        self._rung_index += 1
+        if model is None:
+            model = build_model(model_config, seed=run_config.seed)
         self.show_curves()
         self.plot.clear()
         self.plot.addLegend(offset=(-10, 10), brush=LEGEND_BRUSH)
@@ -312,16 +342,23 @@ class TrainDialog(QWidget):
         self.worker = worker
         self._set_running(True)
         worker.start()
-        return True
+
+    def _rung_said(self, text: str) -> str:
+        """`text` headed by the rung it is about, when a ladder runs."""
+        if self.rung is None:
+            return text
+        return f"Rung {self._rung_index}/{self._rung_count} ({self.rung.label}): {text}"
 
     def cancel_training(self) -> None:
         if self.worker is not None:
+            self._rungs_left = []  # a ladder trains no further rung; the finished ones stay
             self.worker.cancel()
             self.status.setText("Stopping at the next step; keeping the last complete epoch…")
             self.cancel.setEnabled(False)
 
     def shutdown(self) -> None:
         """Stop a run and wait for its thread (the window is closing)."""
+        self._rungs_left = []
         if self.worker is not None:
             self.worker.cancel()
             self.worker.wait()
@@ -334,8 +371,8 @@ class TrainDialog(QWidget):
         self.progress.setValue(int(1000 * p.fraction))
         self.progress.setFormat(f"{p.fraction:.0%}")
         terms = "  ".join(f"{k} {v:.4g}" for k, v in p.losses.items())
-        self.status.setText(f"Epoch {p.epoch}/{p.epochs}, step {p.step}/{p.steps}   {terms}\n"
-                            f"Elapsed {format_seconds(p.seconds)}, about {format_seconds(p.eta_seconds)} left")
+        self.status.setText(self._rung_said(f"Epoch {p.epoch}/{p.epochs}, step {p.step}/{p.steps}   {terms}\n")
+                            + f"Elapsed {format_seconds(p.seconds)}, about {format_seconds(p.eta_seconds)} left")
         x = (p.epoch - 1) + p.step / max(p.steps, 1)
         for k, v in p.losses.items():
             if k != "loss" and v == p.losses.get("loss"):
@@ -373,18 +410,25 @@ class TrainDialog(QWidget):
             self.status.setText(f"{how} after {n} epoch{'s' * (n != 1)} ({took}). {result.message}")
         if result.status in ("diverged", "failed"):
             self.message.emit("Training stopped", result.message)
+        self.status.setText(self._rung_said(self.status.text()))
         if result.epochs_done >= 1:
             self.save.setEnabled(True)
+            if self.rung is not None:
+                run.meta = {**run.meta, ladders.META_KEY: self.rung.meta()}
+                self.save_ladder.setEnabled(True)
             self.run_ended.emit(run)
         else:
             self.save.setEnabled(self._saveable_before)
             self.nothing_trained.emit()
+        if self._rungs_left and how != "Cancelled":
+            self._start_run(*self._rungs_left.pop(0))
 
     def _failed(self, message: str) -> None:
         self._finish_worker()
+        self._rungs_left = []  # a ladder ends at a rung that could not train; the finished ones stay
         message = in_form_words(message)
         self.save.setEnabled(self._saveable_before)  # the model trained before is still there to save
-        self.status.setText(f"Training failed: {message}")
+        self.status.setText(self._rung_said(f"Training failed: {message}"))
         self.message.emit("Training failed", message)
         self.nothing_trained.emit()
 
@@ -397,7 +441,8 @@ class TrainDialog(QWidget):
 
     def _set_running(self, running: bool) -> None:
         for w in (self.kind, self.arch, self.latent_dim, self.beta, self.jitter, self.inversion, self.anchor,
-                  self.mmd, self.average, self.confident, self.epochs, self.batch, self.lr, self.dataset, self.device, self.start):
+                  self.mmd, self.average, self.confident, self.epochs, self.batch, self.lr, self.dataset, self.device,
+                  self.ladder, self.start):
             w.setEnabled(not running)
         if not running:
             self._kind_changed()  # enables the fields this kind of model has
