@@ -78,6 +78,20 @@ def gui_models(tmp_path_factory, small_root):
     return folder
 
 
+def settled(qtbot, window) -> None:
+    """Wait until the map's plot area stops moving: its axes re-lay out after the first points arrive (their
+    tick labels change width), later under load, and a test that turns pixels into map points before then
+    reads them through a mapping that is about to change."""
+    seen = []
+
+    def still() -> bool:
+        view = window.map.view
+        seen.append((view.sceneBoundingRect(), view.viewRange()))
+        return len(seen) > 2 and seen[-1] == seen[-2] == seen[-3]
+
+    qtbot.waitUntil(still, timeout=5000)
+
+
 @pytest.fixture
 def open_window(qtbot, gui_models, small_root, monkeypatch):
     """open_window(checkpoint=None, data_dir=small_root) -> a shown MainWindow with its model loaded.
@@ -98,6 +112,7 @@ def open_window(qtbot, gui_models, small_root, monkeypatch):
         if wait:
             with qtbot.waitSignals([window.state.session_changed, window.models.listed], timeout=20_000):
                 window.start(None if checkpoint is None else str(checkpoint))
+            settled(qtbot, window)
         else:
             window.start(None if checkpoint is None else str(checkpoint))
         return window

@@ -106,7 +106,7 @@ def test_the_readmes_tour_does_what_it_says(open_window, qtbot, gui_models):
     press(qtbot, window, Qt.Key_C, Qt.ControlModifier | Qt.ShiftModifier)
     compare = window.compare
     qtbot.waitExposed(compare)
-    qtbot.waitUntil(lambda: all(s.session is not None for s in compare.sides.values()), timeout=20_000)
+    qtbot.waitUntil(lambda: all(c.session is not None for c in compare.shown), timeout=20_000)
     assert compare.isVisible() and (compare.left.session.name, compare.right.session.name) == ("ae-2d-mlp",
                                                                                                "vae-2d-mlp")
     screen = compare.screen().availableGeometry()

@@ -125,7 +125,9 @@ class LatentMap(pg.PlotWidget):
         self.settle_timer.setSingleShot(True)
         self.settle_timer.setInterval(SETTLE_MS)
         self.settle_timer.timeout.connect(lambda: self.region_settled.emit(self.visible_bounds()))
-        self.view.sigRangeChanged.connect(self.settle_timer.start)
+        # a hidden map (its window closing, a compare cell put away) needs no redraw: a range change from the
+        # close's last re-layout would otherwise start the timer after stop_timers, on a window that is gone
+        self.view.sigRangeChanged.connect(lambda *_: self.isVisible() and self.settle_timer.start())
         self.region_settled.connect(lambda bounds: self.cloud.refresh())  # a zoomed density image, drawn anew
         self.scene().sigMouseMoved.connect(self._moved)
 
@@ -259,6 +261,10 @@ class LatentMap(pg.PlotWidget):
 
     def stop_timers(self) -> None:
         self.settle_timer.stop()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.settle_timer.start()  # any range change while hidden is drawn now
 
     # --- mouse -----------------------------------------------------------------------------------
     def leaveEvent(self, event):
