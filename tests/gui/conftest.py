@@ -78,6 +78,20 @@ def gui_models(tmp_path_factory, small_root):
     return folder
 
 
+@pytest.fixture
+def plot(qtbot):
+    """A bare 400 x 400 plot showing data x and y from 0 to 10, for the map's layers alone."""
+    import pyqtgraph as pg
+
+    widget = pg.PlotWidget()
+    widget.resize(400, 400)
+    widget.setRange(xRange=(0, 10), yRange=(0, 10), padding=0)
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield widget
+    widget.close()
+
+
 def settled(qtbot, window) -> None:
     """Wait until the map's plot area stops moving: its axes re-lay out after the first points arrive (their
     tick labels change width), later under load, and a test that turns pixels into map points before then

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor
 
 from explorer import latent
 
@@ -55,3 +56,9 @@ def frame_point(strip, k: int) -> QPoint:
     top = (strip.height() - rows * strip.cell_height) / 2
     row, col = divmod(k, strip.cols)
     return QPoint(int((col + 0.5) * strip.cell), int(top + (row + 0.5) * strip.cell_height))
+
+
+def colour_at(plot, x, y) -> QColor:
+    """The colour a plot widget shows at data point (x, y)."""
+    image = plot.grab().toImage()
+    return image.pixelColor(plot.mapFromScene(plot.getViewBox().mapViewToScene(QPointF(x, y))))

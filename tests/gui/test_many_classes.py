@@ -4,33 +4,17 @@ has a toggle (or a menu entry) for every class that hides exactly that class."""
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
-import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from explorer.colours import class_colours
 from explorer.gui.map.map_panel import TOGGLES, MapPanel
 from explorer.gui.map.point_cloud import PointCloud
 
-
-@pytest.fixture
-def plot(qtbot):
-    widget = pg.PlotWidget()
-    widget.resize(300, 300)
-    widget.setRange(xRange=(0, 10), yRange=(0, 10), padding=0)
-    widget.show()
-    qtbot.waitExposed(widget)
-    yield widget
-    widget.close()
-
-
-def colour_at(plot, x, y) -> QColor:
-    image = plot.grab().toImage()
-    return image.pixelColor(plot.mapFromScene(plot.getViewBox().mapViewToScene(QPointF(x, y))))
+from .helpers import colour_at
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor
 
 from explorer.gui.map.point_cloud import PALETTE, PointCloud
 
-
-@pytest.fixture
-def plot(qtbot):
-    widget = pg.PlotWidget()
-    widget.resize(400, 400)
-    widget.setRange(xRange=(0, 10), yRange=(0, 10), padding=0)
-    widget.show()
-    qtbot.waitExposed(widget)
-    yield widget
-    widget.close()
-
-
-def colour_at(plot, x, y) -> QColor:
-    image = plot.grab().toImage()
-    p = plot.mapFromScene(plot.getViewBox().mapViewToScene(QPointF(x, y)))
-    return image.pixelColor(p)
+from .helpers import colour_at
 
 
 def same_hue(colour: QColor, expected: str) -> bool:
