@@ -34,6 +34,18 @@ def shown_region(image_item) -> tuple[float, float, float, float]:
     return r.left(), r.right(), r.top(), r.bottom()
 
 
+def click_at(qtbot, compare, cell, fx: float, fy: float) -> tuple[float, float]:
+    """Click a cell's map at fractions (fx, fy) of its visible region; the compare view's cursor is then
+    that point, to within two pixels. Returns the cursor."""
+    (xmin, xmax), (ymin, ymax) = cell.map.view.viewRange()
+    u, v = xmin + fx * (xmax - xmin), ymin + fy * (ymax - ymin)
+    with qtbot.waitSignal(compare.decoded, timeout=10_000):
+        qtbot.mouseClick(cell.map.viewport(), Qt.LeftButton, pos=map_pixel(cell, u, v))
+    cu, cv = compare.cursor
+    assert abs(cu - u) < 2 * cell.map.pixel_size()[0] and abs(cv - v) < 2 * cell.map.pixel_size()[1]
+    return cu, cv
+
+
 def test_a_click_in_either_map_decodes_the_same_point_with_both_models(open_window, qtbot):
     window = open_window()
     compare = open_compare(window, qtbot)
@@ -41,22 +53,14 @@ def test_a_click_in_either_map_decodes_the_same_point_with_both_models(open_wind
     assert (left.session.name, right.session.name) == ("ae-2d-mlp", "vae-2d-mlp")  # the lecture's pair
     assert left.state.key in window.models.sessions  # opened here, opened for the main window too
 
-    (xmin, xmax), (ymin, ymax) = left.map.view.viewRange()
-    u, v = xmin + 0.3 * (xmax - xmin), ymin + 0.6 * (ymax - ymin)
-    with qtbot.waitSignal(compare.decoded, timeout=10_000):
-        qtbot.mouseClick(left.map.viewport(), Qt.LeftButton, pos=map_pixel(left, u, v))
-    cu, cv = compare.cursor
-    assert abs(cu - u) < 2 * left.map.pixel_size()[0] and abs(cv - v) < 2 * left.map.pixel_size()[1]
+    cu, cv = click_at(qtbot, compare, left, 0.3, 0.6)
     for side in (left, right):
         assert np.array_equal(side.image, latent.decode(side.session.model, side.plane.to_latent([cu, cv]))[0])
         assert np.allclose(side.map.cursor.getData()[0][0], cu) and np.allclose(side.map.cursor.getData()[1][0], cv)
     assert not np.array_equal(left.image, right.image)  # two models, two pictures of one point
 
     # a click on the right map moves the one cursor on both
-    with qtbot.waitSignal(compare.decoded, timeout=10_000):
-        qtbot.mouseClick(right.map.viewport(), Qt.LeftButton,
-                         pos=map_pixel(right, xmin + 0.7 * (xmax - xmin), ymin + 0.2 * (ymax - ymin)))
-    cu2, cv2 = compare.cursor
+    cu2, cv2 = click_at(qtbot, compare, right, 0.7, 0.2)  # linked: the right map shows the left's region
     assert (cu2, cv2) != (cu, cv)
     for side in (left, right):
         assert np.array_equal(side.image, latent.decode(side.session.model, side.plane.to_latent([cu2, cv2]))[0])
@@ -150,12 +154,7 @@ def test_one_cursor_decodes_the_same_point_in_all_eight_models_live_while_draggi
     compare.resize(1280, 720)
     show_count(compare, qtbot, MAX_MODELS)
     fifth = compare.cells[4]
-    (xmin, xmax), (ymin, ymax) = fifth.map.view.viewRange()
-    u, v = xmin + 0.4 * (xmax - xmin), ymin + 0.7 * (ymax - ymin)
-    with qtbot.waitSignal(compare.decoded, timeout=10_000):
-        qtbot.mouseClick(fifth.map.viewport(), Qt.LeftButton, pos=map_pixel(fifth, u, v))
-    cu, cv = compare.cursor
-    assert abs(cu - u) < 2 * fifth.map.pixel_size()[0] and abs(cv - v) < 2 * fifth.map.pixel_size()[1]
+    cu, cv = click_at(qtbot, compare, fifth, 0.4, 0.7)
     for cell in compare.shown:
         assert np.array_equal(cell.image, latent.decode(cell.session.model, cell.plane.to_latent([cu, cv]),
                                                         cell.decode_label())[0])
