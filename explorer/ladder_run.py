@@ -96,14 +96,16 @@ def summarize(paths: list[Path], args) -> list[dict]:
     from explorer import checkpoint, sources, trained
     from explorer.decodability import load_classifier
 
-    rows = []
+    splits, rows = {}, []  # the rungs share their data: each split and the classifier are read once
     for path in paths:
         ckpt = checkpoint.load(path, expect="latent")
         dataset = ckpt.meta.get("dataset", "mnist")
-        test = sources.data(args, dataset, "test")
-        train = sources.data(args, dataset, "train") if not args.data else None  # no 5-NN of a set against itself
-        judge = dataset == "mnist" and not args.data and trained.classifier_path() is not None
-        rows.append(figures(ckpt, test, train, load_classifier() if judge else None))
+        if dataset not in splits:
+            test = sources.data(args, dataset, "test")
+            train = sources.data(args, dataset, "train") if not args.data else None  # no 5-NN of a set against itself
+            judge = dataset == "mnist" and not args.data and trained.classifier_path() is not None
+            splits[dataset] = test, train, load_classifier() if judge else None
+        rows.append(figures(ckpt, *splits[dataset]))
     return rows
 
 
