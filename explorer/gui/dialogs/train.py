@@ -223,6 +223,7 @@ class TrainDialog(QWidget):
         self.split.addWidget(self.form_area)
         self.split.addWidget(results)
         self.split.setStretchFactor(0, 1)  # the form takes the room until a run gives it to the curves
+        self.split.setSizes([1 << 16, 1])  # from the start too (a proportion: the curves keep their least height)
         layout = QVBoxLayout(self)
         layout.addWidget(self.split)
         self._set_running(False)
