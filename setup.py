@@ -1,6 +1,6 @@
 """Only what pyproject.toml cannot say: the shipped checkpoints stay in trained/ at the top of the
 repository (where scripts/train-shipped writes them) and travel in the wheel as explorer/_trained,
-so a plain `pip install .` finds them as a checkout does (explorer.trained.trained_dir)."""
+so a plain `pip install .` finds them as a checkout does (explorer.engine.trained.trained_dir)."""
 
 from setuptools import find_packages, setup
 

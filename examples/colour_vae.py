@@ -9,12 +9,14 @@ class names: the explorer takes all three as they are.
 """
 
 import argparse
+import os
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
 
 COLOURS = {"red": (230, 60, 50), "green": (60, 200, 80), "blue": (70, 110, 240)}
 
@@ -78,27 +80,41 @@ def train(vae, images, epochs):
 
 
 def explore(vae, images, labels, window: bool, out: Path):
-    if window:
-        import explorer
+    import explorer
 
-        explorer.view(vae, images, labels)
+    if not window:  # no display: the same window, offscreen, read from the script
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    ex = explorer.view(vae, images, labels)  # logits are found out from their range (or say output="logits")
+    if window:
         explorer.run()
         return
-    from explorer import export, inputs, latent
-    from explorer.models.adapters import adapt
-
-    model = adapt(vae, images=images)  # logits are found out from their range (or say output="logits")
-    stored = inputs.images(images)
-    codes = latent.embed(model, stored)
-    stats = latent.stats_from_embeddings(codes)
-    plane = stats.plane()
+    ex.wait()
     out.mkdir(parents=True, exist_ok=True)
-    ints, _ = inputs.labels(labels, len(labels))
-    export.save_codes(out / "codes.npz", codes, ints.numpy(), plane.project(codes), ["all"] * len(codes))
-    export.save_png(out / "grid.png", export.grid_image(model, plane, 10, stats.bounds), scale=2)
-    b = stats.bounds
-    export.save_strip(out / "path.gif", export.path_frames(model, plane, [[b[0], b[2]], [b[1], b[3]]], 16), scale=4)
-    print(f"{model.name}: {model.describe()}\nwrote {out / 'codes.npz'}, {out / 'grid.png'} and {out / 'path.gif'}")
+    np.savez(out / "codes.npz", z=ex.codes, labels=ex.labels, uv=ex.positions)
+    (x0, y0), (x1, y1) = np.percentile(ex.positions, [1, 99], axis=0)
+    grid = [[decode_at(ex, x, y) for x in np.linspace(x0, x1, 10)] for y in np.linspace(y1, y0, 10)]
+    save_image(np.concatenate([np.concatenate(row, axis=1) for row in grid]), out / "grid.png", scale=2)
+    walk = [decode_at(ex, x0 + t * (x1 - x0), y0 + t * (y1 - y0)) for t in np.linspace(0, 1, 16)]
+    frames = [save_image(f, None, scale=4) for f in walk + walk[-2:0:-1]]  # there and back: a loop
+    frames[0].save(out / "path.gif", save_all=True, append_images=frames[1:], duration=80, loop=0)
+    print(f"{ex.description}\nwrote {out / 'codes.npz'}, {out / 'grid.png'} and {out / 'path.gif'}")
+    ex.close()
+
+
+def decode_at(ex, x: float, y: float) -> np.ndarray:
+    """The picture at map point (x, y), decoded as a click there decodes it."""
+    ex.cursor = (float(x), float(y))
+    ex.wait()
+    return ex.decoded
+
+
+def save_image(pixels: np.ndarray, path: Path | None, scale: int):
+    from PIL import Image
+
+    image = Image.fromarray(pixels).resize((pixels.shape[1] * scale, pixels.shape[0] * scale), Image.NEAREST)
+    if path is not None:
+        image.save(path)
+    return image
 
 
 def main():

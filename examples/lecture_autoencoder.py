@@ -12,10 +12,12 @@ import argparse
 import os
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 import torchvision
 from torch import nn
+
 
 device = "cuda" if torch.cuda.is_available() else "cpu"
 
@@ -70,24 +72,37 @@ def train(autoencoder, data, epochs=20):
 
 
 def explore(autoencoder, images, labels, window: bool, out: Path):
-    if window:
-        import explorer
+    import explorer
 
-        explorer.view(autoencoder, images, labels)  # the notebook's plot_latent(autoencoder, data), live
+    if not window:  # no display: the same window, offscreen, read from the script
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    ex = explorer.view(autoencoder, images, labels)  # the notebook's plot_latent(autoencoder, data), live
+    if window:
         explorer.run()  # in a script: until the window closes (in a notebook it returns at once)
         return
-    # Without a display: what the window would show, through the explorer's core functions
-    from explorer import export, inputs, latent
-    from explorer.models.adapters import adapt
-
-    model = adapt(autoencoder, images=images)
-    stored = inputs.images(images)
-    codes = latent.embed(model, stored)
-    stats = latent.stats_from_embeddings(codes)
+    ex.wait()
     out.mkdir(parents=True, exist_ok=True)
-    export.save_codes(out / "codes.npz", codes, labels.numpy(), stats.plane().project(codes), ["test"] * len(codes))
-    export.save_png(out / "grid.png", export.grid_image(model, stats.plane(), 12, stats.bounds), scale=2)
-    print(f"{model.name}: {model.describe()}\nwrote {out / 'codes.npz'} and {out / 'grid.png'} (the lecture's decoded grid)")
+    np.savez(out / "codes.npz", z=ex.codes, labels=ex.labels, uv=ex.positions)
+    save_grid(ex, 12, out / "grid.png")
+    print(f"{ex.description}\nwrote {out / 'codes.npz'} and {out / 'grid.png'} (the lecture's decoded grid)")
+    ex.close()
+
+
+def save_grid(ex, n: int, path: Path, scale: int = 2):
+    """The lecture's n x n grid of decodes over the map's data range, each decoded as a click decodes it."""
+    from PIL import Image
+
+    (x0, y0), (x1, y1) = np.percentile(ex.positions, [1, 99], axis=0)
+    rows = []
+    for y in np.linspace(y1, y0, n):  # top row first
+        row = []
+        for x in np.linspace(x0, x1, n):
+            ex.cursor = (float(x), float(y))
+            ex.wait()
+            row.append(ex.decoded)
+        rows.append(np.concatenate(row, axis=1))
+    grid = np.concatenate(rows, axis=0)
+    Image.fromarray(grid).resize((grid.shape[1] * scale, grid.shape[0] * scale), Image.NEAREST).save(path)
 
 
 def main():

@@ -36,14 +36,14 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def mnist_test(data_dir):
-    from explorer.data import load_split
+    from explorer.data.datasets import load_split
 
     return load_split("mnist", "test", data_dir)
 
 
 @pytest.fixture(scope="session")
 def mnist_train(data_dir):
-    from explorer.data import load_split
+    from explorer.data.datasets import load_split
 
     return load_split("mnist", "train", data_dir)
 

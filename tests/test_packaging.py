@@ -52,7 +52,7 @@ def test_the_installed_app_opens_shipped_models_by_name_from_any_folder(installe
     elsewhere.mkdir()
     env = {**os.environ, "EXPLORER_DATA_DIR": str(small_root), "EXPLORER_NO_DOWNLOAD": "1"}
     env.pop("EXPLORER_TRAINED_DIR", None)
-    where = subprocess.run([venv / "bin" / "python", "-c", "import explorer.trained as t; "
+    where = subprocess.run([venv / "bin" / "python", "-c", "import explorer.engine.trained as t; "
                             "print(t.__file__); print(*[p.stem for p in t.shipped()])"],
                            capture_output=True, text=True, cwd=elsewhere, env=env, check=True).stdout.splitlines()
     assert where[0].startswith(str(venv)), where  # the wheel's copy, not this checkout

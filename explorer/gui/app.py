@@ -15,11 +15,11 @@ from PySide6.QtCore import QObject, QSocketNotifier, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 
-from explorer import trained
-from explorer.errors import ExplorerError
+from explorer.engine import trained
 from explorer.gui import display
 from explorer.gui.display import UNSET
 from explorer.gui.threads import at_exit
+from explorer.utils.errors import ExplorerError
 
 WINDOW_SIZE = (1400, 900)  # on a screen with room for it; a smaller one (a 1366 x 768 laptop) gets it all
 FRAME_ROOM = (20, 80)  # the window manager's title bar and borders, a taskbar the free area may not exclude
@@ -154,8 +154,8 @@ def run(checkpoint: str | None = None, data_dir: str | None = None, model=None, 
 def open_window(frame: QMainWindow, checkpoint, data_dir, model, data):
     """Build the window where the first frame is, start loading the model on the loader thread, and show
     the window in the frame's place."""
+    from explorer.engine.checkpoint import checkpoint_of
     from explorer.gui.main_window import MainWindow  # torch, pyqtgraph and every panel
-    from explorer.models.adapters import checkpoint_of
 
     window = MainWindow(data_dir=data_dir)
     if model is None and data is None:

@@ -27,12 +27,12 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from explorer.config import ModelConfig
+from explorer.engine.config import ModelConfig
+from explorer.engine.models import build_model
 from explorer.gui.app import application
 from explorer.gui.map.latent_map import LatentMap
 from explorer.gui.threads.workers import Worker
-from explorer.jobs import DecodeRequest, decode
-from explorer.models import build_model
+from explorer.latent.worker_jobs import DecodeRequest, decode
 
 
 def timed(fn, repeat: int) -> float:
@@ -69,7 +69,7 @@ app.run(None, DATA_DIR)
 def startup(data_dir) -> dict[str, float]:
     """Seconds from launching a fresh process to its first frame shown, to the window shown, and to the
     default model's map drawn (NaN for what it never reported within a minute)."""
-    from explorer.bench import time_lines
+    from explorer.bench.harness import time_lines
 
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
     seen = time_lines([sys.executable, "-c", STARTUP_CHILD.replace("DATA_DIR", repr(data_dir))], env,
@@ -139,7 +139,7 @@ def window_timings(app, data_dir, moves: int, epochs: int) -> dict[str, float]:
 
 def part_map(s) -> list:
     """`explorer bench`'s map part: this module's figures, from a fresh process, beside the issue's targets."""
-    from explorer.bench import Row, check
+    from explorer.bench.harness import Row, check
 
     command = [sys.executable, "-m", "explorer.gui.bench", "--json", "--repeat", "5" if s.quick else "20",
                "--moves", "50" if s.quick else "200", "--epochs", "2" if s.quick else "5"]
@@ -175,7 +175,7 @@ def part_map(s) -> list:
 def part_startup(s) -> list:
     """`explorer bench`'s start-up part: fresh processes running STARTUP_CHILD (the app with the default
     model), timed to its "frame" (the first frame up), "shown" (the window) and "ready" (the map drawn) lines."""
-    from explorer.bench import Row, check, time_lines
+    from explorer.bench.harness import Row, check, time_lines
 
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
     command = [sys.executable, "-c", STARTUP_CHILD.replace("DATA_DIR", repr(s.data_dir and str(s.data_dir)))]

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from explorer import jobs
 from explorer.gui.feedback import Feedback
 from explorer.gui.state import Cursor, ViewState
 from explorer.gui.threads.workers import Workers
+from explorer.latent import worker_jobs
 
 ASKER = "cursor"
 
@@ -29,7 +29,7 @@ class DecodeService(QObject):
         self._draws = 0  # seeds of the draws from q(z|x), one per request
         self.feedback = feedback
         self._failing = False  # the last decode failed, and the status bar says so
-        self.worker = workers.add(jobs.decode, True, "decode", self._decoded, self._failed)
+        self.worker = workers.add(worker_jobs.decode, True, "decode", self._decoded, self._failed)
         state.cursor_changed.connect(self._cursor_changed)
         state.label_changed.connect(lambda label: self.redecode())
         state.session_changed.connect(self._session_changed)
@@ -53,11 +53,11 @@ class DecodeService(QObject):
         else:
             self.request(cursor)
 
-    def request(self, cursor: Cursor) -> jobs.DecodeRequest | None:
+    def request(self, cursor: Cursor) -> worker_jobs.DecodeRequest | None:
         s = self.state.session
         if s is None:
             return None
-        request = jobs.DecodeRequest(s.model, cursor.code[None], cursor.uv, self.state.label, s.nearest_codes(),
+        request = worker_jobs.DecodeRequest(s.model, cursor.code[None], cursor.uv, self.state.label, s.nearest_codes(),
                                      cursor.draw, cursor.note, cursor.origin)
         self.worker.submit(request, ASKER)
         return request
@@ -67,11 +67,11 @@ class DecodeService(QObject):
         points = self.state.points
         split, i = points.source(k)
         self._draws += 1
-        draw = jobs.Draw(split.images[i].numpy(), int(split.labels[i]), self._draws)
+        draw = worker_jobs.Draw(split.images[i].numpy(), int(split.labels[i]), self._draws)
         self.state.set_code(points.codes[k], "draw", f"a draw from q(z|x) for {split.describe(i)} "
                                                      f"({split.classes[draw.label]}), seed {draw.seed}", draw=draw)
 
-    def _decoded(self, r: int, result: jobs.Decoded) -> None:
+    def _decoded(self, r: int, result: worker_jobs.Decoded) -> None:
         if not self.worker.is_current(r):
             return  # asked for before another model was opened
         if result.request.draw is not None and not self.worker.is_newest(r):

@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from explorer.errors import ExplorerError
+from explorer.utils.errors import ExplorerError
 
 RETRY_AFTER_S = (0.1, 0.4, 1.0)  # a local X server resetting (see above) answers again within these
 _held: list = []  # (libxcb, connection) of the check, open until the QApplication has connected

@@ -13,8 +13,17 @@ on the application (so a dialog or panel added later is covered without using a 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt
-from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QDoubleSpinBox, QLineEdit, QPlainTextEdit,
-                               QSpinBox, QTextEdit, QToolTip)
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QDoubleSpinBox,
+    QLineEdit,
+    QPlainTextEdit,
+    QSpinBox,
+    QTextEdit,
+    QToolTip,
+)
 
 WHEEL_FIELDS = (QAbstractSpinBox, QComboBox)
 TEXT_FIELDS = (QAbstractSpinBox, QLineEdit, QTextEdit, QPlainTextEdit)

@@ -12,8 +12,8 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QMessageBox, QProgressBar
 
-from explorer import latent, trained
-from explorer.data import classes
+from explorer.data.datasets import classes
+from explorer.engine import coding, trained
 from explorer.gui import actions, decoding, fields, last_folder
 from explorer.gui.decoding import DecodeService
 from explorer.gui.dialogs.compare import CompareWindow
@@ -24,7 +24,6 @@ from explorer.gui.docks import Docks
 from explorer.gui.feedback import Feedback
 from explorer.gui.map.decodability import Decodability
 from explorer.gui.map.learned_maps import LearnedMaps
-from explorer.maps import NAMES
 from explorer.gui.map.manifold import ManifoldLayer
 from explorer.gui.map.map_panel import MapPanel
 from explorer.gui.map.path_editor import PathEditor
@@ -43,6 +42,7 @@ from explorer.gui.state import ViewState
 from explorer.gui.threads.tasks import Tasks
 from explorer.gui.threads.workers import Workers
 from explorer.gui.training_link import TrainingLink
+from explorer.latent.maps import NAMES
 
 TOOL_HINTS = {"explore": "Click or drag on the map to decode", "line": "Drag from A to B to draw a path",
               "freehand": "Hold the button and draw a path",
@@ -226,7 +226,7 @@ class MainWindow(QMainWindow):
         if s.session is None:
             return
         self.map.show_range(s.session.stats.bounds if (s.axes == (0, 1) and s.learned is None) or s.points is None
-                            else latent.bounds_of(s.points_uv))
+                            else coding.bounds_of(s.points_uv))
         self._fit_each_epoch = True
 
     def show_layer(self, layer: str, shown: bool) -> None:

@@ -6,15 +6,15 @@ list panel in step, and makes the chosen one current in the view state.
 
 from __future__ import annotations
 
-
 from PySide6.QtCore import QObject, Signal
 
-from explorer import checkpoint, jobs, trained
+from explorer.engine import checkpoint, trained
 from explorer.gui.feedback import Feedback
 from explorer.gui.panels.model_list import ModelList
 from explorer.gui.state import ViewState
 from explorer.gui.threads.workers import Workers
-from explorer.session import Session
+from explorer.latent import worker_jobs
+from explorer.latent.session import Session
 
 ASKER = "registry"
 
@@ -32,11 +32,11 @@ class ModelRegistry(QObject):
         self.catalog: dict[str, checkpoint.Checkpoint] = {}  # key -> shipped models listed, not opened yet
         self._fallback = False  # open the default model if the one asked for at start fails
         self._choosing: str | None = None  # a listed model being opened: a double-click asks twice
-        self.loader = workers.add(jobs.open_model, True, "load", self._opened, self._failed)
+        self.loader = workers.add(worker_jobs.open_model, True, "load", self._opened, self._failed)
         self.loader.progress.connect(lambda r, text: feedback.set_busy(text))
-        self.adder = workers.add(jobs.open_model, False, "add", lambda r, opened: self.add(opened.session, opened.key),
+        self.adder = workers.add(worker_jobs.open_model, False, "add", lambda r, opened: self.add(opened.session, opened.key),
                                  lambda r, message: feedback.show_message("Cannot open the model", message))
-        self.lister = workers.add(lambda req, report: jobs.catalog(), True, "catalog", self._listed,
+        self.lister = workers.add(lambda req, report: worker_jobs.catalog(), True, "catalog", self._listed,
                                   lambda r, message: None)  # a broken shipped file shows up when opened
         model_list.chosen.connect(self.choose)
         state.session_changed.connect(lambda session: model_list.mark_current(state.key))
@@ -46,12 +46,12 @@ class ModelRegistry(QObject):
         """Open `path` (default: the shipped default model), and list the shipped models."""
         self.lister.submit(None, ASKER)
         self._fallback = path is not None
-        self._open(jobs.OpenRequest(path, self.data_dir), "Opening the model…")
+        self._open(worker_jobs.OpenRequest(path, self.data_dir), "Opening the model…")
 
     def open_with_points(self, source, data, key: str | None = None) -> None:
         """At start, a model (a path, or a Checkpoint such as --model-code's) shown over the images `data`
         (a data.Split, e.g. --data's) instead of its dataset's; the shipped models are listed too."""
-        from explorer.models.adapters import Opened
+        from explorer.engine.models.adapters import Opened
 
         self.lister.submit(None, ASKER)
         given = None if data is None else Opened(None, data, None, data.labels, data.classes)
@@ -66,7 +66,7 @@ class ModelRegistry(QObject):
         row; `given`: its own images or codes), embedding its images on the loader thread; with `show`
         it becomes the current model."""
         self._fallback = False
-        self._open(jobs.OpenRequest(source, self.data_dir, key, given), f"Opening {key or source}…", show)
+        self._open(worker_jobs.OpenRequest(source, self.data_dir, key, given), f"Opening {key or source}…", show)
 
     def choose(self, key: str) -> None:
         """Make a listed model current (opening it first if only listed)."""
@@ -75,9 +75,9 @@ class ModelRegistry(QObject):
                 self.state.set_session(self.sessions[key], key)
         elif key in self.catalog and key != self._choosing:
             self._choosing = key
-            self._open(jobs.OpenRequest(self.catalog[key], self.data_dir, key), f"Opening {self.catalog[key].name}…")
+            self._open(worker_jobs.OpenRequest(self.catalog[key], self.data_dir, key), f"Opening {self.catalog[key].name}…")
 
-    def _open(self, request: jobs.OpenRequest, text: str, show: bool = True) -> None:
+    def _open(self, request: worker_jobs.OpenRequest, text: str, show: bool = True) -> None:
         if show:
             self.feedback.set_busy(text)
             self.loading.emit(name_of(request))
@@ -85,7 +85,7 @@ class ModelRegistry(QObject):
         else:  # in order, none dropped: each joins the list
             self.adder.submit(request, ASKER)
 
-    def _opened(self, r: int, opened: jobs.Opened) -> None:
+    def _opened(self, r: int, opened: worker_jobs.Opened) -> None:
         self._choosing = None
         if not self.loader.is_newest(r):
             return  # the user has asked for another model since
@@ -107,7 +107,7 @@ class ModelRegistry(QObject):
         self.feedback.show_message("Cannot open the model", message)
         if self._fallback and self.state.session is None:
             self._fallback = False
-            self._open(jobs.OpenRequest(None, self.data_dir), "Opening the default model…")
+            self._open(worker_jobs.OpenRequest(None, self.data_dir), "Opening the default model…")
         elif self.loader.is_newest(r):
             self.loading.emit("")
 
@@ -143,7 +143,7 @@ class ModelRegistry(QObject):
                 for k in self.list.keys() if k in self.sessions or k in self.catalog}
 
 
-def name_of(request: jobs.OpenRequest) -> str:
+def name_of(request: worker_jobs.OpenRequest) -> str:
     """The name of the model a request opens, without touching the file system (that is the loader's job)."""
     source = request.source
     return source.name if isinstance(source, checkpoint.Checkpoint) else trained.name_of(source)

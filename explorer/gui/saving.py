@@ -10,12 +10,12 @@ import re
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMessageBox
 
-from explorer import jobs
 from explorer.gui import last_folder
 from explorer.gui.feedback import Feedback
 from explorer.gui.models import ModelRegistry
 from explorer.gui.threads.tasks import Tasks
 from explorer.gui.training_link import TrainingLink
+from explorer.latent import worker_jobs
 
 
 def ask_unsaved(parent, text: str) -> str:
@@ -43,8 +43,8 @@ def ask_path(parent, name: str) -> str:
 
 def save_file(path, session) -> tuple:
     """(the file written, its row's key), on the task worker: resolving a path can hang."""
-    written = jobs.save_model(path, session)
-    return written, jobs.model_key(written)
+    written = worker_jobs.save_model(path, session)
+    return written, worker_jobs.model_key(written)
 
 
 class ModelSaving(QObject):
@@ -95,7 +95,7 @@ class ModelSaving(QObject):
     def ask_save_ladder(self, keys: list[str]) -> None:
         """Save a ladder's rungs under one name, each beside it named by its rung, as `explorer train
         --ladder` names them (ladder.safetensors -> ladder-beta0.25.safetensors, ...)."""
-        from explorer.ladder import Rung, rung_of
+        from explorer.engine.ladder import Rung, rung_of
 
         rungs = [(key, rung_of(self.registry.sessions[key].ckpt.meta)) for key in keys if key in self.registry.sessions]
         rungs = [(key, rung) for key, rung in rungs if rung is not None]

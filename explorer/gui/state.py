@@ -15,12 +15,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from explorer import jobs
-from explorer.errors import ExplorerError
 from explorer.gui.undo import UndoStack
-from explorer.interpolation import Path
-from explorer.selection import Selection
-from explorer.session import SPLIT_CHOICES, Points, Session
+from explorer.latent import worker_jobs
+from explorer.latent.interpolation import Path
+from explorer.latent.selection import Selection
+from explorer.latent.session import SPLIT_CHOICES, Points, Session
+from explorer.utils.errors import ExplorerError
 
 ON_PLANE = 1e-4  # a code this close to the map plane is on it (float32 rounding)
 ORIGINS = ("click", "slider", "path", "neighbour", "draw", "selection", "attribute", "code")
@@ -35,20 +35,20 @@ class Cursor:
     origin: str  # one of ORIGINS: what put it there
     note: str = ""  # what the code is, said under the decode ("frame 3 of 12 on the path")
     on_map: bool = False  # the map point is what was picked (a click): a new plane or model decodes it anew
-    draw: jobs.Draw | None = None  # decode a draw from q(z|x) for a real image, placed once drawn
+    draw: worker_jobs.Draw | None = None  # decode a draw from q(z|x) for a real image, placed once drawn
 
 
 class ViewState(QObject):
     session_changed = Signal(object)  # Session or None, after its plane, points and cursor are set
-    plane_changed = Signal(object)  # latent.Plane (the axes are `axes`)
+    plane_changed = Signal(object)  # coding.Plane (the axes are `axes`)
     points_changed = Signal()  # `points` or `points_uv` (where they lie on the map) changed
     cursor_changed = Signal(object)  # Cursor or None
     label_changed = Signal(object)  # int, or None for a model without labels
-    decoded = Signal(object)  # jobs.Decoded now shown
+    decoded = Signal(object)  # worker_jobs.Decoded now shown
     decode_failed = Signal(object)  # why the cursor's decode failed (a str, with `.details` for the user's own
     # errors: their traceback): no decode is shown until the next one
     path_changed = Signal(object)  # interpolation.Path or None
-    path_decoded = Signal(object)  # jobs.PathDecoded of the current path
+    path_decoded = Signal(object)  # worker_jobs.PathDecoded of the current path
     selection_changed = Signal()  # the selection, or a group kept from it
 
     def __init__(self, parent=None):
@@ -56,16 +56,16 @@ class ViewState(QObject):
         self.session: Session | None = None
         self.key: str | None = None  # the session's row in the model registry
         self.axes = (0, 1)
-        self.plane = None  # a latent.Plane, or the learned map shown instead (to_latent, project)
+        self.plane = None  # a coding.Plane, or the learned map shown instead (to_latent, project)
         self.learned = None  # maps.LearnedMap shown instead of the principal plane, when one is
         self.split = "test"
         self.points: Points | None = None
         self.points_uv: np.ndarray | None = None  # (N, 2) where the points lie on the map
         self.cursor: Cursor | None = None
         self.label: int | None = None
-        self.shown_decode: jobs.Decoded | None = None
+        self.shown_decode: worker_jobs.Decoded | None = None
         self.path: Path | None = None
-        self.path_result: jobs.PathDecoded | None = None
+        self.path_result: worker_jobs.PathDecoded | None = None
         self.selection = Selection()
         self.history = UndoStack(parent=self)  # the window's one undo history: paths and selections
 
@@ -191,7 +191,7 @@ class ViewState(QObject):
         self.cursor = Cursor((u, v), code, "click", note, on_map=True)
         self.cursor_changed.emit(self.cursor)
 
-    def set_code(self, code, origin: str, note: str = "", uv=None, draw: jobs.Draw | None = None) -> None:
+    def set_code(self, code, origin: str, note: str = "", uv=None, draw: worker_jobs.Draw | None = None) -> None:
         """Decode a full code (d,) that may lie off the map's plane (the sliders, a path frame, a
         neighbour, a selection's mean, an attribute walk); the cursor goes to uv (default: its projection)."""
         d = self._require_session().model.latent_dim
@@ -215,7 +215,7 @@ class ViewState(QObject):
             self.label = None if label is None else int(label)
             self.label_changed.emit(self.label)
 
-    def show_decoded(self, result: jobs.Decoded) -> None:
+    def show_decoded(self, result: worker_jobs.Decoded) -> None:
         """A decode of the cursor came back; a draw is placed where it fell."""
         if result.request.model is not getattr(self.session, "model", None):
             return  # for a model no longer shown
@@ -248,7 +248,7 @@ class ViewState(QObject):
             self.cursor = replace(self.cursor, origin="code", note="")
             self.cursor_changed.emit(self.cursor)
 
-    def show_path_decoded(self, result: jobs.PathDecoded) -> None:
+    def show_path_decoded(self, result: worker_jobs.PathDecoded) -> None:
         if result.request.path is self.path:
             self.path_result = result
             self.path_decoded.emit(result)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from explorer import checkpoint, training
-from explorer import ladder as ladders
+from explorer.engine import checkpoint, training
+from explorer.engine import ladder as ladders
 from explorer.gui.dialogs.train import TrainDialog
 from explorer.gui.feedback import Feedback
 from explorer.gui.models import ModelRegistry
 from explorer.gui.state import ViewState
 from explorer.gui.threads.tasks import Tasks
-from explorer.session import Session, open_session
+from explorer.latent.session import Session, open_session
 
 
 class TrainingLink(QObject):

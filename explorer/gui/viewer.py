@@ -19,8 +19,9 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from explorer.errors import ExplorerError
-from explorer.models.adapters import checkpoint_of, open_user_model
+from explorer.engine.checkpoint import checkpoint_of
+from explorer.engine.models.adapters import open_user_model
+from explorer.utils.errors import ExplorerError
 
 NO_DISPLAY = ("no display to show the window on (DISPLAY and WAYLAND_DISPLAY are unset, as on a remote "
               "kernel): run the notebook where you can see its windows, set QT_QPA_PLATFORM=offscreen to "
@@ -204,6 +205,13 @@ class Viewer:
         """Each point's label (N,) as a class index; None until the model is open."""
         points = self.state.points
         return None if points is None else _read_only(points.labels)
+
+    @property
+    def description(self) -> str | None:
+        """What the window says of the model: its name, latent size, images and what its decoder returns
+        ("Autoencoder (yours): 2-d latent, grey 28x28 images, ..."); None until the model is open."""
+        session = self.state.session
+        return None if session is None else f"{session.model.name}: {session.model.describe()}"
 
     def screenshot(self, path=None, canvas_only: bool = False, scale: int = 1) -> np.ndarray:
         """The window as it is on screen (canvas_only: the map alone under its legend, at `scale` times

@@ -9,11 +9,12 @@ import sys
 import threading
 import time
 
-import explorer.gui.app as app_module
-import explorer.gui.saving as saving
-from explorer import jobs
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
+
+import explorer.gui.app as app_module
+import explorer.gui.saving as saving
+from explorer.latent import worker_jobs
 
 scenario, ckpt, data = sys.argv[1:4]
 qapp = app_module.application()  # run() uses this one
@@ -50,34 +51,34 @@ if scenario == "training":
     when(lambda: window().state.session is not None, start)
 elif scenario == "decoding":
     busy = threading.Event()
-    fast = jobs.decode
+    fast = worker_jobs.decode
 
     def slow_decode(req, report):  # a big model: each decode takes a while
         busy.set()
         time.sleep(0.5)
         return fast(req, report)
-    jobs.decode = slow_decode
+    worker_jobs.decode = slow_decode
 
     def start():
         w = window()
-        w.state.set_cursor((0.0, 0.0))  # jobs.decode is slow_decode by the time the window exists
+        w.state.set_cursor((0.0, 0.0))  # worker_jobs.decode is slow_decode by the time the window exists
         when(busy.is_set, w.close)
     when(lambda: window().state.session is not None, start)
 elif scenario == "loading":
     loading = threading.Event()
-    fast_open = jobs.open_model
+    fast_open = worker_jobs.open_model
 
     def slow_open(req, report):  # a slow disk: the window is closed while the loader works
         loading.set()
         time.sleep(0.5)
         return fast_open(req, report)
-    jobs.open_model = slow_open
+    worker_jobs.open_model = slow_open
     when(loading.is_set, lambda: window().close())
 elif scenario == "hanging-model":  # the user's decoder never returns once the window is open
     import torch
     from torch import nn
 
-    from explorer.models.adapters import adapt
+    from explorer.engine.models.adapters import adapt
 
     hanging = threading.Event()
 

@@ -10,16 +10,16 @@ import shiboken6
 from PySide6.QtCore import QSettings, QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication
 
-from explorer import checkpoint, latent, trained
-from explorer.config import ModelConfig, TrainConfig
-from explorer.models import build_model
-from explorer.training import train
+from explorer.engine import checkpoint, coding, trained
+from explorer.engine.config import ModelConfig, TrainConfig
+from explorer.engine.models import build_model
+from explorer.engine.training import train
 
 
 def pytest_configure(config):
     """Broken Qt bindings abort the process mid-run; stop at once with the reason instead."""
-    from explorer.errors import ExplorerError
     from explorer.gui.app import check_bindings
+    from explorer.utils.errors import ExplorerError
 
     try:
         check_bindings()
@@ -55,7 +55,7 @@ def save_model(path, config: ModelConfig, test=None, epochs: int = 0, train_spli
     if epochs:
         result = train(model, train_split.images, TrainConfig(epochs=epochs, batch_size=64), labels=train_split.labels)
         meta["final_losses"] = result.final_losses
-    stats = latent.infer_stats(model, test.images, test.labels) if test is not None else None
+    stats = coding.infer_stats(model, test.images, test.labels) if test is not None else None
     checkpoint.save(path, model, meta, stats)
     return path
 
@@ -64,7 +64,7 @@ def save_model(path, config: ModelConfig, test=None, epochs: int = 0, train_spli
 def gui_models(tmp_path_factory, small_root):
     """A trained/ folder of small models: a 2-d VAE trained briefly on real digits (the default), and
     untrained models of every other kind the window treats differently."""
-    from explorer.data import load_split
+    from explorer.data.datasets import load_split
 
     folder = tmp_path_factory.mktemp("trained")
     test = load_split("mnist", "test", small_root)

@@ -6,7 +6,7 @@ import numpy as np
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor
 
-from explorer import latent
+from explorer.engine import coding
 
 
 def pixel_of(window, u: float, v: float) -> QPoint:
@@ -24,7 +24,7 @@ def map_point(window, pixel: QPoint) -> tuple[float, float]:
 def expected_decode(window, u: float, v: float) -> np.ndarray:
     """What the model itself decodes at map point (u, v)."""
     s = window.state.session
-    return latent.decode(s.model, window.state.plane.to_latent([u, v]), window.state.label)[0]
+    return coding.decode(s.model, window.state.plane.to_latent([u, v]), window.state.label)[0]
 
 
 def decodes_of(window):

@@ -106,7 +106,7 @@ def test_when_no_model_can_be_opened_the_map_stops_saying_loading(open_window, q
 
 FAILING_BUILD = """
 import explorer.gui.app as app
-from explorer.errors import ExplorerError
+from explorer.utils.errors import ExplorerError
 def broken(*args):
     raise ExplorerError("the window could not be built")
 app.open_window = broken

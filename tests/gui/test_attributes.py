@@ -1,5 +1,5 @@
 """Attribute arithmetic, driven as a user drives it: two groups, the point at the cursor, the slider and
-the strip, checked against the model's own decodes of latent.walk."""
+the strip, checked against the model's own decodes of geometry.walk."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
 
-from explorer import latent
+from explorer.engine import coding
+from explorer.latent import geometry
 
 from .helpers import at, frame_point, pixel_of
 from .test_exports import wait_written
@@ -46,19 +47,19 @@ def test_the_strip_walks_the_clicked_point_along_the_difference_of_the_digits_me
     window, a = walking, walking.attributes
     start = click_start(window, qtbot)
     wait_strip_from(window, qtbot, start)
-    direction = latent.direction(group_codes(window, 1), group_codes(window, 7))
+    direction = geometry.direction(group_codes(window, 1), group_codes(window, 7))
     assert np.allclose(a.direction, direction)
     amounts = np.linspace(-1.5, 1.5, 9)
     assert np.allclose(a.strip_walk[2], amounts)
-    expected = latent.decode(window.state.session.model, latent.walk(start, direction, amounts))
+    expected = coding.decode(window.state.session.model, geometry.walk(start, direction, amounts))
     assert np.array_equal(a.frames, expected) and np.array_equal(a.panel.strip.frames, expected)
     # the walk is drawn on the map where its codes project
-    walked = window.state.plane.project(latent.walk(start, direction, amounts))
+    walked = window.state.plane.project(geometry.walk(start, direction, amounts))
     assert np.allclose(np.column_stack(a.dots.getData()), walked, atol=1e-5)
 
     a.panel.frames.setValue(5)
     qtbot.waitUntil(lambda: len(a.strip_walk[2]) == 5, timeout=5000)
-    assert np.array_equal(a.frames, latent.decode(window.state.session.model, latent.walk(
+    assert np.array_equal(a.frames, coding.decode(window.state.session.model, geometry.walk(
         start, direction, np.linspace(-1.5, 1.5, 5))))
 
 
@@ -72,7 +73,7 @@ def test_the_slider_decodes_the_start_plus_t_times_the_direction(walking, qtbot)
         t = ticks / 100
         z = blocker.args[0].request.z
         assert np.allclose(z[0], start + t * a.direction, atol=1e-6)  # always from the same start
-        assert np.array_equal(window.decoded_view.decoded.image, latent.decode(window.state.session.model, z)[0])
+        assert np.array_equal(window.decoded_view.decoded.image, coding.decode(window.state.session.model, z)[0])
         cursor = [coord[0] for coord in window.map.cursor.getData()]
         assert np.allclose(cursor, window.state.plane.project(z)[0], atol=1e-5)
         assert f"start {t:+.2f} × (digit 7" in window.decoded_view.where.text()
@@ -135,8 +136,8 @@ def test_a_conditional_model_draws_the_strip_as_the_digit_picked(open_window, qt
     assert a.strip_walk[3] == 0
     window.label_combo.setCurrentIndex(7)
     qtbot.waitUntil(lambda: a.strip_walk[3] == 7, timeout=5000)
-    codes = latent.walk(*a.strip_walk[:3])
-    assert np.array_equal(a.frames, latent.decode(window.state.session.model, codes, 7))
+    codes = geometry.walk(*a.strip_walk[:3])
+    assert np.array_equal(a.frames, coding.decode(window.state.session.model, codes, 7))
 
 
 def test_the_slider_keeps_a_usable_width_beside_the_timeline(walking, qtbot):

@@ -19,7 +19,7 @@ def test_bench_reports_every_figure(capsys, small_root, gui_models, monkeypatch)
 
 
 def test_the_map_part_reports_every_row_from_a_fresh_process(small_root, gui_models, monkeypatch):
-    from explorer.bench import Settings
+    from explorer.bench.harness import Settings
 
     monkeypatch.setenv("EXPLORER_TRAINED_DIR", str(gui_models))
     assert {"startup", "map"} <= set(bench.PARTS)  # `explorer bench` runs them with the others

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from PySide6.QtCore import QPoint, Qt
 
-from explorer import latent
+from explorer.engine import coding
 from explorer.gui.panels.code_panel import HINT, SLIDER_STEPS
 
 from .helpers import at, pixel_of
@@ -39,7 +39,7 @@ def test_sliders_edit_the_code_at_the_cursor_and_decode_it(open_window, qtbot, g
     edited[2] = low[2] + (high[2] - low[2]) * slider.value() / slider.maximum()
     result = blocker.args[0]
     assert np.allclose(result.request.z[0], edited, atol=1e-6) and not np.allclose(edited, picked)
-    assert np.array_equal(result.image, latent.decode(window.state.session.model, result.request.z)[0])
+    assert np.array_equal(result.image, coding.decode(window.state.session.model, result.request.z)[0])
     assert np.array_equal(window.decoded_view.decoded.image, result.image)
     uv = window.state.plane.project(result.request.z)[0]
     assert np.allclose(cursor_at(window), uv, atol=1e-6)  # the cursor shows the code's projection
@@ -81,9 +81,9 @@ def test_a_vae_can_decode_draws_from_the_encoder_for_the_real_point_hovered(open
     draw = result.request.draw
     assert draw is not None and np.array_equal(draw.image, split.images[i].numpy())
     model = window.state.session.model
-    z = latent.sample_posterior(model, split.images[i : i + 1], torch.tensor([draw.label]), draw.seed)
+    z = coding.sample_posterior(model, split.images[i : i + 1], torch.tensor([draw.label]), draw.seed)
     assert np.array_equal(result.z, z) and not np.allclose(z, window.state.points.codes[hovered])  # a draw
-    assert np.array_equal(window.decoded_view.decoded.image, latent.decode(window.state.session.model, z)[0])
+    assert np.array_equal(window.decoded_view.decoded.image, coding.decode(window.state.session.model, z)[0])
     assert np.allclose(cursor_at(window), window.state.plane.project(z)[0], atol=1e-6)
     assert np.allclose(panel.code, z[0])
     assert f"a draw from q(z|x) for test image #{i}" in window.decoded_view.where.text().lower()

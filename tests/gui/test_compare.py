@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from explorer import export, latent
+from explorer.engine import coding
 from explorer.gui.dialogs.compare import MANIFOLD_CELLS
 from explorer.gui.dialogs.compare_cell import MAX_MODELS, MIN_MODELS, grid_shape
 from explorer.gui.dialogs.compare_export import PATH_STEPS
+from explorer.latent import export
 from tests.gui.helpers import drag
 
 
@@ -55,7 +56,7 @@ def test_a_click_in_either_map_decodes_the_same_point_with_both_models(open_wind
 
     cu, cv = click_at(qtbot, compare, left, 0.3, 0.6)
     for side in (left, right):
-        assert np.array_equal(side.image, latent.decode(side.session.model, side.plane.to_latent([cu, cv]))[0])
+        assert np.array_equal(side.image, coding.decode(side.session.model, side.plane.to_latent([cu, cv]))[0])
         assert np.allclose(side.map.cursor.getData()[0][0], cu) and np.allclose(side.map.cursor.getData()[1][0], cv)
     assert not np.array_equal(left.image, right.image)  # two models, two pictures of one point
 
@@ -63,7 +64,7 @@ def test_a_click_in_either_map_decodes_the_same_point_with_both_models(open_wind
     cu2, cv2 = click_at(qtbot, compare, right, 0.7, 0.2)  # linked: the right map shows the left's region
     assert (cu2, cv2) != (cu, cv)
     for side in (left, right):
-        assert np.array_equal(side.image, latent.decode(side.session.model, side.plane.to_latent([cu2, cv2]))[0])
+        assert np.array_equal(side.image, coding.decode(side.session.model, side.plane.to_latent([cu2, cv2]))[0])
 
 
 def test_pan_and_zoom_in_one_map_move_the_other(open_window, qtbot):
@@ -156,7 +157,7 @@ def test_one_cursor_decodes_the_same_point_in_all_eight_models_live_while_draggi
     fifth = compare.cells[4]
     cu, cv = click_at(qtbot, compare, fifth, 0.4, 0.7)
     for cell in compare.shown:
-        assert np.array_equal(cell.image, latent.decode(cell.session.model, cell.plane.to_latent([cu, cv]),
+        assert np.array_equal(cell.image, coding.decode(cell.session.model, cell.plane.to_latent([cu, cv]),
                                                         cell.decode_label())[0])
         assert np.allclose(cell.map.cursor.getData()[0][0], cu) and np.allclose(cell.map.cursor.getData()[1][0], cv)
 
@@ -171,7 +172,7 @@ def test_one_cursor_decodes_the_same_point_in_all_eight_models_live_while_draggi
     assert len(set(shown)) >= 4  # shown along the way, not only where the pointer rested
     end = compare.cursor
     for cell in compare.shown:
-        assert np.array_equal(cell.image, latent.decode(cell.session.model, cell.plane.to_latent(list(end)),
+        assert np.array_equal(cell.image, coding.decode(cell.session.model, cell.plane.to_latent(list(end)),
                                                         cell.decode_label())[0])
 
 
@@ -255,5 +256,5 @@ def test_the_small_multiples_export_as_one_png_at_each_scale_and_a_path_as_one_g
     gif.seek(PATH_STEPS - 1)  # the last step: every model's decode of the path's end
     last = np.asarray(gif.convert("L"))[::2, ::2]
     for k, cell in enumerate(compare.shown):
-        end = latent.decode(cell.session.model, route.codes(cell.plane, PATH_STEPS)[-1:], cell.decode_label())[0]
+        end = coding.decode(cell.session.model, route.codes(cell.plane, PATH_STEPS)[-1:], cell.decode_label())[0]
         assert np.abs(last[:, k * 30 : k * 30 + 28].astype(int) - end).max() <= 1

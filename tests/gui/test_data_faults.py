@@ -8,8 +8,6 @@ import shutil
 import pytest
 
 
-
-
 @pytest.fixture
 def messages_of():
     def collect(window):

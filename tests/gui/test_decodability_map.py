@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QPointF, Qt
 
-from explorer import decodability, latent, metrics
-from explorer.colours import TAB10
+from explorer.engine import coding
 from explorer.gui.map.decodability import BACKGROUND_OPACITY, CELLS, PALETTE, bins, colours
+from explorer.latent import decodability, metrics
+from explorer.latent.colours import TAB10
 
 SHIPPED_VAE = Path(__file__).resolve().parents[2] / "trained" / "vae-2d-mlp.safetensors"  # decodes clear and vague
 
@@ -32,7 +33,7 @@ def test_background_cells_show_the_confidence_in_their_decode(open_window, qtbot
     # each cell: the classifier's confidence in the model's own decode of the cell's centre
     centres = decodability.cell_centres(CELLS, deco.bounds)
     s = window.state
-    expected = metrics.confidence(deco.classifier, latent.decode(s.session.model, s.plane.to_latent(centres)))
+    expected = metrics.confidence(deco.classifier, coding.decode(s.session.model, s.plane.to_latent(centres)))
     assert np.allclose(deco.values.ravel(), expected, atol=1e-5)
     assert expected.max() - expected.min() > 0.3  # the region holds clear and vague decodes
     assert np.allclose(deco.bounds, window.map.covering_square())

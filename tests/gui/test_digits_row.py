@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPoint, Qt
 
-from explorer import latent
+from explorer.engine import coding
 
 from .helpers import at, pixel_of
 
 
 def every_digit(window, z) -> np.ndarray:
-    return latent.decode(window.state.session.model, np.repeat(z, 10, axis=0), np.arange(10))
+    return coding.decode(window.state.session.model, np.repeat(z, 10, axis=0), np.arange(10))
 
 
 def test_a_conditional_model_shows_every_digit_at_the_cursor_while_dragging(open_window, qtbot, gui_models):

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from explorer.errors import ExplorerError
 from explorer.gui import display
+from explorer.utils.errors import ExplorerError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -56,7 +56,7 @@ def test_in_a_notebook_view_raises_and_the_kernel_lives_on(tmp_path):
     """What a Jupyter kernel sees: an ExplorerError it can catch, then it goes on working."""
     script = tmp_path / "cell.py"
     script.write_text("import torch, explorer\n"
-                      "from explorer.errors import ExplorerError\n"
+                      "from explorer.utils.errors import ExplorerError\n"
                       "try:\n"
                       "    explorer.view(decoder=torch.nn.Linear(2, 784), codes=torch.zeros(10, 2))\n"
                       "except ExplorerError as e:\n"

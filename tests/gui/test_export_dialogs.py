@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
-from explorer.export import MAX_PIXELS
+from explorer.latent.export import MAX_PIXELS
 
 from .helpers import at
 from .test_exports import answer_dialog

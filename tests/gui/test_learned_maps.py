@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from explorer.errors import ExplorerError
+from explorer.utils.errors import ExplorerError
 from tests.gui.helpers import at, decodes_of, expected_decode, pixel_of
 
 pytest.importorskip("sklearn")
@@ -64,7 +64,7 @@ def test_choosing_the_plane_while_a_map_is_laid_out_cancels_it_and_the_status_go
 
 
 def test_a_map_that_cannot_be_laid_out_says_why_and_the_plane_stays(wide_window, qtbot, monkeypatch):
-    from explorer import maps as core_maps
+    from explorer.latent import maps as core_maps
 
     def refuse(*args, **kwargs):
         raise ExplorerError("the UMAP map needs umap-learn: pip install 'latent-explorer[maps]'")

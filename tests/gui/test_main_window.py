@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPoint, Qt
 
-from explorer import export, latent
+from explorer.engine import coding
+from explorer.latent import export
 
 from .helpers import at, decodes_of, drag, expected_decode, map_point, pixel_of
 
@@ -177,7 +178,7 @@ def test_a_conditional_model_decodes_the_digit_picked(open_window, qtbot, gui_mo
         window.label_combo.setCurrentIndex(7)
     assert blocker.args[0].request.label == 7
     z = window.state.plane.to_latent([u, v])
-    assert np.array_equal(window.decoded_view.decoded.image, latent.decode(window.state.session.model, z, 7)[0])
+    assert np.array_equal(window.decoded_view.decoded.image, coding.decode(window.state.session.model, z, 7)[0])
 
 
 def test_an_autoencoder_has_no_prior_to_show(open_window, gui_models):

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from explorer.colours import class_colours
 from explorer.gui.map.map_panel import TOGGLES, MapPanel
 from explorer.gui.map.point_cloud import PointCloud
+from explorer.latent.colours import class_colours
 
 from .helpers import colour_at
 
@@ -67,7 +67,8 @@ def test_the_legend_of_25_classes_has_toggles_then_a_menu_and_each_hides_its_cla
 
 def test_a_window_shows_twelve_classes_given_from_python(open_window, qtbot, mnist_test):
     """The issue's case: labels 0-11 from Python drew no points at all (IndexError in set_points)."""
-    from explorer.models.adapters import checkpoint_of, open_user_model
+    from explorer.engine.checkpoint import checkpoint_of
+    from explorer.engine.models.adapters import open_user_model
 
     torch.manual_seed(0)
     encoder = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 2))

@@ -7,7 +7,7 @@ import dataclasses
 
 from PySide6.QtCore import Qt
 
-from explorer import checkpoint
+from explorer.engine import checkpoint
 
 
 def row_of(window, key):

@@ -10,8 +10,9 @@ from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
-from explorer import interpolation, latent
+from explorer.engine import coding
 from explorer.gui.dialogs.export import StripExportDialog
+from explorer.latent import interpolation
 
 from .helpers import at, drag, map_point, pixel_of
 
@@ -26,7 +27,7 @@ def strip_of(window, waypoints, **settings) -> np.ndarray:
     f = window.filmstrip
     path = interpolation.Path(waypoints=[tuple(p) for p in waypoints], steps=settings.get("steps", f.steps.value()),
                       smooth=settings.get("smooth", f.smooth.isChecked()), spherical=f.spherical())
-    return latent.decode(window.state.session.model, path.codes(window.state.plane), window.state.label)
+    return coding.decode(window.state.session.model, path.codes(window.state.plane), window.state.label)
 
 
 def shows(window, waypoints) -> bool:
@@ -193,7 +194,7 @@ def test_a_path_on_other_axes_opens_on_those_axes(open_window, qtbot, tmp_path, 
     assert window.filmstrip.spherical() and blocker.args[0].request.spherical
     expected = interpolation.Path(waypoints=[(-1, 0.5), (1, -0.5)], steps=6, spherical=True).codes(window.state.plane)
     assert np.allclose(blocker.args[0].codes, expected)
-    assert np.array_equal(window.filmstrip.frames, latent.decode(window.state.session.model, expected))
+    assert np.array_equal(window.filmstrip.frames, coding.decode(window.state.session.model, expected))
     assert "drawn on" not in window.filmstrip.caption.text()
     line = np.column_stack(window.map.path_line.getData())
     assert np.allclose(line, window.state.path.curve(window.state.plane))  # the arc as seen on the map, not the chord
@@ -264,7 +265,7 @@ def test_a_bad_path_file_opened_with_ctrl_shift_p_is_one_message_and_changes_not
     from hypothesis import HealthCheck, given, settings
 
     from explorer.gui import last_folder
-    from tests.test_path_files import BAD, bad_file
+    from tests.latent.test_path_files import BAD, bad_file
 
     window = open_window(gui_models / "vae-3d-mlp.safetensors")
     window.set_axes(0, 2)

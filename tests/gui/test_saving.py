@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from explorer import checkpoint
+from explorer.engine import checkpoint
 from explorer.gui import saving
 
 from .test_train_dialog import configure

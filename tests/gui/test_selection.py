@@ -10,9 +10,10 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from explorer import export, latent
+from explorer.engine import coding
 from explorer.gui.panels.selection import EXPORT_SCALE
-from explorer.selection import in_polygon, in_rect
+from explorer.latent import export
+from explorer.latent.selection import in_polygon, in_rect
 
 from .helpers import at, map_point, pixel_of
 from .test_exports import wait_written
@@ -197,7 +198,7 @@ def test_decode_mean_shows_the_decode_of_the_mean_full_code(open_window, qtbot, 
         window.actions.decode_mean.trigger()
     request = blocker.args[0].request
     assert np.allclose(request.z[0], mean, atol=1e-6)
-    assert np.array_equal(window.decoded_view.decoded.image, latent.decode(window.state.session.model, request.z)[0])
+    assert np.array_equal(window.decoded_view.decoded.image, coding.decode(window.state.session.model, request.z)[0])
     cursor = [coord[0] for coord in window.map.cursor.getData()]
     assert np.allclose(cursor, window.state.plane.project(mean), atol=1e-5)  # the mean is off the plane: its projection
     assert f"Mean code of the {mask.sum():,} selected images" in window.decoded_view.where.text()

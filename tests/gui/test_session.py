@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from explorer import checkpoint
-from explorer.errors import ExplorerError
-from explorer.session import open_session
+from explorer.engine import checkpoint
+from explorer.latent.session import open_session
+from explorer.utils.errors import ExplorerError
 
 
 def test_both_splits_are_one_list_that_remembers_where_each_point_came_from(gui_models, small_root):
@@ -41,7 +41,7 @@ def test_a_checkpoint_without_stats_gets_them_from_the_test_embeddings(gui_model
 
 
 def test_the_classifier_is_not_a_model_to_explore(small_root, tmp_path):
-    from explorer.models import Classifier
+    from explorer.engine.models import Classifier
 
     path = checkpoint.save(tmp_path / "clf.safetensors", Classifier())
     with pytest.raises(ExplorerError, match="classifier"):
@@ -51,7 +51,8 @@ def test_the_classifier_is_not_a_model_to_explore(small_root, tmp_path):
 def test_a_decoder_given_codes_is_not_called_a_gan_without_an_encoder(tmp_path):
     import torch
 
-    from explorer.models.adapters import checkpoint_of, open_user_model
+    from explorer.engine.checkpoint import checkpoint_of
+    from explorer.engine.models.adapters import open_user_model
 
     opened = open_user_model(decoder=lambda z: torch.sigmoid(z.sum(1, keepdim=True)).expand(-1, 64).reshape(-1, 8, 8),
                              codes=np.random.default_rng(0).normal(size=(50, 2)), labels=np.arange(50) % 3)

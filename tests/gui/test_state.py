@@ -8,15 +8,15 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMainWindow
 
-from explorer import jobs
-from explorer.errors import ExplorerError
 from explorer.gui.docks import Docks
 from explorer.gui.feedback import Feedback
 from explorer.gui.map.latent_map import LatentMap
 from explorer.gui.panels.neighbours import Neighbours
 from explorer.gui.state import ViewState
 from explorer.gui.threads.workers import Workers
-from explorer.session import open_session
+from explorer.latent import worker_jobs
+from explorer.latent.session import open_session
+from explorer.utils.errors import ExplorerError
 
 from .helpers import at, expected_decode, pixel_of
 
@@ -73,15 +73,15 @@ def test_a_panel_runs_on_the_state_without_a_main_window(qtbot, gui_models, smal
     session = open_session(gui_models / "vae-2d-mlp.safetensors", small_root)
     state.set_session(session, "vae")
     code = state.points.codes[5]
-    request = jobs.DecodeRequest(session.model, code[None], state.project(code), None, None, origin="code")
+    request = worker_jobs.DecodeRequest(session.model, code[None], state.project(code), None, None, origin="code")
     with qtbot.waitSignal(neighbours.shown, timeout=5000):
-        state.show_decoded(jobs.decode(request, None))
+        state.show_decoded(worker_jobs.decode(request, None))
     assert neighbours.indices[0] == 5 and neighbours.distances[0] == pytest.approx(0.0, abs=1e-6)
     workers.stop()
 
 
 def test_a_model_in_memory_joins_the_list_without_taking_over_the_window(open_window, qtbot, gui_models):
-    from explorer import checkpoint
+    from explorer.engine import checkpoint
 
     window = open_window()
     before = window.state.session
@@ -96,7 +96,7 @@ def test_a_model_in_memory_joins_the_list_without_taking_over_the_window(open_wi
 
 
 def test_each_setter_emits_its_one_signal(open_window, gui_models, qtbot):
-    from explorer.interpolation import Path
+    from explorer.latent.interpolation import Path
 
     window = open_window(gui_models / "cvae-2d-mlp.safetensors")
     s, heard = window.state, []

@@ -3,10 +3,10 @@
 import numpy as np
 from PIL import Image
 
-from explorer import checkpoint, latent, timeline
-from explorer.config import ModelConfig, TrainConfig
-from explorer.data import load_split
-from explorer.models import build_model
+from explorer.data.datasets import load_split
+from explorer.engine import checkpoint, coding, timeline
+from explorer.engine.config import ModelConfig, TrainConfig
+from explorer.engine.models import build_model
 
 
 def checkpoint_with_timeline(path, small_root, epochs=3):
@@ -16,7 +16,7 @@ def checkpoint_with_timeline(path, small_root, epochs=3):
     index = timeline.sample_index(len(test))
     recorded = timeline.Timeline(index, rng.normal(size=(epochs, len(index), 3)).astype(np.float32))
     checkpoint.save(path, model, {"dataset": "mnist", "epochs": epochs},
-                    latent.infer_stats(model, test.images, test.labels), timeline=recorded)
+                    coding.infer_stats(model, test.images, test.labels), timeline=recorded)
     return path
 
 
@@ -59,5 +59,5 @@ def test_a_run_in_the_window_records_its_timeline(small_root, qtbot):
     assert run.timeline.epochs == 2 and len(run.timeline.index) == 256
     for epoch in (1, 2):  # the timeline replays the sample where the map showed it
         np.testing.assert_array_equal(run.timeline.after(epoch), maps[epoch][run.timeline.index])
-    np.testing.assert_allclose(run.timeline.after(2), latent.embed(run.model, load_split("mnist", "test", small_root)
+    np.testing.assert_allclose(run.timeline.after(2), coding.embed(run.model, load_split("mnist", "test", small_root)
                                                                    .images[run.timeline.index]), atol=1e-3)

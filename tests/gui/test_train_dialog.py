@@ -10,8 +10,8 @@ import pytest
 import torch
 from PySide6.QtCore import Qt, QTimer
 
-from explorer import checkpoint, latent, training
-from explorer.config import TrainConfig
+from explorer.engine import checkpoint, coding, training
+from explorer.engine.config import TrainConfig
 
 from .helpers import at, expected_decode, pixel_of
 
@@ -108,7 +108,7 @@ def test_cancel_stops_within_a_second_once_and_keeps_the_last_complete_epoch(ope
 def test_a_run_that_goes_wrong_after_an_epoch_stops_keeps_that_epoch_and_overwrites_nothing(
         fault, says, open_window, qtbot, monkeypatch, gui_models):
     """A loss that becomes NaN, or an error (a failing kernel, memory), in epoch 2."""
-    from explorer.models.vae import VAE
+    from explorer.engine.models.vae import VAE
 
     calls = {"n": 0}
     original = VAE.losses
@@ -146,14 +146,14 @@ def test_a_run_that_goes_wrong_after_an_epoch_stops_keeps_that_epoch_and_overwri
 
 def test_an_error_inside_the_training_worker_reaches_the_user_and_the_app_keeps_working(
         open_window, qtbot, monkeypatch):
-    import explorer.training
+    import explorer.engine.training
 
     def broken(*args, **kwargs):
         raise RuntimeError("simulated failure inside training")
 
     window = open_window()
     model_before = window.state.session.model
-    monkeypatch.setattr(explorer.training, "train", broken)
+    monkeypatch.setattr(explorer.engine.training, "train", broken)
     with qtbot.waitSignal(window.feedback.message_shown, timeout=30_000) as blocker:
         window.train_dialog.start_training()
     title, text = blocker.args
@@ -258,7 +258,7 @@ def test_training_steps_run_off_the_ui_thread_which_keeps_serving_clicks(open_wi
         with qtbot.waitSignal(window.state.decoded, timeout=5000) as decoded:
             qtbot.mouseClick(window.map.viewport(), Qt.LeftButton, pos=pixel)
         req = decoded.args[0].request  # by the model of the epoch shown when clicked (the view refits each epoch)
-        assert np.allclose(req.z, req.uv) and np.array_equal(decoded.args[0].image, latent.decode(req.model, req.z)[0])
+        assert np.allclose(req.z, req.uv) and np.array_equal(decoded.args[0].image, coding.decode(req.model, req.z)[0])
         qtbot.waitUntil(lambda: not dialog.running, timeout=120_000)
     timer.stop()
     assert step_threads and threading.main_thread().ident not in step_threads

@@ -8,7 +8,7 @@ import os
 import pytest
 from PySide6.QtCore import Qt
 
-from explorer import checkpoint
+from explorer.engine import checkpoint
 
 from .test_train_dialog import configure
 

@@ -10,8 +10,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from torch import nn
 
-from explorer.models import guard
-from explorer.models.adapters import adapt, checkpoint_of
+from explorer.engine.checkpoint import checkpoint_of
+from explorer.engine.models import guard
+from explorer.engine.models.adapters import adapt
 from tests.gui.helpers import at, decodes_of, pixel_of
 
 

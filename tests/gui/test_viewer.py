@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 import explorer
-from explorer.errors import ExplorerError
-from explorer.gui import viewer
+from explorer.utils.errors import ExplorerError
 
 
 class Autoencoder(nn.Module):
@@ -117,8 +116,8 @@ def test_a_remote_kernel_without_a_display_gets_a_clear_message(monkeypatch, mni
 
 def test_the_command_lines_model_and_data_open_in_the_window(open_window, gui_models, mnist_test, qtbot):
     """`explorer gui --checkpoint X --data FILE` (or --model-code): the model over the images given."""
-    from explorer import checkpoint, latent
-    from explorer.data import Split
+    from explorer.data.datasets import Split
+    from explorer.engine import checkpoint, coding
 
     data = Split(images=mnist_test.images[:40], labels=mnist_test.labels[:40], dataset="mine.npz", split="all",
                  classes=mnist_test.classes)
@@ -127,7 +126,7 @@ def test_the_command_lines_model_and_data_open_in_the_window(open_window, gui_mo
         window.models.open_with_points(str(gui_models / "ae-2d-mlp.safetensors"), data)
     model = checkpoint.load(gui_models / "ae-2d-mlp.safetensors").model
     assert len(window.state.points) == 40
-    np.testing.assert_allclose(window.state.points.codes, latent.embed(model, data.images, data.labels), atol=1e-5)
+    np.testing.assert_allclose(window.state.points.codes, coding.embed(model, data.images, data.labels), atol=1e-5)
 
 
 def test_a_colour_model_shows_its_colour_decodes_and_thumbnails(viewers, qtbot):

@@ -7,9 +7,9 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
 
+from explorer.engine.config import MAX_STEPS
 from explorer.gui.panels.neighbours import MAX_K
 from explorer.gui.widgets.thumbnail_grid import CAPTION
-from explorer.latent import MAX_STEPS
 
 from .helpers import at, frame_point, pixel_of
 

@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from explorer.errors import ExplorerError
 from explorer.gui.threads.workers import Worker
+from explorer.utils.errors import ExplorerError
 
 
 @pytest.fixture

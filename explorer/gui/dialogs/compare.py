@@ -13,17 +13,17 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
-from explorer import jobs
-from explorer.data import classes
-from explorer.ladder import natural_order, rung_order
+from explorer.data.datasets import classes
+from explorer.engine.ladder import natural_order, rung_order
 from explorer.gui.dialogs.compare_cell import MAX_MODELS, MIN_MODELS, Cell, grid_shape
 from explorer.gui.dialogs.compare_export import CompareExports
 from explorer.gui.dialogs.tradeoff import TradeoffWindow
-from explorer.gui.threads.tasks import Tasks
 from explorer.gui.feedback import Feedback
 from explorer.gui.models import ModelRegistry
 from explorer.gui.panels.neighbours import show_hovered
+from explorer.gui.threads.tasks import Tasks
 from explorer.gui.threads.workers import Workers
+from explorer.latent import worker_jobs
 
 DEFAULTS = ("ae-2d-mlp", "vae-2d-mlp")  # the lecture's pair: first, second
 MANIFOLD_CELLS = 20
@@ -60,8 +60,8 @@ class CompareWindow(QWidget):
         self._shape: tuple[int, int] | None = None
 
         self._failed = lambda r, message: feedback.show_message("Cannot compare", message)  # noqa: E731
-        self.decoder = workers.add(jobs.decode_each, True, "compare decode", self._decoded, self._failed)
-        self.loader = workers.add(jobs.open_model, False, "compare load", self._loaded, self._load_failed)
+        self.decoder = workers.add(worker_jobs.decode_each, True, "compare decode", self._decoded, self._failed)
+        self.loader = workers.add(worker_jobs.open_model, False, "compare load", self._loaded, self._load_failed)
         self.manifolds = []  # one latest-request-wins worker per cell
 
         self.models = QSpinBox()
@@ -180,7 +180,7 @@ class CompareWindow(QWidget):
         cell.hide()  # until set_count shows it in its place in the grid
         k = cell.index
         self.cells.append(cell)
-        self.manifolds.append(self.workers.add(jobs.manifold, True, f"compare manifold {k + 1}",
+        self.manifolds.append(self.workers.add(worker_jobs.manifold, True, f"compare manifold {k + 1}",
                                                lambda r, result, k=k: self._manifold_ready(k, r, result),
                                                self._failed))
         cell.map.set_layer_visible("manifold", self.background.isChecked())
@@ -250,10 +250,10 @@ class CompareWindow(QWidget):
             self._show_model(cell, key, reg.sessions[key])
         elif key in reg.catalog:
             cell.note.setText(f"Opening {reg.catalog[key].name}…")
-            request = jobs.OpenRequest(reg.catalog[key], reg.data_dir, key)
+            request = worker_jobs.OpenRequest(reg.catalog[key], reg.data_dir, key)
             self._loading[self.loader.submit(request, f"compare {cell.index}")] = (cell, key)
 
-    def _loaded(self, r: int, opened: jobs.Opened) -> None:
+    def _loaded(self, r: int, opened: worker_jobs.Opened) -> None:
         cell, key = self._loading.pop(r)
         session = self.registry.add(opened.session, key)
         if cell.wanted == key:  # still the one wanted there
@@ -357,7 +357,7 @@ class CompareWindow(QWidget):
     def _request_manifold(self, cell: Cell) -> None:
         if cell.session is None or not self.background.isChecked() or not cell.isVisibleTo(self):
             return
-        self.manifolds[cell.index].submit(jobs.ManifoldRequest(
+        self.manifolds[cell.index].submit(worker_jobs.ManifoldRequest(
             cell.session.model, cell.plane, cell.map.covering_square(), MANIFOLD_CELLS, cell.decode_label()), ASKER)
 
     def _manifold_ready(self, k: int, r: int, result) -> None:
@@ -373,7 +373,7 @@ class CompareWindow(QWidget):
             cell.map.set_cursor(u, v)
         parts = tuple(None if c.session is None else (c.session.model, c.code(u, v), c.decode_label())
                       for c in self.shown)
-        r = self.decoder.submit(jobs.DecodeEach(parts, (u, v)), ASKER)
+        r = self.decoder.submit(worker_jobs.DecodeEach(parts, (u, v)), ASKER)
         self._asked[r] = (u, v)
         while len(self._asked) > 64:  # answered (or passed over) long ago
             self._asked.popitem(last=False)

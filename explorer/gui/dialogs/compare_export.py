@@ -11,10 +11,11 @@ from PySide6.QtCore import QPoint
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QMenu, QPushButton, QWidget
 
-from explorer import export, latent
+from explorer.engine import coding
 from explorer.gui import last_folder
 from explorer.gui.dialogs.exports import STRIP_FPS, STRIP_SCALE, write_png
 from explorer.gui.threads.tasks import Tasks
+from explorer.latent import export
 
 SCALES = (1, 2, 4)
 DECODE_SCALE = 4  # the decodes' PNG: 112 px digits, as the filmstrip's
@@ -38,7 +39,7 @@ def render(widget: QWidget, scale: int) -> QImage:
 def path_frames(cells: list, path) -> np.ndarray:
     """On the jobs thread: the path's decodes in every model, side by side at each step (each model's
     own plane gives the codes of the path's map points)."""
-    sets = [latent.decode(c.session.model, path.codes(c.plane, PATH_STEPS), c.decode_label()) for c in cells]
+    sets = [coding.decode(c.session.model, path.codes(c.plane, PATH_STEPS), c.decode_label()) for c in cells]
     return export.side_by_side(sets)
 
 
@@ -82,7 +83,7 @@ class CompareExports:
 
     def path(self):
         """The main window's path, or a line across the first map's view through the cursor."""
-        from explorer.interpolation import Path
+        from explorer.latent.interpolation import Path
 
         drawn = self.path_source()
         if drawn is not None and len(drawn.waypoints) >= 2:

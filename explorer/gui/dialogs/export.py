@@ -3,16 +3,29 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
-                               QLabel, QLineEdit, QPushButton, QRadioButton, QSpinBox, QWidget)
-
 from pathlib import Path
 
-from explorer import export
-from explorer.errors import ExplorerError
-from explorer.export import DEFAULT_SCALE, GRID_CELLS, MAX_SCALE
-from explorer.latent import MAX_GRID, check_bounds
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QWidget,
+)
+
+from explorer.engine.config import DEFAULT_SCALE, GRID_CELLS, MAX_GRID
 from explorer.gui import last_folder
+from explorer.latent import export
+from explorer.latent.export import MAX_SCALE
+from explorer.latent.geometry import check_bounds
+from explorer.utils.errors import ExplorerError
 
 
 def file_row(edit: QLineEdit, caption: str, filters: str) -> QWidget:

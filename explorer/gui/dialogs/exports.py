@@ -1,7 +1,7 @@
 """Exports from the window: decoded grid, filmstrip, map image, embeddings.
 
 Each `ask_*` asks where (a file dialog) and then calls the method that writes; the writing runs on
-the jobs thread through explorer.export, atomically, and failures become messages.
+the jobs thread through explorer.latent.export, atomically, and failures become messages.
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from PySide6.QtCore import QBuffer, QIODevice, QPoint
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QWidget
 
-from explorer import export
-from explorer.files import atomic_write
 from explorer.gui import last_folder
 from explorer.gui.dialogs.export import GridExportDialog, MapExportDialog, StripExportDialog
 from explorer.gui.feedback import Feedback
 from explorer.gui.map.map_panel import MapPanel
 from explorer.gui.state import ViewState
 from explorer.gui.threads.tasks import Tasks
+from explorer.latent import export
+from explorer.utils.files import atomic_write
 
 STRIP_SCALE = 4  # exported filmstrip pixels per image pixel: 112 px frames for a slide
 STRIP_FPS = 10.0

@@ -1,23 +1,22 @@
 """The trade-off beside a ladder (from the compare view): each model's reconstruction term against its
 KL, the rate-distortion curve the beta knob walks along, with its test -ELBO, 5-NN accuracy and
 decodability in a table, and the same test digits reconstructed by each model, a row each. The figures
-are measured on a worker (explorer.tradeoff); the plot and table export as PNG and CSV."""
+are measured on a worker (explorer.latent.tradeoff); the plot and table export as PNG and CSV."""
 
 from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from explorer import decodability, tradeoff
 from explorer.gui import last_folder
 from explorer.gui.dialogs.compare_export import render
 from explorer.gui.dialogs.exports import write_png
 from explorer.gui.panels.decoded_view import PixelImage
 from explorer.gui.threads.tasks import Tasks
 from explorer.gui.threads.workers import Workers
+from explorer.latent import decodability, tradeoff
 
 HEADINGS = ("model", "rung", "recon", "KL", "−ELBO", "5-NN", "decodable")
 FORMATS = ("{:.1f}", "{:.2f}", "{:.1f}", "{:.3f}", "{:.2f}")

@@ -7,51 +7,47 @@ redraw the map) and how the run ended. It is not modal: the window stays usable 
 
 from __future__ import annotations
 
-import time
-
-import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout,
-                               QLabel, QLineEdit, QMainWindow, QProgressBar, QPushButton, QSpinBox, QSplitter,
-                               QStyle, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
 
-from explorer import ladder as ladders
-from explorer.config import (ARCHS, ENCODER_KINDS, KIND_NAMES, MAX_ANCHOR, MAX_CONFIDENT, MAX_LATENT_DIM, MAX_MMD,
-                             ModelConfig, TrainConfig)
-from explorer.data import DATASETS
-from explorer.errors import ExplorerError
+from explorer.data.limits import DATASETS, MAX_LATENT_DIM
+from explorer.engine import ladder as ladders
+from explorer.engine.config import (
+    ARCHS,
+    ENCODER_KINDS,
+    KIND_NAMES,
+    MAX_ANCHOR,
+    MAX_CONFIDENT,
+    MAX_MMD,
+    ModelConfig,
+    TrainConfig,
+)
+from explorer.engine.models import build_model
+from explorer.engine.training import defaults_for
+from explorer.gui.dialogs.train_curves import LossCurves
 from explorer.gui.dialogs.train_ladder import LadderRow, rung_configs
 from explorer.gui.dialogs.train_words import detected_device, in_form_words, offered_devices
 from explorer.gui.docks import reveal, scrolling
 from explorer.gui.threads.workers import TrainWorker
-from explorer.models import build_model
-from explorer.training import defaults_for
+from explorer.utils.errors import ExplorerError
 
-CURVE_COLOURS = ("#8ab4f8", "#f28b82", "#81c995", "#fdd663")
-CURVE_INTERVAL = 0.25  # s between loss-plot redraws (each one re-renders the axes)
-LOSS_UNITS = {"ae": "MSE", "vae": "loss (nats)", "cvae": "loss (nats)"}  # what the y axis measures, by model kind
 PLOT_HEIGHT = 260  # pixels the loss curves get while training, where the panel has them
-LEGEND_BRUSH = (32, 33, 36, 210)  # the window's background, nearly opaque: the legend reads over the curves
-
-
-class LossAxis(pg.AxisItem):
-    """The loss plot's log axis in plain numbers (0.05, 0.1, 0.2), labelled at 1, 2 and 5 times a power of
-    ten only: pyqtgraph labels every minor tick, as 4·10¹ in units of 0.001 ("loss (x0.001)"), overlapping."""
-
-    def __init__(self):
-        super().__init__("left")
-        self.enableAutoSIPrefix(False)
-
-    def tickStrings(self, values, scale, spacing):
-        if not self.logMode:
-            return super().tickStrings(values, scale, spacing)
-        labels = []
-        for v in values:
-            x = 10.0 ** v
-            mantissa = x / 10.0 ** np.floor(np.log10(x) + 1e-9)
-            labels.append(f"{x:g}" if abs(mantissa - round(mantissa)) < 1e-6 and round(mantissa) in (1, 2, 5) else "")
-        return labels
 
 
 def format_seconds(s: float | None) -> str:
@@ -86,9 +82,6 @@ class TrainDialog(QWidget):
         self.setWindowTitle("Train a new model")
         self.data_dir = data_dir
         self.worker: TrainWorker | None = None
-        self.curves: dict[str, pg.PlotDataItem] = {}
-        self.points: dict[str, tuple[list, list]] = {}
-        self._last_plot = 0.0
         self.rung: ladders.Rung | None = None  # the ladder rung of the run under way, if it is one
         self._rungs_left: list[tuple] = []  # (rung, model config, run config) still to train
         self._rung_count = self._rung_index = 0
@@ -177,13 +170,7 @@ class TrainDialog(QWidget):
         self.progress.setFormat("")
         self.status = QLabel("Ready")
         self.status.setWordWrap(True)
-        self.plot = pg.PlotWidget(axisItems={"left": LossAxis()})
-        self.plot.setMenuEnabled(False)
-        self.plot.setLogMode(y=True)
-        self.plot.setLabel("bottom", "epoch")
-        self.plot.setLabel("left", "loss")
-        self.plot.addLegend(offset=(-10, 10), brush=LEGEND_BRUSH)
-        self.plot.setMinimumSize(200, 160)  # narrow enough for the dock beside the map
+        self.plot = LossCurves()
 
         self.start = QPushButton("Start")
         self.start.setDefault(True)
@@ -229,6 +216,11 @@ class TrainDialog(QWidget):
         self._set_running(False)
         self.save.setEnabled(False)
         self._saveable_before = False
+
+    @property
+    def curves(self) -> dict:
+        """The loss curves drawn, by term."""
+        return self.plot.curves
 
     def reveal(self) -> None:
         """Show the panel: its dock, brought to the front of its tabs."""
@@ -323,12 +315,7 @@ class TrainDialog(QWidget):
         if model is None:
             model = build_model(model_config, seed=run_config.seed)
         self.show_curves()
-        self.plot.clear()
-        self.plot.addLegend(offset=(-10, 10), brush=LEGEND_BRUSH)
-        self.plot.setLabel("left", LOSS_UNITS.get(model_config.kind, "loss"))
-        self.plot.setXRange(0, run_config.epochs, padding=0.02)  # fixed: the x axis is not redrawn as data grows
-        self.plot.enableAutoRange(x=False, y=True)
-        self.curves, self.points = {}, {}
+        self.plot.begin(model_config.kind, run_config.epochs)
         self._saveable_before = self.save.isEnabled()  # an earlier run's model, still there if this one fails
         self.save.setEnabled(False)
         self.progress.setValue(0)
@@ -374,34 +361,11 @@ class TrainDialog(QWidget):
         terms = "  ".join(f"{k} {v:.4g}" for k, v in p.losses.items())
         self.status.setText(self._rung_said(f"Epoch {p.epoch}/{p.epochs}, step {p.step}/{p.steps}   {terms}\n")
                             + f"Elapsed {format_seconds(p.seconds)}, about {format_seconds(p.eta_seconds)} left")
-        x = (p.epoch - 1) + p.step / max(p.steps, 1)
-        for k, v in p.losses.items():
-            if k != "loss" and v == p.losses.get("loss"):
-                continue  # the whole loss (an autoencoder's is its reconstruction): one curve, not two on top
-            xs, ys = self.points.setdefault(k, ([], []))
-            if v > 0:  # a log axis cannot show 0 or below
-                xs.append(x)
-                ys.append(v)
-        now = time.monotonic()
-        if p.epoch_done or now - self._last_plot >= CURVE_INTERVAL:
-            self._last_plot = now
-            self._redraw_curves()
-
-    def _redraw_curves(self) -> None:
-        for k, (xs, ys) in self.points.items():
-            if k not in self.curves:
-                colour = CURVE_COLOURS[len(self.curves) % len(CURVE_COLOURS)]
-                # the whole loss as a wide band under its terms: a VAE's is its reconstruction's plus a small
-                # KL, and drawn as thin as that line it lay hidden under it
-                whole = k == "loss"
-                pen = pg.mkPen(colour + "90", width=6) if whole else pg.mkPen(colour, width=2)
-                self.curves[k] = self.plot.plot(name=k, pen=pen)
-                self.curves[k].setZValue(0 if whole else 1)
-            self.curves[k].setData(xs, ys)
+        self.plot.add(p)
 
     def _ended(self, run, how: str) -> None:
         self._finish_worker()
-        self._redraw_curves()
+        self.plot.redraw()
         result = run.result
         n, took = result.epochs_done, format_seconds(result.seconds)
         if how == "Cancelled":  # the engine's message repeats this: say it once

@@ -1,14 +1,14 @@
 """The training panel's ladder: one setting stepped over a few values, one model per value trained one
-after another (see explorer.ladder). This row reads the ladder from the form; the panel runs it."""
+after another (see explorer.engine.ladder). This row reads the ladder from the form; the panel runs it."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QLineEdit, QVBoxLayout, QWidget
 
-from explorer import ladder as ladders
-from explorer.arguments import finite, int_from
-from explorer.config import MAX_SEED
-from explorer.errors import ExplorerError
+from explorer.engine import ladder as ladders
+from explorer.engine.config import MAX_SEED
+from explorer.utils.errors import ExplorerError
+from explorer.utils.numeric import finite, int_from
 
 # what the row offers, in the order a lecture uses them: (setting, shown as, example values)
 SETTINGS = (("beta", "β (KL weight)", "0, 0.25, 1, 4, 16"), ("latent-dim", "latent dimensions", "2, 5, 10, 20"),

@@ -1,7 +1,7 @@
 """Decodability colouring: the map's background by how recognisable each place's decode is, the points
 by how recognisable their reconstructions are, and a colour bar that says what the colours mean.
 
-The judge is the shipped digit classifier (its top softmax probability, explorer.decodability). The
+The judge is the shipped digit classifier (its top softmax probability, explorer.latent.decodability). The
 background is scored in a worker once pan/zoom settles, like the decoded manifold; the points once
 per model and split, in another worker, and kept.
 """
@@ -17,12 +17,12 @@ from PySide6.QtCore import QObject, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
-from explorer import decodability, jobs
 from explorer.gui.feedback import Feedback
 from explorer.gui.map.map_panel import MapPanel
 from explorer.gui.state import ViewState
 from explorer.gui.threads.tasks import Tasks
 from explorer.gui.threads.workers import Workers
+from explorer.latent import decodability, worker_jobs
 
 CELLS = 32  # scored cells per side of the view: 1,024 decodes, about half a second on two CPU cores
 BINS = 32  # colours the points are drawn in
@@ -125,7 +125,7 @@ class Decodability(QObject):
         self.point_scores: np.ndarray | None = None  # the points' scores shown
         self._last_bins: dict[tuple[str, str], np.ndarray] = {}  # (dataset, split) -> colours last shown
         self._scores: OrderedDict = OrderedDict()  # (id(model), split) -> (model, scores)
-        self._scoring: jobs.ReconstructionRequest | None = None
+        self._scoring: worker_jobs.ReconstructionRequest | None = None
 
         self.layer = pg.ImageItem(axisOrder="row-major")
         self.layer.setZValue(-9)  # above the decoded manifold, below the points
@@ -136,8 +136,8 @@ class Decodability(QObject):
         self.bar.hide()
         map_panel.add_key(self.bar)  # the room the legend had
 
-        self.grid_worker = workers.add(jobs.confidence_grid, True, "decodability grid", self._grid_ready, self._failed)
-        self.score_worker = workers.add(jobs.reconstruction_confidence, True, "decodability points",
+        self.grid_worker = workers.add(worker_jobs.confidence_grid, True, "decodability grid", self._grid_ready, self._failed)
+        self.score_worker = workers.add(worker_jobs.reconstruction_confidence, True, "decodability points",
                                         self._scores_ready, self._failed)
         self.score_worker.progress.connect(self._scoring_progress)
         self.map.cloud.points_set.connect(self.refresh)
@@ -146,7 +146,7 @@ class Decodability(QObject):
         state.session_changed.connect(lambda session: self.update_availability())
 
     @property
-    def scoring(self) -> jobs.ReconstructionRequest | None:
+    def scoring(self) -> worker_jobs.ReconstructionRequest | None:
         """The scoring under way (cancel it with its event), None when none is."""
         return self._scoring
 
@@ -216,7 +216,7 @@ class Decodability(QObject):
         s = self.state.session
         if not self.on or self.classifier is None or s is None:
             return
-        self.grid_worker.submit(jobs.ConfidenceGridRequest(
+        self.grid_worker.submit(worker_jobs.ConfidenceGridRequest(
             s.model, self.classifier, self.state.plane, self.map.covering_square(), CELLS, self.state.label), "grid")
 
     def _grid_ready(self, r: int, result) -> None:
@@ -253,7 +253,7 @@ class Decodability(QObject):
             return  # already on it
         if running is not None:
             running.cancel.set()
-        self._scoring = jobs.ReconstructionRequest(s.model, self.classifier, missing, threading.Event())
+        self._scoring = worker_jobs.ReconstructionRequest(s.model, self.classifier, missing, threading.Event())
         self.score_worker.submit(self._scoring, "points")
         self.bar.set_status(f"Scoring {sum(len(split) for split in missing):,} reconstructions…")
 

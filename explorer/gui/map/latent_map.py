@@ -14,12 +14,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QFrame, QLabel, QVBoxLayout
 
-from explorer import interpolation
 from explorer.gui.map.point_cloud import PointCloud
-from explorer.gui.widgets.images import to_pixmap
 from explorer.gui.map.select_tool import SelectTool
 from explorer.gui.map.waypoint_tool import WaypointTool
+from explorer.gui.widgets.images import to_pixmap
 from explorer.gui.widgets.thumbnail_grid import ThumbnailGrid
+from explorer.latent import interpolation
 
 TOOLS = ("explore", "line", "freehand", "waypoint", "select")
 SETTLE_MS = 200  # the manifold is re-rendered once pan/zoom has been still this long

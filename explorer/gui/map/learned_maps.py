@@ -1,5 +1,5 @@
 """The map's *Map* choice for latent sizes above 2: the exact principal plane, or a UMAP or t-SNE layout
-of the points decoded through a learned inverse (explorer.maps), laid out on its own worker with
+of the points decoded through a learned inverse (explorer.latent.maps), laid out on its own worker with
 progress and cancel, cached per model and points. Where the map lies far from any data point, the
 inverse extrapolates: that part of the map is shaded, and the note under the header says so."""
 
@@ -12,11 +12,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QComboBox, QLabel
 
-from explorer import jobs, maps
 from explorer.gui.feedback import Feedback
 from explorer.gui.map.map_panel import MapPanel
 from explorer.gui.state import ViewState
 from explorer.gui.threads.workers import Workers
+from explorer.latent import maps, worker_jobs
 
 CHOICES = {name: method for method, name in maps.NAMES.items()}
 NEAR = 2.0  # point spacings from the data at which shading starts
@@ -39,7 +39,7 @@ class LearnedMaps(QObject):
         super().__init__(parent)
         self.state, self.map_panel, self.feedback = state, map_panel, feedback
         self.method = "pca"
-        self._running: jobs.LearnedMapRequest | None = None
+        self._running: worker_jobs.LearnedMapRequest | None = None
         self.combo = QComboBox()
         self.combo.addItems(CHOICES)
         self.combo.setToolTip("PCA plane: exact. UMAP and t-SNE show the clusters of a wide latent space; a point "
@@ -55,7 +55,7 @@ class LearnedMaps(QObject):
         self.layer.setZValue(-8)  # above the manifold and decodability, below the points
         self.layer.hide()
         map_panel.map.addItem(self.layer)
-        self.worker = workers.add(jobs.learned_map, True, "learned map", self._ready,
+        self.worker = workers.add(worker_jobs.learned_map, True, "learned map", self._ready,
                                   lambda r, message: self._failed(message))
         self.worker.progress.connect(self._progress)
         state.session_changed.connect(lambda session: self._offer())
@@ -101,7 +101,7 @@ class LearnedMaps(QObject):
             return
         if s.learned is not None and s.learned.method == self.method:
             return
-        self._running = jobs.LearnedMapRequest(s.points.codes, self.method, threading.Event(), maps.default_cache_dir())
+        self._running = worker_jobs.LearnedMapRequest(s.points.codes, self.method, threading.Event(), maps.default_cache_dir())
         self.worker.submit(self._running, "map")
         self._say("laying out")
 
@@ -116,7 +116,7 @@ class LearnedMaps(QObject):
         self.feedback.set_busy(f"{self.combo.currentText()} map of {len(self._running.codes):,} points: {step} "
                                f"(choose PCA plane to cancel)…")
 
-    def _ready(self, r: int, result: jobs.LearnedMapResult | None) -> None:
+    def _ready(self, r: int, result: worker_jobs.LearnedMapResult | None) -> None:
         if result is None or result.request is not self._running:
             return  # cancelled, or for other points
         self._running = None

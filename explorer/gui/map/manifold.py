@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from explorer import jobs
 from explorer.gui.feedback import Feedback
 from explorer.gui.map.latent_map import LatentMap
 from explorer.gui.state import ViewState
 from explorer.gui.threads.workers import Workers
+from explorer.latent import worker_jobs
 
 CELLS = 20  # decodes per side of the background layer
 
@@ -21,7 +21,7 @@ class ManifoldLayer(QObject):
         super().__init__(parent)
         self.state, self.map = state, latent_map
         self.shown = False
-        self.worker = workers.add(jobs.manifold, True, "manifold", self._ready,
+        self.worker = workers.add(worker_jobs.manifold, True, "manifold", self._ready,
                                   lambda r, message: feedback.show_message("Cannot draw the manifold", message))
         latent_map.region_settled.connect(lambda bounds: self.request())
         for signal in (state.plane_changed, state.label_changed, state.session_changed):
@@ -36,7 +36,7 @@ class ManifoldLayer(QObject):
         s = self.state
         if s.session is None or not self.shown:
             return
-        self.worker.submit(jobs.ManifoldRequest(s.session.model, s.plane, self.map.covering_square(), CELLS, s.label),
+        self.worker.submit(worker_jobs.ManifoldRequest(s.session.model, s.plane, self.map.covering_square(), CELLS, s.label),
                            "manifold")
 
     def _ready(self, r: int, result) -> None:

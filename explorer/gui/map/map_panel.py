@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import (QApplication, QComboBox, QHBoxLayout, QLabel, QMenu, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QApplication, QComboBox, QHBoxLayout, QLabel, QMenu, QToolButton, QVBoxLayout, QWidget
 
-from explorer.colours import class_colours
 from explorer.gui.map.latent_map import LatentMap
-from explorer.session import SPLIT_CHOICES
+from explorer.latent.colours import class_colours
+from explorer.latent.session import SPLIT_CHOICES
 
 TOGGLES = 12  # classes with a toggle of their own in the header: each is about 50 pixels wide, and at 1280
 # pixels 20 of them pushed the split and axes choosers off the window

@@ -15,8 +15,6 @@ from pathlib import Path as FilePath
 import numpy as np
 from PySide6.QtCore import QObject
 
-from explorer import interpolation, jobs
-from explorer.errors import ExplorerError
 from explorer.gui import last_folder
 from explorer.gui.docks import reveal
 from explorer.gui.feedback import Feedback
@@ -25,6 +23,8 @@ from explorer.gui.panels.filmstrip import HINT, Filmstrip
 from explorer.gui.state import ViewState
 from explorer.gui.threads.tasks import Tasks
 from explorer.gui.threads.workers import Workers
+from explorer.latent import interpolation, worker_jobs
+from explorer.utils.errors import ExplorerError
 
 NEXT_WAYPOINT_HINT = "Click on the map to add the next waypoint; drag one to move it, right-click it to delete it"
 _IDLE = object()  # no gesture under way
@@ -37,7 +37,7 @@ class PathEditor(QObject):
                  feedback: Feedback, parent=None):
         super().__init__(parent)
         self.state, self.map, self.filmstrip, self.tasks, self.feedback = state, latent_map, filmstrip, tasks, feedback
-        self.worker = workers.add(jobs.path, True, "path", self._ready,
+        self.worker = workers.add(worker_jobs.path, True, "path", self._ready,
                                   lambda r, message: feedback.show_message("Cannot decode the path", message))
         self._before = _IDLE  # waypoints when the gesture under way began
         self._note = ""  # said in the caption until the next edit (where an opened path came from)
@@ -148,13 +148,13 @@ class PathEditor(QObject):
             self.filmstrip.set_frames(None, NEXT_WAYPOINT_HINT)
             self.map.set_path(np.asarray(path.waypoints), np.zeros((0, 2)))
             return
-        self.worker.submit(jobs.PathRequest(s.session.model, s.plane, path, s.label), "path")
+        self.worker.submit(worker_jobs.PathRequest(s.session.model, s.plane, path, s.label), "path")
 
-    def _ready(self, r: int, result: jobs.PathDecoded) -> None:
+    def _ready(self, r: int, result: worker_jobs.PathDecoded) -> None:
         if self.worker.is_newest(r):
             self.state.show_path_decoded(result)
 
-    def _decoded(self, result: jobs.PathDecoded) -> None:
+    def _decoded(self, result: worker_jobs.PathDecoded) -> None:
         self.filmstrip.set_frames(result.frames, describe(result.request.path) + self._note)
         self.map.set_path(result.request.waypoints, result.positions, result.request.path.curve(result.request.plane))
 

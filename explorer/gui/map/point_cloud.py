@@ -12,7 +12,7 @@ A million points would still cost the painter about half a second a frame, so ea
 the shown points in a region around the view (half a view beyond each side) and keeps them: while the
 view stays inside that region, a frame looks only at those. Where more than DENSE_AT of them are in
 view, they are denser than the discs can show, and the region is drawn as a density image instead
-(explorer.splat): panning moves that image, zooming scales it until the view settles and it is drawn
+(explorer.latent.splat): panning moves that image, zooming scales it until the view settles and it is drawn
 anew at the new scale. Hover, click, selection and the legend always use the exact points.
 """
 
@@ -26,10 +26,10 @@ import shiboken6
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 
-from explorer import splat
-from explorer.colours import TAB10, class_colours
+from explorer.latent import splat
+from explorer.latent.colours import TAB10, class_colours
 
-# the lecture's tab10 colours for digits 0-9, as in the replay GIFs; more classes: explorer.colours
+# the lecture's tab10 colours for digits 0-9, as in the replay GIFs; more classes: explorer.latent.colours
 PALETTE = TAB10
 FADED = 0.25  # opacity of the points left out of a selection
 # Points in view above which they are drawn as a density image: discs cost about 0.2 us each a frame

@@ -2,7 +2,7 @@
 
 The tool only draws and reports the shape on the map with the mode its modifier keys chose (Shift adds,
 Ctrl or Alt takes away, Shift+Ctrl keeps what is in both); which points fall inside is the window's
-business (explorer.selection), so the tool knows nothing about the points.
+business (explorer.latent.selection), so the tool knows nothing about the points.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ LASSO_STEP_PX = 3.0  # a lasso keeps a point every this many pixels
 
 
 def mode_for(modifiers) -> str:
-    """The selection mode (explorer.selection.MODES) for the keys held when the drag began."""
+    """The selection mode (explorer.latent.selection.MODES) for the keys held when the drag began."""
     add = bool(modifiers & Qt.ShiftModifier)
     remove = bool(modifiers & (Qt.ControlModifier | Qt.AltModifier))
     return "intersect" if add and remove else "add" if add else "subtract" if remove else "replace"

@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
 
-from explorer import interpolation
+from explorer.latent import interpolation
 
 HANDLE_PX = 8.0  # a waypoint's handle takes the pointer within this many pixels
 

@@ -2,7 +2,7 @@
 walks the point at the cursor along it, with a strip of decodes across the slider's range.
 
 A group is a digit (the map's points of that label), a group kept from the Selection panel (A or B),
-or the current selection. The maths is explorer.latent.direction and walk; `Attributes` wires the
+or the current selection. The maths is explorer.latent.geometry.direction and walk; `Attributes` wires the
 panel to the view state: the slider sets the state's cursor to the walked code (decoded like any
 other, the newest wins, placed where the code projects); the strip is decoded on its own worker.
 """
@@ -12,21 +12,30 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton,
-                               QSlider, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
-from explorer import export, jobs, latent, selection
-from explorer.errors import ExplorerError
 from explorer.gui import last_folder
 from explorer.gui.dialogs.exports import STRIP_SCALE
-from explorer.gui.panels.filmstrip import Strip
 from explorer.gui.docks import Docks
 from explorer.gui.feedback import Feedback
 from explorer.gui.map.latent_map import LatentMap
+from explorer.gui.panels.filmstrip import Strip
 from explorer.gui.state import ViewState
 from explorer.gui.threads.tasks import Tasks
 from explorer.gui.threads.workers import Workers
 from explorer.gui.widgets.wrapped_label import WrappedLabel
+from explorer.latent import export, geometry, selection, worker_jobs
+from explorer.utils.errors import ExplorerError
 
 TICKS = 100  # slider steps per unit of t
 DEFAULT_RANGE = 1.5
@@ -176,7 +185,7 @@ class Attributes:
         if path_dock is not None:
             docks.tabify_when_shown(path_dock, self.dock)  # the same shape: a row of controls, a strip
         self.dock.hide()
-        self.worker = workers.add(jobs.call, True, "attribute strip", self._strip_ready,
+        self.worker = workers.add(worker_jobs.call, True, "attribute strip", self._strip_ready,
                                   lambda r, message: self.panel.status.setText(message))
         self.direction: np.ndarray | None = None
         self.start: np.ndarray | None = None  # the code at t = 0; None: the mean of From
@@ -235,7 +244,7 @@ class Attributes:
         self.direction = None
         if self.state.points is not None:
             try:
-                self.direction = latent.direction(self.codes_of(p.source.currentData()),
+                self.direction = geometry.direction(self.codes_of(p.source.currentData()),
                                                   self.codes_of(p.target.currentData()))
             except ExplorerError:
                 pass
@@ -268,7 +277,7 @@ class Attributes:
         """Decode start + t * direction at the cursor, through the state's cursor (the newest decode wins)."""
         if self.direction is None or self.state.session is None:
             return
-        z = latent.walk(self.start_code(), self.direction, [t])[0]
+        z = geometry.walk(self.start_code(), self.direction, [t])[0]
         self.state.set_code(z, "attribute", f"Attribute walk: start {t:+.2f} × ({self.panel.names()})")
 
     def _decoded(self, result) -> None:
@@ -309,7 +318,7 @@ class Attributes:
                 self.panel.export.setEnabled(False)
             return
         start, amounts = self.start_code(), self.panel.amounts()
-        codes = latent.walk(start, self.direction, amounts)
+        codes = geometry.walk(start, self.direction, amounts)
         uv = s.plane.project(codes)
         self.line.setData(uv[[0, -1], 0], uv[[0, -1], 1])
         self.dots.setData(uv[:, 0], uv[:, 1])

@@ -7,9 +7,9 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
-from explorer.data import classes
-from explorer.gui.widgets.images import to_pixmap
+from explorer.data.datasets import classes
 from explorer.gui.state import ViewState
+from explorer.gui.widgets.images import to_pixmap
 
 HINT = "Click or drag on the map to decode a point"
 

@@ -8,14 +8,14 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from explorer import jobs
-from explorer.data import classes
+from explorer.data.datasets import classes
 from explorer.gui.docks import Docks
 from explorer.gui.feedback import Feedback
 from explorer.gui.state import ViewState
 from explorer.gui.threads.workers import Workers
 from explorer.gui.widgets.thumbnail_grid import ThumbnailGrid
 from explorer.gui.widgets.wrapped_label import WrappedLabel
+from explorer.latent import worker_jobs
 
 ROW_HEIGHT = 160  # pixels: digits enlarged three times, with the caption above
 EXPLAINED = ("One latent point, every digit: the code holds the style (slant, stroke, width), the label "
@@ -48,7 +48,7 @@ class DigitsRow(QObject):
         self._uv = None  # its map point
         self.images: np.ndarray | None = None
         self._conditional = False
-        self.worker = workers.add(jobs.decode_each, True, "every digit", self._ready,
+        self.worker = workers.add(worker_jobs.decode_each, True, "every digit", self._ready,
                                   lambda r, message: feedback.show_message("Cannot decode every digit", message))
         state.decoded.connect(lambda result: self._request(result.request.z, result.request.uv))
         state.session_changed.connect(self._session_changed)
@@ -77,7 +77,7 @@ class DigitsRow(QObject):
         self.code, self._uv = code, uv
         if self.dock.isVisible():
             n = s.model.config.num_classes
-            self.worker.submit(jobs.DecodeEach(((s.model, np.repeat(code, n, axis=0), np.arange(n)),), uv), "digits")
+            self.worker.submit(worker_jobs.DecodeEach(((s.model, np.repeat(code, n, axis=0), np.arange(n)),), uv), "digits")
 
     def _ready(self, r: int, result: list) -> None:
         s = self.state.session

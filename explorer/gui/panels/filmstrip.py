@@ -5,13 +5,22 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
-from explorer.export import tile
+from explorer.engine.config import MAX_STEPS
 from explorer.gui.widgets.images import to_pixmap
 from explorer.gui.widgets.wrapped_label import WrappedLabel
-from explorer.latent import MAX_STEPS
+from explorer.latent.export import tile
 
 DEFAULT_STEPS = 10
 PLAY_FPS = 8

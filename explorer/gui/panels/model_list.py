@@ -6,8 +6,8 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem
 
-from explorer.checkpoint import Checkpoint
-from explorer.models.adapters import UserModel
+from explorer.engine.checkpoint import Checkpoint
+from explorer.engine.models.adapters import UserModel
 
 COLUMNS = ("Model", "Kind", "Dim", "Loss")  # the dataset is in the tooltip: the dock is narrow
 

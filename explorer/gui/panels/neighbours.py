@@ -9,7 +9,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QSpinBox, QVBoxLayout, QWidget
 
-from explorer import jobs
 from explorer.gui.docks import Docks
 from explorer.gui.feedback import Feedback
 from explorer.gui.map.latent_map import LatentMap
@@ -17,6 +16,7 @@ from explorer.gui.state import ViewState
 from explorer.gui.threads.workers import Workers
 from explorer.gui.widgets.thumbnail_grid import CAPTION, SIDE, ThumbnailGrid
 from explorer.gui.widgets.wrapped_label import WrappedLabel
+from explorer.latent import worker_jobs
 
 DEFAULT_K = 8
 MAX_K = 32
@@ -96,7 +96,7 @@ class Neighbours(QObject):
         self.rings = pg.ScatterPlotItem(symbol="o", size=12, brush=None, pen=pg.mkPen("#ffffff", width=1.5))
         self.rings.setZValue(9)  # over the points, under the path and cursor
         latent_map.addItem(self.rings)
-        self.worker = workers.add(jobs.neighbours, True, "neighbours", self._ready,
+        self.worker = workers.add(worker_jobs.neighbours, True, "neighbours", self._ready,
                                   lambda r, message: feedback.show_message("Cannot find the neighbours", message))
         state.decoded.connect(self._decoded)
         state.points_changed.connect(self._points_changed)
@@ -104,7 +104,7 @@ class Neighbours(QObject):
         self.panel.grid.clicked.connect(self._picked)
         self.dock.visibilityChanged.connect(self._visibility_changed)
 
-    def _decoded(self, result: jobs.Decoded) -> None:
+    def _decoded(self, result: worker_jobs.Decoded) -> None:
         self.query = result.z[0]  # the code decoded: a draw from q(z|x), not the mean it was drawn around
         self._request()
 
@@ -126,7 +126,7 @@ class Neighbours(QObject):
             self.panel.clear(HINT if points is not None else "No images on the map to compare with")
             return
         if self.dock.isVisible():
-            self.worker.submit(jobs.NeighboursRequest(points.codes, self.query, self.panel.k.value()), "neighbours")
+            self.worker.submit(worker_jobs.NeighboursRequest(points.codes, self.query, self.panel.k.value()), "neighbours")
 
     def _ready(self, r: int, result) -> None:
         req, idx, dist = result

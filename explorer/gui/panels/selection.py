@@ -2,27 +2,35 @@
 what can be done with them (keep as group A or B, decode their mean code, export).
 
 The thumbnails are the shared ThumbnailGrid, which paints only the rows in view. `Selecting` wires the
-select tool, this panel and the view state's selection together over the Qt-free explorer.selection.
+select tool, this panel and the view state's selection together over the Qt-free explorer.latent.selection.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QObject, QPointF, Qt, Signal
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QGridLayout, QLabel, QPushButton, QScrollArea,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
-from explorer import export, selection
-from explorer.errors import ExplorerError
+from explorer.data.limits import MAX_CLASSES
 from explorer.gui import last_folder
 from explorer.gui.docks import Docks
 from explorer.gui.feedback import Feedback
 from explorer.gui.map.latent_map import LatentMap
-from explorer.colours import class_colours
-from explorer.config import MAX_CLASSES
 from explorer.gui.state import ViewState
 from explorer.gui.threads.tasks import Tasks
 from explorer.gui.widgets.thumbnail_grid import ThumbnailGrid
+from explorer.latent import export, selection
+from explorer.latent.colours import class_colours
+from explorer.utils.errors import ExplorerError
 
 THUMB_SCALE = 2  # screen pixels per image pixel in the grid
 GAP = 2

@@ -9,12 +9,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
-from explorer import latent, timeline
+from explorer.engine import coding, timeline
 from explorer.gui import last_folder
 from explorer.gui.docks import Docks
 from explorer.gui.map.point_cloud import PointCloud
 from explorer.gui.state import ViewState
 from explorer.gui.threads.tasks import Tasks
+from explorer.latent import replay
 
 TIMELINE_WIDTH = 420  # pixels: its controls whole beside the filmstrip's under a 1280 px wide window's map
 PLAY_MS = 250  # per epoch while playing: a 12-epoch run replays in 3 s
@@ -72,7 +73,7 @@ class TimelinePanel(QWidget):
         self.labels = test.labels.numpy()[recorded.index]
         self.plane = session.stats.plane() if recorded.codes.shape[2] > 2 else None  # a 2-d run is its own plane
         self.positions = recorded.positions(self.plane)
-        xmin, xmax, ymin, ymax = (float(b) for b in latent.bounds_of(self.positions.reshape(-1, 2)))
+        xmin, xmax, ymin, ymax = (float(b) for b in coding.bounds_of(self.positions.reshape(-1, 2)))
         self.plot.setRange(xRange=(xmin, xmax), yRange=(ymin, ymax), padding=0)
         self.slider.blockSignals(True)
         self.slider.setMaximum(recorded.epochs)
@@ -123,5 +124,5 @@ class TimelinePanel(QWidget):
     def export(self, path: str) -> None:
         """Write the replay (every epoch, with its legend) on the jobs thread."""
         s = self.state.session
-        self.tasks.run((timeline.save_replay, path, self.recorded, self.labels, s.name, self.plane, 480, 4.0,
+        self.tasks.run((replay.save, path, self.recorded, self.labels, s.name, self.plane, 480, 4.0,
                         s.splits["test"].classes))

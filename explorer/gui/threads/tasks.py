@@ -9,10 +9,10 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from explorer import jobs
 from explorer.gui import last_folder
 from explorer.gui.feedback import Feedback
 from explorer.gui.threads.workers import Workers
+from explorer.latent import worker_jobs
 
 
 class Tasks(QObject):
@@ -21,7 +21,7 @@ class Tasks(QObject):
     def __init__(self, workers: Workers, feedback: Feedback, parent=None):
         super().__init__(parent)
         self.feedback = feedback
-        self.worker = workers.add(jobs.call, False, "jobs", self._done, self._failed)
+        self.worker = workers.add(worker_jobs.call, False, "jobs", self._done, self._failed)
         self._callbacks: dict[int, tuple] = {}
 
     def run(self, job: tuple, on_done: Callable | None = None, report: bool = True,

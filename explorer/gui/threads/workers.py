@@ -31,11 +31,11 @@ import numpy as np
 import torch
 from PySide6.QtCore import QObject, QThread, Signal
 
-from explorer import latent, timeline, training
-from explorer.data import load_split
-from explorer.errors import ExplorerError, UserModelError
+from explorer.data.datasets import load_split
+from explorer.engine import coding, timeline, training
+from explorer.engine.models import guard
 from explorer.gui.feedback import Message
-from explorer.models import guard
+from explorer.utils.errors import ExplorerError, UserModelError
 
 log = logging.getLogger(__name__)
 
@@ -280,7 +280,7 @@ class Snapshot:
     progress: object  # training.Progress of the epoch's end; None for the untrained model
     codes: np.ndarray | None  # (N, d) test codes
     split: object  # data.Split the codes are of (the test split), or None
-    stats: latent.LatentStats
+    stats: coding.LatentStats
     train_images: int
 
     @property
@@ -291,9 +291,9 @@ class Snapshot:
 def snapshot(model, progress, test_split, train_images: int) -> Snapshot:
     copy = training.copy_model(model)
     has_data = test_split is not None and copy.has_encoder
-    codes = latent.embed(copy, test_split.images, test_split.labels) if has_data else None
+    codes = coding.embed(copy, test_split.images, test_split.labels) if has_data else None
     if codes is not None and copy.kind != "gan":
-        stats = latent.stats_from_embeddings(codes)
+        stats = coding.stats_from_embeddings(codes)
     else:
-        stats = latent.prior_stats(copy.latent_dim)
+        stats = coding.prior_stats(copy.latent_dim)
     return Snapshot(copy, progress, codes, test_split, stats, train_images)
