@@ -7,11 +7,17 @@ import time
 
 
 def download_bar():
+    """A download's bytes: a bar on a terminal; into a log, one line per file when it is done (a bar there
+    left 152 carriage-return updates on one line for MNIST's 9.9 MB training images)."""
+    tty = sys.stderr.isatty()
+
     def show(done, total, name):
-        if total:
+        if not total:
+            return
+        if tty:
             print(f"\rdownloading {name}: {done / total:6.1%} of {total / 1e6:.1f} MB", end="", file=sys.stderr)
-            if done >= total:
-                print(file=sys.stderr)
+        if done >= total:
+            print("" if tty else f"downloaded {name} ({total / 1e6:.1f} MB)", file=sys.stderr)
     return show
 
 

@@ -66,6 +66,16 @@ def test_a_successful_write_replaces_the_file_whole(tmp_path):
     assert target.read_bytes() == b"new part one and part two" and os.listdir(tmp_path) == ["out.bin"]
 
 
+def test_the_rename_is_made_durable_by_syncing_the_folder_after_it(tmp_path, monkeypatch):
+    """The file's bytes are synced before the rename and the folder after it, so a power cut just after
+    the save keeps the new file, not the old one."""
+    synced, real_fsync, real_replace = [], os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(os.readlink(f"/proc/self/fd/{fd}")) or real_fsync(fd))
+    monkeypatch.setattr(os, "replace", lambda a, b: synced.append("rename") or real_replace(a, b))
+    files.atomic_write(tmp_path / "model.safetensors", lambda f: f.write(b"new"), (".safetensors",))
+    assert synced[1:] == ["rename", str(tmp_path)] and synced[0].endswith(".tmp")
+
+
 def test_an_interrupt_mid_write_still_removes_the_temp(tmp_path):
     def interrupted(f):
         f.write(b"some")
