@@ -32,7 +32,6 @@ from explorer.gui.panels.attributes import Attributes
 from explorer.gui.panels.code_panel import CodePanel
 from explorer.gui.panels.decoded_view import DecodedView
 from explorer.gui.panels.digits_row import DigitsRow
-from explorer.gui.panels.filmstrip import Filmstrip
 from explorer.gui.panels.model_list import ModelList
 from explorer.gui.panels.neighbours import Neighbours, show_hovered
 from explorer.gui.panels.selection import Selecting
@@ -42,6 +41,7 @@ from explorer.gui.state import ViewState
 from explorer.gui.threads.tasks import Tasks
 from explorer.gui.threads.workers import Workers
 from explorer.gui.training_link import TrainingLink
+from explorer.gui.widgets.filmstrip import Filmstrip
 from explorer.latent.maps import NAMES
 
 TOOL_HINTS = {"explore": "Click or drag on the map to decode", "line": "Drag from A to B to draw a path",

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 
-from explorer.gui.panels.filmstrip import Strip, strip_layout
+from explorer.gui.widgets.filmstrip import Strip, strip_layout
 
 from .helpers import frame_point
 

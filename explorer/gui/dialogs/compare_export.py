@@ -13,8 +13,9 @@ from PySide6.QtWidgets import QMenu, QPushButton, QWidget
 
 from explorer.engine import coding
 from explorer.gui import last_folder
-from explorer.gui.dialogs.exports import STRIP_FPS, STRIP_SCALE, write_png
+from explorer.gui.dialogs.exports import write_png
 from explorer.gui.threads.tasks import Tasks
+from explorer.gui.widgets.filmstrip import STRIP_FPS, STRIP_SCALE
 from explorer.latent import export
 
 SCALES = (1, 2, 4)

@@ -16,11 +16,9 @@ from explorer.gui.feedback import Feedback
 from explorer.gui.map.map_panel import MapPanel
 from explorer.gui.state import ViewState
 from explorer.gui.threads.tasks import Tasks
+from explorer.gui.widgets.filmstrip import STRIP_FPS, STRIP_SCALE
 from explorer.latent import export
 from explorer.utils.files import atomic_write
-
-STRIP_SCALE = 4  # exported filmstrip pixels per image pixel: 112 px frames for a slide
-STRIP_FPS = 10.0
 
 
 def write_png(path: str, image: QImage):

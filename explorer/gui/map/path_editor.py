@@ -19,10 +19,10 @@ from explorer.gui import last_folder
 from explorer.gui.docks import reveal
 from explorer.gui.feedback import Feedback
 from explorer.gui.map.latent_map import LatentMap
-from explorer.gui.panels.filmstrip import HINT, Filmstrip
 from explorer.gui.state import ViewState
 from explorer.gui.threads.tasks import Tasks
 from explorer.gui.threads.workers import Workers
+from explorer.gui.widgets.filmstrip import HINT, Filmstrip
 from explorer.latent import interpolation, worker_jobs
 from explorer.utils.errors import ExplorerError
 

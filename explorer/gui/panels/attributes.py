@@ -25,14 +25,13 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.gui import last_folder
-from explorer.gui.dialogs.exports import STRIP_SCALE
 from explorer.gui.docks import Docks
 from explorer.gui.feedback import Feedback
 from explorer.gui.map.latent_map import LatentMap
-from explorer.gui.panels.filmstrip import Strip
 from explorer.gui.state import ViewState
 from explorer.gui.threads.tasks import Tasks
 from explorer.gui.threads.workers import Workers
+from explorer.gui.widgets.filmstrip import STRIP_SCALE, Strip
 from explorer.gui.widgets.wrapped_label import WrappedLabel
 from explorer.latent import export, geometry, selection, worker_jobs
 from explorer.utils.errors import ExplorerError

@@ -24,6 +24,8 @@ from explorer.latent.export import tile
 
 DEFAULT_STEPS = 10
 PLAY_FPS = 8
+STRIP_SCALE = 4  # exported filmstrip pixels per image pixel: 112 px frames for a slide
+STRIP_FPS = 10.0
 HINT = "Draw a path on the map: L for a straight line, F for freehand, W to click waypoints"
 
 
