@@ -1,9 +1,11 @@
 """The user's own model misbehaving in the window: SystemExit or KeyboardInterrupt from their decoder
 is one message (their traceback under Details) and the window goes on decoding; a decoder that
-never returns is said in the status bar, another model still decodes, and the window closes."""
+never returns is said in the status bar, another model still decodes, and the window closes; the
+neighbours follow the cursor whether or not its decode worked."""
 
 import threading
 
+import numpy as np
 import pytest
 import torch
 from PySide6.QtCore import Qt
@@ -105,3 +107,22 @@ def test_a_decoder_that_never_returns_is_said_leaves_the_window_live_and_closabl
     assert not model.release.is_set()  # still hanging
     window.close()  # returns though their decoder never does: no thread of ours is left waiting on it
     assert not [w.objectName() for w in window.workers if w.isRunning()]
+
+
+def test_after_a_failed_decode_the_neighbours_are_those_of_the_cursor_not_of_the_last_good_decode(
+        temperamental, qtbot):
+    window, model = temperamental
+    window.neighbours.dock.show()
+    seen = decodes_of(window)
+    click(qtbot, window, 0.2, 0.8)
+    qtbot.waitUntil(lambda: len(seen) > 0 and window.neighbours.indices is not None, timeout=10_000)
+    first = window.neighbours.indices.copy()
+    model.fault = "tuple"
+    click(qtbot, window, 0.8, 0.2)  # far across the map: other neighbours
+    qtbot.waitUntil(lambda: window.state.shown_decode is None, timeout=10_000)
+    codes = window.state.points.codes
+    nearest = np.argsort(((codes - window.state.cursor.code) ** 2).sum(axis=1), kind="stable")
+    k = len(first)
+    qtbot.waitUntil(lambda: window.neighbours.indices is not None and
+                    set(window.neighbours.indices) == set(nearest[:k]), timeout=10_000)
+    assert set(window.neighbours.indices) != set(first)

@@ -99,6 +99,7 @@ class Neighbours(QObject):
         self.worker = workers.add(worker_jobs.neighbours, True, "neighbours", self._ready,
                                   lambda r, message: feedback.show_message("Cannot find the neighbours", message))
         state.decoded.connect(self._decoded)
+        state.decode_failed.connect(self._decode_failed)
         state.points_changed.connect(self._points_changed)
         self.panel.k.valueChanged.connect(lambda _: self._request())
         self.panel.grid.clicked.connect(self._picked)
@@ -106,6 +107,13 @@ class Neighbours(QObject):
 
     def _decoded(self, result: worker_jobs.Decoded) -> None:
         self.query = result.z[0]  # the code decoded: a draw from q(z|x), not the mean it was drawn around
+        self._request()
+
+    def _decode_failed(self, _why) -> None:
+        """The cursor moved but its decode failed: its neighbours are found from its code alone, so they
+        follow it (those of the last good decode would be of another point); a draw never made has none."""
+        cursor = self.state.cursor
+        self.query = None if cursor is None or cursor.draw is not None else cursor.code
         self._request()
 
     def _points_changed(self) -> None:
