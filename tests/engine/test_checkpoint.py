@@ -11,7 +11,7 @@ import torch
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from explorer.engine import checkpoint, coding
+from explorer.engine import checkpoint, checkpoint_header, coding
 from explorer.engine.config import ModelConfig
 from explorer.engine.models import Classifier, build_model
 from explorer.utils.errors import ExplorerError
@@ -355,7 +355,7 @@ def test_no_low_bytes_of_a_wrong_header_length_make_a_checkpoint_read_as_a_pickl
         length = len(whole) & ~0xFFFF | low
         if length != real:
             try:
-                checkpoint._parse_header(struct.pack("<Q", length) + raw[8:], "m.safetensors")
+                checkpoint_header.parse_header(struct.pack("<Q", length) + raw[8:], "m.safetensors")
             except ExplorerError as e:
                 if "pickle" in str(e):
                     called.append(hex(length))
