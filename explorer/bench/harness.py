@@ -27,9 +27,6 @@ from explorer.data.datasets import Split, data_root, load_split
 from explorer.engine import checkpoint, trained
 from explorer.utils.errors import ExplorerError
 
-TUTORIAL = "DataLoader(torchvision MNIST, ToTensor, batch 128, shuffle), Adam lr 1e-3"
-KERAS_VAE = {"loss": 146.9508, "recon": 140.1473, "kl": 6.7960}  # keras.io "Variational AutoEncoder", epoch 30/30
-
 
 @dataclass
 class Row:

@@ -3,9 +3,11 @@ beside keras.io's VAE example where the model is its peer."""
 
 from __future__ import annotations
 
-from explorer.bench.harness import KERAS_VAE, Row, Settings, bench_classifier, bench_split, shipped_or_chosen
+from explorer.bench.harness import Row, Settings, bench_classifier, bench_split, shipped_or_chosen
 from explorer.engine import checkpoint, coding
 from explorer.latent import metrics
+
+KERAS_VAE = {"loss": 146.9508, "recon": 140.1473, "kl": 6.7960}  # keras.io "Variational AutoEncoder", epoch 30/30
 
 
 def part_quality(s: Settings) -> list[Row]:

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from explorer.bench.harness import TUTORIAL, Row, Settings, bench_classifier, bench_split, check, machine
+from explorer.bench.harness import Row, Settings, bench_classifier, bench_split, check, machine
 from explorer.data.datasets import Split, data_root
 from explorer.engine import coding
 from explorer.engine.config import ModelConfig, TrainConfig
@@ -21,6 +21,8 @@ from explorer.engine.models import build_model
 from explorer.engine.training import train, use_bf16
 from explorer.latent import metrics
 from explorer.utils.errors import ExplorerError
+
+TUTORIAL = "DataLoader(torchvision MNIST, ToTensor, batch 128, shuffle), Adam lr 1e-3"
 
 # ----------------------------------------------------------------------------------- training (CPU)
 

@@ -124,7 +124,7 @@ def test_json_report_has_the_documented_keys(shipped_dir, small_root, monkeypatc
     assert 0 < one["extra"]["ours_p50"] <= one["ours"] and one["extra"]["calls"] == 200
     assert rows["decode.vae-2d-mlp.grid_p99"]["ratio"] > 0
     elbo = rows["quality.vae-2d-mlp.elbo"]
-    assert elbo["ours"] == pytest.approx(-elbo["extra"]["elbo"]) and elbo["reference"] == harness.KERAS_VAE["loss"]
+    assert elbo["ours"] == pytest.approx(-elbo["extra"]["elbo"]) and elbo["reference"] == quality.KERAS_VAE["loss"]
     assert 0 <= rows["quality.vae-2d-mlp.decodability"]["ours"] <= 1
     assert 0 <= rows["quality.vae-2d-mlp.knn5"]["ours"] <= 1
 
