@@ -38,9 +38,7 @@ def load(checkpoint):
     `.model` (eval mode, on the CPU), `.stats` (where its data lies), `.meta`. Never unpickles anything."""
     from explorer.engine.checkpoint import load as load_checkpoint
 
-    ckpt = load_checkpoint(checkpoint)
-    ckpt.model.eval()
-    return ckpt
+    return load_checkpoint(checkpoint)
 
 
 def load_dataset(name: str = "mnist", split: str = "test", data_dir=None):

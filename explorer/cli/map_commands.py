@@ -147,8 +147,6 @@ def _surface(ckpt, test, args):
     images (--data's, if given; `test` if they were read already)."""
     if args.map == "pca":
         return _plane(ckpt.stats, args)
-
-
     if not ckpt.model.has_encoder:
         raise ExplorerError(f"{args.checkpoint or args.model_code}: this model has no encoder, so there are no "
                             f"codes to lay out; use --map pca")

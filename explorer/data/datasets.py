@@ -24,7 +24,6 @@ import torch
 from explorer.data.limits import DATASETS
 from explorer.utils.errors import ExplorerError
 
-# name -> torchvision class name (also its folder under the root)
 SPLITS = ("train", "test")
 # as torchvision names them; here so that listing them does not import torchvision (slow to start)
 CLASSES = {

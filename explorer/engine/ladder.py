@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from explorer.utils.errors import ExplorerError
 
 MIN_RUNGS = 2
 MAX_RUNGS = 8  # the compare view shows up to 8 models side by side
@@ -170,17 +172,12 @@ def refusal(setting: str, kind: str) -> str | None:
 
 def apply(rung: Rung, model_config, run_config):
     """(model_config, run_config) with the rung's value in its place; the configs check it (ExplorerError)."""
-    import dataclasses
-
-    from explorer.utils.errors import ExplorerError
-
     if (why := refusal(rung.setting, model_config.kind)) is not None:
         raise ExplorerError(why)
-
     which, field = CONFIG_FIELDS[rung.setting]
     if which == "model":
         changes = {field: rung.value}
         if field == "latent_dim":  # the widths of that size, as a new model of it gets (config.default_widths)
             changes.update(widths=None, decoder_widths=None)
-        return dataclasses.replace(model_config, **changes), run_config
-    return model_config, dataclasses.replace(run_config, **{field: rung.value})
+        return replace(model_config, **changes), run_config
+    return model_config, replace(run_config, **{field: rung.value})

@@ -1,9 +1,9 @@
 """The training timeline: where a fixed sample of test images lay in latent space after each epoch.
 
 A recorder embeds the same sample after every epoch of a run (a few KB an epoch, stored in the
-checkpoint as float16, or float32 when they outgrow it), so the birth of a latent space can be replayed afterwards: positions() puts
-every epoch on a map, each aligned to the last one so the replay shows the layout forming rather than
-axes flipping. Free of Qt.
+checkpoint as float16, or float32 when they outgrow it), so the birth of a latent space can be replayed
+afterwards: positions() puts every epoch on a map, each aligned to the last one so the replay shows the
+layout forming rather than axes flipping. Free of Qt.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 
 from explorer.engine import coding
-from explorer.engine.config import DEFAULT_SCALE, GRID_CELLS  # noqa: F401 (explorer grid's defaults, Ctrl+E's too)
 from explorer.latent import geometry
 from explorer.utils.errors import ExplorerError
 from explorer.utils.files import atomic_write, check_target

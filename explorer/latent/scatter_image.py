@@ -1,7 +1,8 @@
 """A map of labelled points drawn to an image without Qt: for the timeline's replay GIF and exports.
 
 Points are drawn in their class's colour (explorer.latent.colours: tab10 for the first ten, as in the
-lecture and the window) on white, with a legend of the labels present (as many as fit, then a count); frames of a replay share one frame of reference so nothing jumps.
+lecture and the window) on white, with a legend of the labels present (as many as fit, then a count);
+frames of a replay share one frame of reference so nothing jumps.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from explorer.latent import geometry
-from explorer.latent.colours import TAB10, class_colours  # noqa: F401 - TAB10: the window's palette imports it here
+from explorer.latent.colours import class_colours
 
 LEGEND_WIDTH = 70  # pixels to the right of the map
 LEGEND_ROW = 16  # pixels a class takes in the legend
