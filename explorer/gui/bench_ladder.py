@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import torch  # noqa: F401 - before the QApplication
-from PySide6.QtCore import QEventLoop, QTimer
 
 
 def train(values: str, epochs: int, data_dir, folder: Path) -> float:
@@ -33,9 +32,10 @@ def show(folder: Path, data_dir) -> float:
     """Seconds from asking the compare view for the rungs to every map drawn with its background."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from explorer.gui.app import application
+    from explorer.gui.bench import wait_for
     from explorer.gui.main_window import MainWindow
 
-    application()
+    app = application()
     window = MainWindow(data_dir=data_dir)
     window.show()
     try:
@@ -43,24 +43,14 @@ def show(folder: Path, data_dir) -> float:
         start = time.perf_counter()
         for path in paths:  # each opened and its images placed, on the loader thread, in order
             window.models.open(str(path), show=False)
-        wait(lambda: sum(s.name.startswith("ladder-") for s in window.models.sessions.values()) == len(paths))
+        wait_for(app, lambda: sum(s.name.startswith("ladder-") for s in window.models.sessions.values()) == len(paths))
         window.show_compare()
         compare = window.compare
         compare.show_models([k for k, s in window.models.sessions.items() if s.name.startswith("ladder-")])
-        wait(lambda: all(c.session is not None and c.map.background.image is not None for c in compare.shown))
+        wait_for(app, lambda: all(c.session is not None and c.map.background.image is not None for c in compare.shown))
         return time.perf_counter() - start
     finally:
         window.close()
-
-
-def wait(done) -> None:
-    """Run the event loop until done() holds."""
-    loop = QEventLoop()
-    timer = QTimer()
-    timer.timeout.connect(lambda: done() and loop.quit())
-    timer.start(10)
-    loop.exec()
-    timer.stop()
 
 
 def main(argv=None) -> int:
