@@ -125,9 +125,11 @@ class LatentMap(pg.PlotWidget):
         self.settle_timer.setSingleShot(True)
         self.settle_timer.setInterval(SETTLE_MS)
         self.settle_timer.timeout.connect(lambda: self.region_settled.emit(self.visible_bounds()))
-        # a hidden map (its window closing, a compare cell put away) needs no redraw: a range change from the
-        # close's last re-layout would otherwise start the timer after stop_timers, on a window that is gone
-        self.view.sigRangeChanged.connect(lambda *_: self.isVisible() and self.settle_timer.start())
+        # a hidden map (its window closing, a compare cell put away) needs no redraw until it is shown: a range
+        # change from the close's last re-layout would otherwise start the timer after stop_timers, on a window
+        # that is gone; shown again with its range unchanged (a window restored), it has nothing to redraw
+        self._unsettled = True  # a range change not yet drawn (none drawn yet)
+        self.view.sigRangeChanged.connect(self._range_changed)
         self.region_settled.connect(lambda bounds: self.cloud.refresh())  # a zoomed density image, drawn anew
         self.scene().sigMouseMoved.connect(self._moved)
 
@@ -262,9 +264,17 @@ class LatentMap(pg.PlotWidget):
     def stop_timers(self) -> None:
         self.settle_timer.stop()
 
+    def _range_changed(self, *_) -> None:
+        if self.isVisible():
+            self.settle_timer.start()
+        else:
+            self._unsettled = True
+
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        self.settle_timer.start()  # any range change while hidden is drawn now
+        if self._unsettled:  # a range change while hidden is drawn now
+            self._unsettled = False
+            self.settle_timer.start()
 
     # --- mouse -----------------------------------------------------------------------------------
     def leaveEvent(self, event):
