@@ -286,7 +286,7 @@ class MainWindow(QMainWindow):
     def _show_message(self, title: str, text: str) -> None:
         """A message the user must see, without blocking the window."""
         box = QMessageBox(QMessageBox.Warning, title, text, QMessageBox.Ok, self)
-        if details := self.feedback.details_of(text):  # an error in the user's model: their traceback
+        if details := getattr(text, "details", ""):  # an error in the user's model: their traceback
             box.setDetailedText(details)
         box.setAttribute(Qt.WA_DeleteOnClose)
         box.setModal(False)

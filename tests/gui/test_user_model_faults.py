@@ -76,7 +76,7 @@ def test_their_decoder_exiting_interrupted_or_answering_nonsense_is_one_message_
     text = next(text for title, text in messages if title == "Cannot decode")
     assert text.startswith("Temperamental's decoder " + says), text
     assert "please report" not in text and "\n" not in text
-    details = window.feedback.details_of(text)
+    details = text.details
     boxes = [b for b in window.findChildren(QMessageBox) if b.text() == text]
     assert boxes and boxes[-1].detailedText() == details  # the Details button shows their traceback
     if fault != "tuple":  # a raise has a traceback; a wrong answer is said in full in the message
