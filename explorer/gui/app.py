@@ -17,7 +17,6 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
 
 from explorer.engine import trained
 from explorer.gui import display
-from explorer.gui.display import UNSET
 from explorer.gui.threads import at_exit
 from explorer.utils.errors import ExplorerError
 
@@ -72,15 +71,6 @@ def check_bindings() -> None:
                             f"install an earlier one (pip install 'PySide6-Essentials<6.12') or use Python 3.12+")
 
 
-NO_DISPLAY = UNSET
-
-
-def check_display(message: str = NO_DISPLAY) -> None:
-    """Qt aborts the process when it has no display to connect to: say `message` when none is set, or
-    which one does not answer, as one ExplorerError instead (see display.py)."""
-    display.check_display(message)
-
-
 class FirstFrame(QMainWindow):
     """What the window looks like before it is built: its title and, where the map goes, which model
     is loading. Emits `painted` once it is on screen."""
@@ -126,7 +116,7 @@ def model_name(checkpoint, model=None) -> str:
 def run(checkpoint: str | None = None, data_dir: str | None = None, model=None, data=None) -> int:
     """Open the window on `checkpoint` (default: the shipped 2-d VAE), or on `model` (a LatentModel, e.g.
     --model-code's), over the images `data` (a data.Split) when given; returns the exit code."""
-    check_display()
+    display.check_display()  # Qt aborts the process when no display answers: one ExplorerError instead
     check_bindings()
     app = application()
     frame = FirstFrame(model_name(checkpoint, model))

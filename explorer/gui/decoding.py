@@ -89,7 +89,8 @@ class DecodeService(QObject):
         if not self.worker.is_current(r):
             return  # asked of a model no longer shown
         self.state.show_decode_failed(message)
-        self.feedback.say(f"{FAILED}: {message.splitlines()[0] if message else ''}", 10000)
         if not self._failing:
-            self.feedback.show_message(FAILED, message)
+            self.feedback.show_message(FAILED, message)  # the window puts its first line in the status bar too
+        else:
+            self.feedback.say(f"{FAILED}: {message.splitlines()[0] if message else ''}", 10000)
         self._failing = True

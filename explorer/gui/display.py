@@ -68,7 +68,8 @@ def x_server_answers(display: str, hold: bool = False) -> bool:
     xcb = _libxcb()
     if xcb is None:
         return _x_socket_answers(display)
-    pauses = RETRY_AFTER_S if _local_socket(display) is not None and _local_socket(display).exists() else ()
+    local = _local_socket(display)
+    pauses = RETRY_AFTER_S if local is not None and local.exists() else ()
     for pause in (0.0, *pauses):
         time.sleep(pause)
         connection = xcb.xcb_connect(display.encode(errors="replace"), None)  # never NULL: an error connection
@@ -117,11 +118,12 @@ def _x_socket_answers(display: str) -> bool:
     number = rest.split(".")[0]
     if not number.isdigit():
         return False
+    local = _local_socket(display)
     try:
-        if host in ("", "unix"):
+        if local is not None:
             with socket.socket(socket.AF_UNIX) as s:
                 s.settimeout(2)
-                s.connect(str(_local_socket(display)))
+                s.connect(str(local))
         else:
             socket.create_connection((host, 6000 + int(number)), timeout=2).close()
     except OSError:

@@ -44,9 +44,9 @@ class _Script(QObject):
     """What a script asked of one window: setters waiting for the model, and the newest failure not yet
     raised. A child of the window, so it lives exactly as long as the window, whatever the script keeps."""
 
-    def __init__(self, window, opened):
+    def __init__(self, window):
         super().__init__(window)
-        self.window, self.opened = window, opened
+        self.window = window
         self.queued: list[Callable[[], None]] = []
         self.error: str | None = None  # raised by the next wait(): a model not opened, a setter refused once open
         self.decode_error: str | None = None  # the last decode failed: raised by wait() unless a good one follows
@@ -113,9 +113,9 @@ class _Script(QObject):
 class Viewer:
     """One window on a model; see explorer.view."""
 
-    def __init__(self, window, opened=None):
+    def __init__(self, window):
         self.window = window
-        self._script = _Script(window, opened)
+        self._script = _Script(window)
 
     @property
     def state(self):
@@ -253,7 +253,7 @@ class Viewer:
 
     def _latent_dim(self) -> int:
         s = self.state.session
-        model = s.model if s is not None else getattr(self._script.opened, "model", None)
+        model = s.model if s is not None else getattr(self._given, "model", None)
         if model is None:
             raise ExplorerError("no model is open")
         return int(model.latent_dim)
@@ -261,8 +261,8 @@ class Viewer:
     def _points_given(self) -> int | None:
         if self.state.points is not None:
             return len(self.state.points)
-        opened = self._script.opened
-        return None if opened is None else len(opened.labels)
+        given = self._given
+        return None if given is None else len(given.labels)
 
     @property
     def _given(self):
@@ -302,7 +302,8 @@ def view(model=None, images=None, labels=None, *, encoder=None, decoder=None, co
     the model opens on the window's loader thread, and what is set meanwhile applies once it is open."""
     opened = open_user_model(model, images, labels, encoder=encoder, decoder=decoder, codes=codes, output=output,
                              name=name)
-    from explorer.gui.app import application, check_display, show_fitted
+    from explorer.gui.app import application, show_fitted
+    from explorer.gui.display import check_display
 
     check_display(NO_DISPLAY)  # before Qt can abort: a kernel without a display hears it, and lives on
     from explorer.gui.main_window import MainWindow
@@ -310,7 +311,7 @@ def view(model=None, images=None, labels=None, *, encoder=None, decoder=None, co
     app = application()
     window = MainWindow()
     window._given_points = opened
-    viewer = Viewer(window, opened)
+    viewer = Viewer(window)
     show_fitted(window)
     _hand_loop_to_ipython()
     _open(window, opened, name or opened.model.name, True)

@@ -141,7 +141,8 @@ def test_a_display_that_answers_passes(first_window, xvfb):
 
 
 STARTS = """
-from explorer.gui.app import application, check_display
+from explorer.gui.app import application
+from explorer.gui.display import check_display
 check_display()
 print(application().platformName())
 """

@@ -47,7 +47,6 @@ class Cell(QWidget):
     def __init__(self, index: int, parent=None):
         super().__init__(parent)
         self.index = index
-        self.name = f"model {index + 1}"
         self.state = ViewState()
         self.picker = QComboBox()
         self.picker.setToolTip(f"The model in cell {index + 1}")

@@ -63,7 +63,7 @@ class CompareExports:
     def ask(self, what: str, scale: int) -> None:
         name, filters = {"maps": ("compare.png", "PNG image (*.png)"), "decodes": ("decodes.png", "PNG image (*.png)"),
                          "path": ("path.gif", "GIF animation (*.gif)")}[what]
-        path, _ = last_folder.getSaveFileName(self.compare, "Export", last_folder.place(name), filters)
+        path, _ = last_folder.getSaveFileName(self.compare, "Export", name, filters)
         if path:
             {"maps": self.maps, "decodes": self.decodes, "path": self.path_gif}[what](path, scale)
 

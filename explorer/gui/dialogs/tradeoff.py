@@ -124,7 +124,7 @@ class TradeoffWindow(QWidget):
         self.table.resizeColumnsToContents()
 
     def ask_png(self) -> None:
-        path, _ = last_folder.getSaveFileName(self, "Export the trade-off", last_folder.place("tradeoff.png"),
+        path, _ = last_folder.getSaveFileName(self, "Export the trade-off", "tradeoff.png",
                                               "PNG image (*.png)")
         if path:
             self.export_png(path)
@@ -134,7 +134,7 @@ class TradeoffWindow(QWidget):
         self.tasks.run((write_png, path, render(self, scale)))
 
     def ask_csv(self) -> None:
-        path, _ = last_folder.getSaveFileName(self, "Export the figures", last_folder.place("tradeoff.csv"),
+        path, _ = last_folder.getSaveFileName(self, "Export the figures", "tradeoff.csv",
                                               "CSV table (*.csv)")
         if path:
             self.export_csv(path)

@@ -44,14 +44,20 @@ class Legend(QWidget):
 
     def set_classes(self, names, counts) -> None:
         """Name the toggles, one per class; unused toggles are hidden. The same classes again (new points
-        of the same data) keep what is shown and hidden; other classes start all shown."""
+        of the same data) keep what is shown and hidden, with their counts told anew; other classes start
+        all shown."""
         names = list(names)
-        if names == self._names:
-            for k, b in enumerate(self.buttons[: len(names)]):
-                b.setToolTip(_tip(names[k], counts, k))
-            for k, action in enumerate(self.more.menu().actions(), TOGGLES):
-                action.setToolTip(_tip(names[k], counts, k))
-            return
+        renamed = names != self._names
+        if renamed:
+            self._name_toggles(names)
+        for k, b in enumerate(self.buttons[: len(names)]):
+            b.setToolTip(_tip(names[k], counts, k))
+        for k, action in enumerate(self.more.menu().actions(), TOGGLES):
+            action.setToolTip(_tip(names[k], counts, k))
+        if renamed:
+            self.changed.emit(self.shown())  # the map shows every class of the new data
+
+    def _name_toggles(self, names: list[str]) -> None:
         self._names = names
         colours = class_colours(len(names))
         for k in range(len(self.buttons), min(len(names), TOGGLES)):
@@ -64,7 +70,6 @@ class Legend(QWidget):
                 b.setStyleSheet(  # 32 px a digit: the ten and All fit a map 400 px wide
                     f"QToolButton {{ border: 1px solid #5f6368; border-left: 8px solid {colours[k]}; padding: 1px 3px;"
                     f" border-radius: 2px; }} QToolButton:!checked {{ border-left-color: #3c4043; color: #80868b; }}")
-                b.setToolTip(_tip(names[k], counts, k))
                 b.setChecked(True)
         menu = self.more.menu()
         menu.clear()
@@ -74,12 +79,10 @@ class Legend(QWidget):
             action = menu.addAction(QIcon(icon), names[k])
             action.setCheckable(True)
             action.setChecked(True)
-            action.setToolTip(_tip(names[k], counts, k))
             action.triggered.connect(lambda checked, k=k: self._clicked(k, checked))
         self.more.setText(f"+{len(names) - TOGGLES}")
         self.more.setToolTip(f"The other {len(names) - TOGGLES:,} classes: click one to show or hide it")
         self.more.setVisible(len(names) > TOGGLES)
-        self.changed.emit(self.shown())  # the map shows every class of the new data
 
     def show_all(self) -> None:
         self._set(np.ones(len(self._shown), dtype=bool))

@@ -80,11 +80,10 @@ class TimelinePanel(QWidget):
         self.slider.setValue(recorded.epochs)
         self.slider.blockSignals(False)
         self.show_epoch(recorded.epochs)
+        self.dock.show()
         if not self._sized:  # the first time: room for its controls beside the filmstrip (each asks ~400 px)
             self._sized = True
-            self.dock.show()
             self.docks.resize([self.dock], [TIMELINE_WIDTH], Qt.Horizontal)
-        self.dock.show()
 
     def show_epoch(self, epoch: int) -> None:
         if self.recorded is None:
