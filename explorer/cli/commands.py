@@ -152,16 +152,12 @@ def cmd_evaluate(args) -> int:
         ckpt, test = command_inputs.open_encoder(args)
         print(json.dumps({"model": args.model_code, **command_inputs.evaluate(ckpt.model, test)}, indent=2))
         return 0
-    ckpt = checkpoint.load(args.checkpoint, expect="latent")
+    ckpt, test = command_inputs.open_with_stats(args)
     dataset = ckpt.meta.get("dataset", "mnist")
     classifier_file = args.classifier or (trained.classifier_path() if dataset == "mnist" and not args.data else None)
     classifier = checkpoint.load(classifier_file, expect="classifier").model if classifier_file else None
-    test = command_inputs.data(args, dataset, "test", ckpt.meta)
+    test = test if test is not None else command_inputs.test_split(args, ckpt)
     train = command_inputs.data(args, dataset, "train", ckpt.meta) if ckpt.model.has_encoder and not args.data else None
-    if ckpt.stats is None:
-        from explorer.engine.coding import infer_stats
-
-        ckpt.stats = infer_stats(ckpt.model, test.images, test.labels)
     result = metrics.evaluate(ckpt, test, train, classifier, seed=args.seed, nll_samples=args.samples)
     print(json.dumps(result, indent=2))
     return 0
